@@ -1,0 +1,30 @@
+"""holoflow: streaming AI pipelines on sensor data, with Holoscan's Python API.
+
+``import holoflow`` loads only numpy-free core pieces; ``holoflow.core``,
+``holoflow.conditions``, ``holoflow.schedulers``, ``holoflow.resources`` and
+``holoflow.operators`` mirror Holoscan's import paths. No GPU library is imported until used.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from holoflow import conditions, core, errors, operators, resources, schedulers
+from holoflow.errors import ConfigError, GraphError, HoloflowError, SchedulingError
+
+try:
+    __version__ = version("holoflow")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "GraphError",
+    "HoloflowError",
+    "SchedulingError",
+    "__version__",
+    "conditions",
+    "core",
+    "errors",
+    "operators",
+    "resources",
+    "schedulers",
+]

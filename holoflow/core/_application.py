@@ -1,0 +1,56 @@
+"""``Application``: the fragment a program runs, with its command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from holoflow.core._fragment import Fragment
+from holoflow.errors import ConfigError
+
+__all__ = ["Application"]
+
+
+class Application(Fragment):
+    """The top-level fragment of a program.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Command line (default ``sys.argv``). ``--config PATH`` is taken out of it and wins
+        over ``config(path)``; :attr:`argv` holds what remains.
+    """
+
+    def __init__(self, argv: Sequence[str] | None = None, *args: Any, **kwargs: Any) -> None:
+        self._config = None
+        self._cli_config, self._argv = _split_argv(list(argv) if argv else list(sys.argv))
+        super().__init__(None, kwargs.pop("name", ""), *args, **kwargs)
+        self._app = self
+
+    @property
+    def argv(self) -> list[str]:
+        """The command line without holoflow's own options."""
+        return list(self._argv)
+
+    def _config_override(self) -> str | None:
+        return self._cli_config or super()._config_override()
+
+
+def _split_argv(argv: list[str]) -> tuple[str | None, list[str]]:
+    config: str | None = None
+    rest: list[str] = []
+    items = iter(argv)
+    for item in items:
+        if item == "--config":
+            config = next(items, None)
+            if config is None:
+                raise ConfigError("--config needs a path")
+        elif item.startswith("--config="):
+            config = item.split("=", 1)[1]
+        else:
+            rest.append(item)
+    if config is not None:
+        config = os.fspath(config)
+    return config, rest or [""]

@@ -1,0 +1,229 @@
+"""The shared base of operators, conditions and resources: a name, a fragment and parameters.
+
+A component declares parameters with ``spec.param(name, default)`` in ``setup(spec)``. Values
+come from keyword arguments, from ``Arg``/``ArgList`` positional arguments (what
+``fragment.from_config(key)`` returns) and from ``add_arg``; the last value given for a name
+wins. Parameters are plain attributes on the component: they are bound when the component is
+built and bound again when a run initializes it, so ``add_arg`` after construction also counts.
+A default only fills an attribute that is missing or ``None``, so a subclass may set its own
+value before calling ``super().__init__``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from holoflow.core._arg import Arg, ArgList
+from holoflow.errors import ConfigError
+
+if TYPE_CHECKING:
+    from holoflow.core._fragment import Fragment
+
+__all__ = ["Component", "ComponentSpec", "ParameterFlag", "ParameterSpec"]
+
+
+class ParameterFlag(enum.IntFlag):
+    """Flags of a parameter, as in Holoscan."""
+
+    NONE = 0
+    OPTIONAL = 1
+    DYNAMIC = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterSpec:
+    """A declared parameter."""
+
+    name: str
+    """Attribute name the value is bound to."""
+    default: Any
+    """Value used when no argument sets the parameter."""
+    flag: ParameterFlag
+    """Holoscan parameter flags (informational)."""
+    headline: str
+    """Short title shown in descriptions."""
+    description: str
+    """Longer explanation shown in descriptions."""
+
+
+class ComponentSpec:
+    """What a component declares in ``setup(spec)``: its parameters."""
+
+    def __init__(self, fragment: Fragment | None = None, owner_label: str = "component") -> None:
+        self.fragment = fragment
+        self._owner_label = owner_label
+        self._params: dict[str, ParameterSpec] = {}
+
+    def param(
+        self,
+        name: str,
+        default_value: Any = None,
+        flag: ParameterFlag = ParameterFlag.NONE,
+        *,
+        headline: str = "",
+        description: str = "",
+    ) -> None:
+        """Declare a parameter bound to the attribute ``name``.
+
+        Raises
+        ------
+        ValueError
+            If ``name`` is not an identifier or is declared twice.
+        """
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"{self._owner_label}: parameter name must be an identifier, got {name!r}")
+        if name in self._params:
+            raise ValueError(f"{self._owner_label}: parameter '{name}' is declared twice")
+        self._params[name] = ParameterSpec(name, default_value, ParameterFlag(flag), headline, description)
+
+    @property
+    def params(self) -> dict[str, ParameterSpec]:
+        """Declared parameters by name."""
+        return dict(self._params)
+
+
+class Component:
+    """Base of every holoflow component: a name, its fragment, its args and parameters.
+
+    Subclasses override :meth:`setup` to declare parameters, and may override
+    :meth:`initialize`, called once per run before anything executes.
+    """
+
+    _kind = "component"
+    _default_name = "component"
+
+    def __init__(self, fragment: Fragment, *args: Any, **kwargs: Any) -> None:
+        from holoflow.core._fragment import Fragment
+
+        if not isinstance(fragment, Fragment):
+            raise TypeError(
+                f"{type(self).__name__}() takes a Fragment or Application as its first argument, "
+                f"not {type(fragment).__name__}"
+            )
+        name = kwargs.pop("name", None)
+        if name is None:
+            name = self._next_default_name()
+        if not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__}: name must be a str, not {type(name).__name__}")
+        self._fragment = fragment
+        self._name = name
+        self._args: list[Arg] = []
+        self._spec = self._make_spec()
+        for value in args:
+            self._take_positional(value)
+        for key, value in kwargs.items():
+            self._take_keyword(key, value)
+        self.setup(self._spec)
+        self._check_arg_names(self._args)
+        self._bind_params()
+
+    # -- overridable ---------------------------------------------------------------------------
+    def setup(self, spec: ComponentSpec) -> None:
+        """Declare parameters (and, for operators, ports). Default: nothing."""
+
+    def initialize(self) -> None:
+        """Called once per run, after parameters are bound. Default: nothing."""
+
+    # -- public --------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """The component's name."""
+        return self._name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError(f"name must be a str, not {type(value).__name__}")
+        self._name = value
+
+    @property
+    def fragment(self) -> Fragment:
+        """The fragment (or application) the component belongs to."""
+        return self._fragment
+
+    @property
+    def spec(self) -> ComponentSpec:
+        """The spec filled in by :meth:`setup`."""
+        return self._spec
+
+    @property
+    def args(self) -> list[Arg]:
+        """Arguments given to the component, in the order they apply."""
+        return list(self._args)
+
+    def add_arg(self, *args: Arg | ArgList, **kwargs: Any) -> None:
+        """Add arguments after construction; they win over earlier ones.
+
+        Raises
+        ------
+        ConfigError
+            If an argument names no declared parameter.
+        """
+        added: list[Arg] = []
+        for value in args:
+            added.extend(self._flatten_arg(value))
+        added.extend(Arg(key, value) for key, value in kwargs.items())
+        self._check_arg_names(added)
+        self._args.extend(added)
+        self._bind_params()
+
+    @property
+    def description(self) -> str:
+        """A YAML-like description of the component and its parameter values."""
+        lines = [f"name: {self._name}", f"type: {type(self).__qualname__}"]
+        if self._spec.params:
+            lines.append("params:")
+            lines.extend(
+                f"  - name: {name}\n    value: {getattr(self, name, None)!r}"
+                for name in self._spec.params
+            )
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._name!r}>"
+
+    # -- internals -----------------------------------------------------------------------------
+    @classmethod
+    def _next_default_name(cls) -> str:
+        return cls._default_name
+
+    def _make_spec(self) -> ComponentSpec:
+        return ComponentSpec(self._fragment, self._label())
+
+    def _label(self) -> str:
+        return f"{self._kind} '{self._name}'"
+
+    def _take_positional(self, value: Any) -> None:
+        self._args.extend(self._flatten_arg(value))
+
+    def _take_keyword(self, key: str, value: Any) -> None:
+        self._args.append(Arg(key, value))
+
+    def _flatten_arg(self, value: Any) -> list[Arg]:
+        if isinstance(value, ArgList):
+            return value.args
+        if isinstance(value, Arg):
+            return [value]
+        raise TypeError(
+            f"{self._label()}: unsupported positional argument of type {type(value).__name__}; "
+            "pass parameters by keyword or as Arg/ArgList"
+        )
+
+    def _check_arg_names(self, args: list[Arg]) -> None:
+        params = self._spec.params
+        for arg in args:
+            if arg.name not in params:
+                raise ConfigError(
+                    f"{self._label()}: no parameter '{arg.name}'; declared parameters: {sorted(params)}"
+                )
+
+    def _bind_params(self) -> None:
+        """Set each declared parameter as an attribute: explicit args win, then defaults."""
+        explicit = {arg.name: arg.value for arg in self._args if arg.has_value}
+        for name, param in self._spec.params.items():
+            if name in explicit:
+                setattr(self, name, explicit[name])
+            elif getattr(self, name, None) is None:
+                setattr(self, name, param.default)

@@ -1,0 +1,286 @@
+"""``Fragment``: a graph of operators, its configuration, its scheduler and its runs."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+from holoflow.core._config import Config
+from holoflow.core._graph import Connection, OperatorGraph
+from holoflow.core._operator import Operator
+from holoflow.core._scheduler import Scheduler
+from holoflow.core._spec import IOSpec
+from holoflow.errors import ConfigError, GraphError, SchedulingError
+
+if TYPE_CHECKING:
+    from holoflow.core._application import Application
+    from holoflow.core._arg import Arg, ArgList
+
+__all__ = ["Fragment"]
+
+PortPairs = Iterable[tuple[str, str]]
+
+
+class Fragment:
+    """A graph of operators with its configuration and scheduler.
+
+    Subclass it (or :class:`~holoflow.core.Application`) and build the graph in
+    :meth:`compose` with :meth:`add_operator` and :meth:`add_flow`. :meth:`run` composes once,
+    then runs the graph; it may be called again, and operator objects keep their attributes
+    between runs.
+    """
+
+    def __init__(self, app: Application | None = None, name: str = "", *args: Any, **kwargs: Any) -> None:
+        from holoflow.core._application import Application
+
+        if app is not None and not isinstance(app, Application):
+            raise TypeError(f"Fragment() takes an Application as 'app', not {type(app).__name__}")
+        if args or kwargs:
+            raise TypeError(f"Fragment() got unexpected arguments {args!r} {sorted(kwargs)!r}")
+        self._app = app
+        self._name = name
+        self._graph = OperatorGraph()
+        self._config: Config | None = app._config if app is not None else None
+        self._scheduler: Scheduler | None = None
+        self._composed = False
+        self._run_lock = threading.Lock()
+        self._active_scheduler: Scheduler | None = None
+
+    # -- graph -----------------------------------------------------------------------------------
+    def compose(self) -> None:
+        """Build the graph. Override it; the default builds nothing."""
+
+    def compose_graph(self) -> None:
+        """Call :meth:`compose` once; later calls do nothing."""
+        if not self._composed:
+            self._composed = True
+            self.compose()
+
+    @property
+    def name(self) -> str:
+        """The fragment's name."""
+        return self._name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = value
+
+    @property
+    def application(self) -> Application | None:
+        """The application this fragment belongs to (itself for an application)."""
+        return self._app
+
+    @property
+    def graph(self) -> OperatorGraph:
+        """The operator graph (empty until composed)."""
+        return self._graph
+
+    def add_operator(self, op: Operator) -> None:
+        """Add an operator that has no connections.
+
+        Raises
+        ------
+        GraphError
+            If it belongs to another fragment or its name is taken.
+        """
+        self._check_owned(op)
+        self._graph.add_node(op)
+
+    def add_flow(
+        self,
+        upstream_op: Operator,
+        downstream_op: Operator,
+        port_pairs: PortPairs | IOSpec.ConnectorType | None = None,
+        connector_type: IOSpec.ConnectorType | None = None,
+    ) -> None:
+        """Connect output ports of ``upstream_op`` to input ports of ``downstream_op``.
+
+        Parameters
+        ----------
+        upstream_op, downstream_op : Operator
+            The operators to connect.
+        port_pairs : set of (str, str), optional
+            ``{("out", "in"), ...}``. When omitted each operator must have exactly one port on
+            that side. Pairs are connected in sorted order, which fixes the order of items an
+            ``ANY_SIZE`` input receives.
+
+        Raises
+        ------
+        GraphError
+            If a port does not exist, the mapping is ambiguous, or a name is taken.
+        """
+        if isinstance(port_pairs, IOSpec.ConnectorType):
+            port_pairs, connector_type = None, port_pairs
+        if connector_type not in (None, IOSpec.ConnectorType.DEFAULT, IOSpec.ConnectorType.DOUBLE_BUFFER):
+            raise GraphError(f"add_flow: connector type {connector_type} is not supported")
+        for op in (upstream_op, downstream_op):
+            if not isinstance(op, Operator):
+                raise TypeError(f"add_flow connects Operators, not {type(op).__name__}")
+            self._check_owned(op)
+        where = f"add_flow({upstream_op.name!r}, {downstream_op.name!r})"
+        outputs = upstream_op.spec.outputs
+        inputs = downstream_op.spec.inputs
+        if not port_pairs:
+            pairs = [(_only_port(where, upstream_op, "output", outputs), _only_port(where, downstream_op, "input", inputs))]
+        else:
+            pairs = sorted(set(_as_pair(where, pair) for pair in port_pairs))
+        for out_name, in_name in pairs:
+            if out_name not in outputs:
+                raise GraphError(
+                    f"{where}: operator '{upstream_op.name}' has no output port '{out_name}'; "
+                    f"declared outputs: {sorted(outputs)}"
+                )
+            if in_name not in inputs:
+                raise GraphError(
+                    f"{where}: operator '{downstream_op.name}' has no input port '{in_name}'; "
+                    f"declared inputs: {sorted(inputs)}"
+                )
+        self._graph.add_node(upstream_op)
+        self._graph.add_node(downstream_op)
+        for out_name, in_name in pairs:
+            self._graph.add_connection(Connection(upstream_op, out_name, downstream_op, in_name))
+
+    def _check_owned(self, op: Operator) -> None:
+        if op.fragment is not self:
+            raise GraphError(
+                f"operator '{op.name}' was created for another fragment; "
+                f"create it with this fragment as its first argument"
+            )
+
+    # -- configuration ---------------------------------------------------------------------------
+    def config(self, config_file: str | os.PathLike[str] | Config | None = None, prefix: str = "") -> Config | None:
+        """Load a YAML configuration file (or set a ``Config``); with no argument, return it.
+
+        ``--config PATH`` on the application's command line and the environment variable
+        ``HOLOFLOW_CONFIG_PATH`` (or ``HOLOSCAN_CONFIG_PATH``) take precedence over the path
+        given here.
+        """
+        if config_file is None:
+            return self._config
+        if isinstance(config_file, Config):
+            self._config = config_file
+            return self._config
+        override = self._config_override()
+        self._config = Config(override or config_file, prefix)
+        return self._config
+
+    def _config_override(self) -> str | None:
+        return os.environ.get("HOLOFLOW_CONFIG_PATH") or os.environ.get("HOLOSCAN_CONFIG_PATH")
+
+    def _require_config(self, key: str) -> Config:
+        if self._config is None:
+            raise ConfigError(f"no config file loaded; call config(path) before looking up '{key}'")
+        return self._config
+
+    def config_keys(self) -> set[str]:
+        """Every dotted key of the loaded configuration (empty without one)."""
+        return self._config.keys() if self._config is not None else set()
+
+    def kwargs(self, key: str) -> dict[str, Any]:
+        """The mapping at ``key`` of the configuration as keyword arguments.
+
+        Raises
+        ------
+        ConfigError
+            If no config is loaded, or the key is missing or not a mapping (naming file and key).
+        """
+        return self._require_config(key).kwargs(key)
+
+    def from_config(self, key: str) -> ArgList | Arg:
+        """The configuration at ``key`` as an ``ArgList`` (mapping) or ``Arg`` (leaf)."""
+        return self._require_config(key).args(key)
+
+    # -- running ---------------------------------------------------------------------------------
+    def scheduler(self, scheduler: Scheduler | None = None) -> Scheduler | None:
+        """Set the scheduler used by :meth:`run`; with no argument, return it."""
+        if scheduler is None:
+            return self._scheduler
+        if not isinstance(scheduler, Scheduler):
+            raise TypeError(f"scheduler() takes a Scheduler, not {type(scheduler).__name__}")
+        self._scheduler = scheduler
+        return scheduler
+
+    def run(self) -> None:
+        """Compose (once) and run the graph until it finishes.
+
+        Raises
+        ------
+        Exception
+            Whatever an operator raised, with a note naming the operator and method.
+        holoflow.errors.GraphError
+            If the graph is invalid (raised before any operator starts).
+        holoflow.errors.SchedulingError
+            If the fragment is already running.
+        """
+        if not self._run_lock.acquire(blocking=False):
+            raise SchedulingError(f"fragment '{self._name}' is already running")
+        try:
+            self.compose_graph()
+            if self._scheduler is None:
+                from holoflow.schedulers import GreedyScheduler
+
+                self._scheduler = GreedyScheduler(self, name="greedy_scheduler")
+            self._active_scheduler = self._scheduler
+            self._scheduler.run_graph(self)
+        finally:
+            self._active_scheduler = None
+            self._run_lock.release()
+
+    def run_async(self) -> Future[None]:
+        """Start :meth:`run` on a new thread; the future holds its result or exception."""
+        future: Future[None] = Future()
+        future.set_running_or_notify_cancel()
+
+        def target() -> None:
+            try:
+                self.run()
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
+
+        threading.Thread(target=target, name=f"holoflow-run-{self._name or 'app'}").start()
+        return future
+
+    def stop_execution(self, op_name: str = "") -> None:
+        """Stop the whole run, or only operator ``op_name``; safe from any thread.
+
+        Raises
+        ------
+        GraphError
+            If no operator is called ``op_name``.
+        """
+        if op_name:
+            op = self._graph.find_node(op_name)
+            if op is None:
+                raise GraphError(
+                    f"stop_execution: no operator '{op_name}'; operators: "
+                    f"{sorted(o.name for o in self._graph.get_nodes())}"
+                )
+            op.stop_execution()
+            return
+        scheduler = self._active_scheduler
+        if scheduler is not None:
+            scheduler.request_stop()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._name!r} with {len(self._graph)} operator(s)>"
+
+
+def _only_port(where: str, op: Operator, kind: str, ports: dict[str, IOSpec]) -> str:
+    if len(ports) != 1:
+        detail = f"it declares {sorted(ports)}" if ports else "it declares none"
+        raise GraphError(
+            f"{where}: cannot choose the {kind} port of operator '{op.name}' ({detail}); "
+            f"pass port pairs such as {{('out', 'in')}}"
+        )
+    return next(iter(ports))
+
+
+def _as_pair(where: str, pair: Any) -> tuple[str, str]:
+    if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+        raise GraphError(f"{where}: port pairs must be (output, input) tuples of str, got {pair!r}")
+    return pair

@@ -1,0 +1,131 @@
+"""The operator graph: operators as nodes, port-mapped edges, validation and ordering."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from holoflow.errors import GraphError
+
+if TYPE_CHECKING:
+    from holoflow.core._operator import Operator
+
+__all__ = ["Connection", "OperatorGraph"]
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """One edge: an output port of one operator feeding an input port of another."""
+
+    source: Operator
+    """Upstream operator."""
+    output: str
+    """Its output port."""
+    target: Operator
+    """Downstream operator."""
+    input: str
+    """Its input port."""
+
+
+class OperatorGraph:
+    """Operators and the connections between their ports, in the order they were added."""
+
+    def __init__(self) -> None:
+        self._nodes: dict[str, Operator] = {}
+        self._connections: list[Connection] = []
+
+    def add_node(self, op: Operator) -> None:
+        """Add an operator; adding the same one again does nothing.
+
+        Raises
+        ------
+        GraphError
+            If another operator already has that name.
+        """
+        existing = self._nodes.get(op.name)
+        if existing is op:
+            return
+        if existing is not None:
+            raise GraphError(
+                f"duplicate operator name '{op.name}': each operator of a fragment needs a unique name"
+            )
+        self._nodes[op.name] = op
+
+    def add_connection(self, connection: Connection) -> None:
+        """Add an edge (both operators are added as nodes); a repeated edge is ignored."""
+        self.add_node(connection.source)
+        self.add_node(connection.target)
+        if connection not in self._connections:
+            self._connections.append(connection)
+
+    @property
+    def connections(self) -> list[Connection]:
+        """Every edge, in the order added."""
+        return list(self._connections)
+
+    def get_nodes(self) -> list[Operator]:
+        """Every operator, in the order added."""
+        return list(self._nodes.values())
+
+    def find_node(self, name: str) -> Operator | None:
+        """The operator called ``name``, or ``None``."""
+        return self._nodes.get(name)
+
+    def get_next_nodes(self, op: Operator) -> list[Operator]:
+        """Operators fed by ``op``, without repeats, in edge order."""
+        return list(dict.fromkeys(c.target for c in self._connections if c.source is op))
+
+    def get_previous_nodes(self, op: Operator) -> list[Operator]:
+        """Operators feeding ``op``, without repeats, in edge order."""
+        return list(dict.fromkeys(c.source for c in self._connections if c.target is op))
+
+    def is_root(self, op: Operator) -> bool:
+        """Whether nothing feeds ``op``."""
+        return not any(c.target is op for c in self._connections)
+
+    def is_leaf(self, op: Operator) -> bool:
+        """Whether ``op`` feeds nothing."""
+        return not any(c.source is op for c in self._connections)
+
+    def get_root_nodes(self) -> list[Operator]:
+        """Operators nothing feeds, in the order added."""
+        targets = {id(c.target) for c in self._connections}
+        return [op for op in self._nodes.values() if id(op) not in targets]
+
+    def get_port_map(self, source: Operator, target: Operator) -> dict[str, set[str]]:
+        """Output port of ``source`` → the input ports of ``target`` it feeds."""
+        port_map: dict[str, set[str]] = {}
+        for c in self._connections:
+            if c.source is source and c.target is target:
+                port_map.setdefault(c.output, set()).add(c.input)
+        return port_map
+
+    def topological_order(self) -> list[Operator]:
+        """Roots first, successors in the order added; a cycle is entered at its earliest node."""
+        nodes = list(self._nodes.values())
+        indegree = {id(op): 0 for op in nodes}
+        successors: dict[int, list[Operator]] = {id(op): [] for op in nodes}
+        for c in self._connections:
+            if c.target not in successors[id(c.source)]:
+                successors[id(c.source)].append(c.target)
+                indegree[id(c.target)] += 1
+        order: list[Operator] = []
+        placed: set[int] = set()
+        ready = deque(op for op in nodes if indegree[id(op)] == 0)
+        while len(order) < len(nodes):
+            if not ready:  # a cycle: enter it at the earliest-added remaining operator
+                ready.append(next(op for op in nodes if id(op) not in placed))
+            op = ready.popleft()
+            if id(op) in placed:
+                continue
+            placed.add(id(op))
+            order.append(op)
+            for nxt in successors[id(op)]:
+                indegree[id(nxt)] -= 1
+                if indegree[id(nxt)] == 0 and id(nxt) not in placed:
+                    ready.append(nxt)
+        return order
+
+    def __len__(self) -> int:
+        return len(self._nodes)

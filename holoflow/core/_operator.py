@@ -1,0 +1,185 @@
+"""The ``Operator`` base class: ports and parameters in ``setup``, work in ``compute``."""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from typing import TYPE_CHECKING, Any
+
+from holoflow.core._component import Component
+from holoflow.core._condition import Condition
+from holoflow.core._resource import Resource
+from holoflow.core._spec import IOSpec, OperatorSpec
+from holoflow.errors import GraphError
+
+if TYPE_CHECKING:
+    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
+    from holoflow.core._fragment import Fragment
+    from holoflow.core._queue import QueuePolicy, Receiver, Transmitter
+
+__all__ = ["Operator"]
+
+_unnamed = itertools.count()
+
+
+class Operator(Component):
+    """Base class of operators.
+
+    ``Operator(fragment, *args, name=..., **kwargs)``: positional ``Condition`` and ``Resource``
+    objects are attached to the operator (``Arg``/``ArgList`` set parameters); a keyword whose
+    value is a condition or resource attaches it under that name; any other keyword sets the
+    parameter of that name declared with ``spec.param``, which reads back as an attribute.
+    ``setup(spec)`` runs inside the constructor, so assign attributes that ``setup`` needs
+    before calling ``super().__init__``.
+
+    Lifecycle per run: ``initialize`` → ``start`` → ``compute`` (0..n times) → ``stop``; ``stop``
+    is called for every started operator, even when the run fails.
+
+    Raises
+    ------
+    TypeError
+        If the first argument is not a fragment, or an argument has an unsupported type.
+    holoflow.errors.ConfigError
+        If a keyword names no declared parameter.
+    holoflow.errors.GraphError
+        If two conditions or resources of the operator share a name.
+    """
+
+    class OperatorType(enum.Enum):
+        """How an operator is implemented."""
+
+        NATIVE = 0
+        GXF = 1
+        VIRTUAL = 2
+
+    _kind = "operator"
+
+    def __init__(self, fragment: Fragment, *args: Any, **kwargs: Any) -> None:
+        if "fragment" in kwargs:
+            raise TypeError(f"{type(self).__name__}: pass the fragment positionally, not as fragment=")
+        self._conditions: dict[str, Condition] = {}
+        self._resources: dict[str, Resource] = {}
+        self._run: Any = None
+        super().__init__(fragment, *args, **kwargs)
+
+    # -- lifecycle, overridable ------------------------------------------------------------------
+    def setup(self, spec: OperatorSpec) -> None:  # type: ignore[override]
+        """Declare ports (``spec.input``/``spec.output``) and parameters. Default: none."""
+
+    def start(self) -> None:
+        """Called once per run before the first ``compute``. Default: nothing."""
+
+    def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
+        """Do one unit of work: receive inputs, emit outputs. Default: nothing."""
+
+    def stop(self) -> None:
+        """Called once per run after the last ``compute`` if ``start`` ran. Default: nothing."""
+
+    # -- public ---------------------------------------------------------------------------------
+    @property
+    def spec(self) -> OperatorSpec:
+        """The spec filled in by :meth:`setup`."""
+        return self._spec  # type: ignore[return-value]
+
+    @property
+    def conditions(self) -> dict[str, Condition]:
+        """Conditions attached to the operator, by name."""
+        return dict(self._conditions)
+
+    @property
+    def resources(self) -> dict[str, Resource]:
+        """Resources attached to the operator, by name."""
+        return dict(self._resources)
+
+    def resource(self, name: str) -> Resource | None:
+        """The resource called ``name``, or ``None``."""
+        return self._resources.get(name)
+
+    @property
+    def operator_type(self) -> Operator.OperatorType:
+        """Always ``OperatorType.NATIVE`` for Python operators."""
+        return Operator.OperatorType.NATIVE
+
+    def add_arg(self, *args: Any, **kwargs: Any) -> None:
+        """Add conditions, resources or parameter arguments after construction."""
+        plain = []
+        for value in args:
+            if isinstance(value, (Condition, Resource)):
+                self._take_positional(value)
+            else:
+                plain.append(value)
+        for key, value in list(kwargs.items()):
+            if isinstance(value, (Condition, Resource)):
+                self._take_keyword(key, kwargs.pop(key))
+        super().add_arg(*plain, **kwargs)
+
+    def queue_policy(
+        self,
+        port_name: str,
+        port_type: IOSpec.IOType = IOSpec.IOType.INPUT,
+        policy: QueuePolicy | int = 2,
+    ) -> None:
+        """Set the full-queue policy of one of the operator's ports."""
+        self._port_spec(port_name, port_type).queue_policy = policy
+
+    def stop_execution(self) -> None:
+        """Stop scheduling this operator for the rest of the run (safe from any thread)."""
+        run = self._run
+        if run is not None:
+            run.request_stop()
+
+    def receiver(self, port_name: str) -> Receiver:
+        """The queue of input ``port_name`` in the current run."""
+        return self._port_runtime(port_name, "input")
+
+    def transmitter(self, port_name: str) -> Transmitter:
+        """The transmitter of output ``port_name`` in the current run."""
+        return self._port_runtime(port_name, "output")
+
+    # -- internals -----------------------------------------------------------------------------
+    @classmethod
+    def _next_default_name(cls) -> str:
+        return f"unnamed_operator_{next(_unnamed)}"
+
+    def _make_spec(self) -> OperatorSpec:
+        return OperatorSpec(self._fragment, self._label())
+
+    def _take_positional(self, value: Any) -> None:
+        if isinstance(value, Condition):
+            self._add_component(self._conditions, value.name, value)
+        elif isinstance(value, Resource):
+            self._add_component(self._resources, value.name, value)
+        else:
+            super()._take_positional(value)
+
+    def _take_keyword(self, key: str, value: Any) -> None:
+        if isinstance(value, (Condition, Resource)):
+            value.name = key
+            self._take_positional(value)
+        else:
+            super()._take_keyword(key, value)
+
+    def _add_component(self, table: dict[str, Any], name: str, value: Condition | Resource) -> None:
+        if name in table and table[name] is not value:
+            raise GraphError(
+                f"{self._label()}: two {value._kind}s are named '{name}'; give them distinct names"
+            )
+        if isinstance(value, Condition):
+            value._attach(self)
+        table[name] = value
+
+    def _port_spec(self, port_name: str, port_type: IOSpec.IOType) -> IOSpec:
+        ports = self.spec.inputs if port_type is IOSpec.IOType.INPUT else self.spec.outputs
+        if port_name not in ports:
+            kind = "input" if port_type is IOSpec.IOType.INPUT else "output"
+            raise GraphError(
+                f"{self._label()}: no {kind} port '{port_name}'; declared {kind}s: {sorted(ports)}"
+            )
+        return ports[port_name]
+
+    def _port_runtime(self, port_name: str, kind: str) -> Any:
+        port_type = IOSpec.IOType.INPUT if kind == "input" else IOSpec.IOType.OUTPUT
+        self._port_spec(port_name, port_type)
+        if self._run is None:
+            raise GraphError(f"{self._label()}: port queues exist only while the graph runs")
+        return self._run.port_runtime(port_name, kind)

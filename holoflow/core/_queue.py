@@ -1,0 +1,162 @@
+"""Port queues: the bounded FIFO of an input port and the outbox of an output port.
+
+A :class:`Receiver` holds at most ``capacity`` messages. Pushing into a full one applies its
+policy: POP drops the oldest message, REJECT drops the new one, FAULT raises
+:class:`~holoflow.errors.SchedulingError`. Default port conditions keep producers from ever
+reaching a full queue (back-pressure), so a policy only acts when a user removed them.
+
+A :class:`Transmitter` collects what ``compute`` emits on one output port (at most ``capacity``
+messages per compute, by the same policies) and hands every message to every connected receiver
+when the compute ends: fan-out shares the object, it never copies.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from holoflow.errors import SchedulingError
+
+__all__ = ["QueuePolicy", "QueueStatistics", "Receiver", "Transmitter"]
+
+
+class QueuePolicy(enum.IntEnum):
+    """What a full queue does with one more message."""
+
+    POP = 0
+    """Drop the oldest message to make room."""
+    REJECT = 1
+    """Drop the new message."""
+    FAULT = 2
+    """Raise ``SchedulingError``: the run stops."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStatistics:
+    """A snapshot of a queue's state."""
+
+    size: int
+    """Messages waiting now."""
+    capacity: int
+    """Most messages the queue holds."""
+    dropped: int
+    """Messages dropped by the POP or REJECT policy since the run started."""
+
+
+class Receiver:
+    """The queue of one input port (one per connection on an ``ANY_SIZE`` port)."""
+
+    __slots__ = ("arrivals", "capacity", "dropped", "label", "policy", "queue")
+
+    def __init__(self, label: str, capacity: int, policy: QueuePolicy, track_arrivals: bool = False):
+        self.label = label
+        self.capacity = capacity
+        self.policy = policy
+        self.queue: deque[Any] = deque()
+        self.arrivals: deque[int] | None = deque() if track_arrivals else None
+        self.dropped = 0
+
+    @property
+    def size(self) -> int:
+        """Messages waiting in the queue."""
+        return len(self.queue)
+
+    @property
+    def back_size(self) -> int:
+        """Messages not yet visible to the consumer: always 0, delivery happens after compute."""
+        return 0
+
+    def push(self, message: Any, now: int) -> None:
+        """Append ``message``, applying the policy when full."""
+        queue = self.queue
+        if len(queue) >= self.capacity:
+            if self.policy is QueuePolicy.REJECT:
+                self.dropped += 1
+                return
+            if self.policy is QueuePolicy.POP:
+                self.dropped += 1
+                self.pop()
+            else:
+                raise SchedulingError(
+                    f"{self.label}: queue full ({self.capacity} message(s)) under the FAULT policy; "
+                    "raise its capacity or use IOSpec.QueuePolicy.POP or REJECT"
+                )
+        queue.append(message)
+        if self.arrivals is not None:
+            self.arrivals.append(now)
+
+    def pop(self) -> Any:
+        """Remove and return the oldest message, or ``None`` when empty."""
+        if not self.queue:
+            return None
+        if self.arrivals is not None:
+            self.arrivals.popleft()
+        return self.queue.popleft()
+
+    def clear(self) -> None:
+        """Drop every waiting message (not counted as dropped)."""
+        self.queue.clear()
+        if self.arrivals is not None:
+            self.arrivals.clear()
+
+    def statistics(self) -> QueueStatistics:
+        """A snapshot of size, capacity and drops."""
+        return QueueStatistics(len(self.queue), self.capacity, self.dropped)
+
+    def __repr__(self) -> str:
+        return f"<Receiver {self.label} {len(self.queue)}/{self.capacity}>"
+
+
+class Transmitter:
+    """The outbox of one output port and the receivers it feeds."""
+
+    __slots__ = ("capacity", "dropped", "label", "pending", "policy", "receivers")
+
+    def __init__(self, label: str, capacity: int, policy: QueuePolicy):
+        self.label = label
+        self.capacity = capacity
+        self.policy = policy
+        self.pending: list[Any] = []
+        self.receivers: list[Receiver] = []
+        self.dropped = 0
+
+    @property
+    def size(self) -> int:
+        """Messages emitted in the current compute, not yet delivered."""
+        return len(self.pending)
+
+    def overflow(self, message: Any) -> None:
+        """Apply the policy to one emit beyond ``capacity`` within one compute."""
+        if self.policy is QueuePolicy.REJECT:
+            self.dropped += 1
+        elif self.policy is QueuePolicy.POP:
+            self.dropped += 1
+            del self.pending[0]
+            self.pending.append(message)
+        else:
+            raise SchedulingError(
+                f"{self.label}: emitted more than {self.capacity} message(s) in one compute under the "
+                "FAULT policy; raise it with spec.output(...).connector(IOSpec.ConnectorType."
+                "DOUBLE_BUFFER, capacity=N) and a matching DOWNSTREAM_MESSAGE_AFFORDABLE min_size"
+            )
+
+    def deliver(self, now: int) -> None:
+        """Hand the pending messages to every receiver and clear the outbox."""
+        pending = self.pending
+        for receiver in self.receivers:
+            queue = receiver.queue
+            if receiver.arrivals is None and len(queue) + len(pending) <= receiver.capacity:
+                queue.extend(pending)
+            else:
+                for message in pending:
+                    receiver.push(message, now)
+        pending.clear()
+
+    def statistics(self) -> QueueStatistics:
+        """A snapshot of pending messages, capacity and drops."""
+        return QueueStatistics(len(self.pending), self.capacity, self.dropped)
+
+    def __repr__(self) -> str:
+        return f"<Transmitter {self.label} -> {len(self.receivers)} receiver(s)>"

@@ -1,0 +1,30 @@
+"""The ``Scheduler`` base class: a component that runs a fragment's graph."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from holoflow.core._component import Component
+
+if TYPE_CHECKING:
+    from holoflow.core._fragment import Fragment
+
+__all__ = ["Scheduler"]
+
+
+class Scheduler(Component):
+    """Base class of schedulers; pass one to ``fragment.scheduler(...)``.
+
+    A scheduler runs the graph until no operator can run again, a stop is requested, the
+    maximum duration passes or an operator raises. Subclasses implement :meth:`run_graph`.
+    """
+
+    _kind = "scheduler"
+    _default_name = "scheduler"
+
+    def run_graph(self, fragment: Fragment) -> None:
+        """Run ``fragment``'s composed graph to the end; raise what an operator raised."""
+        raise NotImplementedError(f"{type(self).__name__} must implement run_graph(fragment)")
+
+    def request_stop(self) -> None:
+        """Ask the run in progress to stop soon (safe from any thread). Default: nothing."""

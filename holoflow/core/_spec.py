@@ -1,0 +1,251 @@
+"""Port declarations: ``IOSpec`` and ``OperatorSpec`` (``spec.input`` / ``spec.output``)."""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Any
+
+from holoflow.core._component import ComponentSpec, ParameterFlag
+from holoflow.core._condition import ConditionType
+from holoflow.core._queue import QueuePolicy
+
+if TYPE_CHECKING:
+    from holoflow.core._fragment import Fragment
+
+__all__ = ["IOSpec", "OperatorSpec"]
+
+
+class _IOSize:
+    """A queue size: a positive int, or one of the special sizes ANY_SIZE / PRECEDING_COUNT."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int) -> None:
+        self.size = int(size)
+
+    def __int__(self) -> int:
+        return self.size
+
+    def __index__(self) -> int:
+        return self.size
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _IOSize):
+            return self.size == other.size
+        if isinstance(other, int):
+            return self.size == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.size)
+
+    def __repr__(self) -> str:
+        return f"IOSize({self.size})"
+
+
+class IOSpec:
+    """One declared port: its name, direction, queue size and policy, conditions and connector.
+
+    Queue sizes: ``IOSpec.SIZE_ONE`` (default), any int ≥ 1 (the operator then receives a tuple
+    of that many messages per compute), ``IOSpec.PRECEDING_COUNT`` (one message from each
+    connection, as a tuple) and ``IOSpec.ANY_SIZE`` (any number of connections, each its own
+    queue; ``receive`` returns a tuple with one item per connection in connection order).
+    """
+
+    class IOType(enum.Enum):
+        """Direction of a port."""
+
+        INPUT = 0
+        OUTPUT = 1
+
+    class ConnectorType(enum.Enum):
+        """Kind of queue between ports."""
+
+        DEFAULT = 0
+        DOUBLE_BUFFER = 1
+        ASYNC_BUFFER = 2
+        UCX = 3
+
+    IOSize = _IOSize
+    QueuePolicy = QueuePolicy
+    ANY_SIZE = _IOSize(-1)
+    PRECEDING_COUNT = _IOSize(0)
+    SIZE_ONE = _IOSize(1)
+
+    def __init__(
+        self,
+        owner_label: str,
+        name: str,
+        io_type: IOSpec.IOType,
+        size: int | _IOSize = 1,
+        policy: QueuePolicy | int | None = None,
+    ) -> None:
+        self._owner_label = owner_label
+        self._name = name
+        self._io_type = io_type
+        self._queue_size = 1
+        self.queue_size = int(size)
+        self._queue_policy: QueuePolicy | None = None
+        self.queue_policy = policy
+        self._conditions: list[tuple[ConditionType, dict[str, Any]]] = []
+        self._connector_type = IOSpec.ConnectorType.DEFAULT
+        self._connector_kwargs: dict[str, Any] = {}
+
+    @property
+    def name(self) -> str:
+        """Port name."""
+        return self._name
+
+    @property
+    def io_type(self) -> IOSpec.IOType:
+        """INPUT or OUTPUT."""
+        return self._io_type
+
+    @property
+    def queue_size(self) -> int:
+        """Declared queue size (−1 ANY_SIZE, 0 PRECEDING_COUNT, else the batch size)."""
+        return self._queue_size
+
+    @queue_size.setter
+    def queue_size(self, value: int | _IOSize) -> None:
+        size = int(value)
+        if size < -1:
+            raise ValueError(
+                f"{self.label}: invalid queue size {size}; use an int >= 1, "
+                "IOSpec.ANY_SIZE or IOSpec.PRECEDING_COUNT"
+            )
+        if size <= 0 and self._io_type is IOSpec.IOType.OUTPUT:
+            raise ValueError(f"{self.label}: output ports take a queue size >= 1, got {size}")
+        self._queue_size = size
+
+    @property
+    def queue_policy(self) -> QueuePolicy | None:
+        """Policy for a full queue; ``None`` means the default (FAULT)."""
+        return self._queue_policy
+
+    @queue_policy.setter
+    def queue_policy(self, value: QueuePolicy | int | None) -> None:
+        self._queue_policy = None if value is None else QueuePolicy(value)
+
+    @property
+    def label(self) -> str:
+        """``"operator 'x': input port 'in'"``, for messages."""
+        kind = "input" if self._io_type is IOSpec.IOType.INPUT else "output"
+        return f"{self._owner_label}: {kind} port '{self._name}'"
+
+    @property
+    def conditions(self) -> list[tuple[ConditionType, dict[str, Any]]]:
+        """Conditions declared on the port, as (type, keyword arguments)."""
+        return list(self._conditions)
+
+    def condition(self, kind: ConditionType, **kwargs: Any) -> IOSpec:
+        """Declare a condition on this port (replaces the default one); returns the spec.
+
+        ``ConditionType.NONE`` removes the default condition: the operator then runs without
+        waiting for this port, and ``receive`` may return ``None``.
+        """
+        if not isinstance(kind, ConditionType):
+            raise TypeError(f"{self.label}: condition kind must be a ConditionType, not {kind!r}")
+        self._conditions.append((kind, dict(kwargs)))
+        return self
+
+    def connector(self, kind: IOSpec.ConnectorType | None = None, **kwargs: Any) -> Any:
+        """Set the connector (``capacity=``, ``policy=``) and return the spec; no args: get it."""
+        if kind is None and not kwargs:
+            return self._connector_type
+        if kind is not None:
+            self._connector_type = IOSpec.ConnectorType(kind)
+        unknown = set(kwargs) - {"capacity", "policy"}
+        if unknown:
+            raise TypeError(f"{self.label}: unknown connector argument(s) {sorted(unknown)}")
+        if "capacity" in kwargs and int(kwargs["capacity"]) < 1:
+            raise ValueError(f"{self.label}: connector capacity must be >= 1, got {kwargs['capacity']}")
+        self._connector_kwargs.update(kwargs)
+        return self
+
+    @property
+    def connector_type(self) -> IOSpec.ConnectorType:
+        """The connector kind (DEFAULT unless ``connector`` set one)."""
+        return self._connector_type
+
+    # -- resolved values used by the executor ------------------------------------------------------
+    def _capacity(self, n_connections: int) -> int:
+        if "capacity" in self._connector_kwargs:
+            return int(self._connector_kwargs["capacity"])
+        if self._queue_size == 0:
+            return max(n_connections, 1)
+        return max(self._queue_size, 1)
+
+    def _policy(self, default: QueuePolicy) -> QueuePolicy:
+        if "policy" in self._connector_kwargs:
+            return QueuePolicy(self._connector_kwargs["policy"])
+        return self._queue_policy if self._queue_policy is not None else default
+
+    def __repr__(self) -> str:
+        return f"<IOSpec {self.label} size={self._queue_size}>"
+
+
+class OperatorSpec(ComponentSpec):
+    """What an operator declares in ``setup(spec)``: input and output ports and parameters."""
+
+    def __init__(self, fragment: Fragment | None = None, owner_label: str = "operator") -> None:
+        super().__init__(fragment, owner_label)
+        self._inputs: dict[str, IOSpec] = {}
+        self._outputs: dict[str, IOSpec] = {}
+
+    def input(
+        self, name: str = "", *, size: int | _IOSize = 1, policy: QueuePolicy | int | None = None
+    ) -> IOSpec:
+        """Declare an input port; returns its ``IOSpec`` for chaining ``.condition(...)``."""
+        return self._add_port(self._inputs, name, IOSpec.IOType.INPUT, size, policy)
+
+    def output(
+        self, name: str = "", *, size: int | _IOSize = 1, policy: QueuePolicy | int | None = None
+    ) -> IOSpec:
+        """Declare an output port; returns its ``IOSpec``."""
+        return self._add_port(self._outputs, name, IOSpec.IOType.OUTPUT, size, policy)
+
+    def param(
+        self,
+        name: str,
+        default_value: Any = None,
+        flag: ParameterFlag = ParameterFlag.NONE,
+        *,
+        headline: str = "",
+        description: str = "",
+        kind: str = "",
+    ) -> None:
+        """Declare a parameter; ``kind="receivers"`` declares an ``ANY_SIZE`` input instead."""
+        if kind == "receivers":
+            self.input(name, size=IOSpec.ANY_SIZE)
+            return
+        if kind:
+            raise ValueError(f"{self._owner_label}: unknown parameter kind {kind!r}; use 'receivers'")
+        super().param(name, default_value, flag, headline=headline, description=description)
+
+    @property
+    def inputs(self) -> dict[str, IOSpec]:
+        """Input ports by name."""
+        return dict(self._inputs)
+
+    @property
+    def outputs(self) -> dict[str, IOSpec]:
+        """Output ports by name."""
+        return dict(self._outputs)
+
+    def _add_port(
+        self,
+        table: dict[str, IOSpec],
+        name: str,
+        io_type: IOSpec.IOType,
+        size: int | _IOSize,
+        policy: QueuePolicy | int | None,
+    ) -> IOSpec:
+        if not isinstance(name, str):
+            raise TypeError(f"{self._owner_label}: port name must be a str, not {type(name).__name__}")
+        if name in table:
+            kind = "input" if io_type is IOSpec.IOType.INPUT else "output"
+            raise ValueError(f"{self._owner_label}: {kind} port '{name}' is declared twice")
+        port = IOSpec(self._owner_label, name, io_type, size, policy)
+        table[name] = port
+        return port

@@ -1,0 +1,46 @@
+"""Exceptions raised by holoflow.
+
+Every holoflow error derives from :class:`HoloflowError` and from the built-in exception a caller
+would naturally catch, so ``except ValueError`` keeps working around code that validates input::
+
+    HoloflowError
+    ├── GraphError (ValueError)          the graph is wrong: unknown port, ambiguous add_flow,
+    │                                    duplicate operator name, required input left unconnected
+    ├── ConfigError (ValueError)         unreadable YAML, missing config key, unknown parameter
+    ├── SchedulingError (RuntimeError)   the run cannot go on: a full queue under the FAULT policy
+    └── HoloflowInternalError (RuntimeError)
+                                         a broken invariant inside holoflow: please report it
+
+Exceptions raised by user code (``compute``, ``start``...) are never wrapped: they propagate from
+``run()`` with their own type and a note naming the operator and the lifecycle method.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "GraphError",
+    "HoloflowError",
+    "HoloflowInternalError",
+    "SchedulingError",
+]
+
+
+class HoloflowError(Exception):
+    """Base class of every error holoflow raises itself."""
+
+
+class GraphError(HoloflowError, ValueError):
+    """The operator graph is malformed; raised while composing, before anything runs."""
+
+
+class ConfigError(HoloflowError, ValueError):
+    """A configuration file, key or parameter is missing or invalid."""
+
+
+class SchedulingError(HoloflowError, RuntimeError):
+    """The scheduler cannot continue the run (for example a queue overflowed under FAULT)."""
+
+
+class HoloflowInternalError(HoloflowError, RuntimeError):
+    """An invariant inside holoflow was broken. This is a bug in holoflow."""

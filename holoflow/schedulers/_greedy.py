@@ -1,0 +1,157 @@
+"""``GreedyScheduler``: one thread, operators in topological order, as fast as they are ready."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from holoflow.core._scheduler import Scheduler
+from holoflow.resources import Clock, RealtimeClock
+from holoflow.schedulers._executor import NEVER, READY, WAIT_EVENT, WAIT_TIME, GraphRun, annotate
+
+if TYPE_CHECKING:
+    from holoflow.core._fragment import Fragment
+
+__all__ = ["GreedyScheduler"]
+
+
+class GreedyScheduler(Scheduler):
+    """Run the graph on the calling thread.
+
+    Each pass walks the operators in topological order and executes every one that is ready,
+    so a message can cross a whole chain in one pass. When nothing is ready the scheduler
+    sleeps — until the earliest WAIT_TIME target, or until an asynchronous condition or a stop
+    request wakes it — and never spins.
+
+    Parameters
+    ----------
+    fragment : Fragment
+        Owner fragment.
+    clock : Clock, optional
+        Time source (default: a new ``RealtimeClock``).
+    stop_on_deadlock : bool
+        End the run when no operator is ready and none waits for time or an event.
+    max_duration_ms : int
+        End the run after this many milliseconds (−1: no limit).
+    check_recession_period_ms : float
+        Longest single sleep while waiting, in ms (0: sleep until woken or due). Set it when a
+        custom condition changes state without calling ``notify()``.
+    stop_on_deadlock_timeout : int
+        How long a deadlock must last before the run ends, in ms.
+    """
+
+    _default_name = "greedy_scheduler"
+
+    def __init__(
+        self,
+        fragment: Fragment,
+        *,
+        clock: Clock | None = None,
+        stop_on_deadlock: bool = True,
+        max_duration_ms: int = -1,
+        check_recession_period_ms: float = 0.0,
+        stop_on_deadlock_timeout: int = 0,
+        name: str = "greedy_scheduler",
+    ) -> None:
+        super().__init__(fragment, name=name)
+        if clock is not None and not isinstance(clock, Clock):
+            raise TypeError(f"{self._label()}: clock must be a Clock, not {type(clock).__name__}")
+        if check_recession_period_ms < 0 or stop_on_deadlock_timeout < 0:
+            raise ValueError(f"{self._label()}: periods and timeouts must be >= 0")
+        self.clock = clock
+        self.stop_on_deadlock = bool(stop_on_deadlock)
+        self.max_duration_ms = int(max_duration_ms)
+        self.check_recession_period_ms = float(check_recession_period_ms)
+        self.stop_on_deadlock_timeout = int(stop_on_deadlock_timeout)
+        self._run: GraphRun | None = None
+
+    def request_stop(self) -> None:
+        run = self._run
+        if run is not None:
+            run.request_stop()
+
+    def run_graph(self, fragment: Fragment) -> None:
+        clock = self.clock or RealtimeClock(fragment)
+        run = GraphRun(fragment, clock.timestamp)
+        self._run = run
+        error: BaseException | None = None
+        try:
+            run.initialize()
+            run.start()
+            self._loop(run, clock)
+        except BaseException as exc:
+            error = exc
+        finally:
+            stop_error = run.stop()
+            self._run = None
+        if error is not None:
+            if stop_error is not None:
+                annotate(error, "the run; stop() also raised " + repr(stop_error))
+            raise error
+        if stop_error is not None:
+            raise stop_error
+
+    def _loop(self, run: GraphRun, clock: Clock) -> None:
+        ops = list(run.ops)
+        evaluate = run.evaluate
+        commit = run.commit
+        wake = run.wake
+        timestamp = clock.timestamp
+        deadline = time.monotonic() + self.max_duration_ms / 1000 if self.max_duration_ms >= 0 else None
+        recession = self.check_recession_period_ms / 1000 or None
+        deadlock_since: float | None = None
+        while ops and not run.stop_requested:
+            wake.clear()
+            now = timestamp()
+            ran = False
+            finished = []
+            next_time: int | None = None
+            waiting_event = False
+            for r in ops:
+                status, when = evaluate(r, now)
+                if status is READY:
+                    try:
+                        r.compute(r.inputs, r.outputs, r.context)
+                    except BaseException as exc:
+                        annotate(exc, f"{r.label}.compute()")
+                        raise
+                    commit(r, now)
+                    ran = True
+                elif status is NEVER:
+                    finished.append(r)
+                elif status is WAIT_TIME:
+                    if next_time is None or when < next_time:  # type: ignore[operator]
+                        next_time = when
+                elif status is WAIT_EVENT:
+                    waiting_event = True
+            if finished:
+                ops = [r for r in ops if r not in finished]
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            if ran:
+                deadlock_since = None
+                continue
+            if not ops:
+                return
+            budget = _min_timeout(recession, None if deadline is None else deadline - time.monotonic())
+            if next_time is not None:
+                if budget is None:
+                    clock.wait_until(next_time, wake)
+                else:
+                    clock.wait_until(min(next_time, timestamp() + int(budget * 1e9)), wake)
+            elif waiting_event or not self.stop_on_deadlock:
+                wake.wait(budget)
+            else:
+                moment = time.monotonic()
+                if deadlock_since is None:
+                    deadlock_since = moment
+                remaining = self.stop_on_deadlock_timeout / 1000 - (moment - deadlock_since)
+                if remaining <= 0:
+                    return
+                wake.wait(_min_timeout(budget, remaining))
+
+
+def _min_timeout(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return None if b is None else max(b, 0.0)
+    return a if b is None else max(min(a, b), 0.0)
