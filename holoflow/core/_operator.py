@@ -55,8 +55,6 @@ class Operator(Component):
     _kind = "operator"
 
     def __init__(self, fragment: Fragment, *args: Any, **kwargs: Any) -> None:
-        if "fragment" in kwargs:
-            raise TypeError(f"{type(self).__name__}: pass the fragment positionally, not as fragment=")
         self._conditions: dict[str, Condition] = {}
         self._resources: dict[str, Resource] = {}
         self._run: Any = None

@@ -1,0 +1,62 @@
+"""The public surface: sorted, complete ``__all__`` lists and an import with no optional stacks."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+PUBLIC_MODULES = [
+    "holoflow",
+    "holoflow.core",
+    "holoflow.conditions",
+    "holoflow.schedulers",
+    "holoflow.resources",
+    "holoflow.operators",
+    "holoflow.testing",
+    "holoflow.errors",
+]
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_all_is_sorted_and_complete(name):
+    module = importlib.import_module(name)
+    exported = module.__all__
+    assert exported == sorted(exported)
+    public = {n for n in vars(module) if not n.startswith("_") and not isinstance(getattr(module, n), type(sys))}
+    public -= {"annotations", "PackageNotFoundError", "version"}
+    assert set(exported) >= public, sorted(public - set(exported))
+    for item in exported:
+        assert hasattr(module, item), item
+
+
+def test_import_needs_only_numpy_and_yaml():
+    """Optional stacks are unavailable in the child; importing everything must still work."""
+    script = textwrap.dedent(
+        """
+        import importlib.abc, sys
+        BLOCKED = ("cupy", "torch", "onnxruntime", "tensorrt", "cuda", "glfw", "OpenGL", "jax", "av")
+        class Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name.split(".")[0] in BLOCKED:
+                    raise ImportError(f"blocked {name}")
+        sys.meta_path.insert(0, Block())
+        import holoflow, holoflow.core, holoflow.conditions, holoflow.schedulers
+        import holoflow.resources, holoflow.operators, holoflow.testing
+        loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
+        assert not loaded, loaded
+        print("ok", holoflow.__version__)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("ok ")
+
+
+def test_version_matches_metadata():
+    import holoflow
+
+    assert holoflow.__version__.count(".") >= 2
