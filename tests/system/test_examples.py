@@ -1,0 +1,53 @@
+"""Every example runs as a script and prints what it promises."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def run_example(name: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_hello_world():
+    assert run_example("hello_world.py") == "Hello World!\n"
+
+
+def test_ping_simple():
+    lines = run_example("ping_simple.py").splitlines()
+    assert lines == [f"Rx message value: {i}" for i in range(1, 11)]
+
+
+def test_ping_custom_op():
+    lines = run_example("ping_custom_op.py").splitlines()
+    assert [line for line in lines if line.startswith("Rx")] == [f"Rx message value: {3 * i}" for i in range(1, 11)]
+    assert [line for line in lines if line.startswith("Middle")] == [
+        f"Middle message value: {i}" for i in range(1, 11)
+    ]
+
+
+def test_ping_multi_port():
+    lines = run_example("ping_multi_port.py").splitlines()
+    assert lines == [f"Rx message values: {3 * i}, {-3 * i}" for i in range(1, 11)]
+
+
+@pytest.mark.parametrize("module", ["ping_multi_port"])
+def test_examples_import_without_running(module):
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        mod = __import__(module)
+        app = mod.MultiPortApp([])
+        app.run()
+        assert app.rx.received == [(3 * i, -3 * i) for i in range(1, 11)]
+    finally:
+        sys.path.remove(str(EXAMPLES))
