@@ -131,16 +131,25 @@ def run_bare_loop(messages: int, hops: int) -> dict[str, float]:
         delivered += 1
         latency += time.perf_counter() - sent
     wall = time.perf_counter() - t0
-    return {"delivered": delivered, "msgs_per_s": delivered / wall, "latency_us": latency / delivered * 1e6,
-            "wall_s": wall}
+    return {
+        "delivered": delivered,
+        "msgs_per_s": delivered / wall,
+        "latency_us": latency / delivered * 1e6,
+        "wall_s": wall,
+    }
 
 
 def holoscan_python(explicit: str | None) -> str | None:
     """An interpreter that can import holoscan, or None."""
     candidates = [explicit, os.environ.get("HOLOSCAN_PYTHON"), sys.executable]
     for python in filter(None, candidates):
-        probe = subprocess.run([python, "-c", "import holoscan"], capture_output=True, env=holoscan_env(python),
-                               timeout=120, check=False)
+        probe = subprocess.run(
+            [python, "-c", "import holoscan"],
+            capture_output=True,
+            env=holoscan_env(python),
+            timeout=120,
+            check=False,
+        )
         if probe.returncode == 0:
             return python
     return None
@@ -150,8 +159,17 @@ def holoscan_env(python: str) -> dict[str, str]:
     """Environment for a Holoscan child: its CUDA runtime on the library path."""
     env = dict(os.environ)
     prefix = Path(python).resolve().parent.parent
-    libs = glob.glob(str(Path(python).parent.parent / "lib" / "python3*" / "site-packages" / "nvidia" /
-                         "cuda_runtime" / "lib"))
+    libs = glob.glob(
+        str(
+            Path(python).parent.parent
+            / "lib"
+            / "python3*"
+            / "site-packages"
+            / "nvidia"
+            / "cuda_runtime"
+            / "lib"
+        )
+    )
     libs += glob.glob(str(prefix / "lib" / "python3*" / "site-packages" / "nvidia" / "cuda_runtime" / "lib"))
     if libs:
         env["LD_LIBRARY_PATH"] = ":".join([libs[0], env.get("LD_LIBRARY_PATH", "")]).rstrip(":")
@@ -160,14 +178,30 @@ def holoscan_env(python: str) -> dict[str, str]:
 
 def measure(python: str, impl: str, messages: int, hops: int, scheduler: str) -> dict[str, float]:
     """Run one worker process and parse its JSON line."""
-    cmd = [python, __file__, "--worker", impl, "--messages", str(messages), "--hops", str(hops),
-           "--scheduler", scheduler]
+    cmd = [
+        python,
+        __file__,
+        "--worker",
+        impl,
+        "--messages",
+        str(messages),
+        "--hops",
+        str(hops),
+        "--scheduler",
+        scheduler,
+    ]
     env = holoscan_env(python) if impl == "holoscan" else dict(os.environ)
     repo = str(Path(__file__).resolve().parents[1])
     if impl == "holoflow":
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [repo, env.get("PYTHONPATH")]))
-    out = subprocess.run(["bash", "-c", 'ulimit -s 32768 2>/dev/null; exec "$@"', "_", *cmd], capture_output=True,
-                         text=True, env=env, timeout=900, check=False)
+    out = subprocess.run(
+        ["bash", "-c", 'ulimit -s 32768 2>/dev/null; exec "$@"', "_", *cmd],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
+    )
     if out.returncode != 0:
         raise RuntimeError(f"{impl} worker failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -195,51 +229,83 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.worker:
-        print(json.dumps(run_worker(args.worker, args.messages, args.hops, (args.scheduler or ["greedy"])[0])))
+        print(
+            json.dumps(run_worker(args.worker, args.messages, args.hops, (args.scheduler or ["greedy"])[0]))
+        )
         return
 
     peer = holoscan_python(args.holoscan_python)
     rows = []
     bare = summarize([run_bare_loop(args.messages, args.hops) for _ in range(args.repeats)])
     for scheduler in args.scheduler or list(SCHEDULERS):
-        ours = summarize([measure(sys.executable, "holoflow", args.messages, args.hops, scheduler)
-                          for _ in range(args.repeats)])
+        ours = summarize(
+            [
+                measure(sys.executable, "holoflow", args.messages, args.hops, scheduler)
+                for _ in range(args.repeats)
+            ]
+        )
         theirs = None
         if peer:
-            theirs = summarize([measure(peer, "holoscan", args.messages, args.hops, scheduler)
-                                for _ in range(args.repeats)])
+            theirs = summarize(
+                [measure(peer, "holoscan", args.messages, args.hops, scheduler) for _ in range(args.repeats)]
+            )
         rows.append({"scheduler": scheduler, "holoflow": ours, "holoscan": theirs})
 
-    print(f"ping chain: {args.messages} messages, {args.hops} hops, {args.repeats} runs each, "
-          f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()})")
-    header = f"{'scheduler':<10} {'impl':<9} {'delivered':>9} {'msg/s med':>11} {'msg/s best':>11} {'lat us':>8}"
+    print(
+        f"ping chain: {args.messages} messages, {args.hops} hops, {args.repeats} runs each, "
+        f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()})"
+    )
+    header = (
+        f"{'scheduler':<10} {'impl':<9} {'delivered':>9} {'msg/s med':>11} {'msg/s best':>11} {'lat us':>8}"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
         for impl in ("holoflow", "holoscan"):
             s = row[impl]
             if s is None:
-                print(f"{row['scheduler']:<10} {impl:<9} {'(Holoscan not installed: set HOLOSCAN_PYTHON)':>40}")
+                print(
+                    f"{row['scheduler']:<10} {impl:<9} {'(Holoscan not installed: set HOLOSCAN_PYTHON)':>40}"
+                )
                 continue
-            print(f"{row['scheduler']:<10} {impl:<9} {s['delivered']:>9} {s['median_msgs_per_s']:>11,.0f} "
-                  f"{s['best_msgs_per_s']:>11,.0f} {s['median_latency_us']:>8.1f}")
+            print(
+                f"{row['scheduler']:<10} {impl:<9} {s['delivered']:>9} {s['median_msgs_per_s']:>11,.0f} "
+                f"{s['best_msgs_per_s']:>11,.0f} {s['median_latency_us']:>8.1f}"
+            )
         if row["holoscan"]:
             ratio = row["holoflow"]["median_msgs_per_s"] / row["holoscan"]["median_msgs_per_s"]
             row["ratio_vs_holoscan"] = ratio
             print(f"{row['scheduler']:<10} ratio holoflow/holoscan (median): {ratio:.1f}x")
-    print(f"{'bare loop':<10} {'python':<9} {bare['delivered']:>9} {bare['median_msgs_per_s']:>11,.0f} "
-          f"{bare['best_msgs_per_s']:>11,.0f} {bare['median_latency_us']:>8.1f}")
+    print(
+        f"{'bare loop':<10} {'python':<9} {bare['delivered']:>9} {bare['median_msgs_per_s']:>11,.0f} "
+        f"{bare['best_msgs_per_s']:>11,.0f} {bare['median_latency_us']:>8.1f}"
+    )
     for row in rows:
         share = row["holoflow"]["median_msgs_per_s"] / bare["median_msgs_per_s"]
         row["fraction_of_bare_loop"] = share
         print(f"{row['scheduler']:<10} holoflow reaches {share:.0%} of the bare-loop limit")
 
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps({
-        "benchmark": "ping_chain", "messages": args.messages, "hops": args.hops, "repeats": args.repeats,
-        "machine": {"cpus": os.cpu_count(), "processor": platform.processor(), "python": platform.python_version()},
-        "holoscan_python": peer, "bare_loop": bare, "rows": rows,
-    }, indent=2) + "\n")
+    Path(args.output).write_text(
+        json.dumps(
+            {
+                "benchmark": "ping_chain",
+                "messages": args.messages,
+                "hops": args.hops,
+                "repeats": args.repeats,
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "processor": platform.processor(),
+                    "python": platform.python_version(),
+                },
+                "holoscan_python": peer,
+                "bare_loop": bare,
+                "rows": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

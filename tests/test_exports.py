@@ -26,7 +26,9 @@ def test_all_is_sorted_and_complete(name):
     module = importlib.import_module(name)
     exported = module.__all__
     assert exported == sorted(exported)
-    public = {n for n in vars(module) if not n.startswith("_") and not isinstance(getattr(module, n), type(sys))}
+    public = {
+        n for n in vars(module) if not n.startswith("_") and not isinstance(getattr(module, n), type(sys))
+    }
     public -= {"annotations", "PackageNotFoundError", "version"}
     assert set(exported) >= public, sorted(public - set(exported))
     for item in exported:

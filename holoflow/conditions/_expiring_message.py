@@ -35,7 +35,7 @@ class ExpiringMessageAvailableCondition(Condition):
         fragment: Fragment,
         max_batch_size: int,
         max_delay_ns: int | str | datetime.timedelta,
-        clock: Any = None,
+        clock: Any = None,  # noqa: ARG002 - Holoscan signature; the scheduler clock is used
         receiver: str | None = None,
         name: str = "noname_expiring_message_available_condition",
     ) -> None:
@@ -52,7 +52,8 @@ class ExpiringMessageAvailableCondition(Condition):
 
     def check(self, timestamp: int) -> tuple[SchedulingStatusType, int | None]:
         receiver = self._receiver
-        assert receiver is not None and receiver.arrivals is not None, "condition not bound"
+        assert receiver is not None, "condition not bound"
+        assert receiver.arrivals is not None, "receiver does not track arrivals"
         if len(receiver.queue) >= self.max_batch_size:
             return _READY
         if not receiver.arrivals:

@@ -176,8 +176,7 @@ class Component:
         if self._spec.params:
             lines.append("params:")
             lines.extend(
-                f"  - name: {name}\n    value: {getattr(self, name, None)!r}"
-                for name in self._spec.params
+                f"  - name: {name}\n    value: {getattr(self, name, None)!r}" for name in self._spec.params
             )
         return "\n".join(lines)
 

@@ -44,8 +44,7 @@ class Config:
             data = {}
         if not isinstance(data, Mapping):
             raise ConfigError(
-                f"config file '{self.config_file}': top level must be a mapping, "
-                f"found {type(data).__name__}"
+                f"config file '{self.config_file}': top level must be a mapping, found {type(data).__name__}"
             )
         self._data: Mapping[str, Any] = data
         if prefix:

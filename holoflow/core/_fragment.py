@@ -124,7 +124,12 @@ class Fragment:
         outputs = upstream_op.spec.outputs
         inputs = downstream_op.spec.inputs
         if not port_pairs:
-            pairs = [(_only_port(where, upstream_op, "output", outputs), _only_port(where, downstream_op, "input", inputs))]
+            pairs = [
+                (
+                    _only_port(where, upstream_op, "output", outputs),
+                    _only_port(where, downstream_op, "input", inputs),
+                )
+            ]
         else:
             pairs = sorted(set(_as_pair(where, pair) for pair in port_pairs))
         for out_name, in_name in pairs:
@@ -151,7 +156,9 @@ class Fragment:
             )
 
     # -- configuration ---------------------------------------------------------------------------
-    def config(self, config_file: str | os.PathLike[str] | Config | None = None, prefix: str = "") -> Config | None:
+    def config(
+        self, config_file: str | os.PathLike[str] | Config | None = None, prefix: str = ""
+    ) -> Config | None:
         """Load a YAML configuration file (or set a ``Config``); with no argument, return it.
 
         ``--config PATH`` on the application's command line and the environment variable

@@ -103,7 +103,7 @@ class IOSpec:
 
     @property
     def queue_size(self) -> int:
-        """Declared queue size (−1 ANY_SIZE, 0 PRECEDING_COUNT, else the batch size)."""
+        """Declared queue size (-1 ANY_SIZE, 0 PRECEDING_COUNT, else the batch size)."""
         return self._queue_size
 
     @queue_size.setter

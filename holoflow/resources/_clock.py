@@ -114,5 +114,5 @@ class ManualClock(Clock):
         """Move the clock forward to ``new_time_ns`` (never backwards)."""
         self._now = max(self._now, int(new_time_ns))
 
-    def wait_until(self, target_ns: int, wake: threading.Event) -> None:
+    def wait_until(self, target_ns: int, wake: threading.Event) -> None:  # noqa: ARG002
         self.advance_to(target_ns)

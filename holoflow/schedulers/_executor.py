@@ -70,8 +70,12 @@ _INPUT_CONDITIONS: dict[ConditionType, type[Condition]] = {
 _OUTPUT_CONDITIONS: dict[ConditionType, type[Condition]] = {
     ConditionType.DOWNSTREAM_MESSAGE_AFFORDABLE: DownstreamMessageAffordableCondition,
 }
-_POLICY_NAMES = {"pop": QueuePolicy.POP, "reject": QueuePolicy.REJECT, "fail": QueuePolicy.FAULT,
-                 "fault": QueuePolicy.FAULT}
+_POLICY_NAMES = {
+    "pop": QueuePolicy.POP,
+    "reject": QueuePolicy.REJECT,
+    "fail": QueuePolicy.FAULT,
+    "fault": QueuePolicy.FAULT,
+}
 
 
 def annotate(exc: BaseException, where: str) -> None:
@@ -235,9 +239,9 @@ class GraphRun:
                 else:
                     receivers = [Receiver(spec.label, spec._capacity(len(links)), queue_policy, tracks)]
                     conds_for = [conds]
-            for receiver, cond_list in zip(receivers, conds_for):
+            for receiver, cond_list in zip(receivers, conds_for, strict=True):
                 for cls, kwargs in cond_list:
-                    condition = self._make(cls, op, kwargs, spec.label)
+                    condition = self._make(cls, kwargs, spec.label)
                     condition.bind(receiver)  # type: ignore[attr-defined]
                     self._add_condition(r, condition)
             r.input_ports[name] = InputPort(spec.label, mode, receivers)
@@ -268,12 +272,14 @@ class GraphRun:
             else:
                 conds = [(DownstreamMessageAffordableCondition, {"min_size": 1})]
             for cls, kwargs in conds:
-                condition = self._make(cls, op, kwargs, spec.label)
+                condition = self._make(cls, kwargs, spec.label)
                 condition.bind(transmitter)  # type: ignore[attr-defined]
                 self._add_condition(r, condition)
 
     def _connection_index(self, link: Connection) -> int:
-        same_port = [c for c in self.fragment.graph.connections if c.target is link.target and c.input == link.input]
+        same_port = [
+            c for c in self.fragment.graph.connections if c.target is link.target and c.input == link.input
+        ]
         return same_port.index(link)
 
     @staticmethod
@@ -287,7 +293,7 @@ class GraphRun:
             )
         return table[kind]
 
-    def _make(self, cls: type[Condition], op: Operator, kwargs: dict[str, Any], label: str) -> Condition:
+    def _make(self, cls: type[Condition], kwargs: dict[str, Any], label: str) -> Condition:
         try:
             return cls(self.fragment, **kwargs)  # type: ignore[call-arg]
         except TypeError as exc:

@@ -32,7 +32,7 @@ class GreedyScheduler(Scheduler):
     stop_on_deadlock : bool
         End the run when no operator is ready and none waits for time or an event.
     max_duration_ms : int
-        End the run after this many milliseconds (−1: no limit).
+        End the run after this many milliseconds (-1: no limit).
     check_recession_period_ms : float
         Longest single sleep while waiting, in ms (0: sleep until woken or due). Set it when a
         custom condition changes state without calling ``notify()``.

@@ -67,8 +67,16 @@ def test_boolean_condition(app):
 
 @pytest.mark.parametrize(
     ("period", "ns"),
-    [(5_000_000, 5_000_000), (datetime.timedelta(milliseconds=2), 2_000_000), ("10ms", 10_000_000),
-     ("250us", 250_000), ("1.5s", 1_500_000_000), ("100Hz", 10_000_000), ("1kHz", 1_000_000), ("7ns", 7)],
+    [
+        (5_000_000, 5_000_000),
+        (datetime.timedelta(milliseconds=2), 2_000_000),
+        ("10ms", 10_000_000),
+        ("250us", 250_000),
+        ("1.5s", 1_500_000_000),
+        ("100Hz", 10_000_000),
+        ("1kHz", 1_000_000),
+        ("7ns", 7),
+    ],
 )
 def test_periodic_accepts_ns_timedelta_and_strings(app, period, ns):
     assert PeriodicCondition(app, period).recess_period_ns() == ns
@@ -139,9 +147,10 @@ def test_unsupported_port_condition(app):
             spec.input("in").condition(ConditionType.PERIODIC, recess_period=1)
 
     app.add_flow(Source(app, [1], name="src"), Bad(app, name="rx"))
-    with pytest.raises(ValueError, match=re.escape(
-        "operator 'rx': input port 'in': condition PERIODIC is not supported on this port"
-    )):
+    with pytest.raises(
+        ValueError,
+        match=re.escape("operator 'rx': input port 'in': condition PERIODIC is not supported on this port"),
+    ):
         app.run()
 
 
@@ -149,7 +158,8 @@ def test_downstream_affordable_min_size(app):
     class Tx(Operator):
         def setup(self, spec):
             spec.output("out").connector(capacity=2).condition(
-                ConditionType.DOWNSTREAM_MESSAGE_AFFORDABLE, min_size=2)
+                ConditionType.DOWNSTREAM_MESSAGE_AFFORDABLE, min_size=2
+            )
 
         def compute(self, op_input, op_output, context):
             op_output.emit("a", "out")
@@ -189,7 +199,8 @@ def test_expiring_message_batches_or_times_out(app):
     class Rx(Operator):
         def setup(self, spec):
             spec.input("in").connector(capacity=5).condition(
-                ConditionType.EXPIRING_MESSAGE_AVAILABLE, max_batch_size=5, max_delay_ns="30ms")
+                ConditionType.EXPIRING_MESSAGE_AVAILABLE, max_batch_size=5, max_delay_ns="30ms"
+            )
 
         def compute(self, op_input, op_output, context):
             batch = []

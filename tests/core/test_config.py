@@ -30,8 +30,15 @@ def test_kwargs_and_from_config(app, config_file):
     assert isinstance(args, ArgList) and [a.name for a in args] == ["multiplier", "name_tag"]
     leaf = app.from_config("nested.deeper.x")
     assert isinstance(leaf, Arg) and leaf.name == "x" and int(leaf) == 1
-    assert app.config_keys() == {"mx", "mx.multiplier", "mx.name_tag", "rate", "nested", "nested.deeper",
-                                 "nested.deeper.x"}
+    assert app.config_keys() == {
+        "mx",
+        "mx.multiplier",
+        "mx.name_tag",
+        "rate",
+        "nested",
+        "nested.deeper",
+        "nested.deeper.x",
+    }
 
 
 def test_config_args_then_kwargs_last_wins(app, config_file):
@@ -45,7 +52,9 @@ def test_missing_key_names_file_and_key(app, config_file):
     app.config(config_file)
     with pytest.raises(ConfigError, match=re.escape(f"config file '{config_file}': no key 'mx.divider'")):
         app.kwargs("mx.divider")
-    with pytest.raises(ConfigError, match=re.escape("no key 'replayer'; top-level keys: ['mx', 'nested', 'rate']")):
+    with pytest.raises(
+        ConfigError, match=re.escape("no key 'replayer'; top-level keys: ['mx', 'nested', 'rate']")
+    ):
         app.from_config("replayer")
 
 

@@ -64,9 +64,12 @@ def test_kind_single_pops_one_and_multi_forces_a_tuple(app):
 def test_kind_single_on_any_size_port_is_an_error(app):
     rx = Collect(app, size=IOSpec.ANY_SIZE, kind="single", name="rx")
     app.add_flow(Source(app, [1], name="src"), rx)
-    with pytest.raises(GraphError, match=re.escape(
-        "operator 'rx': input port 'in': receive(kind='single') cannot read an IOSpec.ANY_SIZE port"
-    )) as info:
+    with pytest.raises(
+        GraphError,
+        match=re.escape(
+            "operator 'rx': input port 'in': receive(kind='single') cannot read an IOSpec.ANY_SIZE port"
+        ),
+    ) as info:
         app.run()
     assert "raised in operator 'rx'.compute()" in info.value.__notes__
 
@@ -87,7 +90,9 @@ def test_receive_and_emit_on_unknown_ports(app):
             op_input.receive("in2")
 
     app.add_flow(Source(app, [1], name="src"), BadRx(app, name="rx"))
-    with pytest.raises(GraphError, match=re.escape("operator 'rx': no input port 'in2'; declared inputs: ['in']")):
+    with pytest.raises(
+        GraphError, match=re.escape("operator 'rx': no input port 'in2'; declared inputs: ['in']")
+    ):
         app.run()
 
 
@@ -100,7 +105,9 @@ def test_emit_on_unknown_port(app):
             op_output.emit(1, "nope")
 
     app.add_operator(BadTx(app, CountCondition(app, 1), name="tx"))
-    with pytest.raises(GraphError, match=re.escape("operator 'tx': no output port 'nope'; declared outputs: ['out']")):
+    with pytest.raises(
+        GraphError, match=re.escape("operator 'tx': no output port 'nope'; declared outputs: ['out']")
+    ):
         app.run()
 
 
@@ -141,13 +148,19 @@ class Burst(Operator):
 
 def test_second_emit_in_one_compute_faults_by_default(app):
     app.add_flow(Burst(app, CountCondition(app, 1), name="tx"), Recorder(app, name="rx"))
-    with pytest.raises(SchedulingError, match=re.escape(
-        "operator 'tx': output port 'out': emitted more than 1 message(s) in one compute under the FAULT policy"
-    )):
+    with pytest.raises(
+        SchedulingError,
+        match=re.escape(
+            "operator 'tx': output port 'out': emitted more than 1 message(s) in one compute "
+            "under the FAULT policy"
+        ),
+    ):
         app.run()
 
 
-@pytest.mark.parametrize(("policy", "expected"), [(IOSpec.QueuePolicy.POP, [1]), (IOSpec.QueuePolicy.REJECT, [0])])
+@pytest.mark.parametrize(
+    ("policy", "expected"), [(IOSpec.QueuePolicy.POP, [1]), (IOSpec.QueuePolicy.REJECT, [0])]
+)
 def test_emit_overflow_policies(app, policy, expected):
     app.add_flow(Burst(app, CountCondition(app, 1), policy=policy, name="tx"), rx := Recorder(app, name="rx"))
     app.run()
@@ -190,7 +203,9 @@ def test_receiver_fault_policy_and_environment_default(app, monkeypatch):
             spec.output("out").condition(ConditionType.NONE).connector(capacity=2)
 
     app.add_flow(NoBackPressure(app, CountCondition(app, 1), n=2, name="tx"), rx := Recorder(app, name="rx"))
-    with pytest.raises(SchedulingError, match=re.escape("operator 'rx': input port 'in': queue full (1 message(s))")):
+    with pytest.raises(
+        SchedulingError, match=re.escape("operator 'rx': input port 'in': queue full (1 message(s))")
+    ):
         app.run()
     monkeypatch.setenv("HOLOSCAN_QUEUE_POLICY", "pop")
     app.run()

@@ -29,22 +29,26 @@ class TwoIn(Operator):
 
 def test_implicit_mapping_needs_one_port_each_side(app):
     tx, rx = TwoOut(app, name="tx"), Recorder(app, name="rx")
-    with pytest.raises(GraphError, match=re.escape(
-        "add_flow('tx', 'rx'): cannot choose the output port of operator 'tx' "
-        "(it declares ['out1', 'out2']); pass port pairs such as {('out', 'in')}"
-    )):
+    with pytest.raises(
+        GraphError,
+        match=re.escape(
+            "add_flow('tx', 'rx'): cannot choose the output port of operator 'tx' "
+            "(it declares ['out1', 'out2']); pass port pairs such as {('out', 'in')}"
+        ),
+    ):
         app.add_flow(tx, rx)
 
 
 def test_unknown_ports_are_errors_naming_the_choices(app):
     tx, rx = TwoOut(app, name="tx"), TwoIn(app, name="rx")
-    with pytest.raises(GraphError, match=re.escape(
-        "operator 'tx' has no output port 'out3'; declared outputs: ['out1', 'out2']"
-    )):
+    with pytest.raises(
+        GraphError,
+        match=re.escape("operator 'tx' has no output port 'out3'; declared outputs: ['out1', 'out2']"),
+    ):
         app.add_flow(tx, rx, {("out3", "in1")})
-    with pytest.raises(GraphError, match=re.escape(
-        "operator 'rx' has no input port 'in9'; declared inputs: ['in1', 'in2']"
-    )):
+    with pytest.raises(
+        GraphError, match=re.escape("operator 'rx' has no input port 'in9'; declared inputs: ['in1', 'in2']")
+    ):
         app.add_flow(tx, rx, {("out1", "in9")})
     assert len(app.graph) == 0  # nothing was half-added
 
@@ -69,9 +73,7 @@ def test_required_input_connected_to_nothing_fails_before_start(app):
 
     app.add_operator(Op(app, name="rx"))
     app.add_operator(Source(app, [1], name="src"))
-    with pytest.raises(GraphError, match=re.escape(
-        "operator 'rx': input port 'in' is connected to nothing"
-    )):
+    with pytest.raises(GraphError, match=re.escape("operator 'rx': input port 'in' is connected to nothing")):
         app.run()
     assert started == []
 

@@ -58,8 +58,12 @@ def test_attribute_set_before_init_beats_default_but_not_kwarg(app):
 
 
 def test_unknown_kwarg_is_an_error_naming_operator_and_choices(app):
-    with pytest.raises(ConfigError, match=re.escape("operator 'mx': no parameter 'multiplyer'; "
-                                                    "declared parameters: ['multiplier', 'offset']")):
+    with pytest.raises(
+        ConfigError,
+        match=re.escape(
+            "operator 'mx': no parameter 'multiplyer'; declared parameters: ['multiplier', 'offset']"
+        ),
+    ):
         Mul(app, name="mx", multiplyer=3)
 
 
@@ -149,11 +153,16 @@ def test_lifecycle_order_is_topological_and_once_per_run():
     app = App([])
     app.run()
     assert log == [
-        ("initialize", "tx"), ("initialize", "rx"),
-        ("start", "tx"), ("start", "rx"),
-        ("compute", "tx"), ("compute", "rx"),
-        ("compute", "tx"), ("compute", "rx"),
-        ("stop", "tx"), ("stop", "rx"),
+        ("initialize", "tx"),
+        ("initialize", "rx"),
+        ("start", "tx"),
+        ("start", "rx"),
+        ("compute", "tx"),
+        ("compute", "rx"),
+        ("compute", "tx"),
+        ("compute", "rx"),
+        ("stop", "tx"),
+        ("stop", "rx"),
     ]
     log.clear()
     app.run()  # a second run repeats the whole lifecycle, counts reset

@@ -35,12 +35,15 @@ class Node(Operator):
     def setup(self, spec):
         if self.any_size:
             port = spec.input("in", size=IOSpec.ANY_SIZE)
-            port.connector(IOSpec.ConnectorType.DOUBLE_BUFFER, capacity=max(
-                self.capacities[(p, self.index)] for p in self.parents))
+            port.connector(
+                IOSpec.ConnectorType.DOUBLE_BUFFER,
+                capacity=max(self.capacities[(p, self.index)] for p in self.parents),
+            )
         else:
             for p in self.parents:
                 spec.input(f"in{p}").connector(
-                    IOSpec.ConnectorType.DOUBLE_BUFFER, capacity=self.capacities[(p, self.index)])
+                    IOSpec.ConnectorType.DOUBLE_BUFFER, capacity=self.capacities[(p, self.index)]
+                )
         spec.output("out")
 
     def compute(self, op_input, op_output, context):

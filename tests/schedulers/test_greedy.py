@@ -154,8 +154,9 @@ def test_a_failed_start_stops_the_operators_already_started(app):
         def start(self):
             raise OSError("device busy")
 
-    app.add_flow(Fails(app, CountCondition(app, 3), where="never", log=log, name="tx"),
-                 BadStart(app, log, name="rx"))
+    app.add_flow(
+        Fails(app, CountCondition(app, 3), where="never", log=log, name="tx"), BadStart(app, log, name="rx")
+    )
     with pytest.raises(OSError, match="device busy") as info:
         app.run()
     assert info.value.__notes__ == ["raised in operator 'rx'.start()"]
@@ -179,8 +180,10 @@ def test_an_error_in_stop_does_not_prevent_other_stops(app):
 
 def test_compute_error_and_stop_error_are_both_reported(app):
     log = []
-    app.add_flow(Fails(app, CountCondition(app, 1), where="compute", log=log, name="tx"),
-                 rx := LoggingRx(app, log, name="rx"))
+    app.add_flow(
+        Fails(app, CountCondition(app, 1), where="compute", log=log, name="tx"),
+        rx := LoggingRx(app, log, name="rx"),
+    )
 
     def bad_stop():
         raise RuntimeError("stop failed too")

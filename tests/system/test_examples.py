@@ -30,7 +30,9 @@ def test_ping_simple():
 
 def test_ping_custom_op():
     lines = run_example("ping_custom_op.py").splitlines()
-    assert [line for line in lines if line.startswith("Rx")] == [f"Rx message value: {3 * i}" for i in range(1, 11)]
+    assert [line for line in lines if line.startswith("Rx")] == [
+        f"Rx message value: {3 * i}" for i in range(1, 11)
+    ]
     assert [line for line in lines if line.startswith("Middle")] == [
         f"Middle message value: {i}" for i in range(1, 11)
     ]
