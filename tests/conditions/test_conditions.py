@@ -309,3 +309,25 @@ def test_native_condition_update_state_and_on_execute_are_called(app):
     app.add_operator(Ticker(app, Trace(app), CountCondition(app, 1), name="op"))
     app.run()
     assert calls[:3] == ["update", "check", "exec"]
+
+
+def test_condition_initialize_runs_each_run(app):
+    """The user-guide example: a condition with state reset in initialize()."""
+
+    class EveryOther(Condition):
+        def initialize(self):
+            self.ticks = 0
+
+        def check(self, timestamp):
+            ready = self.ticks % 2 == 0
+            return (SchedulingStatusType.READY if ready else SchedulingStatusType.WAIT), None
+
+        def on_execute(self, timestamp):
+            self.ticks += 1
+
+    op = Ticker(app, EveryOther(app), CountCondition(app, 5), name="op")
+    app.add_operator(op)
+    app.run()
+    assert len(op.ticks) == 1  # after one tick the condition waits; nothing else can wake it
+    app.run()
+    assert len(op.ticks) == 2
