@@ -23,6 +23,13 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session
+def types(session: nox.Session) -> None:
+    """mypy --strict over the package."""
+    session.install("-e", ".", "mypy", "types-PyYAML")
+    session.run("mypy")
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Run the benchmarks; set HOLOSCAN_PYTHON to compare against the Holoscan SDK."""
     session.install("-e", ".")

@@ -120,8 +120,8 @@ class Component:
         self._bind_params()
 
     # -- overridable ---------------------------------------------------------------------------
-    def setup(self, spec: ComponentSpec) -> None:
-        """Declare parameters (and, for operators, ports). Default: nothing."""
+    def setup(self, spec: Any) -> None:
+        """Declare parameters (and, for operators, ports) on ``spec``. Default: nothing."""
 
     def initialize(self) -> None:
         """Called once per run, after parameters are bound. Default: nothing."""

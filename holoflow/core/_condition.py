@@ -13,7 +13,7 @@ sleeping scheduler re-evaluates at once instead of polling.
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from holoflow.core._component import Component
 from holoflow.errors import GraphError
@@ -113,11 +113,11 @@ class Condition(Component):
 
     def receiver(self, port_name: str) -> Receiver:
         """The queue of the operator's input ``port_name`` in the current run."""
-        return self._require_operator()._port_runtime(port_name, "input")
+        return cast("Receiver", self._require_operator()._port_runtime(port_name, "input"))
 
     def transmitter(self, port_name: str) -> Transmitter:
         """The transmitter of the operator's output ``port_name`` in the current run."""
-        return self._require_operator()._port_runtime(port_name, "output")
+        return cast("Transmitter", self._require_operator()._port_runtime(port_name, "output"))
 
     def _require_operator(self) -> Operator:
         if self._operator is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import itertools
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from holoflow.core._component import Component
 from holoflow.core._condition import Condition
@@ -61,7 +61,7 @@ class Operator(Component):
         super().__init__(fragment, *args, **kwargs)
 
     # -- lifecycle, overridable ------------------------------------------------------------------
-    def setup(self, spec: OperatorSpec) -> None:  # type: ignore[override]
+    def setup(self, spec: OperatorSpec) -> None:
         """Declare ports (``spec.input``/``spec.output``) and parameters. Default: none."""
 
     def start(self) -> None:
@@ -128,11 +128,11 @@ class Operator(Component):
 
     def receiver(self, port_name: str) -> Receiver:
         """The queue of input ``port_name`` in the current run."""
-        return self._port_runtime(port_name, "input")
+        return cast("Receiver", self._port_runtime(port_name, "input"))
 
     def transmitter(self, port_name: str) -> Transmitter:
         """The transmitter of output ``port_name`` in the current run."""
-        return self._port_runtime(port_name, "output")
+        return cast("Transmitter", self._port_runtime(port_name, "output"))
 
     # -- internals -----------------------------------------------------------------------------
     @classmethod

@@ -9,6 +9,8 @@ from holoflow.core._component import ComponentSpec, ParameterFlag
 from holoflow.core._condition import ConditionType
 from holoflow.core._queue import QueuePolicy
 
+_Policy = QueuePolicy
+
 if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
 
@@ -78,14 +80,14 @@ class IOSpec:
         name: str,
         io_type: IOSpec.IOType,
         size: int | _IOSize = 1,
-        policy: QueuePolicy | int | None = None,
+        policy: _Policy | int | None = None,
     ) -> None:
         self._owner_label = owner_label
         self._name = name
         self._io_type = io_type
         self._queue_size = 1
         self.queue_size = int(size)
-        self._queue_policy: QueuePolicy | None = None
+        self._queue_policy: _Policy | None = None
         self.queue_policy = policy
         self._conditions: list[tuple[ConditionType, dict[str, Any]]] = []
         self._connector_type = IOSpec.ConnectorType.DEFAULT
@@ -119,12 +121,12 @@ class IOSpec:
         self._queue_size = size
 
     @property
-    def queue_policy(self) -> QueuePolicy | None:
+    def queue_policy(self) -> _Policy | None:
         """Policy for a full queue; ``None`` means the default (FAULT)."""
         return self._queue_policy
 
     @queue_policy.setter
-    def queue_policy(self, value: QueuePolicy | int | None) -> None:
+    def queue_policy(self, value: _Policy | int | None) -> None:
         self._queue_policy = None if value is None else QueuePolicy(value)
 
     @property
@@ -176,7 +178,7 @@ class IOSpec:
             return max(n_connections, 1)
         return max(self._queue_size, 1)
 
-    def _policy(self, default: QueuePolicy) -> QueuePolicy:
+    def _policy(self, default: _Policy) -> _Policy:
         if "policy" in self._connector_kwargs:
             return QueuePolicy(self._connector_kwargs["policy"])
         return self._queue_policy if self._queue_policy is not None else default
@@ -194,13 +196,13 @@ class OperatorSpec(ComponentSpec):
         self._outputs: dict[str, IOSpec] = {}
 
     def input(
-        self, name: str = "", *, size: int | _IOSize = 1, policy: QueuePolicy | int | None = None
+        self, name: str = "", *, size: int | _IOSize = 1, policy: _Policy | int | None = None
     ) -> IOSpec:
         """Declare an input port; returns its ``IOSpec`` for chaining ``.condition(...)``."""
         return self._add_port(self._inputs, name, IOSpec.IOType.INPUT, size, policy)
 
     def output(
-        self, name: str = "", *, size: int | _IOSize = 1, policy: QueuePolicy | int | None = None
+        self, name: str = "", *, size: int | _IOSize = 1, policy: _Policy | int | None = None
     ) -> IOSpec:
         """Declare an output port; returns its ``IOSpec``."""
         return self._add_port(self._outputs, name, IOSpec.IOType.OUTPUT, size, policy)
@@ -239,7 +241,7 @@ class OperatorSpec(ComponentSpec):
         name: str,
         io_type: IOSpec.IOType,
         size: int | _IOSize,
-        policy: QueuePolicy | int | None,
+        policy: _Policy | int | None,
     ) -> IOSpec:
         if not isinstance(name, str):
             raise TypeError(f"{self._owner_label}: port name must be a str, not {type(name).__name__}")
