@@ -8,11 +8,34 @@ import time
 import pytest
 
 from holoflow.core import Application
+from holoflow.schedulers import EventBasedScheduler, GreedyScheduler, MultiThreadScheduler
+
+SCHEDULERS = {
+    "greedy": lambda app, **kw: GreedyScheduler(app, **kw),
+    "multi": lambda app, **kw: MultiThreadScheduler(app, worker_thread_number=2, **kw),
+    "event": lambda app, **kw: EventBasedScheduler(app, worker_thread_number=2, **kw),
+}
 
 
 @pytest.fixture
 def app() -> Application:
     return Application([])
+
+
+@pytest.fixture(params=sorted(SCHEDULERS))
+def scheduler_kind(request) -> str:
+    """Runs a test once per scheduler kind."""
+    return request.param
+
+
+@pytest.fixture
+def use_scheduler(scheduler_kind):
+    """``use_scheduler(app, **kwargs)`` installs a scheduler of the current kind on ``app``."""
+
+    def install(app, **kwargs):
+        return app.scheduler(SCHEDULERS[scheduler_kind](app, **kwargs))
+
+    return install
 
 
 @pytest.fixture(autouse=True)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from holoflow.core._condition import Condition, ConditionType, SchedulingStatusType
 
 if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
-    from holoflow.core._queue import Transmitter
+    from holoflow.core._queue import Receiver, Transmitter
 
 __all__ = ["DownstreamMessageAffordableCondition"]
 
@@ -36,18 +36,19 @@ class DownstreamMessageAffordableCondition(Condition):
         if int(min_size) < 1:
             raise ValueError(f"{self._label()}: min_size must be >= 1, got {min_size}")
         self.min_size = int(min_size)
-        self._limits: list[tuple[Any, int]] = []
+        self._receivers: list[Receiver] = []
 
     def bind(self, transmitter: Transmitter) -> None:
         """Watch the receivers of ``transmitter`` (done by the scheduler at the start of a run)."""
-        self._limits = [(r.queue, r.capacity - self.min_size) for r in transmitter.receivers]
+        self._receivers = list(transmitter.receivers)
 
-    def queue_checks(self) -> list[tuple[Any, int, int]]:
-        """The whole condition as ``(queue, lo, hi)``: ready iff ``lo <= len(queue) <= hi``."""
-        return [(queue, 0, limit) for queue, limit in self._limits]
+    def room_checks(self) -> list[tuple[Receiver, int]]:
+        """The whole condition as ``[(receiver, n)]``: ready iff each has room for ``n`` more,
+        counting slots reserved by producers that are running."""
+        return [(receiver, self.min_size) for receiver in self._receivers]
 
     def check(self, timestamp: int) -> tuple[SchedulingStatusType, int | None]:
-        for queue, limit in self._limits:
-            if len(queue) > limit:
+        for receiver in self._receivers:
+            if len(receiver.queue) + receiver.reserved + self.min_size > receiver.capacity:
                 return _WAIT
         return _READY

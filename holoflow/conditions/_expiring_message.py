@@ -53,12 +53,12 @@ class ExpiringMessageAvailableCondition(Condition):
     def check(self, timestamp: int) -> tuple[SchedulingStatusType, int | None]:
         receiver = self._receiver
         assert receiver is not None, "condition not bound"
-        assert receiver.arrivals is not None, "receiver does not track arrivals"
         if len(receiver.queue) >= self.max_batch_size:
             return _READY
-        if not receiver.arrivals:
+        oldest = receiver.oldest_arrival()
+        if oldest is None:
             return _WAIT
-        expiry = receiver.arrivals[0] + self.max_delay_ns
+        expiry = oldest + self.max_delay_ns
         if timestamp >= expiry:
             return _READY
         return SchedulingStatusType.WAIT_TIME, expiry

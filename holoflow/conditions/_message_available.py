@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core._condition import Condition, ConditionType, SchedulingStatusType
@@ -47,9 +46,9 @@ class MessageAvailableCondition(Condition):
         """Watch ``receiver`` (done by the scheduler at the start of a run)."""
         self._queue = receiver.queue
 
-    def queue_checks(self) -> list[tuple[Any, int, int]]:
-        """The whole condition as ``(queue, lo, hi)``: ready iff ``lo <= len(queue) <= hi``."""
-        return [(self._queue, self.min_size, sys.maxsize)]
+    def need_checks(self) -> list[tuple[Any, int]]:
+        """The whole condition as ``[(queue, n)]``: ready iff ``len(queue) >= n``."""
+        return [(self._queue, self.min_size)]
 
     def check(self, timestamp: int) -> tuple[SchedulingStatusType, int | None]:
         return _READY if len(self._queue) >= self.min_size else _WAIT

@@ -16,6 +16,7 @@ from holoflow.core._queue import QueuePolicy, QueueStatistics, Receiver, Transmi
 from holoflow.core._resource import Resource
 from holoflow.core._scheduler import Scheduler
 from holoflow.core._spec import IOSpec, OperatorSpec
+from holoflow.core._thread_pool import ThreadPool
 
 Graph = OperatorGraph
 
@@ -45,5 +46,6 @@ __all__ = [
     "Resource",
     "Scheduler",
     "SchedulingStatusType",
+    "ThreadPool",
     "Transmitter",
 ]

@@ -59,7 +59,7 @@ class InputContext:
             for name, port in ports.items()
             if port.mode is PortMode.SINGLE
             and len(port.receivers) == 1
-            and port.receivers[0].arrivals is None
+            and not port.receivers[0].tracks_arrivals
         }
         if len(ports) == 1:
             (only,) = ports

@@ -13,6 +13,7 @@ from holoflow.core._graph import Connection, OperatorGraph
 from holoflow.core._operator import Operator
 from holoflow.core._scheduler import Scheduler
 from holoflow.core._spec import IOSpec
+from holoflow.core._thread_pool import ThreadPool
 from holoflow.errors import ConfigError, GraphError, SchedulingError
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class Fragment:
         self._composed = False
         self._run_lock = threading.Lock()
         self._active_scheduler: Scheduler | None = None
+        self._thread_pools: list[ThreadPool] = []
 
     # -- graph -----------------------------------------------------------------------------------
     def compose(self) -> None:
@@ -251,6 +253,17 @@ class Fragment:
 
         threading.Thread(target=target, name=f"holoflow-run-{self._name or 'app'}").start()
         return future
+
+    def make_thread_pool(self, name: str, initialize_size: int = 1) -> ThreadPool:
+        """Create a :class:`~holoflow.core.ThreadPool` of this fragment."""
+        pool = ThreadPool(self, initialize_size, name=name)
+        self._thread_pools.append(pool)
+        return pool
+
+    @property
+    def thread_pools(self) -> list[ThreadPool]:
+        """Thread pools made with :meth:`make_thread_pool`."""
+        return list(self._thread_pools)
 
     def stop_execution(self, op_name: str = "") -> None:
         """Stop the whole run, or only operator ``op_name``; safe from any thread.

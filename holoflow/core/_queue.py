@@ -46,16 +46,23 @@ class QueueStatistics:
 
 
 class Receiver:
-    """The queue of one input port (one per connection on an ``ANY_SIZE`` port)."""
+    """The queue of one input port (one per connection on an ``ANY_SIZE`` port).
 
-    __slots__ = ("arrivals", "capacity", "dropped", "label", "policy", "queue")
+    Only the owning operator pops; producers push when they commit. ``reserved`` counts slots
+    promised to producers that are running now (threaded schedulers), so that back-pressure
+    holds even when several producers feed one queue. A receiver that tracks arrival times
+    stores ``(timestamp, message)`` pairs, so the two can never drift apart.
+    """
+
+    __slots__ = ("capacity", "dropped", "label", "policy", "queue", "reserved", "tracks_arrivals")
 
     def __init__(self, label: str, capacity: int, policy: QueuePolicy, track_arrivals: bool = False):
         self.label = label
         self.capacity = capacity
         self.policy = policy
         self.queue: deque[Any] = deque()
-        self.arrivals: deque[int] | None = deque() if track_arrivals else None
+        self.tracks_arrivals = track_arrivals
+        self.reserved = 0
         self.dropped = 0
 
     @property
@@ -68,6 +75,11 @@ class Receiver:
         """Messages not yet visible to the consumer: always 0, delivery happens after compute."""
         return 0
 
+    def oldest_arrival(self) -> int | None:
+        """Arrival timestamp of the oldest waiting message (tracking receivers), or ``None``."""
+        queue = self.queue
+        return queue[0][0] if queue and self.tracks_arrivals else None
+
     def push(self, message: Any, now: int) -> None:
         """Append ``message``, applying the policy when full."""
         queue = self.queue
@@ -77,29 +89,25 @@ class Receiver:
                 return
             if self.policy is QueuePolicy.POP:
                 self.dropped += 1
-                self.pop()
+                queue.popleft()
             else:
                 raise SchedulingError(
                     f"{self.label}: queue full ({self.capacity} message(s)) under the FAULT policy; "
                     "raise its capacity or use IOSpec.QueuePolicy.POP or REJECT"
                 )
-        queue.append(message)
-        if self.arrivals is not None:
-            self.arrivals.append(now)
+        queue.append((now, message) if self.tracks_arrivals else message)
 
     def pop(self) -> Any:
         """Remove and return the oldest message, or ``None`` when empty."""
-        if not self.queue:
+        try:
+            item = self.queue.popleft()
+        except IndexError:
             return None
-        if self.arrivals is not None:
-            self.arrivals.popleft()
-        return self.queue.popleft()
+        return item[1] if self.tracks_arrivals else item
 
     def clear(self) -> None:
         """Drop every waiting message (not counted as dropped)."""
         self.queue.clear()
-        if self.arrivals is not None:
-            self.arrivals.clear()
 
     def statistics(self) -> QueueStatistics:
         """A snapshot of size, capacity and drops."""
@@ -147,7 +155,7 @@ class Transmitter:
         pending = self.pending
         for receiver in self.receivers:
             queue = receiver.queue
-            if receiver.arrivals is None and len(queue) + len(pending) <= receiver.capacity:
+            if not receiver.tracks_arrivals and len(queue) + len(pending) <= receiver.capacity:
                 queue.extend(pending)
             else:
                 for message in pending:

@@ -20,6 +20,8 @@ class Clock(Resource):
     """Base class of clocks. Subclasses implement :meth:`timestamp` and :meth:`wait_until`."""
 
     _default_name = "clock"
+    jumps_when_idle = False
+    """Whether waiting makes time jump to the target instead of passing (manual clocks)."""
 
     def timestamp(self) -> int:
         """Current time in nanoseconds."""
@@ -32,6 +34,10 @@ class Clock(Resource):
     def wait_until(self, target_ns: int, wake: threading.Event) -> None:
         """Block until ``target_ns`` or until ``wake`` is set, whichever comes first."""
         raise NotImplementedError(f"{type(self).__name__} must implement wait_until()")
+
+    def seconds_until(self, target_ns: int) -> float:
+        """Real seconds until the clock reads ``target_ns`` (0 when already there)."""
+        return max(target_ns - self.timestamp(), 0) / 1e9
 
     def sleep_until(self, target_time_ns: int) -> None:
         """Block until the clock reads ``target_time_ns``."""
@@ -88,10 +94,13 @@ class RealtimeClock(Clock):
             return self._origin_clock + time.monotonic_ns() - self._origin_real
         return self._origin_clock + round((time.monotonic_ns() - self._origin_real) * self._scale)
 
+    def seconds_until(self, target_ns: int) -> float:
+        return max(target_ns - self.timestamp(), 0) / self._scale / 1e9
+
     def wait_until(self, target_ns: int, wake: threading.Event) -> None:
-        remaining = (target_ns - self.timestamp()) / self._scale
+        remaining = self.seconds_until(target_ns)
         if remaining > 0:
-            wake.wait(remaining / 1e9)
+            wake.wait(remaining)
 
 
 class ManualClock(Clock):
@@ -102,6 +111,7 @@ class ManualClock(Clock):
     """
 
     _default_name = "manual_clock"
+    jumps_when_idle = True
 
     def __init__(self, fragment: Fragment, initial_timestamp: int = 0, name: str = "manual_clock") -> None:
         super().__init__(fragment, name=name)

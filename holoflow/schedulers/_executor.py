@@ -10,10 +10,12 @@ objects once, so that the hot path touches only lists, deques and bound methods:
   the receivers it feeds;
 * every port gets its conditions: the ones declared on its ``IOSpec``, or the defaults
   (``MessageAvailableCondition`` on inputs, ``DownstreamMessageAffordableCondition`` on outputs);
-* each operator gets an :class:`OpRun` holding its contexts and its conditions split three ways:
-  ``checks`` — conditions that are pure queue-length tests, flattened to ``(deque, lo, hi)``
-  tuples so that readiness is ``lo <= len(q) <= hi`` with no call; ``conds`` — everything else,
-  asked through ``check(now)``; and the subsets that override ``update_state`` / ``on_execute``.
+* each operator gets an :class:`OpRun` holding its contexts and its conditions, split so that
+  the built-in port conditions cost no call: ``need`` — ``(deque, n)`` pairs, ready iff
+  ``len(deque) >= n`` (message available); ``room`` — ``(receiver, n)`` pairs, ready iff the
+  receiver has room for ``n`` more counting reserved slots (downstream affordable); ``conds`` —
+  everything else, asked through ``check(now)``; plus the subsets overriding ``update_state`` /
+  ``on_execute``.
 
 Readiness (:meth:`GraphRun.evaluate`) combines statuses with the priority
 NEVER > WAIT_EVENT > WAIT > WAIT_TIME > READY; the WAIT_TIME target of an operator is the latest
@@ -21,9 +23,19 @@ of its conditions' targets. Execution is ``compute`` followed by :meth:`GraphRun
 delivers what was emitted and calls ``on_execute``. A message is therefore visible downstream
 only after its producer's compute returned.
 
+Threaded schedulers evaluate, reserve, commit and release under one lock and run ``compute``
+outside it. :meth:`GraphRun.reserve` books ``n`` slots in every receiver an operator's
+affordability condition promised before the operator is dispatched, and
+:meth:`GraphRun.release` returns them after its commit; so producers running at the same time
+can never overfill a shared queue. Conditions changed from outside call ``notify()``, which
+reaches :attr:`GraphRun.on_notify` with the operator concerned.
+
 Invariants
 ----------
-* An operator is evaluated, executed and committed by one thread at a time.
+* An operator is evaluated, executed and committed by one thread at a time, and never runs
+  concurrently with itself.
+* Only an operator's own ``compute`` pops its input queues; producers append under the lock.
+  Both sides use ``collections.deque``, whose appends and pops are thread-safe.
 * NEVER is final: an operator that said NEVER once is not evaluated again in that run.
 * ``start`` runs for every operator before the first ``compute``; ``stop`` runs exactly once for
   every operator whose ``start`` returned, also when the run fails.
@@ -108,18 +120,26 @@ class OpRun:
     """The run-time state of one operator during one run."""
 
     __slots__ = (
-        "checks",
+        "affinity",
         "compute",
         "conds",
+        "consumers",
         "context",
+        "dirty",
         "exec_conds",
+        "finished",
         "graph_run",
         "input_ports",
         "inputs",
         "label",
+        "need",
         "op",
         "outputs",
+        "producers",
+        "room",
+        "running",
         "started",
+        "status",
         "stop_requested",
         "transmitters",
         "update_conds",
@@ -132,12 +152,21 @@ class OpRun:
         self.compute = op.compute
         self.input_ports: dict[str, InputPort] = {}
         self.transmitters: dict[str, Transmitter] = {}
-        self.checks: list[tuple[Any, int, int]] = []
+        self.need: list[tuple[Any, int]] = []
+        self.room: list[tuple[Receiver, int]] = []
+        self.producers: list[OpRun] = []
+        self.consumers: list[OpRun] = []
+        self.affinity: Any = None
         self.conds: list[Condition] = []
         self.update_conds: list[Condition] = []
         self.exec_conds: list[Condition] = []
         self.started = False
         self.stop_requested = False
+        # Scheduler bookkeeping, guarded by the threaded scheduler's lock.
+        self.dirty = False
+        self.running = False
+        self.finished = False
+        self.status = READY
         self.inputs: InputContext
         self.outputs: OutputContext
         self.context: ExecutionContext
@@ -145,7 +174,7 @@ class OpRun:
     def request_stop(self) -> None:
         """Make the operator NEVER from now on and wake the scheduler."""
         self.stop_requested = True
-        self.graph_run.wake.set()
+        self.graph_run.on_notify(self)
 
     def port_runtime(self, name: str, kind: str) -> Receiver | Transmitter | list[Receiver]:
         """The receiver (or per-connection receivers) of an input, the transmitter of an output."""
@@ -181,6 +210,7 @@ class GraphRun:
         self.now = now
         self.wake = threading.Event()
         self.stop_requested = False
+        self.on_notify: Callable[[OpRun], None] = lambda _r: self.wake.set()
         graph = fragment.graph
         self.ops = [OpRun(op, self) for op in graph.topological_order()]
         by_op = {id(r.op): r for r in self.ops}
@@ -191,6 +221,12 @@ class GraphRun:
             self._build_inputs(r, [c for c in connections if c.target is r.op], policy)
         for r in self.ops:
             self._build_outputs(r, [c for c in connections if c.source is r.op], by_op, policy)
+        for c in connections:
+            source, target = by_op[id(c.source)], by_op[id(c.target)]
+            if target not in source.consumers:
+                source.consumers.append(target)
+            if source not in target.producers:
+                target.producers.append(source)
         for r in self.ops:
             self._bind_conditions(r)
             r.inputs = InputContext(r.label, r.input_ports)
@@ -310,10 +346,12 @@ class GraphRun:
             self._add_condition(r, condition)
 
     def _add_condition(self, r: OpRun, condition: Condition) -> None:
-        condition._notify = self.wake.set
+        condition._notify = lambda: self.on_notify(r)
         # Only the exact built-in classes are flattened: a subclass may redefine check().
-        if type(condition) in (MessageAvailableCondition, DownstreamMessageAffordableCondition):
-            r.checks.extend(condition.queue_checks())  # type: ignore[attr-defined]
+        if type(condition) is MessageAvailableCondition:
+            r.need.extend(condition.need_checks())
+        elif type(condition) is DownstreamMessageAffordableCondition:
+            r.room.extend(condition.room_checks())
         else:
             r.conds.append(condition)
         if _overrides(condition, "update_state"):
@@ -341,9 +379,11 @@ class GraphRun:
                     target = when
             elif _RANK[status] > rank:
                 rank = _RANK[status]
-        for queue, lo, hi in r.checks:
-            size = len(queue)
-            if size < lo or size > hi:
+        for queue, n in r.need:
+            if len(queue) < n:
+                return (WAIT_EVENT if rank == 3 else WAIT), None
+        for receiver, n in r.room:
+            if len(receiver.queue) + receiver.reserved + n > receiver.capacity:
                 return (WAIT_EVENT if rank == 3 else WAIT), None
         if rank:
             return _BY_RANK[rank], None
@@ -359,6 +399,18 @@ class GraphRun:
                 transmitter.deliver(now)
         for condition in r.exec_conds:
             condition.on_execute(now)
+
+    @staticmethod
+    def reserve(r: OpRun) -> None:
+        """Book the slots the operator's affordability conditions promised (before dispatch)."""
+        for receiver, n in r.room:
+            receiver.reserved += n
+
+    @staticmethod
+    def release(r: OpRun) -> None:
+        """Return the slots booked by :meth:`reserve` (after commit)."""
+        for receiver, n in r.room:
+            receiver.reserved -= n
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def initialize(self) -> None:
@@ -401,6 +453,27 @@ class GraphRun:
         except BaseException as exc:
             annotate(exc, f"{r.label}.{name}()")
             raise
+
+    def execute(self, body: Callable[[], None]) -> None:
+        """Initialize and start every operator, run ``body``, then stop every started operator.
+
+        Re-raises the first exception (with its note); an exception from ``stop`` during a
+        failed run is added to the first one as a note.
+        """
+        error: BaseException | None = None
+        try:
+            self.initialize()
+            self.start()
+            body()
+        except BaseException as exc:
+            error = exc
+        stop_error = self.stop()
+        if error is not None:
+            if stop_error is not None:
+                annotate(error, "the run; stop() also raised " + repr(stop_error))
+            raise error
+        if stop_error is not None:
+            raise stop_error
 
     def request_stop(self) -> None:
         """Ask the run to end soon; safe from any thread."""

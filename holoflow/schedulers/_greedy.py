@@ -74,22 +74,10 @@ class GreedyScheduler(Scheduler):
         clock = self.clock or RealtimeClock(fragment)
         run = GraphRun(fragment, clock.timestamp)
         self._run = run
-        error: BaseException | None = None
         try:
-            run.initialize()
-            run.start()
-            self._loop(run, clock)
-        except BaseException as exc:
-            error = exc
+            run.execute(lambda: self._loop(run, clock))
         finally:
-            stop_error = run.stop()
             self._run = None
-        if error is not None:
-            if stop_error is not None:
-                annotate(error, "the run; stop() also raised " + repr(stop_error))
-            raise error
-        if stop_error is not None:
-            raise stop_error
 
     def _loop(self, run: GraphRun, clock: Clock) -> None:
         ops = list(run.ops)

@@ -30,13 +30,15 @@ def test_receiver_fault():
 
 def test_arrival_times_follow_pops():
     receiver = Receiver("rx", 3, QueuePolicy.POP, track_arrivals=True)
+    assert receiver.oldest_arrival() is None
     for t in (10, 20, 30, 40):
-        receiver.push(t, now=t)
-    assert list(receiver.arrivals) == [20, 30, 40]
-    receiver.pop()
-    assert list(receiver.arrivals) == [30, 40]
+        receiver.push(f"m{t}", now=t)
+    assert receiver.oldest_arrival() == 20
+    assert receiver.pop() == "m20"
+    assert receiver.oldest_arrival() == 30
     receiver.clear()
-    assert receiver.size == 0 and not receiver.arrivals
+    assert receiver.size == 0
+    assert receiver.oldest_arrival() is None
 
 
 def test_transmitter_delivers_to_every_receiver_in_order():

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from holoflow.conditions import CountCondition
 from holoflow.core import Application, IOSpec, Operator
+from holoflow.schedulers import EventBasedScheduler, GreedyScheduler, MultiThreadScheduler
 
 
 @st.composite
@@ -85,10 +86,20 @@ def check_delivery(app, n, parents, count):
             assert node.received[p] == app.nodes[p].emitted, (p, i)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(dags())
-def test_every_message_delivered_once_in_order_greedy(dag):
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(dag=dags(), workers=st.integers(1, 3))
+def test_every_message_delivered_once_in_order(scheduler_kind, dag, workers):
     n, parents, capacities, any_size, count = dag
     app = build(*dag)
+    if scheduler_kind == "greedy":
+        app.scheduler(GreedyScheduler(app))
+    elif scheduler_kind == "multi":
+        app.scheduler(MultiThreadScheduler(app, worker_thread_number=workers))
+    else:
+        app.scheduler(EventBasedScheduler(app, worker_thread_number=workers))
     app.run()
     check_delivery(app, n, parents, count)

@@ -1,0 +1,385 @@
+"""The worker-pool engine behind ``MultiThreadScheduler`` and ``EventBasedScheduler``.
+
+Design
+======
+All scheduling state lives under one lock (``_Engine.cv``): which operators are dirty, running
+or finished, the timer heap, the reservation counters of the receivers, and every call into a
+condition (``check``, ``on_execute``) and every commit. ``compute`` runs outside the lock, so
+operators overlap whenever their work releases the GIL (numpy, I/O, GPU calls) — and on
+free-threaded CPython, always. Nothing relies on the GIL for atomicity: the only data touched
+outside the lock are an operator's own contexts and the deques of its input queues, whose
+appends and pops are thread-safe.
+
+Readiness is re-evaluated on events, never by polling. An operator becomes *dirty* when
+something that can change its readiness happens: its own commit; a commit of an operator
+feeding it (new messages) or fed by it (free room); a ``notify()`` from one of its conditions
+(an asynchronous event, a boolean toggled, ``stop_execution``); or the expiry of the WAIT_TIME
+target its conditions returned. Dirty operators wait in a queue per placement key — the default
+workers, a thread pool, or one pinned thread — and a worker evaluates them one by one, dispatching
+the first READY one it finds. Operators with conditions holoflow does not know (user subclasses)
+are re-evaluated after every commit and, if the scheduler has a recession period, at that period.
+
+A worker that finds nothing to do sleeps on the condition variable until the earliest timer,
+the recession period or a notification. When no operator is running, dirty, timed or waiting
+for an event, the graph is deadlocked: with ``stop_on_deadlock`` the run ends once that has
+lasted ``stop_on_deadlock_timeout``.
+
+The thread calling ``run()`` only waits: for the workers to finish, for ``max_duration_ms``, or
+for Ctrl-C, which stops the run like ``stop_execution()``. Every worker is joined before ``run()``
+returns or raises.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Hashable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from holoflow.conditions import (
+    AsynchronousCondition,
+    BooleanCondition,
+    CountCondition,
+    ExpiringMessageAvailableCondition,
+    PeriodicCondition,
+)
+from holoflow.core._scheduler import Scheduler
+from holoflow.errors import GraphError
+from holoflow.resources import Clock, RealtimeClock
+from holoflow.schedulers._executor import NEVER, READY, WAIT_EVENT, WAIT_TIME, GraphRun, OpRun, annotate
+
+if TYPE_CHECKING:
+    from holoflow.core._fragment import Fragment
+
+__all__ = ["ThreadedScheduler"]
+
+# Conditions whose changes always reach the scheduler as events (commit, notify or a time target).
+_SIGNALLED = (
+    AsynchronousCondition,
+    BooleanCondition,
+    CountCondition,
+    ExpiringMessageAvailableCondition,
+    PeriodicCondition,
+)
+
+_DEFAULT = "default"
+
+
+class _Worker:
+    """Where one worker thread looks for work, and the CPU cores it is restricted to."""
+
+    __slots__ = ("cores", "keys", "name")
+
+    def __init__(self, name: str, keys: tuple[Hashable, ...], cores: tuple[int, ...] | None) -> None:
+        self.name = name
+        self.keys = keys
+        self.cores = cores
+
+
+class _Engine:
+    """One threaded run: the workers, their shared state and the waiting caller."""
+
+    def __init__(self, run: GraphRun, clock: Clock, scheduler: ThreadedScheduler) -> None:
+        self.run = run
+        self.clock = clock
+        self.cv = threading.Condition(threading.Lock())
+        self.stop_on_deadlock = scheduler.stop_on_deadlock
+        self.deadlock_timeout = scheduler.stop_on_deadlock_timeout / 1000
+        self.recession = scheduler._recession_seconds()
+        self.workers = _plan_workers(run, scheduler)
+        self.queues: dict[Hashable, deque[OpRun]] = {k: deque() for w in self.workers for k in w.keys}
+        self.timers: list[tuple[int, int, OpRun]] = []
+        self.sequence = itertools.count()
+        self.polled = [r for r in run.ops if any(type(c) not in _SIGNALLED for c in r.conds)]
+        self.next_poll = 0.0
+        self.active = len(run.ops)
+        self.pending = 0
+        self.running = 0
+        self.stopping = False
+        self.error: BaseException | None = None
+        self.deadlock_since: float | None = None
+        self.alive = len(self.workers)
+        self.done = threading.Event()
+        run.on_notify = self.notify
+        for r in run.ops:
+            r.dirty = r.running = r.finished = False
+            r.status = READY
+            self._mark(r)
+
+    # -- called from any thread -----------------------------------------------------------------
+    def notify(self, r: OpRun) -> None:
+        """A condition of ``r`` changed: re-evaluate it soon."""
+        with self.cv:
+            self._mark(r)
+            self.cv.notify_all()
+
+    def request_stop(self) -> None:
+        """End the run once the computes in progress return."""
+        with self.cv:
+            self.stopping = True
+            self.cv.notify_all()
+
+    # -- the caller's side ------------------------------------------------------------------------
+    def execute(self, max_duration_ms: int) -> None:
+        """Start the workers, wait for the end, join them; raise the first error."""
+        threads = [
+            threading.Thread(target=self._work, args=(w,), name=w.name, daemon=True) for w in self.workers
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            if not self.done.wait(max_duration_ms / 1000 if max_duration_ms >= 0 else None):
+                self.request_stop()
+                self.done.wait()
+        except BaseException:  # Ctrl-C while waiting: stop cleanly, then let it propagate
+            self.request_stop()
+            for thread in threads:
+                thread.join()
+            raise
+        for thread in threads:
+            thread.join()
+        if self.error is not None:
+            raise self.error
+
+    # -- the workers' side (everything below runs with the lock held unless said otherwise) ------------
+    def _mark(self, r: OpRun) -> None:
+        if not r.dirty and not r.finished:
+            r.dirty = True
+            self.queues[r.affinity].append(r)
+            self.pending += 1
+
+    def _fail(self, exc: BaseException) -> None:
+        if self.error is None:
+            self.error = exc
+        self.stopping = True
+        self.cv.notify_all()
+
+    def _work(self, worker: _Worker) -> None:
+        cv = self.cv
+        run = self.run
+        timestamp = self.clock.timestamp
+        cv.acquire()
+        try:
+            if worker.cores is not None:
+                os.sched_setaffinity(0, worker.cores)
+            while not self.stopping and self.active:
+                r = self._take(worker.keys)
+                if r is None:
+                    timeout = self._idle_timeout()
+                    if not self.stopping:
+                        cv.wait(timeout)
+                    continue
+                r.running = True
+                self.running += 1
+                run.reserve(r)
+                if self.pending:
+                    cv.notify_all()  # more dirty work may suit a sleeping worker
+                cv.release()
+                try:
+                    r.compute(r.inputs, r.outputs, r.context)
+                except BaseException as exc:
+                    annotate(exc, f"{r.label}.compute()")
+                    cv.acquire()
+                    self._finish_tick(r)
+                    self._fail(exc)
+                    return
+                cv.acquire()
+                try:
+                    run.commit(r, timestamp())
+                finally:
+                    self._finish_tick(r)
+                self._mark(r)
+                for other in r.consumers:
+                    self._mark(other)
+                for other in r.producers:
+                    self._mark(other)
+                for other in self.polled:
+                    self._mark(other)
+                cv.notify_all()
+        except BaseException as exc:
+            self._fail(exc)
+        finally:
+            self.alive -= 1
+            if self.alive == 0:
+                self.done.set()
+            cv.notify_all()
+            cv.release()
+
+    def _finish_tick(self, r: OpRun) -> None:
+        self.run.release(r)
+        r.running = False
+        self.running -= 1
+
+    def _take(self, keys: tuple[Hashable, ...]) -> OpRun | None:
+        """Evaluate dirty operators this worker may run; return the first READY one."""
+        now = self.clock.timestamp()
+        timers = self.timers
+        while timers and timers[0][0] <= now:
+            self._mark(heapq.heappop(timers)[2])
+        if self.polled and self.recession is not None and time.monotonic() >= self.next_poll:
+            self.next_poll = time.monotonic() + self.recession
+            for r in self.polled:
+                self._mark(r)
+        evaluate = self.run.evaluate
+        for key in keys:
+            queue = self.queues[key]
+            while queue:
+                r = queue.popleft()
+                self.pending -= 1
+                r.dirty = False
+                if r.running or r.finished:
+                    continue  # a running operator is marked again when it commits
+                status, when = evaluate(r, now)
+                r.status = status
+                if status is READY:
+                    self.deadlock_since = None
+                    return r
+                if status is NEVER:
+                    r.finished = True
+                    self.active -= 1
+                elif status is WAIT_TIME and when is not None:
+                    heapq.heappush(timers, (when, next(self.sequence), r))
+        return None
+
+    def _idle_timeout(self) -> float | None:
+        """How long an idle worker may sleep; detects a deadlock and ends the run on it."""
+        if not self.active:
+            return 0.0
+        timeout = self.recession if self.polled else None
+        if self.running or self.pending:
+            self.deadlock_since = None
+            return _earliest(timeout, self._timer_delay(jump=False))
+        if self.timers:
+            self.deadlock_since = None
+            return _earliest(timeout, self._timer_delay(jump=True))
+        if any(r.status is WAIT_EVENT and not r.finished for r in self.run.ops):
+            self.deadlock_since = None
+            return timeout
+        if not self.stop_on_deadlock:
+            return timeout
+        moment = time.monotonic()
+        if self.deadlock_since is None:
+            self.deadlock_since = moment
+        remaining = self.deadlock_timeout - (moment - self.deadlock_since)
+        if remaining <= 0:
+            self.stopping = True
+            self.cv.notify_all()
+            return 0.0
+        return _earliest(timeout, remaining)
+
+    def _timer_delay(self, jump: bool) -> float | None:
+        if not self.timers:
+            return None
+        target = self.timers[0][0]
+        if self.clock.jumps_when_idle:
+            if not jump:
+                return None  # manual time moves only when the whole graph is idle
+            self.clock.wait_until(target, threading.Event())
+            return 0.0
+        return self.clock.seconds_until(target)
+
+
+def _earliest(a: float | None, b: float | None) -> float | None:
+    if a is None:
+        return b
+    return a if b is None else min(a, b)
+
+
+def _plan_workers(run: GraphRun, scheduler: ThreadedScheduler) -> list[_Worker]:
+    """Give every operator a placement key and build the workers that serve each key."""
+    workers = [
+        _Worker(f"holoflow-worker-{i}", (_DEFAULT,), scheduler._default_cores())
+        for i in range(scheduler.worker_thread_number)
+    ]
+    pools: dict[int, Any] = {}
+    for r in run.ops:
+        pool = getattr(r.op, "_thread_pool", None)
+        r.affinity = _DEFAULT
+        if pool is not None:
+            pools.setdefault(id(pool), pool)
+    for pool in pools.values():
+        pinned = [op for op in pool.operators if pool.is_pinned(op)]
+        for index in range(pool.size):
+            op = pinned[index] if index < len(pinned) else None
+            cores = pool.cores_of(op) if op is not None else None
+            _check_cores(cores, f"thread pool '{pool.name}'")
+            workers.append(
+                _Worker(
+                    f"holoflow-{pool.name}-{index}", (("thread", id(pool), index), ("pool", id(pool))), cores
+                )
+            )
+        for r in run.ops:
+            if getattr(r.op, "_thread_pool", None) is pool:
+                r.affinity = (
+                    ("thread", id(pool), pinned.index(r.op)) if r.op in pinned else ("pool", id(pool))
+                )
+    return workers
+
+
+def _check_cores(cores: Sequence[int] | None, owner: str) -> None:
+    if cores is None:
+        return
+    if not hasattr(os, "sched_setaffinity"):
+        raise GraphError(f"{owner}: pinning to CPU cores is not supported on this platform")
+    available = os.sched_getaffinity(0)
+    missing = sorted(set(cores) - available)
+    if missing or not cores:
+        raise GraphError(
+            f"{owner}: cannot pin to cores {sorted(cores)}; available cores: {sorted(available)}"
+        )
+
+
+class ThreadedScheduler(Scheduler):
+    """Shared base of the worker-pool schedulers (see the module docstring)."""
+
+    def __init__(
+        self,
+        fragment: Fragment,
+        *,
+        clock: Clock | None = None,
+        worker_thread_number: int = 1,
+        stop_on_deadlock: bool = True,
+        stop_on_deadlock_timeout: int = 0,
+        max_duration_ms: int = -1,
+        name: str,
+    ) -> None:
+        super().__init__(fragment, name=name)
+        if clock is not None and not isinstance(clock, Clock):
+            raise TypeError(f"{self._label()}: clock must be a Clock, not {type(clock).__name__}")
+        if int(worker_thread_number) < 1:
+            raise ValueError(
+                f"{self._label()}: worker_thread_number must be >= 1, got {worker_thread_number}"
+            )
+        if stop_on_deadlock_timeout < 0:
+            raise ValueError(f"{self._label()}: stop_on_deadlock_timeout must be >= 0")
+        self.clock = clock
+        self.worker_thread_number = int(worker_thread_number)
+        self.stop_on_deadlock = bool(stop_on_deadlock)
+        self.stop_on_deadlock_timeout = int(stop_on_deadlock_timeout)
+        self.max_duration_ms = int(max_duration_ms)
+        self._engine: _Engine | None = None
+
+    def _recession_seconds(self) -> float | None:
+        return None
+
+    def _default_cores(self) -> tuple[int, ...] | None:
+        return None
+
+    def request_stop(self) -> None:
+        engine = self._engine
+        if engine is not None:
+            engine.request_stop()
+
+    def run_graph(self, fragment: Fragment) -> None:
+        clock = self.clock or RealtimeClock(fragment)
+        run = GraphRun(fragment, clock.timestamp)
+        engine = _Engine(run, clock, self)
+        self._engine = engine
+        try:
+            run.execute(lambda: engine.execute(self.max_duration_ms))
+        finally:
+            self._engine = None
