@@ -92,6 +92,8 @@ class _Engine:
         self.recession = scheduler._recession_seconds()
         self.workers = _plan_workers(run, scheduler)
         self.queues: dict[Hashable, deque[OpRun]] = {k: deque() for w in self.workers for k in w.keys}
+        # With one kind of worker any sleeper can take any dirty operator: waking one suffices.
+        self.wake_one = len({w.keys for w in self.workers}) == 1
         self.timers: list[tuple[int, int, OpRun]] = []
         self.sequence = itertools.count()
         self.polled = [r for r in run.ops if any(type(c) not in _SIGNALLED for c in r.conds)]
@@ -176,8 +178,11 @@ class _Engine:
                 r.running = True
                 self.running += 1
                 run.reserve(r)
-                if self.pending:
-                    cv.notify_all()  # more dirty work may suit a sleeping worker
+                if self.pending:  # more dirty work: let a sleeping worker take it
+                    if self.wake_one:
+                        cv.notify()
+                    else:
+                        cv.notify_all()
                 cv.release()
                 try:
                     r.compute(r.inputs, r.outputs, r.context)
@@ -199,7 +204,8 @@ class _Engine:
                     self._mark(other)
                 for other in self.polled:
                     self._mark(other)
-                cv.notify_all()
+                if not self.wake_one:
+                    cv.notify_all()  # the dirty operators may belong to another worker's queue
         except BaseException as exc:
             self._fail(exc)
         finally:
@@ -243,6 +249,8 @@ class _Engine:
                     self.active -= 1
                 elif status is WAIT_TIME and when is not None:
                     heapq.heappush(timers, (when, next(self.sequence), r))
+                    if timers[0][2] is r:  # a new earliest deadline: sleepers must shorten their wait
+                        self.cv.notify_all()
         return None
 
     def _idle_timeout(self) -> float | None:

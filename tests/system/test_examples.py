@@ -53,3 +53,13 @@ def test_examples_import_without_running(module):
         assert app.rx.received == [(3 * i, -3 * i) for i in range(1, 11)]
     finally:
         sys.path.remove(str(EXAMPLES))
+
+
+def test_parallel_branches():
+    lines = run_example("parallel_branches.py").splitlines()
+    assert lines[0].startswith("processed 20 frames in ")
+    assert lines[1].startswith("last means: ")
+
+
+def test_ping_async():
+    assert run_example("ping_async.py").splitlines() == [f"received sample {i}" for i in range(1, 6)]
