@@ -33,4 +33,5 @@ def types(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Run the benchmarks; set HOLOSCAN_PYTHON to compare against the Holoscan SDK."""
     session.install("-e", ".")
-    session.run("python", "benchmarks/ping_chain.py", *session.posargs)
+    for script in ("ping_chain.py", "parallel_branches.py", "scheduler_latency.py"):
+        session.run("python", f"benchmarks/{script}", *session.posargs)
