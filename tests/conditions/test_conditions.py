@@ -116,7 +116,8 @@ def test_periodic_policy_targets(app):
     assert targets(PeriodicConditionPolicy.NO_CATCH_UP_MISSED_TICKS) == 300
 
 
-def test_periodic_real_time_spacing_and_idle_cpu(app):
+def test_periodic_real_time_spacing_and_idle_cpu(app, use_scheduler):
+    use_scheduler(app)
     op = Ticker(app, CountCondition(app, 4), PeriodicCondition(app, "50ms"), name="op")
     app.add_operator(op)
     cpu0, t0 = time.process_time(), time.monotonic()
@@ -128,7 +129,9 @@ def test_periodic_real_time_spacing_and_idle_cpu(app):
     assert cpu < 0.5 * wall  # the scheduler sleeps between ticks instead of spinning
 
 
-def test_message_available_min_size_on_a_port(app):
+def test_message_available_min_size_on_a_port(app, use_scheduler):
+    use_scheduler(app)
+
     class Pairs(Operator):
         def setup(self, spec):
             spec.input("in").condition(ConditionType.MESSAGE_AVAILABLE, min_size=2).connector(capacity=2)
@@ -154,7 +157,9 @@ def test_unsupported_port_condition(app):
         app.run()
 
 
-def test_downstream_affordable_min_size(app):
+def test_downstream_affordable_min_size(app, use_scheduler):
+    use_scheduler(app)
+
     class Tx(Operator):
         def setup(self, spec):
             spec.output("out").connector(capacity=2).condition(
@@ -174,7 +179,9 @@ def test_downstream_affordable_min_size(app):
     assert rx.received == ["a", "b"] * 3
 
 
-def test_condition_objects_bound_to_ports_by_name(app):
+def test_condition_objects_bound_to_ports_by_name(app, use_scheduler):
+    use_scheduler(app)
+
     class Rx(Recorder):
         pass
 
@@ -185,7 +192,9 @@ def test_condition_objects_bound_to_ports_by_name(app):
     assert rx.received == [0, 1, 2, 3, 4]  # runs while >= 3 wait: 6 stays behind with 5
 
 
-def test_downstream_affordable_object_on_a_port(app):
+def test_downstream_affordable_object_on_a_port(app, use_scheduler):
+    use_scheduler(app)
+
     class Tx(Source):
         pass
 
@@ -195,7 +204,9 @@ def test_downstream_affordable_object_on_a_port(app):
     assert rx.received == [0, 1, 2]
 
 
-def test_expiring_message_batches_or_times_out(app):
+def test_expiring_message_batches_or_times_out(app, use_scheduler):
+    use_scheduler(app)
+
     class Rx(Operator):
         def setup(self, spec):
             spec.input("in").connector(capacity=5).condition(
@@ -246,7 +257,8 @@ def test_asynchronous_condition_driven_from_a_thread(app):
     assert all(0 <= tick - stamp < 0.25 for tick, stamp in zip(op.ticks, stamps))
 
 
-def test_asynchronous_event_during_compute_is_not_lost(app):
+def test_asynchronous_event_during_compute_is_not_lost(app, use_scheduler):
+    use_scheduler(app)
     cond = AsynchronousCondition(app)
 
     class Op(Operator):
@@ -264,7 +276,9 @@ def test_asynchronous_event_during_compute_is_not_lost(app):
     assert op.n == 3
 
 
-def test_native_condition_with_receiver(app):
+def test_native_condition_with_receiver(app, use_scheduler):
+    use_scheduler(app)
+
     class AtLeastTwo(Condition):
         def check(self, timestamp):
             ready = self.receiver("in").size >= 2
@@ -292,7 +306,8 @@ def test_native_condition_must_implement_check(app):
         app.run()
 
 
-def test_native_condition_update_state_and_on_execute_are_called(app):
+def test_native_condition_update_state_and_on_execute_are_called(app, use_scheduler):
+    use_scheduler(app)
     calls = []
 
     class Trace(Condition):
