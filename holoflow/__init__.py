@@ -1,14 +1,22 @@
 """holoflow: streaming AI pipelines on sensor data, with Holoscan's Python API.
 
-``import holoflow`` loads only numpy-free core pieces; ``holoflow.core``,
+``import holoflow`` needs only numpy and PyYAML; ``holoflow.core``,
 ``holoflow.conditions``, ``holoflow.schedulers``, ``holoflow.resources`` and
 ``holoflow.operators`` mirror Holoscan's import paths. No GPU library is imported until used.
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
-from holoflow import conditions, core, errors, operators, resources, schedulers
-from holoflow.errors import ConfigError, GraphError, HoloflowError, SchedulingError
+from holoflow import conditions, core, errors, operators, resources, schedulers, tensor
+from holoflow.errors import (
+    ConfigError,
+    GraphError,
+    HoloflowError,
+    ResourceError,
+    SchedulingError,
+    TensorError,
+)
+from holoflow.tensor import Tensor, TensorMap, as_tensor
 
 try:
     __version__ = version("holoflow")
@@ -19,12 +27,18 @@ __all__ = [
     "ConfigError",
     "GraphError",
     "HoloflowError",
+    "ResourceError",
     "SchedulingError",
+    "Tensor",
+    "TensorError",
+    "TensorMap",
     "__version__",
+    "as_tensor",
     "conditions",
     "core",
     "errors",
     "operators",
     "resources",
     "schedulers",
+    "tensor",
 ]

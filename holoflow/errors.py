@@ -7,6 +7,8 @@ would naturally catch, so ``except ValueError`` keeps working around code that v
     ├── GraphError (ValueError)          the graph is wrong: unknown port, ambiguous add_flow,
     │                                    duplicate operator name, required input left unconnected
     ├── ConfigError (ValueError)         unreadable YAML, missing config key, unknown parameter
+    ├── TensorError (ValueError)         an object is not a tensor of a supported kind or dtype
+    ├── ResourceError (RuntimeError)     a memory pool is exhausted, a device is missing
     ├── SchedulingError (RuntimeError)   the run cannot go on: a full queue under the FAULT policy
     └── HoloflowInternalError (RuntimeError)
                                          a broken invariant inside holoflow: please report it
@@ -22,7 +24,9 @@ __all__ = [
     "GraphError",
     "HoloflowError",
     "HoloflowInternalError",
+    "ResourceError",
     "SchedulingError",
+    "TensorError",
 ]
 
 
@@ -36,6 +40,14 @@ class GraphError(HoloflowError, ValueError):
 
 class ConfigError(HoloflowError, ValueError):
     """A configuration file, key or parameter is missing or invalid."""
+
+
+class TensorError(HoloflowError, ValueError):
+    """An object cannot be used as a tensor, or its dtype, device or layout is unsupported."""
+
+
+class ResourceError(HoloflowError, RuntimeError):
+    """A resource cannot serve a request: a pool is exhausted, a device or library is missing."""
 
 
 class SchedulingError(HoloflowError, RuntimeError):

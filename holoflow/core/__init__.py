@@ -17,6 +17,7 @@ from holoflow.core._resource import Resource
 from holoflow.core._scheduler import Scheduler
 from holoflow.core._spec import IOSpec, OperatorSpec
 from holoflow.core._thread_pool import ThreadPool
+from holoflow.tensor import Tensor, TensorMap, as_tensor
 
 Graph = OperatorGraph
 
@@ -46,6 +47,9 @@ __all__ = [
     "Resource",
     "Scheduler",
     "SchedulingStatusType",
+    "Tensor",
+    "TensorMap",
     "ThreadPool",
     "Transmitter",
+    "as_tensor",
 ]

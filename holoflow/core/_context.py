@@ -10,7 +10,9 @@ import enum
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from holoflow.core._streams import OperatorStreams
 from holoflow.errors import GraphError
+from holoflow.tensor import TensorMap
 
 if TYPE_CHECKING:
     from holoflow.core._operator import Operator
@@ -48,11 +50,12 @@ def _no_such_port(op_label: str, kind: str, name: str, known: list[str]) -> Grap
 class InputContext:
     """Reads messages from an operator's input ports inside ``compute``."""
 
-    __slots__ = ("_fast", "_label", "_ports")
+    __slots__ = ("_fast", "_label", "_ports", "_streams")
 
-    def __init__(self, op_label: str, ports: dict[str, InputPort]) -> None:
+    def __init__(self, op_label: str, ports: dict[str, InputPort], streams: OperatorStreams) -> None:
         self._label = op_label
         self._ports = ports
+        self._streams = streams
         # SINGLE ports whose receiver tracks nothing extra are read straight from their deque.
         self._fast: dict[str, deque[Any]] = {
             name: port.receivers[0].queue
@@ -92,8 +95,36 @@ class InputContext:
         """
         queue = self._fast.get(name)
         if queue is not None and not kind:
-            return queue.popleft() if queue else None
-        return self._receive(name, kind)
+            value = queue.popleft() if queue else None
+            if type(value) is TensorMap:
+                self._streams.note(name, value)
+            return value
+        value = self._receive(name, kind)
+        self._streams.note(name, value)
+        return value
+
+    def receive_cuda_stream(self, input_port_name: str | None = None, allocate: bool = True) -> int:
+        """The operator's CUDA stream, made to wait for the tensors just received.
+
+        Call it after ``receive``: the stream waits (on the device, without blocking the host)
+        for the events their producers recorded. The stream comes from the operator's
+        ``CudaStreamPool`` when it has one, else it is created for the run. With
+        ``allocate=False`` and no stream yet, the producer's stream is returned (0 if none).
+
+        Raises
+        ------
+        ImportError
+            If CuPy is not installed.
+        holoflow.errors.ResourceError
+            If no CUDA device is present.
+        """
+        if input_port_name is not None and input_port_name not in self._ports:
+            raise _no_such_port(self._label, "input", input_port_name, [p for p in self._ports if p])
+        return self._streams.synchronize(input_port_name, allocate)
+
+    def receive_cuda_streams(self, input_port_name: str | None = None) -> list[int | None]:
+        """The producer streams of the CUDA tensors just received on a port (or all ports)."""
+        return [t.stream for t in self._streams.received_tensors(input_port_name)]
 
     def _receive(self, name: str, kind: str) -> Any:
         port = self._ports.get(name)
@@ -122,11 +153,12 @@ class InputContext:
 class OutputContext:
     """Emits messages on an operator's output ports inside ``compute``."""
 
-    __slots__ = ("_label", "_ports")
+    __slots__ = ("_label", "_ports", "_streams")
 
-    def __init__(self, op_label: str, ports: dict[str, Transmitter]) -> None:
+    def __init__(self, op_label: str, ports: dict[str, Transmitter], streams: OperatorStreams) -> None:
         self._label = op_label
         self._ports = ports
+        self._streams = streams
         if len(ports) == 1:
             (only,) = ports
             ports.setdefault("", ports[only])
@@ -134,7 +166,9 @@ class OutputContext:
     def emit(self, data: Any, name: str = "", emitter_name: str = "", acq_timestamp: int = -1) -> None:
         """Send ``data`` on output port ``name``; it reaches every connected input after compute.
 
-        The object itself is shared with every receiver: nothing is copied or serialized.
+        The object itself is shared with every receiver: nothing is copied or serialized. A
+        ``dict`` arrives as a :class:`~holoflow.tensor.TensorMap` whose arrays are zero-copy
+        Tensors; CUDA tensors in it carry the stream they were produced on.
         ``emitter_name`` and ``acq_timestamp`` are accepted for Holoscan compatibility.
 
         Raises
@@ -147,11 +181,23 @@ class OutputContext:
         transmitter = self._ports.get(name)
         if transmitter is None:
             raise _no_such_port(self._label, "output", name, [p for p in self._ports if p])
+        if type(data) is dict or type(data) is TensorMap:
+            data = TensorMap.from_dict(data)
+            self._streams.stamp(name, data)
         pending = transmitter.pending
         if len(pending) < transmitter.capacity:
             pending.append(data)
         else:
             transmitter.overflow(data)
+
+    def set_cuda_stream(self, stream_ptr: int, output_port_name: str | None = None) -> None:
+        """Declare the CUDA stream the outputs were produced on (all ports, or one)."""
+        if output_port_name is None:
+            self._streams.stream = int(stream_ptr)
+        elif output_port_name not in self._ports:
+            raise _no_such_port(self._label, "output", output_port_name, [p for p in self._ports if p])
+        else:
+            self._streams.output_streams[output_port_name] = int(stream_ptr)
 
     def __repr__(self) -> str:
         return f"<OutputContext of {self._label}>"
@@ -160,12 +206,31 @@ class OutputContext:
 class ExecutionContext:
     """The operator's view of the run: its contexts and the other operators."""
 
-    __slots__ = ("_operators", "input", "output")
+    __slots__ = ("_operators", "_streams", "input", "output")
 
-    def __init__(self, op_input: InputContext, op_output: OutputContext, operators: dict[str, Operator]):
+    def __init__(
+        self,
+        op_input: InputContext,
+        op_output: OutputContext,
+        operators: dict[str, Operator],
+        streams: OperatorStreams,
+    ) -> None:
         self.input = op_input
         self.output = op_output
         self._operators = operators
+        self._streams = streams
+
+    def allocate_cuda_stream(self, stream_name: str = "") -> int:
+        """A CUDA stream for the operator, kept for the rest of the run under ``stream_name``."""
+        return self._streams.named_stream(stream_name)
+
+    def synchronize_streams(self, cuda_stream_ptrs: list[int | None], target_cuda_stream_ptr: int) -> None:
+        """Make ``target_cuda_stream_ptr`` wait for the work queued so far on each stream."""
+        from holoflow.tensor import _cuda
+
+        for stream in cuda_stream_ptrs:
+            if stream is not None and stream != target_cuda_stream_ptr:
+                _cuda.wait_event(target_cuda_stream_ptr, _cuda.StreamEvent(stream))
 
     def find_operator(self, op_name: str = "") -> Operator | None:
         """The operator of the running graph called ``op_name``, or ``None``."""
@@ -174,9 +239,6 @@ class ExecutionContext:
     @property
     def is_gpu_available(self) -> bool:
         """Whether a CUDA device can be used (CuPy installed and a device present)."""
-        try:
-            import cupy  # type: ignore[import-not-found]
+        from holoflow.tensor import _cuda
 
-            return bool(cupy.cuda.runtime.getDeviceCount() > 0)
-        except Exception:
-            return False
+        return _cuda.cuda_available()

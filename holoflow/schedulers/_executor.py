@@ -63,6 +63,7 @@ from holoflow.core._graph import Connection
 from holoflow.core._operator import Operator
 from holoflow.core._queue import QueuePolicy, Receiver, Transmitter
 from holoflow.core._spec import IOSpec
+from holoflow.core._streams import OperatorStreams
 from holoflow.errors import GraphError
 
 __all__ = ["GraphRun", "OpRun", "annotate"]
@@ -141,6 +142,7 @@ class OpRun:
         "started",
         "status",
         "stop_requested",
+        "streams",
         "transmitters",
         "update_conds",
     )
@@ -167,6 +169,7 @@ class OpRun:
         self.running = False
         self.finished = False
         self.status = READY
+        self.streams: OperatorStreams
         self.inputs: InputContext
         self.outputs: OutputContext
         self.context: ExecutionContext
@@ -229,9 +232,10 @@ class GraphRun:
                 target.producers.append(source)
         for r in self.ops:
             self._bind_conditions(r)
-            r.inputs = InputContext(r.label, r.input_ports)
-            r.outputs = OutputContext(r.label, dict(r.transmitters))
-            r.context = ExecutionContext(r.inputs, r.outputs, operators)
+            r.streams = OperatorStreams(r.op)
+            r.inputs = InputContext(r.label, r.input_ports, r.streams)
+            r.outputs = OutputContext(r.label, dict(r.transmitters), r.streams)
+            r.context = ExecutionContext(r.inputs, r.outputs, operators, r.streams)
 
     # -- building ----------------------------------------------------------------------------------
     def _user_bound_ports(self, op: Operator, attr: str) -> set[str]:
@@ -444,6 +448,7 @@ class GraphRun:
                     first = first or exc
         for r in self.ops:
             r.op._run = None
+            r.streams.release()
         return first
 
     @staticmethod

@@ -216,7 +216,7 @@ def test_receiver_fault_policy_and_environment_default(app, monkeypatch):
 
 
 def test_fan_out_shares_the_same_object(app):
-    payload = {"frame": [1, 2, 3]}
+    payload = [1, 2, 3]
     src = Source(app, [payload], name="src")
     a, b = Recorder(app, name="a"), Recorder(app, name="b")
     app.add_flow(src, a)

@@ -1,0 +1,113 @@
+"""Per-operator CUDA stream bookkeeping behind ``receive_cuda_stream`` and ``set_cuda_stream``.
+
+Each operator has one :class:`OperatorStreams` per run, shared by its three contexts. It
+remembers the last TensorMap received on each port (only the last: memory stays bounded when
+an operator never asks for streams), the operator's own stream once one is asked for, and the
+stream chosen for each output. Nothing here touches CUDA until a CUDA tensor or a stream request
+appears, so CPU graphs never import CuPy.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from holoflow.tensor import Tensor, TensorMap, _cuda
+
+if TYPE_CHECKING:
+    from holoflow.core._operator import Operator
+
+__all__ = ["OperatorStreams"]
+
+
+class OperatorStreams:
+    """The CUDA streams of one operator during one run."""
+
+    __slots__ = ("_named", "_op", "_owned", "_pool_streams", "output_streams", "received", "stream")
+
+    def __init__(self, op: Operator) -> None:
+        self._op = op
+        self.received: dict[str, list[TensorMap]] = {}
+        self.stream: int | None = None
+        self.output_streams: dict[str, int] = {}
+        self._named: dict[str, int] = {}
+        self._owned: list[Any] = []  # CuPy stream objects kept alive for the run
+        self._pool_streams: list[tuple[Any, Any]] = []
+
+    def note(self, port: str, value: Any) -> None:
+        """Remember TensorMaps just received on ``port`` (the latest receive only)."""
+        if type(value) is TensorMap:
+            self.received[port] = [value]
+        elif type(value) is tuple:
+            maps = [v for v in value if type(v) is TensorMap]
+            if maps:
+                self.received[port] = maps
+
+    def _new_stream(self) -> int:
+        from holoflow.resources import CudaStreamPool
+
+        pool = next((r for r in self._op.resources.values() if isinstance(r, CudaStreamPool)), None)
+        if pool is not None:
+            stream = pool.allocate_stream()
+            self._pool_streams.append((pool, stream))
+        else:
+            stream = _cuda.new_stream()
+            self._owned.append(stream)
+        return int(stream.ptr)
+
+    def operator_stream(self) -> int:
+        """The operator's stream, created (or taken from its CudaStreamPool) on first use."""
+        if self.stream is None:
+            self.stream = self._new_stream()
+        return self.stream
+
+    def named_stream(self, name: str) -> int:
+        """A stream of the operator reserved under ``name`` for this run."""
+        if not name:
+            return self.operator_stream()
+        if name not in self._named:
+            self._named[name] = self._new_stream()
+        return self._named[name]
+
+    def received_tensors(self, port: str | None) -> list[Tensor]:
+        """CUDA tensors received on ``port`` (every port when ``None``) by the latest receives."""
+        ports = self.received if port is None else {port: self.received.get(port, [])}
+        return [
+            t
+            for maps in ports.values()
+            for m in maps
+            for t in m.values()
+            if isinstance(t, Tensor) and t.is_cuda
+        ]
+
+    def synchronize(self, port: str | None, allocate: bool) -> int:
+        """Make the operator's stream wait for what arrived on ``port``; return the stream."""
+        tensors = self.received_tensors(port)
+        if not allocate and self.stream is None:
+            return next((t.stream for t in tensors if t.stream is not None), 0)
+        stream = self.operator_stream()
+        for tensor in tensors:
+            tensor.wait_on(stream)
+        return stream
+
+    def stamp(self, port: str, value: TensorMap) -> None:
+        """Record, on each CUDA tensor emitted, the stream it was produced on."""
+        for tensor in value.values():
+            if isinstance(tensor, Tensor) and tensor.is_cuda:
+                stream = self.output_streams.get(port, self.stream)
+                if stream is None:
+                    stream = tensor.stream
+                if stream is None and _cuda.cuda_available():
+                    stream = _cuda.current_stream()
+                if stream is not None and _cuda.cuda_available():
+                    tensor.record_stream(stream)
+
+    def release(self) -> None:
+        """Give pool streams back and drop owned streams (end of run)."""
+        for pool, stream in self._pool_streams:
+            pool.release_stream(stream)
+        self._pool_streams.clear()
+        self._owned.clear()
+        self._named.clear()
+        self.stream = None
+        self.output_streams.clear()
+        self.received.clear()

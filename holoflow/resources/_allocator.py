@@ -1,0 +1,97 @@
+"""Allocators: where operators get memory for the tensors they emit.
+
+``allocator.empty(shape, dtype)`` returns a numpy array (host storage) or a CuPy array (device
+storage) whose memory comes from the allocator. ``UnboundedAllocator`` asks the array library
+each time; ``BlockMemoryPool`` hands out blocks it allocated up front.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from holoflow.core._resource import Resource
+from holoflow.errors import ResourceError
+from holoflow.tensor import _cuda
+
+if TYPE_CHECKING:
+    from holoflow.core._fragment import Fragment
+
+__all__ = ["Allocator", "MemoryStorageType", "UnboundedAllocator", "host_buffer"]
+
+
+class MemoryStorageType(enum.IntEnum):
+    """Kinds of memory, numbered as in GXF."""
+
+    HOST = 0
+    """Page-locked (pinned) host memory when CUDA is present, else ordinary host memory."""
+    DEVICE = 1
+    """CUDA device memory (needs CuPy and a device)."""
+    SYSTEM = 2
+    """Host memory; pinned when CUDA is present, so device copies from it are fast."""
+    CUDA_MANAGED = 3
+    """CUDA managed (unified) memory."""
+
+
+def host_buffer(nbytes: int) -> tuple[np.ndarray, Any]:
+    """A uint8 host buffer of ``nbytes``: pinned when a CUDA device is present.
+
+    Returns the array and the object that owns its memory.
+    """
+    if _cuda.cuda_available():
+        pinned = _cuda.cupy_module().cuda.alloc_pinned_memory(max(nbytes, 1))
+        return np.frombuffer(pinned, dtype=np.uint8, count=nbytes), pinned
+    array = np.empty(nbytes, dtype=np.uint8)
+    return array, array
+
+
+class Allocator(Resource):
+    """Base class of allocators."""
+
+    _default_name = "allocator"
+
+    def empty(self, shape: int | tuple[int, ...], dtype: Any = np.uint8, storage_type: Any = None) -> Any:
+        """An uninitialized array of ``shape`` and ``dtype`` from this allocator."""
+        raise NotImplementedError(f"{type(self).__name__} must implement empty()")
+
+    def is_available(self, size: int) -> bool:
+        """Whether ``size`` bytes can be allocated now."""
+        raise NotImplementedError(f"{type(self).__name__} must implement is_available()")
+
+
+class UnboundedAllocator(Allocator):
+    """Allocates from the array libraries on every request; never runs out."""
+
+    _default_name = "unbounded_allocator"
+
+    def __init__(self, fragment: Fragment, name: str = "unbounded_allocator") -> None:
+        super().__init__(fragment, name=name)
+
+    def empty(
+        self,
+        shape: int | tuple[int, ...],
+        dtype: Any = np.uint8,
+        storage_type: MemoryStorageType | int = MemoryStorageType.SYSTEM,
+    ) -> Any:
+        storage = MemoryStorageType(storage_type)
+        if storage is MemoryStorageType.DEVICE:
+            return _cuda.require_cuda(f"{self._label()}: device storage").empty(shape, dtype=dtype)
+        if storage is MemoryStorageType.CUDA_MANAGED:
+            cupy = _cuda.require_cuda(f"{self._label()}: managed storage")
+            dtype = np.dtype(dtype)
+            count = int(np.prod(shape, dtype=np.int64))
+            memory = cupy.cuda.malloc_managed(max(count * dtype.itemsize, 1))
+            return cupy.ndarray(shape, dtype=dtype, memptr=memory)
+        dtype = np.dtype(dtype)
+        count = int(np.prod(shape, dtype=np.int64))
+        if storage is MemoryStorageType.HOST and _cuda.cuda_available():
+            buffer, _ = host_buffer(count * dtype.itemsize)
+            return buffer.view(dtype).reshape(shape)
+        return np.empty(shape, dtype=dtype)
+
+    def is_available(self, size: int) -> bool:
+        if size < 0:
+            raise ResourceError(f"{self._label()}: negative size {size}")
+        return True

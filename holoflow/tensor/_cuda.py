@@ -1,0 +1,86 @@
+"""The CUDA pieces holoflow needs — streams and events — through CuPy, imported on first use.
+
+Works with ``cupy-cuda12x`` and ``cupy-cuda13x``. Without CuPy, :func:`cupy_module` raises an
+ImportError that names the extra to install; nothing else in holoflow needs CUDA.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from holoflow.errors import ResourceError
+
+__all__ = ["StreamEvent", "cuda_available", "cupy_module", "current_stream", "new_stream", "wait_event"]
+
+
+@functools.cache
+def _import_cupy() -> Any:
+    import cupy  # type: ignore[import-not-found]
+
+    return cupy
+
+
+def cupy_module() -> Any:
+    """The ``cupy`` module.
+
+    Raises
+    ------
+    ImportError
+        If CuPy is not installed, naming the extras that install it.
+    """
+    try:
+        return _import_cupy()
+    except ImportError as exc:
+        raise ImportError(
+            "this needs CuPy: pip install 'holoflow[cuda12]' (CUDA 12) or 'holoflow[cuda13]' (CUDA 13)"
+        ) from exc
+
+
+@functools.cache
+def cuda_available() -> bool:
+    """Whether CuPy is installed and sees at least one CUDA device."""
+    try:
+        return bool(_import_cupy().cuda.runtime.getDeviceCount() > 0)
+    except Exception:
+        return False
+
+
+def require_cuda(what: str) -> Any:
+    """CuPy, after checking a device exists; ``what`` names the feature for the error."""
+    cupy = cupy_module()
+    if not cuda_available():
+        raise ResourceError(f"{what} needs a CUDA device, and none is available")
+    return cupy
+
+
+def current_stream() -> int:
+    """The handle of CuPy's current stream on this thread."""
+    return int(cupy_module().cuda.get_current_stream().ptr)
+
+
+def new_stream(non_blocking: bool = True, priority: int = 0) -> Any:
+    """A new CuPy stream (its ``.ptr`` is the ``cudaStream_t``)."""
+    return require_cuda("a CUDA stream").cuda.Stream(non_blocking=non_blocking, priority=priority)
+
+
+class StreamEvent:
+    """A CUDA event recorded on a stream: the point a consumer must wait for."""
+
+    __slots__ = ("event", "stream")
+
+    def __init__(self, stream: int) -> None:
+        cupy = cupy_module()
+        self.stream = stream
+        self.event = cupy.cuda.Event(block=False, disable_timing=True)
+        self.event.record(cupy.cuda.ExternalStream(stream))
+
+    def done(self) -> bool:
+        """Whether the work before the event has finished."""
+        return bool(self.event.done)
+
+
+def wait_event(stream: int, event: StreamEvent) -> None:
+    """Make ``stream`` wait for ``event`` on the device, without blocking the host."""
+    if event.stream != stream:
+        cupy_module().cuda.runtime.streamWaitEvent(stream, event.event.ptr, 0)
