@@ -63,3 +63,9 @@ def test_parallel_branches():
 
 def test_ping_async():
     assert run_example("ping_async.py").splitlines() == [f"received sample {i}" for i in range(1, 6)]
+
+
+def test_tensor_interop():
+    lines = run_example("tensor_interop.py").splitlines()
+    assert lines[:10] == [f"frame {i}: mean {float(i):.1f}" for i in range(10)]
+    assert lines[10] == "frames copied on the way: 0"
