@@ -9,6 +9,8 @@ would naturally catch, so ``except ValueError`` keeps working around code that v
     ├── ConfigError (ValueError)         unreadable YAML, missing config key, unknown parameter
     ├── TensorError (ValueError)         an object is not a tensor of a supported kind or dtype
     ├── ResourceError (RuntimeError)     a memory pool is exhausted, a device is missing
+    ├── CodecError (ValueError)          bytes from a file or the network do not decode
+    │   └── GXFFormatError               a GXF recording is truncated, corrupt or hostile
     ├── SchedulingError (RuntimeError)   the run cannot go on: a full queue under the FAULT policy
     └── HoloflowInternalError (RuntimeError)
                                          a broken invariant inside holoflow: please report it
@@ -20,7 +22,9 @@ Exceptions raised by user code (``compute``, ``start``...) are never wrapped: th
 from __future__ import annotations
 
 __all__ = [
+    "CodecError",
     "ConfigError",
+    "GXFFormatError",
     "GraphError",
     "HoloflowError",
     "HoloflowInternalError",
@@ -44,6 +48,31 @@ class ConfigError(HoloflowError, ValueError):
 
 class TensorError(HoloflowError, ValueError):
     """An object cannot be used as a tensor, or its dtype, device or layout is unsupported."""
+
+
+class CodecError(HoloflowError, ValueError):
+    """Bytes read from a file or the network do not decode."""
+
+
+class GXFFormatError(CodecError):
+    """A GXF recording cannot be decoded; says which file, frame and field.
+
+    Attributes
+    ----------
+    path : str
+        The file being read.
+    frame : int or None
+        Index of the entity (frame), when known.
+    field : str
+        The header or payload field that failed.
+    """
+
+    def __init__(self, path: str, frame: int | None, field: str, detail: str) -> None:
+        where = f"{path}" + (f", frame {frame}" if frame is not None else "")
+        super().__init__(f"{where}: {field}: {detail}")
+        self.path = path
+        self.frame = frame
+        self.field = field
 
 
 class ResourceError(HoloflowError, RuntimeError):

@@ -1,0 +1,129 @@
+"""The ``holoflow`` command: ``holoflow convert`` and ``holoflow inspect``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+
+from holoflow.errors import HoloflowError
+
+__all__ = ["main"]
+
+
+def _split_recording(path: str) -> tuple[Path, str]:
+    """``dir/name``, ``dir/name.gxf_index`` or ``dir/name.gxf_entities`` → (dir, name)."""
+    p = Path(path)
+    if p.suffix in (".gxf_index", ".gxf_entities"):
+        p = p.with_suffix("")
+    return p.parent, p.name
+
+
+class _Progress:
+    """A one-line progress bar on a terminal stream."""
+
+    def __init__(self, stream: TextIO, label: str) -> None:
+        self.stream, self.label = stream, label
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if total:
+            filled = int(30 * done / total)
+            bar = "#" * filled + "-" * (30 - filled)
+            self.stream.write(f"\r{self.label} [{bar}] {done}/{total}")
+        else:
+            self.stream.write(f"\r{self.label} {done} frames")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from holoflow.gxf import StorageType
+    from holoflow.gxf._convert import convert
+
+    directory, basename = _split_recording(args.output)
+    progress = _Progress(sys.stderr, f"converting {args.input}")
+    storage = StorageType.DEVICE if args.storage == "device" else StorageType.SYSTEM
+    written = convert(
+        args.input,
+        directory,
+        basename,
+        fps=args.fps,
+        storage=storage,
+        tensor_name=args.name,
+        progress=progress,
+    )
+    progress.close()
+    print(f"wrote {written} frames to {directory / basename}.gxf_index / .gxf_entities")
+    return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from holoflow.gxf import GXFReader
+
+    directory, basename = _split_recording(args.recording)
+    with GXFReader(directory, basename) as reader:
+        frames = len(reader)
+        print(f"{reader.entities_path}: {frames} frames, {reader.entities_size:,} bytes")
+        if frames > 1:
+            span = (reader.log_time(frames - 1) - reader.log_time(0)) / 1e9
+            rate = f"{(frames - 1) / span:.2f} fps" if span > 0 else "n/a"
+            print(f"recorded over {span:.3f} s ({rate})")
+        print(f"{'frame':>6} {'log_time (ns)':>20} {'bytes':>10} {'offset':>12}  components")
+        shown = frames if args.frames is None else min(frames, args.frames)
+        for i in range(shown):
+            entity = reader[i]
+            parts = []
+            for component in entity.components:
+                value = component.value
+                if isinstance(value, np.ndarray):
+                    storage = component.storage.name.lower() if component.storage is not None else "?"
+                    dims = "x".join(map(str, value.shape)) or "scalar"
+                    parts.append(f"'{component.name}' {value.dtype.name}[{dims}] {storage}")
+                else:
+                    parts.append(f"'{component.name}' {value!r}")
+            record = reader.index[i]
+            print(
+                f"{i:>6} {int(record['log_time']):>20} {int(record['data_size']):>10} "
+                f"{int(record['data_offset']):>12}  {'; '.join(parts)}"
+            )
+        if shown < frames:
+            print(f"... {frames - shown} more")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="holoflow", description="holoflow command-line tools")
+    commands = parser.add_subparsers(dest="command", required=True)
+    convert = commands.add_parser("convert", help="make a GXF recording from a video, image folder or .npy")
+    convert.add_argument("input", help="video file, folder of images, or .npy stack (NxHxW[xC] uint8)")
+    convert.add_argument("output", help="output path without extension, e.g. data/racerx")
+    convert.add_argument("--fps", type=float, help="frames per second (default: the video's, else 30)")
+    convert.add_argument(
+        "--storage",
+        choices=["device", "system"],
+        default="device",
+        help="storage type recorded for the tensors (default: device, as NVIDIA's converter)",
+    )
+    convert.add_argument("--name", default="", help="tensor name (default: unnamed)")
+    convert.set_defaults(run=_convert)
+    inspect = commands.add_parser("inspect", help="list the frames and tensors of a GXF recording")
+    inspect.add_argument("recording", help="path of the recording (with or without extension)")
+    inspect.add_argument("--frames", type=int, help="show at most this many frames")
+    inspect.set_defaults(run=_inspect)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (HoloflowError, FileNotFoundError, ImportError) as exc:
+        print(f"holoflow {args.command}: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,185 @@
+"""Reading and writing ``<basename>.gxf_index`` / ``<basename>.gxf_entities`` pairs.
+
+The reader memory-maps both files (no whole-file load), reads the index as a numpy record array
+and decodes entity ``i`` on demand from its ``data_offset``/``data_size`` — random access in O(1).
+The writer streams: each entity is appended to the entities file and its index record to the
+index file as it comes.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from holoflow.errors import GXFFormatError
+from holoflow.gxf._entity import Component, Entity, decode_entity, encode_entity
+from holoflow.gxf._types import ENTITY_HEADER, INDEX_DTYPE
+
+__all__ = ["GXFReader", "GXFWriter", "recording_paths"]
+
+INDEX_SUFFIX = ".gxf_index"
+ENTITIES_SUFFIX = ".gxf_entities"
+
+
+def recording_paths(directory: str | os.PathLike[str], basename: str) -> tuple[Path, Path]:
+    """The index and entities paths of a recording."""
+    root = Path(directory)
+    return root / f"{basename}{INDEX_SUFFIX}", root / f"{basename}{ENTITIES_SUFFIX}"
+
+
+def _map(path: Path) -> Any:
+    with open(path, "rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        if size == 0:
+            return b""
+        return mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+class GXFReader:
+    """Random access to the entities of a recording.
+
+    Parameters
+    ----------
+    directory : str or PathLike
+        Folder holding the pair.
+    basename : str
+        Name of the pair without extension.
+
+    Raises
+    ------
+    FileNotFoundError
+        If either file is missing.
+    holoflow.errors.GXFFormatError
+        If the index is not a whole number of 24-byte records.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str], basename: str) -> None:
+        self.index_path, self.entities_path = recording_paths(directory, basename)
+        for path in (self.index_path, self.entities_path):
+            if not path.is_file():
+                raise FileNotFoundError(f"GXF recording file not found: {path}")
+        self._index_map = _map(self.index_path)
+        self._entities = _map(self.entities_path)
+        if len(self._index_map) % INDEX_DTYPE.itemsize:
+            raise GXFFormatError(
+                str(self.index_path),
+                None,
+                "index size",
+                f"{len(self._index_map)} bytes is not a multiple of {INDEX_DTYPE.itemsize}",
+            )
+        self.index = (
+            np.frombuffer(self._index_map, INDEX_DTYPE) if len(self._index_map) else np.empty(0, INDEX_DTYPE)
+        )
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def entities_size(self) -> int:
+        """Size of the entities file in bytes."""
+        return len(self._entities)
+
+    def extent(self, frame: int) -> tuple[int, int]:
+        """``(start, end)`` byte offsets of entity ``frame``, checked against the file."""
+        if not 0 <= frame < len(self.index):
+            raise IndexError(f"frame {frame} out of range for a recording of {len(self.index)} frames")
+        record = self.index[frame]
+        start, size = int(record["data_offset"]), int(record["data_size"])
+        if size < ENTITY_HEADER.size or start + size > len(self._entities):
+            raise GXFFormatError(
+                str(self.index_path),
+                frame,
+                "index data_offset/data_size",
+                f"entity at {start}+{size} does not fit in the {len(self._entities)}-byte entities file",
+            )
+        return start, start + size
+
+    def __getitem__(self, frame: int) -> Entity:
+        """Decode entity ``frame`` (tensors are views of the memory map)."""
+        if frame < 0:
+            frame += len(self.index)
+        start, end = self.extent(frame)
+        entity, _ = decode_entity(self._entities, start, end, path=str(self.entities_path), frame=frame)
+        return entity
+
+    def __iter__(self) -> Iterator[Entity]:
+        for frame in range(len(self)):
+            yield self[frame]
+
+    def log_time(self, frame: int) -> int:
+        """The recorder's timestamp (ns) of entity ``frame``."""
+        return int(self.index[frame]["log_time"])
+
+    def close(self) -> None:
+        """Drop the reader's hold on the files.
+
+        The maps are not closed here: numpy views keep a reference to their map but no buffer
+        export, so closing a map under a live view would leave the view dangling. Each map is
+        unmapped when its last view is garbage collected.
+        """
+        self.index = np.empty(0, INDEX_DTYPE)
+        self._index_map = self._entities = b""
+
+    def __enter__(self) -> GXFReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"GXFReader({str(self.entities_path)!r}, {len(self)} frames)"
+
+
+class GXFWriter:
+    """Append entities to a new recording (existing files are truncated).
+
+    ``write({"": frame})`` writes one entity; tensor names are the mapping's keys. Files are
+    flushed on :meth:`flush` and :meth:`close`.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str], basename: str) -> None:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        self.index_path, self.entities_path = recording_paths(directory, basename)
+        self._index = open(self.index_path, "wb")  # noqa: SIM115 - closed in close()
+        self._entities = open(self.entities_path, "wb")  # noqa: SIM115
+        self._offset = 0
+        self.frames_written = 0
+
+    def write(self, components: Mapping[str, Any] | Iterable[Component], log_time: int | None = None) -> int:
+        """Append one entity; returns its size in bytes."""
+        chunks = encode_entity(components, self.frames_written)
+        size = 0
+        for chunk in chunks:
+            self._entities.write(chunk)
+            size += len(chunk) if not isinstance(chunk, np.ndarray) else chunk.nbytes
+        record = np.array(
+            [(time.time_ns() if log_time is None else log_time, size, self._offset)], INDEX_DTYPE
+        )
+        self._index.write(record.tobytes())
+        self._offset += size
+        self.frames_written += 1
+        return size
+
+    def flush(self) -> None:
+        """Push written data to the operating system."""
+        self._entities.flush()
+        self._index.flush()
+
+    def close(self) -> None:
+        """Flush and close both files."""
+        if not self._index.closed:
+            self.flush()
+            self._entities.close()
+            self._index.close()
+
+    def __enter__(self) -> GXFWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
