@@ -8,8 +8,11 @@ index file as it comes.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import mmap
 import os
+import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -24,6 +27,28 @@ from holoflow.gxf._types import ENTITY_HEADER, INDEX_DTYPE
 __all__ = ["GXFReader", "GXFWriter", "recording_paths"]
 
 INDEX_SUFFIX = ".gxf_index"
+_MADV_POPULATE_READ = 22
+
+
+def _populate_read(address: int, length: int) -> int:
+    """``madvise(address, length, MADV_POPULATE_READ)``; nonzero where unsupported."""
+    madvise = _libc_madvise()
+    return -1 if madvise is None else int(madvise(address, length, _MADV_POPULATE_READ))
+
+
+@functools.cache
+def _libc_madvise() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).madvise  # ctypes releases the GIL during the call
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    function.restype = ctypes.c_int
+    return function
+
+
 ENTITIES_SUFFIX = ".gxf_entities"
 
 
@@ -33,12 +58,15 @@ def recording_paths(directory: str | os.PathLike[str], basename: str) -> tuple[P
     return root / f"{basename}{INDEX_SUFFIX}", root / f"{basename}{ENTITIES_SUFFIX}"
 
 
-def _map(path: Path) -> Any:
+def _map(path: Path, sequential: bool = False) -> Any:
     with open(path, "rb") as stream:
         size = os.fstat(stream.fileno()).st_size
         if size == 0:
             return b""
-        return mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+        mapped = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+    if sequential and hasattr(mmap, "MADV_SEQUENTIAL"):
+        mapped.madvise(mmap.MADV_SEQUENTIAL)  # aggressive read-ahead, early reclaim behind
+    return mapped
 
 
 class GXFReader:
@@ -50,6 +78,8 @@ class GXFReader:
         Folder holding the pair.
     basename : str
         Name of the pair without extension.
+    sequential : bool
+        Tell the OS the entities will be read front to back (playback): more read-ahead.
 
     Raises
     ------
@@ -59,13 +89,13 @@ class GXFReader:
         If the index is not a whole number of 24-byte records.
     """
 
-    def __init__(self, directory: str | os.PathLike[str], basename: str) -> None:
+    def __init__(self, directory: str | os.PathLike[str], basename: str, sequential: bool = False) -> None:
         self.index_path, self.entities_path = recording_paths(directory, basename)
         for path in (self.index_path, self.entities_path):
             if not path.is_file():
                 raise FileNotFoundError(f"GXF recording file not found: {path}")
         self._index_map = _map(self.index_path)
-        self._entities = _map(self.entities_path)
+        self._entities = _map(self.entities_path, sequential)
         if len(self._index_map) % INDEX_DTYPE.itemsize:
             raise GXFFormatError(
                 str(self.index_path),
@@ -111,6 +141,44 @@ class GXFReader:
     def __iter__(self) -> Iterator[Entity]:
         for frame in range(len(self)):
             yield self[frame]
+
+    def read(self, frame: int, buffer: np.ndarray | None = None) -> Entity:
+        """Copy entity ``frame`` out of the file into ``buffer`` and decode it there.
+
+        Unlike ``reader[frame]`` the tensors are writable and independent of the file. The
+        copy is a ``pread`` that releases the GIL, so a helper thread can read ahead while the
+        graph works. ``buffer`` (uint8, at least the entity's size) is allocated when omitted.
+        """
+        start, end = self.extent(frame)
+        size = end - start
+        if buffer is None or buffer.nbytes < size:
+            buffer = np.empty(size, np.uint8)
+        view = memoryview(buffer.reshape(-1).view(np.uint8))[:size]  # type: ignore[arg-type]
+        with open(self.entities_path, "rb", buffering=0) as stream:
+            got = os.preadv(stream.fileno(), [view], start)
+        if got != size:
+            raise GXFFormatError(str(self.entities_path), frame, "entity", f"read {got} of {size} bytes")
+        entity, _ = decode_entity(buffer, 0, size, path=str(self.entities_path), frame=frame)
+        return entity
+
+    def max_entity_size(self) -> int:
+        """The largest ``data_size`` in the index (0 for an empty recording)."""
+        return int(self.index["data_size"].max()) if len(self.index) else 0
+
+    def prefault(self, frame: int) -> None:
+        """Map entity ``frame``'s pages into memory ahead of use (call from a helper thread).
+
+        Uses ``madvise(MADV_POPULATE_READ)`` (Linux 5.14+), which builds the page tables in one
+        call without holding the GIL; elsewhere it reads one byte per page, which numpy also
+        does without the GIL. Either way the consumer then reads without page faults.
+        """
+        if not 0 <= frame < len(self.index) or not isinstance(self._entities, mmap.mmap):
+            return
+        start, end = self.extent(frame)
+        whole = np.frombuffer(self._entities, np.uint8)
+        first = (whole.ctypes.data + start) // mmap.PAGESIZE * mmap.PAGESIZE
+        if _populate_read(first, whole.ctypes.data + end - first) != 0:
+            whole[start : end : mmap.PAGESIZE].sum()
 
     def log_time(self, frame: int) -> int:
         """The recorder's timestamp (ns) of entity ``frame``."""

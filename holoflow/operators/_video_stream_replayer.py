@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core._condition import Condition, SchedulingStatusType
 from holoflow.core._operator import Operator
-from holoflow.errors import ConfigError, GXFFormatError
-from holoflow.gxf import GXFReader, StorageType
+from holoflow.errors import ConfigError, GXFFormatError, ResourceError
+from holoflow.gxf import Entity, GXFReader, StorageType
+from holoflow.resources import BlockMemoryPool, MemoryStorageType
 from holoflow.tensor import _cuda
 
 if TYPE_CHECKING:
@@ -21,6 +24,8 @@ __all__ = ["VideoStreamReplayerOp"]
 logger = logging.getLogger("holoflow")
 _READY = (SchedulingStatusType.READY, None)
 _NEVER = (SchedulingStatusType.NEVER, None)
+_READ_AHEAD = 2  # frames being read while the graph works on the current one
+_BUFFERS = _READ_AHEAD + 3  # reused buffers (copy mode) before falling back to fresh ones
 
 
 class _Pacer(Condition):
@@ -46,13 +51,20 @@ class _Pacer(Condition):
         return SchedulingStatusType.WAIT_TIME, due
 
 
+def _mapped_entity(reader: GXFReader, frame: int) -> Entity:
+    reader.prefault(frame)
+    return reader[frame]
+
+
 class VideoStreamReplayerOp(Operator):
     """Emit the entities of ``<directory>/<basename>.gxf_{index,entities}`` on ``output``.
 
     Each entity goes out as a dict (a TensorMap downstream) of its tensors by component name —
-    the sample recordings hold one unnamed (``""``) HxWx3 uint8 tensor. Host tensors are views of
-    the memory-mapped file (read-only, no copy). Tensors recorded on the GPU go to the GPU when
-    CUDA is available (``device="auto"``), or stay on the host (``"cpu"``).
+    the sample recordings hold one unnamed (``""``) HxWx3 uint8 tensor. Frames are read ahead
+    on a helper thread into reused host buffers (pinned when CUDA is present); with
+    ``zero_copy=True`` they are read-only views of the memory-mapped file instead. Tensors
+    recorded on the GPU go to the GPU when CUDA is available (``device="auto"``), or stay on the
+    host (``"cpu"``).
 
     Parameters
     ----------
@@ -72,6 +84,10 @@ class VideoStreamReplayerOp(Operator):
         Skip an entity that does not decode (logged) instead of raising ``GXFFormatError``.
     device : {"auto", "cpu", "cuda"}
         Where tensors recorded on the device are delivered.
+    zero_copy : bool
+        Deliver read-only views of the memory-mapped file (no copy at all) instead of writable
+        frames copied out of the file into reused buffers. Either way a helper thread reads
+        the next frame ahead while the graph works on the current one.
     allocator, entity_serializer
         Accepted for Holoscan compatibility.
     """
@@ -85,10 +101,13 @@ class VideoStreamReplayerOp(Operator):
     repeat: bool
     count: int
     device: str
+    zero_copy: bool
 
     def __init__(self, fragment: Fragment, *args: Any, **kwargs: Any) -> None:
         self._pacer = _Pacer(fragment, self)
         self._reader: GXFReader | None = None
+        self._ahead: ThreadPoolExecutor | None = None
+        self._ahead_frames: deque[Future[Entity]] = deque()
         self._finished = False
         self._due: int | None = None
         super().__init__(fragment, self._pacer, *args, **kwargs)
@@ -104,6 +123,7 @@ class VideoStreamReplayerOp(Operator):
         spec.param("repeat", False)
         spec.param("count", 0)
         spec.param("device", "auto")
+        spec.param("zero_copy", True)
         spec.param("allocator", None)
         spec.param("entity_serializer", None)
 
@@ -116,7 +136,7 @@ class VideoStreamReplayerOp(Operator):
             raise ConfigError(f"{self._label()}: batch_size must be >= 1, got {self.batch_size}")
 
     def start(self) -> None:
-        self._reader = GXFReader(self.directory or ".", self.basename)
+        self._reader = GXFReader(self.directory or ".", self.basename, sequential=True)
         self._position = 0
         self._played = 0
         self.skipped = 0
@@ -127,8 +147,23 @@ class VideoStreamReplayerOp(Operator):
         self._index_last = 0
         self._index_frame_count = 1
         self._duration = 0
+        self._ahead = ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-read-ahead")
+        size = self._reader.max_entity_size()
+        self._buffers = (
+            None
+            if self.zero_copy or not size
+            else BlockMemoryPool(
+                self.fragment, MemoryStorageType.SYSTEM, size, _BUFFERS, name=f"{self.name}_buffers"
+            )
+        )
+        self._ahead_frames.clear()
+        self._read_ahead()
 
     def stop(self) -> None:
+        if self._ahead is not None:
+            self._ahead.shutdown(wait=True, cancel_futures=True)
+            self._ahead = None
+            self._ahead_frames.clear()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
@@ -141,6 +176,31 @@ class VideoStreamReplayerOp(Operator):
             if message is not None:
                 op_output.emit(message, "output")
         self._schedule_next()
+
+    def _read_ahead(self) -> None:
+        """Keep the next ``_READ_AHEAD`` frames in flight on the read-ahead thread."""
+        assert self._reader is not None
+        frames = len(self._reader)
+        count = int(self.count)
+        position = self._position + len(self._ahead_frames)
+        played = self._played + len(self._ahead_frames)
+        while len(self._ahead_frames) < _READ_AHEAD and not self._finished:
+            if (count > 0 and played >= count) or (position >= frames and not self.repeat):
+                return
+            self._ahead_frames.append(self._fetch(position % frames))
+            position, played = position + 1, played + 1
+
+    def _fetch(self, frame: int) -> Future[Entity]:
+        """Start reading ``frame`` on the read-ahead thread."""
+        reader, buffers = self._reader, self._buffers
+        assert reader is not None and self._ahead is not None
+        if buffers is None:
+            return self._ahead.submit(_mapped_entity, reader, frame)
+        try:
+            buffer = buffers.empty(buffers.block_size)
+        except ResourceError:  # every buffer still held downstream: use a fresh one
+            buffer = None
+        return self._ahead.submit(reader.read, frame, buffer)
 
     def _next_message(self) -> dict[str, Any] | None:
         reader = self._reader
@@ -156,8 +216,10 @@ class VideoStreamReplayerOp(Operator):
             self._duration = self._index_last - self._index_start
         self._played += 1
         self._advance()
+        pending = self._ahead_frames.popleft()
+        self._read_ahead()
         try:
-            entity = reader[frame]
+            entity = pending.result()
         except GXFFormatError as exc:
             if not self.ignore_corrupted_entities:
                 raise

@@ -209,7 +209,8 @@ def test_recorder_records_bare_arrays_and_rejects_other_messages(app, tmp_path):
         np.testing.assert_array_equal(reader[0].tensors()[""], np.arange(4))
 
 
-def test_replayed_frames_feed_numpy_without_copies(app):
+@pytest.mark.parametrize(("zero_copy", "writable"), [(True, False), (False, True)])
+def test_zero_copy_views_or_writable_copies(app, zero_copy, writable):
     seen = []
 
     class Check(Operator):
@@ -218,13 +219,21 @@ def test_replayed_frames_feed_numpy_without_copies(app):
 
         def compute(self, op_input, op_output, context):
             frame = np.asarray(op_input.receive("in")[""])
-            seen.append(frame.flags.writeable)
+            seen.append((frame.flags.writeable, digest(frame)))
 
     app.add_flow(
         VideoStreamReplayerOp(
-            app, name="replayer", directory=str(CONFORMANCE), basename="rgb_u8", realtime=False
+            app,
+            name="replayer",
+            directory=str(CONFORMANCE),
+            basename="rgb_u8",
+            realtime=False,
+            zero_copy=zero_copy,
+            repeat=True,
+            count=12,
         ),
         Check(app, name="check"),
     )
     app.run()
-    assert seen == [False] * 4  # views of the read-only file mapping
+    manifest = json.loads((CONFORMANCE / "manifest.json").read_text())["rgb_u8"]["frames"]
+    assert seen == [(writable, manifest[i % 4][""]["sha256_of_c_order_bytes"]) for i in range(12)]

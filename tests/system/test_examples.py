@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,14 @@ def test_tensor_interop():
     lines = run_example("tensor_interop.py").splitlines()
     assert lines[:10] == [f"frame {i}: mean {float(i):.1f}" for i in range(10)]
     assert lines[10] == "frames copied on the way: 0"
+
+
+def test_record_and_replay():
+    lines = run_example("record_and_replay.py").splitlines()
+    parsed = [
+        re.fullmatch(r"frame (\d+): shape \(120, 160, 3\), first pixel (\d+), t = ([\d.]+) s", line)
+        for line in lines
+    ]
+    assert all(parsed), lines
+    assert [(int(m[1]), int(m[2])) for m in parsed] == [(10, 36), (20, 76), (30, 116)]
+    assert float(parsed[-1][3]) >= 0.95  # 29 intervals at 30 fps
