@@ -8,11 +8,8 @@ index file as it comes.
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import mmap
 import os
-import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -27,28 +24,6 @@ from holoflow.gxf._types import ENTITY_HEADER, INDEX_DTYPE
 __all__ = ["GXFReader", "GXFWriter", "recording_paths"]
 
 INDEX_SUFFIX = ".gxf_index"
-_MADV_POPULATE_READ = 22
-
-
-def _populate_read(address: int, length: int) -> int:
-    """``madvise(address, length, MADV_POPULATE_READ)``; nonzero where unsupported."""
-    madvise = _libc_madvise()
-    return -1 if madvise is None else int(madvise(address, length, _MADV_POPULATE_READ))
-
-
-@functools.cache
-def _libc_madvise() -> Any:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        function = ctypes.CDLL(None, use_errno=True).madvise  # ctypes releases the GIL during the call
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
-    function.restype = ctypes.c_int
-    return function
-
-
 ENTITIES_SUFFIX = ".gxf_entities"
 
 
@@ -164,21 +139,6 @@ class GXFReader:
     def max_entity_size(self) -> int:
         """The largest ``data_size`` in the index (0 for an empty recording)."""
         return int(self.index["data_size"].max()) if len(self.index) else 0
-
-    def prefault(self, frame: int) -> None:
-        """Map entity ``frame``'s pages into memory ahead of use (call from a helper thread).
-
-        Uses ``madvise(MADV_POPULATE_READ)`` (Linux 5.14+), which builds the page tables in one
-        call without holding the GIL; elsewhere it reads one byte per page, which numpy also
-        does without the GIL. Either way the consumer then reads without page faults.
-        """
-        if not 0 <= frame < len(self.index) or not isinstance(self._entities, mmap.mmap):
-            return
-        start, end = self.extent(frame)
-        whole = np.frombuffer(self._entities, np.uint8)
-        first = (whole.ctypes.data + start) // mmap.PAGESIZE * mmap.PAGESIZE
-        if _populate_read(first, whole.ctypes.data + end - first) != 0:
-            whole[start : end : mmap.PAGESIZE].sum()
 
     def log_time(self, frame: int) -> int:
         """The recorder's timestamp (ns) of entity ``frame``."""

@@ -51,11 +51,6 @@ class _Pacer(Condition):
         return SchedulingStatusType.WAIT_TIME, due
 
 
-def _mapped_entity(reader: GXFReader, frame: int) -> Entity:
-    reader.prefault(frame)
-    return reader[frame]
-
-
 class VideoStreamReplayerOp(Operator):
     """Emit the entities of ``<directory>/<basename>.gxf_{index,entities}`` on ``output``.
 
@@ -85,9 +80,9 @@ class VideoStreamReplayerOp(Operator):
     device : {"auto", "cpu", "cuda"}
         Where tensors recorded on the device are delivered.
     zero_copy : bool
-        Deliver read-only views of the memory-mapped file (no copy at all) instead of writable
-        frames copied out of the file into reused buffers. Either way a helper thread reads
-        the next frame ahead while the graph works on the current one.
+        Deliver read-only views of the memory-mapped file (no copy at all); or, when False,
+        writable frames that a helper thread reads ahead into reused buffers while the graph
+        works on the current one.
     allocator, entity_serializer
         Accepted for Holoscan compatibility.
     """
@@ -147,15 +142,14 @@ class VideoStreamReplayerOp(Operator):
         self._index_last = 0
         self._index_frame_count = 1
         self._duration = 0
-        self._ahead = ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-read-ahead")
         size = self._reader.max_entity_size()
-        self._buffers = (
-            None
-            if self.zero_copy or not size
-            else BlockMemoryPool(
+        if self.zero_copy or not size:
+            self._buffers = None
+        else:
+            self._ahead = ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-read-ahead")
+            self._buffers = BlockMemoryPool(
                 self.fragment, MemoryStorageType.SYSTEM, size, _BUFFERS, name=f"{self.name}_buffers"
             )
-        )
         self._ahead_frames.clear()
         self._read_ahead()
 
@@ -163,7 +157,7 @@ class VideoStreamReplayerOp(Operator):
         if self._ahead is not None:
             self._ahead.shutdown(wait=True, cancel_futures=True)
             self._ahead = None
-            self._ahead_frames.clear()
+        self._ahead_frames.clear()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
@@ -193,13 +187,19 @@ class VideoStreamReplayerOp(Operator):
     def _fetch(self, frame: int) -> Future[Entity]:
         """Start reading ``frame`` on the read-ahead thread."""
         reader, buffers = self._reader, self._buffers
-        assert reader is not None and self._ahead is not None
-        if buffers is None:
-            return self._ahead.submit(_mapped_entity, reader, frame)
+        assert reader is not None
+        if buffers is None:  # decoding a mapped entity is cheap: do it inline
+            done: Future[Entity] = Future()
+            try:
+                done.set_result(reader[frame])
+            except GXFFormatError as exc:
+                done.set_exception(exc)
+            return done
         try:
             buffer = buffers.empty(buffers.block_size)
         except ResourceError:  # every buffer still held downstream: use a fresh one
             buffer = None
+        assert self._ahead is not None
         return self._ahead.submit(reader.read, frame, buffer)
 
     def _next_message(self) -> dict[str, Any] | None:
