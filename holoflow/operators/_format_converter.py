@@ -1,0 +1,129 @@
+"""``FormatConverterOp``: resize, rescale and re-encode images, on the CPU or the GPU."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from holoflow.core._operator import Operator
+from holoflow.errors import ConfigError
+from holoflow.kernels import make_plan
+from holoflow.kernels._format import FormatPlan, convert, normalize_dtype
+from holoflow.kernels._resize import resize_mode_name
+from holoflow.operators._tensor_input import select_tensor
+from holoflow.resources import BlockMemoryPool, MemoryStorageType
+from holoflow.tensor import _cuda
+
+if TYPE_CHECKING:
+    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
+    from holoflow.core._spec import OperatorSpec
+
+__all__ = ["FormatConverterOp"]
+
+
+class FormatConverterOp(Operator):
+    """Convert the tensor ``in_tensor_name`` of each message on ``source_video``; emit it as
+    ``{out_tensor_name: result}`` on ``tensor``.
+
+    Holoscan's parameters and order of operations: resize (uint8 RGB/RGBA only, NPP
+    interpolation codes in ``resize_mode``, 0 = cubic), then convert (``in_dtype`` →
+    ``out_dtype``: rgb888/uint8, float32, rgba8888, yuv420, nv12 variants, yuyv, 16-bit RGB),
+    then ``out_channel_order``. A CUDA input is converted on the GPU by fused kernels (one read,
+    one write) on the operator's stream, into ``pool`` when it is a device BlockMemoryPool; a
+    host input is converted by the numpy reference on the CPU. See docs/format_conversion.md.
+    """
+
+    in_dtype: str
+    out_dtype: str
+    in_tensor_name: str
+    out_tensor_name: str
+    scale_min: float
+    scale_max: float
+    alpha_value: int
+    resize_width: int
+    resize_height: int
+    resize_mode: int
+    out_channel_order: list[int]
+
+    def setup(self, spec: OperatorSpec) -> None:
+        spec.input("source_video")
+        spec.output("tensor")
+        spec.param("out_dtype", "")
+        spec.param("in_dtype", "")
+        spec.param("in_tensor_name", "")
+        spec.param("out_tensor_name", "")
+        spec.param("scale_min", 0.0)
+        spec.param("scale_max", 1.0)
+        spec.param("alpha_value", 255)
+        spec.param("resize_width", 0)
+        spec.param("resize_height", 0)
+        spec.param("resize_mode", 0)
+        spec.param("out_channel_order", [])
+
+    def initialize(self) -> None:
+        if not self.out_dtype:
+            raise ConfigError(f"{self._label()}: parameter 'out_dtype' is required")
+        try:
+            normalize_dtype(self.out_dtype, output=True)
+            if self.in_dtype:
+                normalize_dtype(self.in_dtype, output=False)
+            if self.resize_width > 0 and self.resize_height > 0:
+                resize_mode_name(int(self.resize_mode))
+        except ValueError as exc:
+            raise ConfigError(f"{self._label()}: {exc}") from None
+        self._plans: dict[tuple[Any, ...], Any] = {}
+
+    def _plan(self, shape: tuple[int, ...], dtype: np.dtype, cuda: bool) -> Any:
+        key = (shape, dtype, cuda)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = make_plan(
+                self.in_dtype,
+                self.out_dtype,
+                shape,
+                dtype,
+                resize=(int(self.resize_height), int(self.resize_width)),
+                resize_mode=int(self.resize_mode),
+                scale_min=self.scale_min,
+                scale_max=self.scale_max,
+                alpha_value=int(self.alpha_value),
+                out_channel_order=tuple(self.out_channel_order or ()),
+                label=f"{self._label()}: tensor '{self.in_tensor_name}'",
+            )
+            if cuda:
+                from holoflow.kernels._format_cuda import prepare_cuda
+
+                plan = prepare_cuda(plan)
+            self._plans[key] = plan
+        return plan
+
+    def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
+        tensor = select_tensor(
+            self._label(), "source_video", op_input.receive("source_video"), self.in_tensor_name
+        )
+        if tensor.is_cuda:
+            result = self._convert_cuda(tensor, op_input, op_output)
+        else:
+            plan: FormatPlan = self._plan(tensor.shape, tensor.dtype, cuda=False)
+            result = convert(plan, np.asarray(tensor))
+        op_output.emit({self.out_tensor_name: result}, "tensor")
+
+    def _convert_cuda(self, tensor: Any, op_input: InputContext, op_output: OutputContext) -> Any:
+        from holoflow.kernels._format_cuda import convert_cuda
+
+        cupy = _cuda.cupy_module()
+        prepared = self._plan(tensor.shape, tensor.dtype, cuda=True)
+        stream = op_input.receive_cuda_stream("source_video")
+        with cupy.cuda.ExternalStream(stream):
+            out = self._output(prepared.plan)
+            result = convert_cuda(prepared, cupy.asarray(tensor), out)
+        op_output.set_cuda_stream(stream, "tensor")
+        return result
+
+    def _output(self, plan: FormatPlan) -> Any:
+        pool = next((r for r in self.resources.values() if isinstance(r, BlockMemoryPool)), None)
+        if pool is None or pool.storage_type is not MemoryStorageType.DEVICE:
+            return None
+        dtype = np.float32 if plan.out_dtype == "float32" else np.uint8
+        return pool.empty(plan.out_shape, dtype)

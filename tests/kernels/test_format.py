@@ -1,0 +1,204 @@
+"""Format conversion: numerics against formulas, resize properties, validation errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from holoflow.errors import ConfigError, TensorError
+from holoflow.kernels import convert, filter_table, make_plan
+
+RNG = np.random.default_rng(0)
+
+
+def run(in_dtype, out_dtype, array, **kw):
+    return convert(make_plan(in_dtype, out_dtype, array.shape, array.dtype, **kw), array)
+
+
+def test_uint8_to_float32_scaling_formula():
+    a = RNG.integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    out = run("rgb888", "float32", a, scale_min=-1.0, scale_max=3.0)
+    k = np.float32(4.0) / np.float32(255)
+    np.testing.assert_array_equal(out, a.astype(np.float32) * k + np.float32(-1.0))
+    assert out.dtype == np.float32 and out.min() >= -1.0 and out.max() <= 3.0
+
+
+def test_float32_to_uint8_saturates_and_maps_nan_to_zero():
+    a = np.array([[[-5.0, 0.0, 0.5], [1.0, 2.0, np.nan]]], np.float32)
+    out = run("float32", "uint8", a, scale_min=0.0, scale_max=1.0)
+    np.testing.assert_array_equal(out, [[[0, 0, 128], [255, 255, 0]]])
+
+
+def test_rgb_to_rgba_and_back_with_channel_order():
+    a = RNG.integers(0, 256, (4, 4, 3), dtype=np.uint8)
+    rgba = run("rgb888", "rgba8888", a, alpha_value=9, out_channel_order=[2, 1, 0, 3])
+    np.testing.assert_array_equal(rgba[..., :3], a[..., ::-1])
+    assert (rgba[..., 3] == 9).all()
+    back = run("rgba8888", "rgb888", rgba, out_channel_order=[2, 1, 0])
+    np.testing.assert_array_equal(back, a)
+    f = run("rgba8888", "float32", rgba)
+    np.testing.assert_array_equal(f, rgba[..., :3].astype(np.float32) * (np.float32(1) / np.float32(255)))
+
+
+def test_same_format_copy_applies_the_channel_order():
+    a = RNG.integers(0, 256, (3, 3, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(run("rgb888", "rgb888", a, out_channel_order=[2, 0, 1]), a[..., [2, 0, 1]])
+    f = RNG.random((3, 3, 4)).astype(np.float32)
+    np.testing.assert_array_equal(run("float32", "float32", f), f)
+
+
+def test_sixteen_bit_to_eight_bit():
+    a = np.array([[[0, 257, 65535], [128, 32768, 65534]]], np.uint16)
+    np.testing.assert_array_equal(run("rgb161616", "rgb888", a), [[[0, 1, 255], [0, 128, 255]]])
+    rgba = np.concatenate([a, np.full((1, 2, 1), 7, np.uint16)], axis=2)
+    assert run("rgba16161616", "rgb888", rgba).shape == (1, 2, 3)
+
+
+def nv12(y, u, v, h=4, w=4):
+    planes = np.empty((h * 3 // 2, w), np.uint8)
+    planes[:h] = y
+    chroma = planes[h:].reshape(h // 2, w // 2, 2)
+    chroma[..., 0], chroma[..., 1] = u, v
+    return planes
+
+
+@pytest.mark.parametrize(
+    ("fmt", "yuv", "rgb"),
+    [
+        ("nv12_bt601_full", (100, 128, 128), (100, 100, 100)),
+        ("nv12_bt601_full", (76, 85, 255), (254, 0, 0)),  # JPEG red
+        ("nv12_bt709_hdtv", (16, 128, 128), (0, 0, 0)),
+        ("nv12_bt709_hdtv", (235, 128, 128), (255, 255, 255)),
+        ("nv12", (235, 128, 128), (255, 255, 255)),
+        ("nv12_bt709_csc", (50, 128, 128), (50, 50, 50)),
+    ],
+)
+def test_nv12_matrices(fmt, yuv, rgb):
+    out = run(fmt, "rgb888", nv12(*yuv))
+    assert out.shape == (4, 4, 3)
+    assert tuple(int(c) for c in out[1, 2]) == rgb
+
+
+def test_yuyv_and_yuv420_gray():
+    yuyv = np.zeros((2, 4, 2), np.uint8)
+    yuyv[..., 0] = 90
+    yuyv[..., 1] = 128
+    assert (run("yuyv", "rgb888", yuyv) == 90).all()
+    gray = np.full((6, 8, 3), 77, np.uint8)
+    yuv = run("rgb888", "yuv420", gray)
+    assert yuv.shape == (9, 8)
+    assert (run("yuv420", "rgb888", yuv) == 77).all()
+    assert run("yuv420", "rgba8888", yuv).shape == (6, 8, 4)
+
+
+def test_yuv420_round_trip_of_a_smooth_image():
+    y, x = np.mgrid[0:32, 0:48]
+    image = np.stack([4 * x + 10, 5 * y + 20, 2 * (x + y) + 30], axis=2).astype(np.uint8)
+    back = run("yuv420", "rgb888", run("rgb888", "yuv420", image))
+    assert np.abs(back.astype(int) - image).max() <= 6
+
+
+def test_nearest_resize_picks_pixel_centres():
+    a = np.arange(16 * 3, dtype=np.uint8).reshape(4, 4, 3)
+    out = run("rgb888", "rgb888", a, resize=(2, 2), resize_mode=1)
+    np.testing.assert_array_equal(out, a[1::2, 1::2])
+
+
+def test_linear_resize_of_a_ramp_stays_a_ramp():
+    ramp = np.tile((np.arange(8, dtype=np.uint8) * 20)[None, :, None], (2, 1, 3))
+    out = run("rgb888", "rgb888", ramp, resize=(2, 4), resize_mode=2)
+    np.testing.assert_array_equal(out[0, :, 0], [10, 50, 90, 130])
+
+
+@pytest.mark.parametrize("mode", [1, 2, 4, 6])
+def test_same_size_resize_is_exact(mode):
+    a = RNG.integers(0, 256, (9, 11, 4), dtype=np.uint8)
+    np.testing.assert_array_equal(run("rgba8888", "rgba8888", a, resize=(9, 11), resize_mode=mode), a)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    h=st.integers(1, 24),
+    w=st.integers(1, 24),
+    oh=st.integers(1, 24),
+    ow=st.integers(1, 24),
+    mode=st.sampled_from([0, 1, 2, 4, 5, 6, 7, 8]),
+    value=st.integers(0, 255),
+    channels=st.sampled_from([3, 4]),
+)
+def test_resizing_a_constant_image_keeps_it_constant(h, w, oh, ow, mode, value, channels):
+    a = np.full((h, w, channels), value, np.uint8)
+    out = run("uint8", "uint8" if channels == 3 else "rgba8888", a, resize=(oh, ow), resize_mode=mode)
+    assert out.shape == (oh, ow, channels)
+    assert np.abs(out.astype(int) - value).max() <= 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    h=st.integers(1, 20),
+    w=st.integers(1, 20),
+    oh=st.integers(1, 20),
+    ow=st.integers(1, 20),
+    mode=st.sampled_from([1, 2, 4, 5, 6, 7, 8]),
+    low=st.floats(-10, 10),
+    span=st.floats(0.5, 10),
+)
+def test_resized_float_output_stays_in_the_scale_range(h, w, oh, ow, mode, low, span):
+    a = RNG.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    out = run("rgb888", "float32", a, resize=(oh, ow), resize_mode=mode, scale_min=low, scale_max=low + span)
+    assert out.shape == (oh, ow, 3) and out.dtype == np.float32
+    assert out.min() >= np.float32(low) - 1e-4 and out.max() <= np.float32(low + span) + 1e-4
+
+
+@pytest.mark.parametrize("mode", [1, 2, 4, 5, 6, 7, 8])
+def test_filter_tables_are_normalized_and_in_bounds(mode):
+    index, weight = filter_table(37, 11, mode)
+    assert index.min() >= 0 and index.max() <= 36
+    np.testing.assert_allclose(weight.sum(axis=1), 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("in_dtype", "out_dtype", "array", "kw", "message"),
+    [
+        ("rgb888", "float32", np.zeros((4, 4, 4), np.uint8), {}, None),
+        ("rgba8888", "float32", np.zeros((4, 4, 3), np.uint8), {}, "needs 4 channels, got 3"),
+        ("rgb888", "float32", np.zeros((4, 4), np.uint8), {}, "3 (RGB) or 4 (RGBA) channels, got 1"),
+        ("rgb888", "float32", np.zeros((2, 4, 4, 3), np.uint8), {}, "expected an image of rank 2"),
+        ("float32", "uint8", np.zeros((4, 4, 3), np.uint8), {}, "needs float32 elements, got uint8"),
+        (
+            "float32",
+            "uint8",
+            np.zeros((4, 4, 3), np.float32),
+            {"resize": (2, 2)},
+            "uint8 RGB/RGBA input only",
+        ),
+        ("nv12", "rgb888", np.zeros((5, 4), np.uint8), {}, "(H*3/2, W) uint8 plane stack"),
+        ("yuyv", "rgb888", np.zeros((4, 3, 2), np.uint8), {}, "even W"),
+        ("nv12", "float32", np.zeros((6, 4), np.uint8), {}, "unsupported format conversion"),
+        ("rgb888", "yuv420", np.zeros((3, 4, 3), np.uint8), {}, "even height and width"),
+        ("rgb888", "rgb888", np.zeros((4, 4, 3), np.uint8), {"out_channel_order": [0, 1]}, "needs 3 entries"),
+        (
+            "rgb888",
+            "rgb888",
+            np.zeros((4, 4, 3), np.uint8),
+            {"out_channel_order": [0, 1, 5]},
+            "does not exist",
+        ),
+        ("rgb888", "float32", np.zeros((4, 4, 3), np.uint8), {"scale_min": 1, "scale_max": 1}, "must differ"),
+        ("bgr", "float32", np.zeros((4, 4, 3), np.uint8), {}, "in_dtype 'bgr' is not supported"),
+        ("", "float32", np.zeros((4, 4, 3), np.int8), {}, "cannot infer in_dtype"),
+    ],
+)
+def test_bad_input_errors_name_the_tensor(in_dtype, out_dtype, array, kw, message):
+    if message is None:  # a valid 4-channel uint8 -> float32 conversion drops alpha
+        assert run(in_dtype, out_dtype, array, **kw).shape == (4, 4, 3)
+        return
+    with pytest.raises(TensorError, match=__import__("re").escape(message)):
+        make_plan(in_dtype, out_dtype, array.shape, array.dtype, label="operator 'fc': tensor 'x'", **kw)
+
+
+def test_unsupported_resize_mode():
+    with pytest.raises(ConfigError, match="resize_mode 16 is not supported"):
+        make_plan("rgb888", "rgb888", (4, 4, 3), np.uint8, resize=(2, 2), resize_mode=16)

@@ -1,0 +1,108 @@
+"""FormatConverterOp and BayerDemosaicOp in graphs (CPU path)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from holoflow.errors import ConfigError, TensorError
+from holoflow.gxf import GXFReader
+from holoflow.kernels import convert, demosaic, make_plan
+from holoflow.operators import BayerDemosaicOp, FormatConverterOp, VideoStreamReplayerOp
+from holoflow.testing import Recorder, Source
+
+CONFORMANCE = Path(__file__).resolve().parents[1] / "data" / "gxf-holoscan-4.6"
+
+
+def test_replayer_to_converter_matches_the_reference(app, use_scheduler):
+    replayer = VideoStreamReplayerOp(
+        app, name="replayer", directory=str(CONFORMANCE), basename="rgb_u8", realtime=False
+    )
+    converter = FormatConverterOp(
+        app,
+        name="converter",
+        out_dtype="float32",
+        out_tensor_name="source_video",
+        resize_width=26,
+        resize_height=18,
+        scale_min=-1.0,
+        scale_max=1.0,
+    )
+    app.add_flow(replayer, converter)
+    app.add_flow(converter, rx := Recorder(app, name="rx"))
+    use_scheduler(app)
+    app.run()
+    with GXFReader(CONFORMANCE, "rgb_u8") as reader:
+        for message, entity in zip(rx.received, reader, strict=True):
+            frame = entity.tensors()[""]
+            plan = make_plan(
+                "", "float32", frame.shape, frame.dtype, resize=(18, 26), scale_min=-1.0, scale_max=1.0
+            )
+            assert list(message) == ["source_video"]
+            np.testing.assert_array_equal(np.asarray(message["source_video"]), convert(plan, frame))
+
+
+def test_missing_tensor_names_what_arrived(app):
+    app.add_flow(
+        Source(app, [{"video": np.zeros((4, 4, 3), np.uint8)}], name="src"),
+        FormatConverterOp(app, name="converter", out_dtype="float32", in_tensor_name="frame"),
+    )
+    with pytest.raises(
+        TensorError,
+        match=re.escape(
+            "operator 'converter': port 'source_video' has no tensor 'frame'; tensors received: ['video']"
+        ),
+    ):
+        app.run()
+
+
+def test_bad_input_layout_names_operator_and_tensor(app):
+    app.add_flow(
+        Source(app, [{"": np.zeros((4, 4), np.uint8)}], name="src"),
+        FormatConverterOp(app, name="converter", in_dtype="rgb888", out_dtype="float32"),
+    )
+    with pytest.raises(TensorError, match=re.escape("operator 'converter': tensor '': uint8 input needs 3")):
+        app.run()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({}, "parameter 'out_dtype' is required"),
+        ({"out_dtype": "bgr"}, "out_dtype 'bgr' is not supported"),
+        ({"out_dtype": "float32", "resize_width": 4, "resize_height": 4, "resize_mode": 3}, "resize_mode 3"),
+    ],
+)
+def test_converter_parameters_are_checked_before_running(app, kwargs, message):
+    app.add_flow(Source(app, [], name="src"), FormatConverterOp(app, name="converter", **kwargs))
+    with pytest.raises(ConfigError, match=message):
+        app.run()
+
+
+def test_bayer_demosaic_op(app, use_scheduler):
+    raw = np.random.default_rng(0).integers(0, 4096, (6, 8), dtype=np.uint16)
+    app.add_flow(
+        Source(app, [{"raw": raw}], name="src"),
+        demo := BayerDemosaicOp(
+            app,
+            name="demosaic",
+            in_tensor_name="raw",
+            out_tensor_name="rgb",
+            bayer_grid_pos=1,
+            generate_alpha=True,
+            alpha_value=4095,
+        ),
+    )
+    app.add_flow(demo, rx := Recorder(app, name="rx"))
+    use_scheduler(app)
+    app.run()
+    np.testing.assert_array_equal(np.asarray(rx.received[0]["rgb"]), demosaic(raw, 1, alpha=4095))
+
+
+def test_bayer_parameters(app):
+    app.add_flow(Source(app, [], name="src"), BayerDemosaicOp(app, name="demosaic", interpolation_mode=1))
+    with pytest.raises(ConfigError, match="interpolation_mode must be 0"):
+        app.run()
