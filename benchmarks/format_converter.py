@@ -229,12 +229,14 @@ def main() -> None:
             )
     print(f"format conversion on {gpu}: CUDA-event medians, bytes = input + output")
     print(
-        f"{'conversion':<24} {'holoflow':>14} {'NPP sequence':>14} {'copy':>14} {'% of copy':>10} {'vs NPP':>8}"
+        f"{'conversion':<24} {'holoflow':>14} {'NPP sequence':>14} {'copy':>14} "
+        f"{'% of copy':>10} {'vs NPP':>8}"
     )
     for row in rows:
         print(
             f"{row['case']:<24} {row['fused_ms']:>8.3f} ms {row['fused_gbs']:>3.0f} "
-            f"{row['npp_ms']:>8.3f} ms {row['npp_gbs']:>3.0f} {row['copy_ms']:>8.3f} ms {row['copy_gbs']:>3.0f} "
+            f"{row['npp_ms']:>8.3f} ms {row['npp_gbs']:>3.0f} "
+            f"{row['copy_ms']:>8.3f} ms {row['copy_gbs']:>3.0f} "
             f"{row['fraction_of_copy']:>9.0%} {row['speedup_vs_npp']:>7.2f}x   (max |holoflow-NPP| "
             f"{row['max_abs_diff_vs_npp']:g})"
         )
