@@ -195,7 +195,7 @@ def main() -> None:
                     npp_sequence,
                     lambda s=copy_src, d=copy_dst: cp.copyto(d, s),
                     args.iterations,
-                    float(cp.abs(out - npp_out).max()),
+                    lambda out=out, npp_out=npp_out: float(cp.abs(out - npp_out).max()),
                 )
             )
             # -- NV12 -> RGB --------------------------------------------------------------------
@@ -224,7 +224,9 @@ def main() -> None:
                     npp_nv12,
                     lambda s=copy_src, d=copy_dst: cp.copyto(d, s),
                     args.iterations,
-                    float(cp.abs(rgb.astype(cp.int16) - npp_rgb.astype(cp.int16)).max()),
+                    lambda rgb=rgb, npp_rgb=npp_rgb: float(
+                        cp.abs(rgb.astype(cp.int16) - npp_rgb.astype(cp.int16)).max()
+                    ),
                 )
             )
     print(f"format conversion on {gpu}: CUDA-event medians, bytes = input + output")
@@ -251,6 +253,7 @@ def measure(cp, stream, case, moved, fused, npp, copy, iterations, diff) -> dict
     fused_ms = time_ms(cp, stream, fused, iterations)
     npp_ms = time_ms(cp, stream, npp, iterations)
     copy_ms = time_ms(cp, stream, copy, iterations)
+    diff = diff()  # both outputs are written now
     return {
         "case": case,
         "bytes": moved,

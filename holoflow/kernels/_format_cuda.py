@@ -26,6 +26,105 @@ __device__ __forceinline__ unsigned char round_u8(float x) {
     return (unsigned char)r;
 }
 
+// One thread per output pixel; all channels of a tap are read together, and every table entry
+// is loaded once per pixel. C is the input channel count.
+template <int C>
+__device__ void convert_u8_impl(
+    const unsigned char* __restrict__ src, long long s0, long long s1, long long s2,
+    void* __restrict__ dst, int out_h, int out_w, int out_c,
+    int resized, const int* __restrict__ iy, const float* __restrict__ wy, int ty,
+    const int* __restrict__ ix, const float* __restrict__ wx, int tx,
+    const int* __restrict__ order, int alpha, int to_float, float factor, float low)
+{
+    int x = blockIdx.x * blockDim.x + threadIdx.x;
+    int y = blockIdx.y * blockDim.y + threadIdx.y;
+    if (x >= out_w || y >= out_h) return;
+    unsigned char value[C];
+    if (!resized) {
+        const unsigned char* p = src + y * s0 + x * s1;
+        #pragma unroll
+        for (int c = 0; c < C; ++c) value[c] = p[c * s2];
+    } else {
+        float acc[C];
+        #pragma unroll
+        for (int c = 0; c < C; ++c) acc[c] = 0.0f;
+        for (int i = 0; i < ty; ++i) {
+            const unsigned char* row = src + (long long)__ldg(iy + y * ty + i) * s0;
+            float row_weight = __ldg(wy + y * ty + i);
+            float r[C];
+            #pragma unroll
+            for (int c = 0; c < C; ++c) r[c] = 0.0f;
+            for (int j = 0; j < tx; ++j) {
+                const unsigned char* p = row + (long long)__ldg(ix + x * tx + j) * s1;
+                float w = __ldg(wx + x * tx + j);
+                #pragma unroll
+                for (int c = 0; c < C; ++c) r[c] = __fadd_rn(r[c], __fmul_rn(w, (float)__ldg(p + c * s2)));
+            }
+            #pragma unroll
+            for (int c = 0; c < C; ++c) acc[c] = __fadd_rn(acc[c], __fmul_rn(row_weight, r[c]));
+        }
+        #pragma unroll
+        for (int c = 0; c < C; ++c) value[c] = round_u8(acc[c]);
+    }
+    long long out_index = ((long long)y * out_w + x) * out_c;
+    for (int k = 0; k < out_c; ++k) {
+        int c = __ldg(order + k);
+        unsigned char v = (unsigned char)alpha;
+        #pragma unroll
+        for (int s = 0; s < C; ++s) if (s == c) v = value[s];
+        if (to_float) ((float*)dst)[out_index + k] = __fadd_rn(__fmul_rn((float)v, factor), low);
+        else ((unsigned char*)dst)[out_index + k] = v;
+    }
+}
+
+#define CONVERT_U8(C) \
+extern "C" __global__ void convert_u8_c##C( \
+    const unsigned char* src, long long s0, long long s1, long long s2, void* dst, int out_h, int out_w, \
+    int out_c, int resized, const int* iy, const float* wy, int ty, const int* ix, const float* wx, int tx, \
+    const int* order, int alpha, int to_float, float factor, float low) { \
+    convert_u8_impl<C>(src, s0, s1, s2, dst, out_h, out_w, out_c, resized, iy, wy, ty, ix, wx, tx, order, \
+                       alpha, to_float, factor, low); }
+CONVERT_U8(3)
+CONVERT_U8(4)
+
+// Two horizontally adjacent pixels per thread: they share one U, V pair.
+extern "C" __global__ void nv12_to_rgb(
+    const unsigned char* __restrict__ luma, long long luma_row, const unsigned char* __restrict__ chroma,
+    long long chroma_row, unsigned char* __restrict__ dst, int h, int w, const int* __restrict__ order,
+    float ky, float y0, float rv, float gu, float gv, float bu)
+{
+    int x = 2 * (blockIdx.x * blockDim.x + threadIdx.x);
+    int y = blockIdx.y * blockDim.y + threadIdx.y;
+    if (x >= w || y >= h) return;
+    uchar2 uv = *reinterpret_cast<const uchar2*>(chroma + (y >> 1) * chroma_row + x);
+    uchar2 yy = *reinterpret_cast<const uchar2*>(luma + y * luma_row + x);
+    float U = __fadd_rn((float)uv.x, -128.0f);
+    float V = __fadd_rn((float)uv.y, -128.0f);
+    float red_v = __fmul_rn(rv, V), green_u = __fmul_rn(gu, U), green_v = __fmul_rn(gv, V), blue_u = __fmul_rn(bu, U);
+    int o0 = __ldg(order), o1 = __ldg(order + 1), o2 = __ldg(order + 2);
+    unsigned char out[6];
+    #pragma unroll
+    for (int p = 0; p < 2; ++p) {
+        float Y = __fmul_rn(__fadd_rn((float)(p ? yy.y : yy.x), -y0), ky);
+        unsigned char rgb[3];
+        rgb[0] = round_u8(__fadd_rn(Y, red_v));
+        rgb[1] = round_u8(__fadd_rn(__fadd_rn(Y, green_u), green_v));
+        rgb[2] = round_u8(__fadd_rn(Y, blue_u));
+        out[3 * p] = rgb[o0];
+        out[3 * p + 1] = rgb[o1];
+        out[3 * p + 2] = rgb[o2];
+    }
+    unsigned char* d = dst + ((long long)y * w + x) * 3;
+    #pragma unroll
+    for (int i = 0; i < 6; ++i) d[i] = out[i];
+}
+"""
+__device__ __forceinline__ unsigned char round_u8(float x) {
+    float r = floorf(__fadd_rn(x, 0.5f));
+    r = r != r ? 0.0f : fminf(fmaxf(r, 0.0f), 255.0f);
+    return (unsigned char)r;
+}
+
 extern "C" __global__ void convert_u8(
     const unsigned char* src, long long s0, long long s1, long long s2,
     void* dst, int out_h, int out_w, int out_c,
@@ -165,7 +264,7 @@ def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
     else:
         iy = wy = ix = wx = prepared.order  # unused placeholders
         taps = (np.int32(0), np.int32(0))
-    _module().get_function("convert_u8")(
+    _module().get_function(f"convert_u8_c{plan.channels}")(
         _grid(out_w, out_h),
         _BLOCK,
         (

@@ -91,7 +91,7 @@ def test_gpu_demosaic_equals_cpu(cp):
 
 def test_operators_on_the_gpu_use_the_pool_and_streams(app, cp):
     frames = [{"": cp.asarray(RNG.integers(0, 256, (120, 160, 3), dtype=np.uint8))} for _ in range(3)]
-    pool = BlockMemoryPool(app, MemoryStorageType.DEVICE, 64 * 80 * 3 * 4, 2, name="pool")
+    pool = BlockMemoryPool(app, MemoryStorageType.DEVICE, 64 * 80 * 3 * 4, 4, name="pool")
     converter = FormatConverterOp(
         app, pool, name="converter", out_dtype="float32", resize_width=80, resize_height=64
     )
