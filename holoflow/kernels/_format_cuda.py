@@ -100,7 +100,8 @@ extern "C" __global__ void nv12_to_rgb(
     uchar2 yy = *reinterpret_cast<const uchar2*>(luma + y * luma_row + x);
     float U = __fadd_rn((float)uv.x, -128.0f);
     float V = __fadd_rn((float)uv.y, -128.0f);
-    float red_v = __fmul_rn(rv, V), green_u = __fmul_rn(gu, U), green_v = __fmul_rn(gv, V), blue_u = __fmul_rn(bu, U);
+    float red_v = __fmul_rn(rv, V), green_u = __fmul_rn(gu, U);
+    float green_v = __fmul_rn(gv, V), blue_u = __fmul_rn(bu, U);
     int o0 = __ldg(order), o1 = __ldg(order + 1), o2 = __ldg(order + 2);
     unsigned char out[6];
     #pragma unroll
@@ -117,67 +118,6 @@ extern "C" __global__ void nv12_to_rgb(
     unsigned char* d = dst + ((long long)y * w + x) * 3;
     #pragma unroll
     for (int i = 0; i < 6; ++i) d[i] = out[i];
-}
-"""
-__device__ __forceinline__ unsigned char round_u8(float x) {
-    float r = floorf(__fadd_rn(x, 0.5f));
-    r = r != r ? 0.0f : fminf(fmaxf(r, 0.0f), 255.0f);
-    return (unsigned char)r;
-}
-
-extern "C" __global__ void convert_u8(
-    const unsigned char* src, long long s0, long long s1, long long s2,
-    void* dst, int out_h, int out_w, int out_c,
-    int resized, const int* iy, const float* wy, int ty, const int* ix, const float* wx, int tx,
-    const int* order, int alpha, int to_float, float factor, float low)
-{
-    int x = blockIdx.x * blockDim.x + threadIdx.x;
-    int y = blockIdx.y * blockDim.y + threadIdx.y;
-    if (x >= out_w || y >= out_h) return;
-    long long out_index = ((long long)y * out_w + x) * out_c;
-    for (int k = 0; k < out_c; ++k) {
-        int c = order[k];
-        unsigned char v;
-        if (c < 0) {
-            v = (unsigned char)alpha;
-        } else if (!resized) {
-            v = src[y * s0 + x * s1 + c * s2];
-        } else {
-            float acc = 0.0f;
-            for (int i = 0; i < ty; ++i) {
-                const unsigned char* row = src + (long long)iy[y * ty + i] * s0 + c * s2;
-                float r = 0.0f;
-                for (int j = 0; j < tx; ++j)
-                    r = __fadd_rn(r, __fmul_rn(wx[x * tx + j], (float)row[(long long)ix[x * tx + j] * s1]));
-                acc = __fadd_rn(acc, __fmul_rn(wy[y * ty + i], r));
-            }
-            v = round_u8(acc);
-        }
-        if (to_float) ((float*)dst)[out_index + k] = __fadd_rn(__fmul_rn((float)v, factor), low);
-        else ((unsigned char*)dst)[out_index + k] = v;
-    }
-}
-
-extern "C" __global__ void nv12_to_rgb(
-    const unsigned char* luma, long long luma_row, const unsigned char* chroma, long long chroma_row,
-    unsigned char* dst, int h, int w, const int* order,
-    float ky, float y0, float rv, float gu, float gv, float bu)
-{
-    int x = blockIdx.x * blockDim.x + threadIdx.x;
-    int y = blockIdx.y * blockDim.y + threadIdx.y;
-    if (x >= w || y >= h) return;
-    float Y = __fmul_rn(__fadd_rn((float)luma[y * luma_row + x], -y0), ky);
-    const unsigned char* uv = chroma + (y >> 1) * chroma_row + (x & ~1);
-    float U = __fadd_rn((float)uv[0], -128.0f);
-    float V = __fadd_rn((float)uv[1], -128.0f);
-    unsigned char rgb[3];
-    rgb[0] = round_u8(__fadd_rn(Y, __fmul_rn(rv, V)));
-    rgb[1] = round_u8(__fadd_rn(__fadd_rn(Y, __fmul_rn(gu, U)), __fmul_rn(gv, V)));
-    rgb[2] = round_u8(__fadd_rn(Y, __fmul_rn(bu, U)));
-    long long out_index = ((long long)y * w + x) * 3;
-    dst[out_index] = rgb[order[0]];
-    dst[out_index + 1] = rgb[order[1]];
-    dst[out_index + 2] = rgb[order[2]];
 }
 """
 
