@@ -22,7 +22,7 @@ __all__ = ["OperatorStreams"]
 class OperatorStreams:
     """The CUDA streams of one operator during one run."""
 
-    __slots__ = ("_named", "_op", "_owned", "_pool_streams", "output_streams", "received", "stream")
+    __slots__ = ("_named", "_objects", "_op", "_pool_streams", "output_streams", "received", "stream")
 
     def __init__(self, op: Operator) -> None:
         self._op = op
@@ -30,7 +30,7 @@ class OperatorStreams:
         self.stream: int | None = None
         self.output_streams: dict[str, int] = {}
         self._named: dict[str, int] = {}
-        self._owned: list[Any] = []  # CuPy stream objects kept alive for the run
+        self._objects: dict[int, Any] = {}  # stream handle -> CuPy stream object
         self._pool_streams: list[tuple[Any, Any]] = []
 
     def note(self, port: str, value: Any) -> None:
@@ -51,7 +51,7 @@ class OperatorStreams:
             self._pool_streams.append((pool, stream))
         else:
             stream = _cuda.new_stream()
-            self._owned.append(stream)
+        self._objects[int(stream.ptr)] = stream
         return int(stream.ptr)
 
     def operator_stream(self) -> int:
@@ -99,14 +99,14 @@ class OperatorStreams:
                 if stream is None and _cuda.cuda_available():
                     stream = _cuda.current_stream()
                 if stream is not None and _cuda.cuda_available():
-                    tensor.record_stream(stream)
+                    tensor.record_stream(stream, self._objects.get(stream))
 
     def release(self) -> None:
         """Give pool streams back and drop owned streams (end of run)."""
         for pool, stream in self._pool_streams:
             pool.release_stream(stream)
         self._pool_streams.clear()
-        self._owned.clear()
+        self._objects.clear()  # tensors still in use keep their stream objects alive
         self._named.clear()
         self.stream = None
         self.output_streams.clear()

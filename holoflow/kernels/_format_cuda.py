@@ -4,6 +4,13 @@
 RGB run as single kernels; other plans run the reference code of ``_format`` on CuPy arrays.
 The kernels use ``__fmul_rn`` / ``__fadd_rn`` (no fused multiply-add) in the reference's
 order of operations, so their output equals the numpy reference bit for bit.
+
+A resizing block first copies the source pixels its output needs into shared memory with
+coalesced loads (the filter taps then read shared memory); the tile size is the largest any
+block of the plan needs, computed on the host from the filter tables. When that exceeds
+``_MAX_TILE`` bytes (extreme downscaling) or the pixels are not packed, the kernel reads the
+taps from global memory instead. NV12 runs four pixels per thread with word-sized loads and
+stores when the width allows.
 """
 
 from __future__ import annotations
@@ -26,9 +33,9 @@ __device__ __forceinline__ unsigned char round_u8(float x) {
     return (unsigned char)r;
 }
 
-// One thread per output pixel; all channels of a tap are read together, and every table entry
-// is loaded once per pixel. C is the input channel count.
-template <int C>
+// Resize (optional) + convert for uint8 input with C channels; one thread per output pixel.
+// TILED: taps read from a shared-memory copy of the block's source window (packed pixels).
+template <int C, bool TILED>
 __device__ void convert_u8_impl(
     const unsigned char* __restrict__ src, long long s0, long long s1, long long s2,
     void* __restrict__ dst, int out_h, int out_w, int out_c,
@@ -36,8 +43,29 @@ __device__ void convert_u8_impl(
     const int* __restrict__ ix, const float* __restrict__ wx, int tx,
     const int* __restrict__ order, int alpha, int to_float, float factor, float low)
 {
+    extern __shared__ unsigned char tile[];
     int x = blockIdx.x * blockDim.x + threadIdx.x;
     int y = blockIdx.y * blockDim.y + threadIdx.y;
+    const unsigned char* base = src;
+    long long row_step = s0, pixel_step = s1;
+    int y_first = 0, x_first = 0;
+    if (TILED) {
+        int by0 = blockIdx.y * blockDim.y, bx0 = blockIdx.x * blockDim.x;
+        int by1 = min(by0 + (int)blockDim.y, out_h) - 1, bx1 = min(bx0 + (int)blockDim.x, out_w) - 1;
+        y_first = iy[by0 * ty];
+        x_first = ix[bx0 * tx];
+        int rows = iy[by1 * ty + ty - 1] - y_first + 1;
+        int row_bytes = (ix[bx1 * tx + tx - 1] - x_first + 1) * C;
+        int threads = blockDim.x * blockDim.y, t = threadIdx.y * blockDim.x + threadIdx.x;
+        for (int i = t; i < rows * row_bytes; i += threads) {
+            int r = i / row_bytes, b = i - r * row_bytes;
+            tile[i] = src[(long long)(y_first + r) * s0 + (long long)x_first * C + b];
+        }
+        __syncthreads();
+        base = tile;
+        row_step = row_bytes;
+        pixel_step = C;
+    }
     if (x >= out_w || y >= out_h) return;
     unsigned char value[C];
     if (!resized) {
@@ -49,16 +77,17 @@ __device__ void convert_u8_impl(
         #pragma unroll
         for (int c = 0; c < C; ++c) acc[c] = 0.0f;
         for (int i = 0; i < ty; ++i) {
-            const unsigned char* row = src + (long long)__ldg(iy + y * ty + i) * s0;
+            const unsigned char* row = base + (long long)(__ldg(iy + y * ty + i) - y_first) * row_step;
             float row_weight = __ldg(wy + y * ty + i);
             float r[C];
             #pragma unroll
             for (int c = 0; c < C; ++c) r[c] = 0.0f;
             for (int j = 0; j < tx; ++j) {
-                const unsigned char* p = row + (long long)__ldg(ix + x * tx + j) * s1;
+                const unsigned char* p = row + (long long)(__ldg(ix + x * tx + j) - x_first) * pixel_step;
                 float w = __ldg(wx + x * tx + j);
                 #pragma unroll
-                for (int c = 0; c < C; ++c) r[c] = __fadd_rn(r[c], __fmul_rn(w, (float)__ldg(p + c * s2)));
+                for (int c = 0; c < C; ++c)
+                    r[c] = __fadd_rn(r[c], __fmul_rn(w, (float)p[TILED ? c : c * s2]));
             }
             #pragma unroll
             for (int c = 0; c < C; ++c) acc[c] = __fadd_rn(acc[c], __fmul_rn(row_weight, r[c]));
@@ -77,76 +106,121 @@ __device__ void convert_u8_impl(
     }
 }
 
-#define CONVERT_U8(C) \
-extern "C" __global__ void convert_u8_c##C( \
+#define CONVERT_U8(NAME, C, TILED) \
+extern "C" __global__ void NAME( \
     const unsigned char* src, long long s0, long long s1, long long s2, void* dst, int out_h, int out_w, \
     int out_c, int resized, const int* iy, const float* wy, int ty, const int* ix, const float* wx, int tx, \
     const int* order, int alpha, int to_float, float factor, float low) { \
-    convert_u8_impl<C>(src, s0, s1, s2, dst, out_h, out_w, out_c, resized, iy, wy, ty, ix, wx, tx, order, \
-                       alpha, to_float, factor, low); }
-CONVERT_U8(3)
-CONVERT_U8(4)
+    convert_u8_impl<C, TILED>(src, s0, s1, s2, dst, out_h, out_w, out_c, resized, iy, wy, ty, ix, wx, tx, \
+                              order, alpha, to_float, factor, low); }
+CONVERT_U8(convert_u8_c3, 3, false)
+CONVERT_U8(convert_u8_c4, 4, false)
+CONVERT_U8(convert_u8_c3_tiled, 3, true)
+CONVERT_U8(convert_u8_c4_tiled, 4, true)
 
-// Two horizontally adjacent pixels per thread: they share one U, V pair.
-extern "C" __global__ void nv12_to_rgb(
-    const unsigned char* __restrict__ luma, long long luma_row, const unsigned char* __restrict__ chroma,
-    long long chroma_row, unsigned char* __restrict__ dst, int h, int w, const int* __restrict__ order,
-    float ky, float y0, float rv, float gu, float gv, float bu)
+struct Yuv { float ky, y0, rv, gu, gv, bu; };
+
+__device__ __forceinline__ void yuv_pixel(float luma, float red_v, float green_u, float green_v, float blue_u,
+                                          const Yuv& m, unsigned char* rgb) {
+    float Y = __fmul_rn(__fadd_rn(luma, -m.y0), m.ky);
+    rgb[0] = round_u8(__fadd_rn(Y, red_v));
+    rgb[1] = round_u8(__fadd_rn(__fadd_rn(Y, green_u), green_v));
+    rgb[2] = round_u8(__fadd_rn(Y, blue_u));
+}
+
+// NV12 -> RGB, PIXELS (2 or 4) horizontally adjacent pixels per thread; 4 uses word stores.
+template <int PIXELS>
+__device__ void nv12_impl(const unsigned char* __restrict__ luma, const unsigned char* __restrict__ chroma,
+                          unsigned char* __restrict__ dst, int h, int w, const int* __restrict__ order, Yuv m)
 {
-    int x = 2 * (blockIdx.x * blockDim.x + threadIdx.x);
+    int x = PIXELS * (blockIdx.x * blockDim.x + threadIdx.x);
     int y = blockIdx.y * blockDim.y + threadIdx.y;
     if (x >= w || y >= h) return;
-    uchar2 uv = *reinterpret_cast<const uchar2*>(chroma + (y >> 1) * chroma_row + x);
-    uchar2 yy = *reinterpret_cast<const uchar2*>(luma + y * luma_row + x);
-    float U = __fadd_rn((float)uv.x, -128.0f);
-    float V = __fadd_rn((float)uv.y, -128.0f);
-    float red_v = __fmul_rn(rv, V), green_u = __fmul_rn(gu, U);
-    float green_v = __fmul_rn(gv, V), blue_u = __fmul_rn(bu, U);
     int o0 = __ldg(order), o1 = __ldg(order + 1), o2 = __ldg(order + 2);
-    unsigned char out[6];
+    unsigned char out[3 * PIXELS];
     #pragma unroll
-    for (int p = 0; p < 2; ++p) {
-        float Y = __fmul_rn(__fadd_rn((float)(p ? yy.y : yy.x), -y0), ky);
+    for (int pair = 0; pair < PIXELS / 2; ++pair) {
+        int px = x + 2 * pair;
+        uchar2 uv = *reinterpret_cast<const uchar2*>(chroma + (long long)(y >> 1) * w + px);
+        uchar2 yy = *reinterpret_cast<const uchar2*>(luma + (long long)y * w + px);
+        float U = __fadd_rn((float)uv.x, -128.0f);
+        float V = __fadd_rn((float)uv.y, -128.0f);
+        float red_v = __fmul_rn(m.rv, V), green_u = __fmul_rn(m.gu, U);
+        float green_v = __fmul_rn(m.gv, V), blue_u = __fmul_rn(m.bu, U);
         unsigned char rgb[3];
-        rgb[0] = round_u8(__fadd_rn(Y, red_v));
-        rgb[1] = round_u8(__fadd_rn(__fadd_rn(Y, green_u), green_v));
-        rgb[2] = round_u8(__fadd_rn(Y, blue_u));
-        out[3 * p] = rgb[o0];
-        out[3 * p + 1] = rgb[o1];
-        out[3 * p + 2] = rgb[o2];
+        yuv_pixel((float)yy.x, red_v, green_u, green_v, blue_u, m, rgb);
+        out[6 * pair] = rgb[o0]; out[6 * pair + 1] = rgb[o1]; out[6 * pair + 2] = rgb[o2];
+        yuv_pixel((float)yy.y, red_v, green_u, green_v, blue_u, m, rgb);
+        out[6 * pair + 3] = rgb[o0]; out[6 * pair + 4] = rgb[o1]; out[6 * pair + 5] = rgb[o2];
     }
     unsigned char* d = dst + ((long long)y * w + x) * 3;
-    #pragma unroll
-    for (int i = 0; i < 6; ++i) d[i] = out[i];
+    if (PIXELS == 4) {
+        unsigned int* words = reinterpret_cast<unsigned int*>(d);
+        #pragma unroll
+        for (int i = 0; i < 3; ++i)
+            words[i] = out[4 * i] | (out[4 * i + 1] << 8) | (out[4 * i + 2] << 16)
+                       | ((unsigned int)out[4 * i + 3] << 24);
+    } else {
+        #pragma unroll
+        for (int i = 0; i < 3 * PIXELS; ++i) d[i] = out[i];
+    }
 }
+
+#define NV12(NAME, PIXELS) \
+extern "C" __global__ void NAME(const unsigned char* luma, const unsigned char* chroma, unsigned char* dst, \
+                                int h, int w, const int* order, float ky, float y0, float rv, float gu, \
+                                float gv, float bu) { \
+    Yuv m = {ky, y0, rv, gu, gv, bu}; \
+    nv12_impl<PIXELS>(luma, chroma, dst, h, w, order, m); }
+NV12(nv12_to_rgb_x2, 2)
+NV12(nv12_to_rgb_x4, 4)
 """
 
 _BLOCK = (32, 8, 1)
+_MAX_TILE = 40 << 10  # bytes of shared memory a resizing block may use
 
 
 @functools.cache
 def _module() -> Any:
     cupy = _cuda.cupy_module()
-    return cupy.RawModule(code=_SOURCE, options=("-fmad=false",))
+    return cupy.RawModule(code=_SOURCE, options=("-fmad=false", "--std=c++17"))
 
 
 @dataclass(frozen=True)
 class CudaFormatPlan:
-    """A plan with its filter tables and channel order on the device."""
+    """A plan with its filter tables, channel order and tile size on the device."""
 
     plan: FormatPlan
     tables: tuple[Any, ...]
     order: Any
+    tile_bytes: int
+    """Shared memory per block for the tiled resize (0: not tiled)."""
+
+
+def _tile_bytes(plan: FormatPlan) -> int:
+    """The largest source window (bytes) any 32x8 output block reads."""
+    assert plan.y_table is not None and plan.x_table is not None
+    iy, ix = plan.y_table[0], plan.x_table[0]
+
+    def span(index: np.ndarray, block: int) -> int:
+        starts = index[::block, 0]
+        ends = index[np.minimum(np.arange(block - 1, len(index) + block - 1, block), len(index) - 1), -1]
+        return int((ends - starts).max()) + 1
+
+    return span(iy, _BLOCK[1]) * span(ix, _BLOCK[0]) * plan.channels
 
 
 def prepare_cuda(plan: FormatPlan) -> CudaFormatPlan:
     """Upload what the kernels of ``plan`` need (once per plan)."""
     cupy = _cuda.cupy_module()
     tables: tuple[Any, ...] = ()
+    tile = 0
     if plan.resized:
         assert plan.y_table is not None and plan.x_table is not None
         tables = tuple(cupy.asarray(np.ascontiguousarray(t)) for t in (*plan.y_table, *plan.x_table))
-    return CudaFormatPlan(plan, tables, cupy.asarray(np.array(plan.order, dtype=np.int32)))
+        tile = _tile_bytes(plan)
+        tile = tile if tile <= _MAX_TILE else 0
+    return CudaFormatPlan(plan, tables, cupy.asarray(np.array(plan.order, dtype=np.int32)), tile)
 
 
 def _grid(width: int, height: int) -> tuple[int, int, int]:
@@ -172,39 +246,27 @@ def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
     if fused_nv12:
         flat = cupy.ascontiguousarray(source).reshape(-1)
         h, w = plan.height, plan.width
-        ky, y0, rv, gu, gv, bu = (np.float32(c) for c in YUV_MATRICES[plan.in_dtype])
-        _module().get_function("nv12_to_rgb")(
-            _grid(w, h),
+        pixels = 4 if w % 4 == 0 and out.data.ptr % 4 == 0 else 2  # word stores need alignment
+        matrix = tuple(np.float32(c) for c in YUV_MATRICES[plan.in_dtype])
+        _module().get_function(f"nv12_to_rgb_x{pixels}")(
+            _grid(w // pixels, h),
             _BLOCK,
-            (
-                flat,
-                np.int64(w),
-                flat[h * w :],
-                np.int64(w),
-                out,
-                np.int32(h),
-                np.int32(w),
-                prepared.order,
-                ky,
-                y0,
-                rv,
-                gu,
-                gv,
-                bu,
-            ),
+            (flat, flat[h * w :], out, np.int32(h), np.int32(w), prepared.order, *matrix),
         )
         return out
     image = source.reshape(plan.height, plan.width, plan.channels) if source.ndim == 2 else source
     strides = tuple(np.int64(s // image.itemsize) for s in image.strides)
     out_h, out_w, out_c = plan.out_shape
     factor, low = plan.float_factor()
+    tiled = prepared.tile_bytes > 0 and strides[1] == plan.channels and strides[2] == 1
     if plan.resized:
         iy, wy, ix, wx = prepared.tables
         taps = (np.int32(iy.shape[1]), np.int32(ix.shape[1]))
     else:
         iy = wy = ix = wx = prepared.order  # unused placeholders
         taps = (np.int32(0), np.int32(0))
-    _module().get_function(f"convert_u8_c{plan.channels}")(
+    name = f"convert_u8_c{plan.channels}" + ("_tiled" if tiled else "")
+    _module().get_function(name)(
         _grid(out_w, out_h),
         _BLOCK,
         (
@@ -227,5 +289,6 @@ def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
             factor,
             low,
         ),
+        shared_mem=prepared.tile_bytes if tiled else 0,
     )
     return out

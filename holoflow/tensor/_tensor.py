@@ -65,6 +65,7 @@ class Tensor:
         "_read_only",
         "_shape",
         "_stream",
+        "_stream_owner",
         "_strides",
     )
 
@@ -88,6 +89,7 @@ class Tensor:
         self._owner = owner
         self._read_only = read_only
         self._stream = stream
+        self._stream_owner: Any = None
         self._event: _cuda.StreamEvent | None = None
 
     # -- construction -------------------------------------------------------------------------------
@@ -197,9 +199,14 @@ class Tensor:
         return all(e == 1 or s == x for e, s, x in zip(self._shape, self._strides, expected, strict=True))
 
     # -- streams ------------------------------------------------------------------------------------
-    def record_stream(self, stream: int) -> None:
-        """Say the tensor was produced on CUDA ``stream``; record an event there to wait for."""
+    def record_stream(self, stream: int, owner: Any = None) -> None:
+        """Say the tensor was produced on CUDA ``stream``; record an event there to wait for.
+
+        ``owner`` (the stream object) is kept alive with the tensor, so consumers that read
+        the stream from ``__cuda_array_interface__`` never see a destroyed one.
+        """
         self._stream = stream
+        self._stream_owner = owner
         self._event = _cuda.StreamEvent(stream)
 
     def wait_on(self, stream: int) -> None:
