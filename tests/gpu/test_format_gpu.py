@@ -35,6 +35,8 @@ CASES = [
     ("rgba8888", "float32", (16, 24, 4), {"resize": (8, 8), "resize_mode": 2}),
     ("rgb888", "float32", (1080, 1920, 3), {"resize": (540, 960)}),
     ("rgb888", "yuv420", (32, 48, 3), {}),
+    ("rgb888", "rgb888", (1500, 2400, 3), {"resize": (12, 10), "resize_mode": 8}),  # window too big to tile
+    ("rgb888", "float32", (40, 60, 3), {"resize": (90, 130), "resize_mode": 4}),  # upscaling
     ("float32", "uint8", (8, 9, 3), {"scale_min": -1, "scale_max": 1}),
     ("rgb161616", "rgb888", (8, 9, 3), {}),
 ]
@@ -59,11 +61,21 @@ def test_gpu_equals_cpu_reference(cp, in_dtype, out_dtype, shape, kw):
 
 
 @pytest.mark.parametrize("fmt", ["nv12", "nv12_bt601_full", "nv12_bt709_csc", "yuv420"])
-def test_gpu_yuv_equals_cpu(cp, fmt):
-    host = RNG.integers(0, 256, (1080 * 3 // 2, 1920), dtype=np.uint8)
+@pytest.mark.parametrize("size", [(1080, 1920), (6, 10)])  # widths that are and are not multiples of 4
+def test_gpu_yuv_equals_cpu(cp, fmt, size):
+    host = RNG.integers(0, 256, (size[0] * 3 // 2, size[1]), dtype=np.uint8)
     plan = make_plan(fmt, "rgb888", host.shape, host.dtype)
     np.testing.assert_array_equal(
         convert_cuda(prepare_cuda(plan), cp.asarray(host)).get(), convert(plan, host)
+    )
+
+
+def test_unpacked_pixels_take_the_untiled_path(cp):
+    rgba = cp.asarray(RNG.integers(0, 256, (50, 70, 4), dtype=np.uint8))
+    rgb_view = rgba[:, :, :3]  # pixel stride 4, three channels
+    plan = make_plan("rgb888", "float32", rgb_view.shape, np.uint8, resize=(25, 35))
+    np.testing.assert_array_equal(
+        convert_cuda(prepare_cuda(plan), rgb_view).get(), convert(plan, rgb_view.get())
     )
 
 
