@@ -35,7 +35,8 @@ __device__ __forceinline__ unsigned char round_u8(float x) {
 
 // Resize (optional) + convert for uint8 input with C channels; one thread per output pixel.
 // TILED: taps read from a shared-memory copy of the block's source window (packed pixels).
-template <int C, bool TILED>
+// HOIST: the (at most 8) horizontal taps of the pixel are kept in registers.
+template <int C, bool TILED, bool HOIST>
 __device__ void convert_u8_impl(
     const unsigned char* __restrict__ src, long long s0, long long s1, long long s2,
     void* __restrict__ dst, int out_h, int out_w, int out_c,
@@ -57,9 +58,9 @@ __device__ void convert_u8_impl(
         int rows = iy[by1 * ty + ty - 1] - y_first + 1;
         int row_bytes = (ix[bx1 * tx + tx - 1] - x_first + 1) * C;
         int threads = blockDim.x * blockDim.y, t = threadIdx.y * blockDim.x + threadIdx.x;
-        for (int i = t; i < rows * row_bytes; i += threads) {
-            int r = i / row_bytes, b = i - r * row_bytes;
-            tile[i] = src[(long long)(y_first + r) * s0 + (long long)x_first * C + b];
+        for (int r = 0; r < rows; ++r) {
+            const unsigned char* line = src + (long long)(y_first + r) * s0 + (long long)x_first * C;
+            for (int b = t; b < row_bytes; b += threads) tile[r * row_bytes + b] = line[b];
         }
         __syncthreads();
         base = tile;
@@ -76,18 +77,39 @@ __device__ void convert_u8_impl(
         float acc[C];
         #pragma unroll
         for (int c = 0; c < C; ++c) acc[c] = 0.0f;
+        int x_offset[8];
+        float x_weight[8];
+        if (HOIST) {
+            #pragma unroll
+            for (int j = 0; j < 8; ++j) {
+                x_offset[j] = j < tx ? (__ldg(ix + x * tx + j) - x_first) * (int)pixel_step : 0;
+                x_weight[j] = j < tx ? __ldg(wx + x * tx + j) : 0.0f;
+            }
+        }
         for (int i = 0; i < ty; ++i) {
             const unsigned char* row = base + (long long)(__ldg(iy + y * ty + i) - y_first) * row_step;
             float row_weight = __ldg(wy + y * ty + i);
             float r[C];
             #pragma unroll
             for (int c = 0; c < C; ++c) r[c] = 0.0f;
-            for (int j = 0; j < tx; ++j) {
-                const unsigned char* p = row + (long long)(__ldg(ix + x * tx + j) - x_first) * pixel_step;
-                float w = __ldg(wx + x * tx + j);
+            if (HOIST) {
                 #pragma unroll
-                for (int c = 0; c < C; ++c)
-                    r[c] = __fadd_rn(r[c], __fmul_rn(w, (float)p[TILED ? c : c * s2]));
+                for (int j = 0; j < 8; ++j) {
+                    if (j < tx) {
+                        const unsigned char* p = row + x_offset[j];
+                        #pragma unroll
+                        for (int c = 0; c < C; ++c)
+                            r[c] = __fadd_rn(r[c], __fmul_rn(x_weight[j], (float)p[TILED ? c : c * s2]));
+                    }
+                }
+            } else {
+                for (int j = 0; j < tx; ++j) {
+                    const unsigned char* p = row + (long long)(__ldg(ix + x * tx + j) - x_first) * pixel_step;
+                    float w = __ldg(wx + x * tx + j);
+                    #pragma unroll
+                    for (int c = 0; c < C; ++c)
+                        r[c] = __fadd_rn(r[c], __fmul_rn(w, (float)p[TILED ? c : c * s2]));
+                }
             }
             #pragma unroll
             for (int c = 0; c < C; ++c) acc[c] = __fadd_rn(acc[c], __fmul_rn(row_weight, r[c]));
@@ -106,26 +128,31 @@ __device__ void convert_u8_impl(
     }
 }
 
-#define CONVERT_U8(NAME, C, TILED) \
+#define CONVERT_U8(NAME, C, TILED, HOIST) \
 extern "C" __global__ void NAME( \
     const unsigned char* src, long long s0, long long s1, long long s2, void* dst, int out_h, int out_w, \
     int out_c, int resized, const int* iy, const float* wy, int ty, const int* ix, const float* wx, int tx, \
     const int* order, int alpha, int to_float, float factor, float low) { \
-    convert_u8_impl<C, TILED>(src, s0, s1, s2, dst, out_h, out_w, out_c, resized, iy, wy, ty, ix, wx, tx, \
-                              order, alpha, to_float, factor, low); }
-CONVERT_U8(convert_u8_c3, 3, false)
-CONVERT_U8(convert_u8_c4, 4, false)
-CONVERT_U8(convert_u8_c3_tiled, 3, true)
-CONVERT_U8(convert_u8_c4_tiled, 4, true)
+    convert_u8_impl<C, TILED, HOIST>(src, s0, s1, s2, dst, out_h, out_w, out_c, resized, iy, wy, ty, ix, wx, \
+                                     tx, order, alpha, to_float, factor, low); }
+CONVERT_U8(convert_u8_c3, 3, false, false)
+CONVERT_U8(convert_u8_c4, 4, false, false)
+CONVERT_U8(convert_u8_c3_h8, 3, false, true)
+CONVERT_U8(convert_u8_c4_h8, 4, false, true)
+CONVERT_U8(convert_u8_c3_tiled, 3, true, false)
+CONVERT_U8(convert_u8_c4_tiled, 4, true, false)
+CONVERT_U8(convert_u8_c3_tiled_h8, 3, true, true)
+CONVERT_U8(convert_u8_c4_tiled_h8, 4, true, true)
 
 struct Yuv { float ky, y0, rv, gu, gv, bu; };
 
-__device__ __forceinline__ void yuv_pixel(float luma, float red_v, float green_u, float green_v, float blue_u,
-                                          const Yuv& m, unsigned char* rgb) {
+__device__ __forceinline__ void yuv_pixel(float luma, float red_v, float green_u, float green_v,
+                                          float blue_u, const Yuv& m,
+                                          unsigned char& r, unsigned char& g, unsigned char& b) {
     float Y = __fmul_rn(__fadd_rn(luma, -m.y0), m.ky);
-    rgb[0] = round_u8(__fadd_rn(Y, red_v));
-    rgb[1] = round_u8(__fadd_rn(__fadd_rn(Y, green_u), green_v));
-    rgb[2] = round_u8(__fadd_rn(Y, blue_u));
+    r = round_u8(__fadd_rn(Y, red_v));
+    g = round_u8(__fadd_rn(__fadd_rn(Y, green_u), green_v));
+    b = round_u8(__fadd_rn(Y, blue_u));
 }
 
 // NV12 -> RGB, PIXELS (2 or 4) horizontally adjacent pixels per thread; 4 uses word stores.
@@ -147,11 +174,15 @@ __device__ void nv12_impl(const unsigned char* __restrict__ luma, const unsigned
         float V = __fadd_rn((float)uv.y, -128.0f);
         float red_v = __fmul_rn(m.rv, V), green_u = __fmul_rn(m.gu, U);
         float green_v = __fmul_rn(m.gv, V), blue_u = __fmul_rn(m.bu, U);
-        unsigned char rgb[3];
-        yuv_pixel((float)yy.x, red_v, green_u, green_v, blue_u, m, rgb);
-        out[6 * pair] = rgb[o0]; out[6 * pair + 1] = rgb[o1]; out[6 * pair + 2] = rgb[o2];
-        yuv_pixel((float)yy.y, red_v, green_u, green_v, blue_u, m, rgb);
-        out[6 * pair + 3] = rgb[o0]; out[6 * pair + 4] = rgb[o1]; out[6 * pair + 5] = rgb[o2];
+        #pragma unroll
+        for (int q = 0; q < 2; ++q) {
+            unsigned char r, g, b;
+            yuv_pixel((float)(q ? yy.y : yy.x), red_v, green_u, green_v, blue_u, m, r, g, b);
+            // the channel order picks by comparison: a dynamic index would spill to local memory
+            out[6 * pair + 3 * q] = o0 == 0 ? r : (o0 == 1 ? g : b);
+            out[6 * pair + 3 * q + 1] = o1 == 0 ? r : (o1 == 1 ? g : b);
+            out[6 * pair + 3 * q + 2] = o2 == 0 ? r : (o2 == 1 ? g : b);
+        }
     }
     unsigned char* d = dst + ((long long)y * w + x) * 3;
     if (PIXELS == 4) {
@@ -265,7 +296,8 @@ def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
     else:
         iy = wy = ix = wx = prepared.order  # unused placeholders
         taps = (np.int32(0), np.int32(0))
-    name = f"convert_u8_c{plan.channels}" + ("_tiled" if tiled else "")
+    hoist = plan.resized and int(taps[1]) <= 8
+    name = f"convert_u8_c{plan.channels}" + ("_tiled" if tiled else "") + ("_h8" if hoist else "")
     _module().get_function(name)(
         _grid(out_w, out_h),
         _BLOCK,
