@@ -57,10 +57,10 @@ __device__ void convert_u8_impl(
         x_first = ix[bx0 * tx];
         int rows = iy[by1 * ty + ty - 1] - y_first + 1;
         int row_bytes = (ix[bx1 * tx + tx - 1] - x_first + 1) * C;
-        int threads = blockDim.x * blockDim.y, t = threadIdx.y * blockDim.x + threadIdx.x;
-        for (int r = 0; r < rows; ++r) {
+        // Rows spread over threadIdx.y and bytes over threadIdx.x: every load is independent.
+        for (int r = threadIdx.y; r < rows; r += blockDim.y) {
             const unsigned char* line = src + (long long)(y_first + r) * s0 + (long long)x_first * C;
-            for (int b = t; b < row_bytes; b += threads) tile[r * row_bytes + b] = line[b];
+            for (int b = threadIdx.x; b < row_bytes; b += blockDim.x) tile[r * row_bytes + b] = line[b];
         }
         __syncthreads();
         base = tile;
