@@ -60,7 +60,8 @@ __device__ void convert_u8_impl(
         // Rows spread over threadIdx.y and bytes over threadIdx.x: every load is independent.
         for (int r = threadIdx.y; r < rows; r += blockDim.y) {
             const unsigned char* line = src + (long long)(y_first + r) * s0 + (long long)x_first * C;
-            for (int b = threadIdx.x; b < row_bytes; b += blockDim.x) tile[r * row_bytes + b] = (float)line[b];
+            for (int b = threadIdx.x; b < row_bytes; b += blockDim.x)
+                tile[r * row_bytes + b] = (float)line[b];
         }
         __syncthreads();
         row_step = row_bytes;
