@@ -81,3 +81,9 @@ def test_record_and_replay():
     assert all(parsed), lines
     assert [(int(m[1]), int(m[2])) for m in parsed] == [(10, 36), (20, 76), (30, 116)]
     assert float(parsed[-1][3]) >= 0.95  # 29 intervals at 30 fps
+
+
+def test_format_conversion():
+    lines = run_example("format_conversion.py").splitlines()
+    assert len(lines) == 3
+    assert all(line.startswith("(128, 128, 3) float32 min -1.000 max 1.000") for line in lines), lines
