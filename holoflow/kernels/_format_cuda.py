@@ -133,6 +133,79 @@ __device__ void convert_u8_impl(
     }
 }
 
+// The common case, specialised: a tiled resize whose filters have T taps on both axes. All
+// indices are 32-bit and every loop is unrolled, so the tap loads are independent.
+template <int C, int T>
+__device__ void resize_tiled_impl(
+    const unsigned char* __restrict__ src, long long s0, void* __restrict__ dst, int out_h, int out_w, int out_c,
+    const int* __restrict__ iy, const float* __restrict__ wy, const int* __restrict__ ix,
+    const float* __restrict__ wx, const int* __restrict__ order, int alpha, int to_float, float factor, float low)
+{
+    extern __shared__ float tile[];
+    int bx0 = blockIdx.x * blockDim.x, by0 = blockIdx.y * blockDim.y;
+    int bx1 = min(bx0 + (int)blockDim.x, out_w) - 1, by1 = min(by0 + (int)blockDim.y, out_h) - 1;
+    int y_first = iy[by0 * T], x_first = ix[bx0 * T];
+    int rows = iy[by1 * T + T - 1] - y_first + 1;
+    int row_len = (ix[bx1 * T + T - 1] - x_first + 1) * C;
+    for (int r = threadIdx.y; r < rows; r += blockDim.y) {
+        const unsigned char* line = src + (long long)(y_first + r) * s0 + (long long)x_first * C;
+        float* tile_row = tile + r * row_len;
+        for (int b = threadIdx.x; b < row_len; b += blockDim.x) tile_row[b] = (float)line[b];
+    }
+    __syncthreads();
+    int x = bx0 + threadIdx.x, y = by0 + threadIdx.y;
+    if (x >= out_w || y >= out_h) return;
+    int x_offset[T];
+    float x_weight[T];
+    #pragma unroll
+    for (int j = 0; j < T; ++j) {
+        x_offset[j] = (__ldg(ix + x * T + j) - x_first) * C;
+        x_weight[j] = __ldg(wx + x * T + j);
+    }
+    float acc[C];
+    #pragma unroll
+    for (int c = 0; c < C; ++c) acc[c] = 0.0f;
+    #pragma unroll
+    for (int i = 0; i < T; ++i) {
+        const float* row = tile + (__ldg(iy + y * T + i) - y_first) * row_len;
+        float row_weight = __ldg(wy + y * T + i);
+        float r[C];
+        #pragma unroll
+        for (int c = 0; c < C; ++c) r[c] = 0.0f;
+        #pragma unroll
+        for (int j = 0; j < T; ++j) {
+            #pragma unroll
+            for (int c = 0; c < C; ++c) r[c] = __fadd_rn(r[c], __fmul_rn(x_weight[j], row[x_offset[j] + c]));
+        }
+        #pragma unroll
+        for (int c = 0; c < C; ++c) acc[c] = __fadd_rn(acc[c], __fmul_rn(row_weight, r[c]));
+    }
+    unsigned char value[C];
+    #pragma unroll
+    for (int c = 0; c < C; ++c) value[c] = round_u8(acc[c]);
+    long long out_index = ((long long)y * out_w + x) * out_c;
+    for (int k = 0; k < out_c; ++k) {
+        int c = __ldg(order + k);
+        unsigned char v = (unsigned char)alpha;
+        #pragma unroll
+        for (int s = 0; s < C; ++s) if (s == c) v = value[s];
+        if (to_float) ((float*)dst)[out_index + k] = __fadd_rn(__fmul_rn((float)v, factor), low);
+        else ((unsigned char*)dst)[out_index + k] = v;
+    }
+}
+
+#define RESIZE_TILED(NAME, C, T) \
+extern "C" __global__ void NAME( \
+    const unsigned char* src, long long s0, void* dst, int out_h, int out_w, int out_c, const int* iy, \
+    const float* wy, const int* ix, const float* wx, const int* order, int alpha, int to_float, float factor, \
+    float low) { \
+    resize_tiled_impl<C, T>(src, s0, dst, out_h, out_w, out_c, iy, wy, ix, wx, order, alpha, to_float, factor, \
+                            low); }
+RESIZE_TILED(resize_tiled_c3_t2, 3, 2)
+RESIZE_TILED(resize_tiled_c3_t4, 3, 4)
+RESIZE_TILED(resize_tiled_c4_t2, 4, 2)
+RESIZE_TILED(resize_tiled_c4_t4, 4, 4)
+
 #define CONVERT_U8(NAME, C, TILED, HOIST) \
 extern "C" __global__ void NAME( \
     const unsigned char* src, long long s0, long long s1, long long s2, void* dst, int out_h, int out_w, \
@@ -301,6 +374,30 @@ def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
     else:
         iy = wy = ix = wx = prepared.order  # unused placeholders
         taps = (np.int32(0), np.int32(0))
+    if tiled and int(taps[0]) == int(taps[1]) and int(taps[0]) in (2, 4):
+        _module().get_function(f"resize_tiled_c{plan.channels}_t{int(taps[0])}")(
+            _grid(out_w, out_h),
+            _BLOCK,
+            (
+                image,
+                strides[0],
+                out,
+                np.int32(out_h),
+                np.int32(out_w),
+                np.int32(out_c),
+                iy,
+                wy,
+                ix,
+                wx,
+                prepared.order,
+                np.int32(plan.alpha_value),
+                np.int32(dtype == np.float32),
+                factor,
+                low,
+            ),
+            shared_mem=prepared.tile_bytes,
+        )
+        return out
     hoist = plan.resized and int(taps[1]) <= 8
     name = f"convert_u8_c{plan.channels}" + ("_tiled" if tiled else "") + ("_h8" if hoist else "")
     _module().get_function(name)(
