@@ -137,9 +137,11 @@ __device__ void convert_u8_impl(
 // indices are 32-bit and every loop is unrolled, so the tap loads are independent.
 template <int C, int T>
 __device__ void resize_tiled_impl(
-    const unsigned char* __restrict__ src, long long s0, void* __restrict__ dst, int out_h, int out_w, int out_c,
+    const unsigned char* __restrict__ src, long long s0, void* __restrict__ dst,
+    int out_h, int out_w, int out_c,
     const int* __restrict__ iy, const float* __restrict__ wy, const int* __restrict__ ix,
-    const float* __restrict__ wx, const int* __restrict__ order, int alpha, int to_float, float factor, float low)
+    const float* __restrict__ wx, const int* __restrict__ order,
+    int alpha, int to_float, float factor, float low)
 {
     extern __shared__ float tile[];
     int bx0 = blockIdx.x * blockDim.x, by0 = blockIdx.y * blockDim.y;
@@ -197,10 +199,10 @@ __device__ void resize_tiled_impl(
 #define RESIZE_TILED(NAME, C, T) \
 extern "C" __global__ void NAME( \
     const unsigned char* src, long long s0, void* dst, int out_h, int out_w, int out_c, const int* iy, \
-    const float* wy, const int* ix, const float* wx, const int* order, int alpha, int to_float, float factor, \
-    float low) { \
-    resize_tiled_impl<C, T>(src, s0, dst, out_h, out_w, out_c, iy, wy, ix, wx, order, alpha, to_float, factor, \
-                            low); }
+    const float* wy, const int* ix, const float* wx, const int* order, int alpha, int to_float, \
+    float factor, float low) { \
+    resize_tiled_impl<C, T>(src, s0, dst, out_h, out_w, out_c, iy, wy, ix, wx, order, alpha, to_float, \
+                            factor, low); }
 RESIZE_TILED(resize_tiled_c3_t2, 3, 2)
 RESIZE_TILED(resize_tiled_c3_t4, 3, 4)
 RESIZE_TILED(resize_tiled_c4_t2, 4, 2)
