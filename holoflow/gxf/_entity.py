@@ -176,12 +176,19 @@ def _decode_tensor(
     count = 1
     for d in shape:
         count *= d
+    extent = dtype.itemsize
+    for d in shape:
+        extent *= max(d, 1)
+    if extent > 1 << 62:  # numpy cannot even describe such an array, empty or not
+        raise fail(f"{where} dims", f"{shape} is too large")
     nbytes = count * dtype.itemsize
     if nbytes > end - offset:
         raise fail(
             f"{where} data", f"needs {nbytes} bytes for {shape} {dtype.name}, {end - offset} available"
         )
     byte_strides = tuple(strides[:rank])
+    if any(stride > 1 << 62 for stride in byte_strides):
+        raise fail(f"{where} strides", f"{byte_strides} holds an impossible stride")
     if count:
         reach = dtype.itemsize + sum((d - 1) * s for d, s in zip(shape, byte_strides, strict=True))
         if reach > nbytes:

@@ -2,15 +2,21 @@
 
 from holoflow.operators._bayer_demosaic import BayerDemosaicOp
 from holoflow.operators._format_converter import FormatConverterOp
+from holoflow.operators._inference import InferenceOp
+from holoflow.operators._inference_processor import InferenceProcessorOp
 from holoflow.operators._ping import PingRxOp, PingTxOp
+from holoflow.operators._segmentation_postprocessor import SegmentationPostprocessorOp
 from holoflow.operators._video_stream_recorder import VideoStreamRecorderOp
 from holoflow.operators._video_stream_replayer import VideoStreamReplayerOp
 
 __all__ = [
     "BayerDemosaicOp",
     "FormatConverterOp",
+    "InferenceOp",
+    "InferenceProcessorOp",
     "PingRxOp",
     "PingTxOp",
+    "SegmentationPostprocessorOp",
     "VideoStreamRecorderOp",
     "VideoStreamReplayerOp",
 ]

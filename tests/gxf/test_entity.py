@@ -158,6 +158,7 @@ def patched(offset, fmt, value):
         (patched(0x5C, "<i", -2), "dims"),
         (patched(0x5C, "<i", 2**31 - 1), "data"),
         (patched(0x7C, "<Q", 2**60), "strides"),
+        (patched(0x7C, "<Q", 2**63 + 4), "strides"),  # found by the fuzzer: a stride numpy cannot hold
         (VECTOR_200[:190], "data"),
         (VECTOR_200[:100], "header"),
     ],

@@ -1,0 +1,1 @@
+"""Inference backends, one module per framework, imported on first use."""

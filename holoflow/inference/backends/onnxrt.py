@@ -1,0 +1,93 @@
+"""ONNX Runtime backend: CPU everywhere, the CUDA execution provider with onnxruntime-gpu."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from holoflow.errors import ConfigError, ResourceError
+from holoflow.inference._backend import Backend, TensorSpec
+
+_ORT_TYPES = {
+    "tensor(float)": np.float32,
+    "tensor(float16)": np.float16,
+    "tensor(double)": np.float64,
+    "tensor(int8)": np.int8,
+    "tensor(uint8)": np.uint8,
+    "tensor(int32)": np.int32,
+    "tensor(int64)": np.int64,
+    "tensor(bool)": np.bool_,
+}
+
+
+def _ort() -> Any:
+    try:
+        import onnxruntime
+    except ImportError as exc:
+        raise ImportError("the onnxrt backend needs ONNX Runtime: pip install 'holoflow[onnx]'") from exc
+    return onnxruntime
+
+
+def _shape(dims: list[Any]) -> tuple[int, ...]:
+    return tuple(d if isinstance(d, int) and d > 0 else -1 for d in dims)
+
+
+class OnnxRuntimeBackend(Backend):
+    """Runs an ONNX model with ONNX Runtime."""
+
+    name = "onnxrt"
+
+    def __init__(self, model_path: str, *, device: str = "cpu", enable_fp16: bool = False) -> None:
+        super().__init__(model_path, device=device, enable_fp16=enable_fp16)
+        ort = _ort()
+        if not os.path.isfile(model_path):
+            raise ConfigError(f"model file not found: {model_path}")
+        providers = ["CPUExecutionProvider"]
+        if device == "cuda":
+            if "CUDAExecutionProvider" not in ort.get_available_providers():
+                raise ResourceError("onnxrt on CUDA needs onnxruntime-gpu (the CUDA execution provider)")
+            providers.insert(0, "CUDAExecutionProvider")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(model_path, sess_options=options, providers=providers)
+        except Exception as exc:
+            raise ConfigError(f"cannot load ONNX model {model_path}: {exc}") from exc
+        self.inputs = [
+            TensorSpec(i.name, _shape(i.shape), np.dtype(_ORT_TYPES.get(i.type, np.float32)))
+            for i in self.session.get_inputs()
+        ]
+        self.outputs = [
+            TensorSpec(o.name, _shape(o.shape), np.dtype(_ORT_TYPES.get(o.type, np.float32)))
+            for o in self.session.get_outputs()
+        ]
+        self._output_names = [o.name for o in self.outputs]
+
+    def infer(self, inputs: list[Any]) -> list[Any]:
+        feeds = {spec.name: _host(array) for spec, array in zip(self.inputs, inputs, strict=True)}
+        outputs: list[Any] = self.session.run(self._output_names, feeds)
+        if self.device == "cuda":
+            from holoflow.tensor import _cuda
+
+            return [_cuda.cupy_module().asarray(o) for o in outputs]
+        return outputs
+
+
+def _host(array: Any) -> np.ndarray:
+    from holoflow.tensor import as_tensor
+
+    tensor = as_tensor(array)
+    if tensor.is_cuda:
+        from holoflow.tensor import _cuda
+
+        copied: np.ndarray = _cuda.cupy_module().asnumpy(_cuda.cupy_module().asarray(tensor))
+        return copied
+    host: np.ndarray = np.ascontiguousarray(np.asarray(tensor))
+    return host
+
+
+def create(model_path: str, **options: Any) -> Backend:
+    """The backend for ``model_path``."""
+    return OnnxRuntimeBackend(model_path, **options)

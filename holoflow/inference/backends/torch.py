@@ -1,0 +1,128 @@
+"""PyTorch backend: TorchScript (``torch.jit.save``) and ``torch.export`` programs, CPU or CUDA.
+
+Tensors cross in and out through DLPack, without copies. With ``cuda_graphs`` a CUDA model with
+fixed input shapes is captured once into a CUDA graph and replayed.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+import yaml
+
+from holoflow.errors import ConfigError
+from holoflow.inference._backend import Backend, TensorSpec
+
+_TORCH_TO_NUMPY = {
+    "float32": np.float32,
+    "float16": np.float16,
+    "float64": np.float64,
+    "int8": np.int8,
+    "uint8": np.uint8,
+    "int32": np.int32,
+    "int64": np.int64,
+    "bool": np.bool_,
+}
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ImportError as exc:
+        raise ImportError("the torch backend needs PyTorch: pip install 'holoflow[torch]'") from exc
+    return torch
+
+
+def _io_spec(model_path: str) -> tuple[list[TensorSpec], list[TensorSpec]]:
+    """Inputs and outputs from ``<model>.yaml`` next to the model (Holoscan's convention), if any.
+
+    The file holds ``inputs:`` and ``outputs:`` lists of ``{name, shape, dtype}``.
+    """
+    path = os.path.splitext(model_path)[0] + ".yaml"
+    if not os.path.isfile(path):
+        return [], []
+    with open(path, encoding="utf-8") as stream:
+        data = yaml.safe_load(stream) or {}
+
+    def specs(key: str) -> list[TensorSpec]:
+        return [
+            TensorSpec(
+                str(item["name"]),
+                tuple(int(d) for d in item.get("shape", [])),
+                np.dtype(item.get("dtype", "float32")),
+            )
+            for item in data.get(key, [])
+        ]
+
+    return specs("inputs"), specs("outputs")
+
+
+class TorchBackend(Backend):
+    """Runs a TorchScript or ``torch.export`` model."""
+
+    name = "torch"
+
+    def __init__(
+        self, model_path: str, *, device: str = "cpu", enable_fp16: bool = False, cuda_graphs: bool = False
+    ) -> None:
+        super().__init__(model_path, device=device, enable_fp16=enable_fp16)
+        torch = _torch()
+        if not os.path.isfile(model_path):
+            raise ConfigError(f"model file not found: {model_path}")
+        self.torch = torch
+        self.torch_device = torch.device("cuda" if device == "cuda" else "cpu")
+        try:
+            if model_path.endswith(".pt2"):
+                self.module = torch.export.load(model_path).module().to(self.torch_device)
+            else:
+                self.module = torch.jit.load(model_path, map_location=self.torch_device)
+                self.module.eval()
+        except Exception as exc:
+            raise ConfigError(f"cannot load torch model {model_path}: {exc}") from exc
+        self.inputs, self.outputs = _io_spec(model_path)
+        self.cuda_graphs = cuda_graphs and device == "cuda"
+        self._graph: Any = None
+
+    def _to_torch(self, array: Any) -> Any:
+        from holoflow.tensor import as_tensor
+
+        tensor = as_tensor(array)
+        value = self.torch.from_dlpack(tensor)
+        return value.to(self.torch_device)
+
+    def infer(self, inputs: list[Any]) -> list[Any]:
+        torch = self.torch
+        with torch.inference_mode():
+            values = [self._to_torch(a) for a in inputs]
+            if self.cuda_graphs:
+                outputs = self._replay(values)
+            else:
+                result = self.module(*values)
+                outputs = list(result) if isinstance(result, (tuple, list)) else [result]
+        return outputs
+
+    def _replay(self, values: list[Any]) -> list[Any]:
+        torch = self.torch
+        if self._graph is None:
+            self._static_in = [v.clone() for v in values]
+            stream = torch.cuda.Stream()
+            stream.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(stream):
+                for _ in range(2):  # warm up outside the graph, as capture requires
+                    self.module(*self._static_in)
+            torch.cuda.current_stream().wait_stream(stream)
+            self._graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(self._graph):
+                result = self.module(*self._static_in)
+            self._static_out = list(result) if isinstance(result, (tuple, list)) else [result]
+        for static, value in zip(self._static_in, values, strict=True):
+            static.copy_(value)
+        self._graph.replay()
+        return [o.clone() for o in self._static_out]
+
+
+def create(model_path: str, **options: Any) -> Backend:
+    """The backend for ``model_path``."""
+    return TorchBackend(model_path, **options)

@@ -1,0 +1,274 @@
+"""``InferenceOp``: run one or more models on the tensors of incoming messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from holoflow.core._operator import Operator
+from holoflow.core._spec import IOSpec
+from holoflow.errors import ConfigError, TensorError
+from holoflow.inference import Backend, TensorSpec, load_backend
+from holoflow.tensor import Tensor, _cuda, as_tensor, is_tensor_like
+
+if TYPE_CHECKING:
+    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
+
+__all__ = ["InferenceOp"]
+
+_ACCEPTED = {np.dtype(t) for t in (np.float32, np.float16, np.int32, np.int64, np.int8, np.uint8)}
+
+
+def _names(value: Any) -> list[str]:
+    """A bare string in a map becomes a one-item list (as Holoscan accepts)."""
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+class InferenceOp(Operator):
+    """Run the models of ``model_path_map`` on tensors arriving on ``receivers``.
+
+    Holoscan's parameter model: ``backend`` (``onnxrt``, ``torch``, ``trt``) or a per-model
+    ``backend_map``; ``pre_processor_map`` names each model's input tensors in model-input order,
+    ``inference_map`` its output tensors in model-output order; ``infer_on_cpu``,
+    ``input_on_cuda``, ``output_on_cuda``, ``transmit_on_cuda``, ``enable_fp16``,
+    ``is_engine_path``, ``dynamic_input_dims``, ``temporal_map`` (run a model every N frames and
+    re-emit its last result in between), ``activation_map`` (``"0"`` switches a model off: its
+    last result is re-emitted), ``parallel_inference``. holoflow adds ``state_map``:
+    ``{model: {output_tensor: input_tensor}}`` feeds an output back as an input on the next frame
+    (zeros before the first), for stateful models such as a convolutional LSTM.
+
+    Input tensors are looked up by name across every message received (the first match wins)
+    and fed in their own layout: a tensor matches a model input when its dimensions, sorted,
+    equal the model's (dimensions <= 0 are wildcards; a missing leading 1 is allowed). All
+    outputs go out in one dict on ``transmitter``.
+    """
+
+    backend: str
+    backend_map: dict[str, str]
+    model_path_map: dict[str, str]
+    pre_processor_map: dict[str, Any]
+    inference_map: dict[str, Any]
+    in_tensor_names: list[str]
+    out_tensor_names: list[str]
+    device_map: dict[str, str]
+    temporal_map: dict[str, Any]
+    activation_map: dict[str, Any]
+    state_map: dict[str, dict[str, str]]
+    infer_on_cpu: bool
+    parallel_inference: bool
+    input_on_cuda: bool
+    output_on_cuda: bool
+    transmit_on_cuda: bool
+    enable_fp16: bool
+    is_engine_path: bool
+    dynamic_input_dims: bool
+    enable_cuda_graphs: bool
+
+    def setup(self, spec: Any) -> None:
+        spec.input("receivers", size=IOSpec.ANY_SIZE)
+        spec.output("transmitter")
+        for name, default in (
+            ("backend", ""),
+            ("backend_map", {}),
+            ("model_path_map", {}),
+            ("pre_processor_map", {}),
+            ("inference_map", {}),
+            ("in_tensor_names", []),
+            ("out_tensor_names", []),
+            ("device_map", {}),
+            ("temporal_map", {}),
+            ("activation_map", {}),
+            ("state_map", {}),
+            ("infer_on_cpu", False),
+            ("parallel_inference", True),
+            ("input_on_cuda", True),
+            ("output_on_cuda", True),
+            ("transmit_on_cuda", True),
+            ("enable_fp16", False),
+            ("is_engine_path", False),
+            ("dynamic_input_dims", False),
+            ("enable_cuda_graphs", False),
+        ):
+            spec.param(name, default)
+
+    # -- configuration ----------------------------------------------------------------------------
+    def initialize(self) -> None:
+        models = list(self.model_path_map)
+        if not models:
+            raise ConfigError(f"{self._label()}: model_path_map is empty")
+        for label, table in (
+            ("pre_processor_map", self.pre_processor_map),
+            ("inference_map", self.inference_map),
+        ):
+            if set(table) != set(models):
+                raise ConfigError(
+                    f"{self._label()}: {label} has models {sorted(table)}, "
+                    f"model_path_map has {sorted(models)}"
+                )
+        for model in models:
+            if not (self.backend_map.get(model) or self.backend):
+                raise ConfigError(
+                    f"{self._label()}: no backend for model '{model}'; set backend or backend_map"
+                )
+        self._inputs = {m: _names(self.pre_processor_map[m]) for m in models}
+        self._outputs = {m: _names(self.inference_map[m]) for m in models}
+        self._backends: dict[str, Backend] = {}
+        self._last: dict[str, dict[str, Any]] = {}
+        self._state: dict[str, dict[str, Any]] = {}
+        self._frame = 0
+        self._checked: set[str] = set()
+
+    def _device(self) -> str:
+        if self.infer_on_cpu or not _cuda.cuda_available():
+            return "cpu"
+        return "cuda"
+
+    def start(self) -> None:
+        device = self._device()
+        for model, path in self.model_path_map.items():
+            backend_name = self.backend_map.get(model) or self.backend
+            if backend_name == "trt" and device == "cpu":
+                raise ConfigError(f"{self._label()}: model '{model}': the trt backend cannot run on the CPU")
+            options: dict[str, Any] = {"device": device, "enable_fp16": bool(self.enable_fp16)}
+            if backend_name == "trt":
+                options["is_engine_path"] = bool(self.is_engine_path)
+            if backend_name == "torch":
+                options["cuda_graphs"] = bool(self.enable_cuda_graphs)
+            try:
+                backend = load_backend(backend_name, str(path), **options)
+            except ConfigError as exc:
+                raise ConfigError(f"{self._label()}: model '{model}': {exc}") from None
+            count = len(backend.inputs) or len(self._inputs[model])
+            if backend.inputs and len(self._inputs[model]) != count:
+                raise ConfigError(
+                    f"{self._label()}: model '{model}' has {count} inputs "
+                    f"{[s.name for s in backend.inputs]}; pre_processor_map names {self._inputs[model]}"
+                )
+            if backend.outputs and len(self._outputs[model]) != len(backend.outputs):
+                raise ConfigError(
+                    f"{self._label()}: model '{model}' has {len(backend.outputs)} outputs "
+                    f"{[s.name for s in backend.outputs]}; inference_map names {self._outputs[model]}"
+                )
+            self._backends[model] = backend
+        workers = len(self._backends) if self.parallel_inference and len(self._backends) > 1 else 0
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix=f"{self.name}-model") if workers else None
+
+    def stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    # -- per frame ----------------------------------------------------------------------------------
+    def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
+        messages = [m for m in op_input.receive("receivers") if m is not None]
+        self._frame += 1
+        stream = op_input.receive_cuda_stream() if self._device() == "cuda" else None
+        jobs = []
+        for model in self._backends:
+            if self._skipped(model):
+                continue
+            jobs.append((model, self._gather(model, messages)))
+        if stream is not None:
+            _cuda.cupy_module().cuda.ExternalStream(stream).synchronize()
+        if self._pool is not None and len(jobs) > 1:
+            results = list(self._pool.map(lambda job: self._run(*job), jobs))
+        else:
+            results = [self._run(*job) for job in jobs]
+        for (model, _), outputs in zip(jobs, results, strict=True):
+            self._last[model] = outputs
+        emitted: dict[str, Any] = {}
+        for model in self._backends:
+            emitted.update(self._last.get(model, {}))
+        op_output.emit(emitted, "transmitter")
+
+    def _skipped(self, model: str) -> bool:
+        active = str(self.activation_map.get(model, "1")) != "0"
+        period = int(self.temporal_map.get(model, 1) or 1)
+        due = (self._frame - 1) % max(period, 1) == 0
+        return model in self._last and (not active or not due)
+
+    def _gather(self, model: str, messages: list[Any]) -> list[Any]:
+        backend = self._backends[model]
+        state = self.state_map.get(model, {})
+        fed_back = {v: k for k, v in state.items()}
+        arrays = []
+        for index, name in enumerate(self._inputs[model]):
+            spec = backend.inputs[index] if backend.inputs else None
+            if name in fed_back:
+                previous = self._state.get(model, {}).get(name)
+                if previous is None:
+                    if spec is None or any(d <= 0 for d in spec.shape):
+                        raise ConfigError(
+                            f"{self._label()}: model '{model}': state input '{name}' needs a static shape"
+                        )
+                    previous = np.zeros(spec.shape, spec.dtype)
+                arrays.append(previous)
+                continue
+            tensor = self._find(name, messages, model)
+            arrays.append(self._fit(model, name, tensor, spec))
+        return arrays
+
+    def _find(self, name: str, messages: list[Any], model: str) -> Tensor:
+        for message in messages:
+            if isinstance(message, Mapping) and name in message and is_tensor_like(message[name]):
+                return as_tensor(message[name])
+        present = sorted(
+            {k for m in messages if isinstance(m, Mapping) for k, v in m.items() if is_tensor_like(v)}
+        )
+        raise TensorError(
+            f"{self._label()}: model '{model}' needs tensor '{name}', which no message on 'receivers' has; "
+            f"tensors received: {present}"
+        )
+
+    def _fit(self, model: str, name: str, tensor: Tensor, spec: TensorSpec | None) -> Any:
+        where = f"{self._label()}: model '{model}', tensor '{name}'"
+        if tensor.dtype not in _ACCEPTED:
+            raise TensorError(
+                f"{where}: dtype {tensor.dtype} is not accepted; "
+                "use float32, float16, int32, int64, int8 or uint8"
+            )
+        if spec is None:
+            return tensor
+        if spec.dtype != tensor.dtype:
+            raise TensorError(f"{where}: the model expects {spec.dtype}, got {tensor.dtype}")
+        shape = tensor.shape
+        if not self.dynamic_input_dims or name not in self._checked:
+            model_dims = spec.shape
+            candidate = shape if len(shape) == len(model_dims) else (1, *shape)
+            fits = len(candidate) == len(model_dims) and all(
+                m <= 0 or m == c for m, c in zip(sorted(model_dims), sorted(candidate), strict=True)
+            )
+            if not fits and not self.dynamic_input_dims:
+                raise TensorError(
+                    f"{where}: shape {shape} does not fit the model input {list(model_dims)} (-1: any)"
+                )
+            self._checked.add(name)
+        if len(shape) + 1 == len(spec.shape):
+            return _reshape(tensor, (1, *shape))
+        return tensor
+
+    def _run(self, model: str, arrays: list[Any]) -> dict[str, Any]:
+        outputs = self._backends[model].infer(arrays)
+        named = dict(zip(self._outputs[model], outputs, strict=True))
+        state = self.state_map.get(model, {})
+        if state:
+            self._state[model] = {inp: named[out] for out, inp in state.items() if out in named}
+        if not self.transmit_on_cuda:
+            named = {k: _to_host(v) for k, v in named.items()}
+        return named
+
+
+def _reshape(tensor: Tensor, shape: tuple[int, ...]) -> Any:
+    if tensor.is_cuda:
+        return _cuda.cupy_module().asarray(tensor).reshape(shape)
+    return np.asarray(tensor).reshape(shape)
+
+
+def _to_host(value: Any) -> Any:
+    tensor = as_tensor(value)
+    if not tensor.is_cuda:
+        return value
+    return _cuda.cupy_module().asnumpy(_cuda.cupy_module().asarray(tensor))
