@@ -57,7 +57,8 @@ class Operator(Component):
     def __init__(self, fragment: Fragment, *args: Any, **kwargs: Any) -> None:
         self._conditions: dict[str, Condition] = {}
         self._resources: dict[str, Resource] = {}
-        self._run: Any = None
+        # The run-time state while a run is in progress; the name avoids clashing with subclasses.
+        self._holoflow_run: Any = None
         super().__init__(fragment, *args, **kwargs)
 
     # -- lifecycle, overridable ------------------------------------------------------------------
@@ -122,7 +123,7 @@ class Operator(Component):
 
     def stop_execution(self) -> None:
         """Stop scheduling this operator for the rest of the run (safe from any thread)."""
-        run = self._run
+        run = self._holoflow_run
         if run is not None:
             run.request_stop()
 
@@ -178,6 +179,6 @@ class Operator(Component):
     def _port_runtime(self, port_name: str, kind: str) -> Any:
         port_type = IOSpec.IOType.INPUT if kind == "input" else IOSpec.IOType.OUTPUT
         self._port_spec(port_name, port_type)
-        if self._run is None:
+        if self._holoflow_run is None:
             raise GraphError(f"{self._label()}: port queues exist only while the graph runs")
-        return self._run.port_runtime(port_name, kind)
+        return self._holoflow_run.port_runtime(port_name, kind)

@@ -121,15 +121,22 @@ class InferenceOp(Operator):
         self._frame = 0
         self._checked: set[str] = set()
 
-    def _device(self) -> str:
+    def _device(self, backend_name: str = "") -> str:
+        """Where a backend runs: CUDA when present and allowed; ONNX Runtime only with its CUDA
+        provider (onnxruntime-gpu), else on the CPU."""
         if self.infer_on_cpu or not _cuda.cuda_available():
             return "cpu"
+        if backend_name == "onnxrt":
+            import onnxruntime
+
+            if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+                return "cpu"
         return "cuda"
 
     def start(self) -> None:
-        device = self._device()
         for model, path in self.model_path_map.items():
             backend_name = self.backend_map.get(model) or self.backend
+            device = self._device(backend_name)
             if backend_name == "trt" and device == "cpu":
                 raise ConfigError(f"{self._label()}: model '{model}': the trt backend cannot run on the CPU")
             options: dict[str, Any] = {"device": device, "enable_fp16": bool(self.enable_fp16)}
@@ -165,7 +172,7 @@ class InferenceOp(Operator):
     def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
         messages = [m for m in op_input.receive("receivers") if m is not None]
         self._frame += 1
-        stream = op_input.receive_cuda_stream() if self._device() == "cuda" else None
+        stream = op_input.receive_cuda_stream() if _cuda.cuda_available() else None
         jobs = []
         for model in self._backends:
             if self._skipped(model):
@@ -174,9 +181,9 @@ class InferenceOp(Operator):
         if stream is not None:
             _cuda.cupy_module().cuda.ExternalStream(stream).synchronize()
         if self._pool is not None and len(jobs) > 1:
-            results = list(self._pool.map(lambda job: self._run(*job), jobs))
+            results = list(self._pool.map(lambda job: self._infer_model(*job), jobs))
         else:
-            results = [self._run(*job) for job in jobs]
+            results = [self._infer_model(*job) for job in jobs]
         for (model, _), outputs in zip(jobs, results, strict=True):
             self._last[model] = outputs
         emitted: dict[str, Any] = {}
@@ -250,14 +257,17 @@ class InferenceOp(Operator):
             return _reshape(tensor, (1, *shape))
         return tensor
 
-    def _run(self, model: str, arrays: list[Any]) -> dict[str, Any]:
+    def _infer_model(self, model: str, arrays: list[Any]) -> dict[str, Any]:
         outputs = self._backends[model].infer(arrays)
         named = dict(zip(self._outputs[model], outputs, strict=True))
         state = self.state_map.get(model, {})
         if state:
             self._state[model] = {inp: named[out] for out, inp in state.items() if out in named}
-        if not self.transmit_on_cuda:
+        if not self.transmit_on_cuda or not _cuda.cuda_available():
             named = {k: _to_host(v) for k, v in named.items()}
+        elif self.output_on_cuda and self._backends[model].device == "cpu":
+            cupy = _cuda.cupy_module()
+            named = {k: cupy.asarray(v) for k, v in named.items()}
         return named
 
 

@@ -421,7 +421,7 @@ class GraphRun:
         """Reset conditions, bind parameters and call ``initialize`` on every operator in order."""
         for r in self.ops:
             op = r.op
-            op._run = r
+            op._holoflow_run = r
             for condition in op.conditions.values():
                 condition.reset()
                 condition.initialize()
@@ -447,7 +447,7 @@ class GraphRun:
                 except BaseException as exc:
                     first = first or exc
         for r in self.ops:
-            r.op._run = None
+            r.op._holoflow_run = None
             r.streams.release()
         return first
 
