@@ -55,8 +55,12 @@ class Backend:
         self.inputs: list[TensorSpec] = []
         self.outputs: list[TensorSpec] = []
 
-    def infer(self, inputs: list[Any]) -> list[Any]:
-        """Run the model on ``inputs`` (model order); return the outputs (model order)."""
+    def infer(self, inputs: list[Any], stream: int | None = None) -> list[Any]:
+        """Run the model on ``inputs`` (model order); return the outputs (model order).
+
+        ``stream`` is the CUDA stream the work is ordered on (inputs are ready on it, and the
+        outputs must be ready on it); ``None`` for host-only runs.
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement infer(inputs)")
 
 

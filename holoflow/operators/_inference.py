@@ -172,18 +172,18 @@ class InferenceOp(Operator):
     def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
         messages = [m for m in op_input.receive("receivers") if m is not None]
         self._frame += 1
+        # The operator's stream waits (on the device) for the producers of the inputs; every model
+        # runs on it, so the outputs are ready on it and go out stamped with it.
         stream = op_input.receive_cuda_stream() if _cuda.cuda_available() else None
         jobs = []
         for model in self._backends:
             if self._skipped(model):
                 continue
             jobs.append((model, self._gather(model, messages)))
-        if stream is not None:
-            _cuda.cupy_module().cuda.ExternalStream(stream).synchronize()
         if self._pool is not None and len(jobs) > 1:
-            results = list(self._pool.map(lambda job: self._infer_model(*job), jobs))
+            results = list(self._pool.map(lambda job: self._infer_model(job[0], job[1], stream), jobs))
         else:
-            results = [self._infer_model(*job) for job in jobs]
+            results = [self._infer_model(job[0], job[1], stream) for job in jobs]
         for (model, _), outputs in zip(jobs, results, strict=True):
             self._last[model] = outputs
         emitted: dict[str, Any] = {}
@@ -257,28 +257,31 @@ class InferenceOp(Operator):
             return _reshape(tensor, (1, *shape))
         return tensor
 
-    def _infer_model(self, model: str, arrays: list[Any]) -> dict[str, Any]:
-        outputs = self._backends[model].infer(arrays)
+    def _infer_model(self, model: str, arrays: list[Any], stream: int | None) -> dict[str, Any]:
+        outputs = self._backends[model].infer(arrays, stream)
         named = dict(zip(self._outputs[model], outputs, strict=True))
         state = self.state_map.get(model, {})
         if state:
             self._state[model] = {inp: named[out] for out, inp in state.items() if out in named}
         if not self.transmit_on_cuda or not _cuda.cuda_available():
-            named = {k: _to_host(v) for k, v in named.items()}
+            named = {k: _to_host(v, stream) for k, v in named.items()}
         elif self.output_on_cuda and self._backends[model].device == "cpu":
             cupy = _cuda.cupy_module()
-            named = {k: cupy.asarray(v) for k, v in named.items()}
+            with cupy.cuda.ExternalStream(stream or 0):
+                named = {k: cupy.asarray(v) for k, v in named.items()}
         return named
 
 
 def _reshape(tensor: Tensor, shape: tuple[int, ...]) -> Any:
     if tensor.is_cuda:
-        return _cuda.cupy_module().asarray(tensor).reshape(shape)
+        return _cuda.cupy_module().asarray(tensor).reshape(shape)  # a view: no work on any stream
     return np.asarray(tensor).reshape(shape)
 
 
-def _to_host(value: Any) -> Any:
+def _to_host(value: Any, stream: int | None) -> Any:
     tensor = as_tensor(value)
     if not tensor.is_cuda:
         return value
-    return _cuda.cupy_module().asnumpy(_cuda.cupy_module().asarray(tensor))
+    cupy = _cuda.cupy_module()
+    with cupy.cuda.ExternalStream(stream or 0):
+        return cupy.asnumpy(cupy.asarray(tensor))

@@ -65,24 +65,23 @@ class OnnxRuntimeBackend(Backend):
         ]
         self._output_names = [o.name for o in self.outputs]
 
-    def infer(self, inputs: list[Any]) -> list[Any]:
-        feeds = {spec.name: _host(array) for spec, array in zip(self.inputs, inputs, strict=True)}
+    def infer(self, inputs: list[Any], stream: int | None = None) -> list[Any]:
+        feeds = {spec.name: _host(array, stream) for spec, array in zip(self.inputs, inputs, strict=True)}
         outputs: list[Any] = self.session.run(self._output_names, feeds)
-        if self.device == "cuda":
-            from holoflow.tensor import _cuda
-
-            return [_cuda.cupy_module().asarray(o) for o in outputs]
         return outputs
 
 
-def _host(array: Any) -> np.ndarray:
+def _host(array: Any, stream: int | None) -> np.ndarray:
+    """A host copy of ``array`` (ordered after ``stream`` for CUDA arrays)."""
     from holoflow.tensor import as_tensor
 
     tensor = as_tensor(array)
     if tensor.is_cuda:
         from holoflow.tensor import _cuda
 
-        copied: np.ndarray = _cuda.cupy_module().asnumpy(_cuda.cupy_module().asarray(tensor))
+        cupy = _cuda.cupy_module()
+        with cupy.cuda.ExternalStream(stream or 0):
+            copied: np.ndarray = cupy.asnumpy(cupy.asarray(tensor))
         return copied
     host: np.ndarray = np.ascontiguousarray(np.asarray(tensor))
     return host

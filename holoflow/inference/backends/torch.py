@@ -92,7 +92,14 @@ class TorchBackend(Backend):
         value = self.torch.from_dlpack(tensor)
         return value.to(self.torch_device)
 
-    def infer(self, inputs: list[Any]) -> list[Any]:
+    def infer(self, inputs: list[Any], stream: int | None = None) -> list[Any]:
+        torch = self.torch
+        if self.device == "cuda" and stream is not None:
+            with torch.cuda.stream(torch.cuda.ExternalStream(stream)):
+                return self._forward(inputs)
+        return self._forward(inputs)
+
+    def _forward(self, inputs: list[Any]) -> list[Any]:
         torch = self.torch
         with torch.inference_mode():
             values = [self._to_torch(a) for a in inputs]

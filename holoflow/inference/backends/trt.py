@@ -95,7 +95,12 @@ class TensorRTBackend(Backend):
             message = f"cannot write the TensorRT engine cache {engine_path}: {exc.strerror}"
             raise ResourceError(message) from exc
 
-    def infer(self, inputs: list[Any]) -> list[Any]:
+    def infer(self, inputs: list[Any], stream: int | None = None) -> list[Any]:
+        cupy = _cuda.cupy_module()
+        with cupy.cuda.ExternalStream(stream or cupy.cuda.get_current_stream().ptr):
+            return self._execute(inputs)
+
+    def _execute(self, inputs: list[Any]) -> list[Any]:
         cupy = _cuda.cupy_module()
         for spec, array in zip(self.inputs, inputs, strict=True):
             value = cupy.ascontiguousarray(cupy.asarray(array), dtype=spec.dtype)
