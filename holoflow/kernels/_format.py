@@ -362,9 +362,15 @@ def convert(plan: FormatPlan, array: Any, xp: Any = np) -> Any:
         image = _resize_u8(xp, plan, image)
     if plan.family == "rgb_to_yuv420":
         return _rgb_to_yuv420(xp, image)
-    alpha = xp.full(image.shape[:2], plan.alpha_value, dtype=xp.uint8)
-    out = xp.stack([alpha if c < 0 else image[:, :, c] for c in plan.order], axis=2)
+    if plan.order == tuple(range(image.shape[2])):
+        out = image
+    else:
+        alpha = xp.full(image.shape[:2], plan.alpha_value, dtype=xp.uint8)
+        out = xp.stack([alpha if c < 0 else image[:, :, c] for c in plan.order], axis=2)
     if plan.out_dtype == "float32":
         k, low = plan.float_factor()
-        return out.astype(xp.float32) * k + low
-    return xp.ascontiguousarray(out)
+        scaled = out.astype(xp.float32)  # then in place: the same two roundings, no temporaries
+        scaled *= k
+        scaled += low
+        return scaled
+    return xp.ascontiguousarray(out) if out is not image else xp.array(out, copy=True)

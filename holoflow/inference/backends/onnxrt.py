@@ -51,6 +51,10 @@ class OnnxRuntimeBackend(Backend):
             providers.insert(0, "CUDAExecutionProvider")
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        # ORT's worker threads otherwise spin after each run, taking the cores the other
+        # operators of the graph need between frames.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         try:
             self.session = ort.InferenceSession(model_path, sess_options=options, providers=providers)
         except Exception as exc:

@@ -1,0 +1,250 @@
+"""Benchmark: converter -> inference -> postprocessor on a U-Net-sized 256x256 model vs the raw call.
+
+The model (built here, random weights) is a small U-Net: NHWC float32 input (1, 256, 256, 3), three
+encoder convolutions (two of stride 2), two nearest-neighbour upsamplings with convolutions, and
+two output channels (1, 2, 256, 256). The pipeline replays one uint8 256x256 RGB frame through
+FormatConverterOp (to float32), InferenceOp and SegmentationPostprocessorOp into a sink; the raw
+measurement calls the backend directly on the already converted input. Overhead = pipeline time
+per frame / raw time per call - 1 (goal: <= 10%).
+
+Backends: ``onnxrt`` (CPU; ONNX model) and ``torch`` (CUDA when present, else CPU; TorchScript).
+
+Usage::
+
+    python benchmarks/inference.py [--backend onnxrt|torch] [--frames 100] [--output FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from holoflow.conditions import CountCondition
+from holoflow.core import Application, Operator
+from holoflow.inference import load_backend
+from holoflow.operators import FormatConverterOp, InferenceOp, SegmentationPostprocessorOp
+from holoflow.tensor import _cuda
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CHANNELS = [(3, 32, 1), (32, 64, 2), (64, 128, 2), (128, 128, 1)]
+
+
+def onnx_unet(path: str) -> str:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    nodes, weights = [helper.make_node("Transpose", ["x"], ["t0"], perm=[0, 3, 1, 2])], []
+    current = "t0"
+
+    def conv(name, cin, cout, stride=1, relu=True, kernel=3):
+        nonlocal current
+        w = numpy_helper.from_array(
+            (rng.standard_normal((cout, cin, kernel, kernel)) * 0.1).astype(np.float32), f"{name}_w"
+        )
+        weights.append(w)
+        pad = kernel // 2
+        nodes.append(
+            helper.make_node(
+                "Conv", [current, w.name], [f"{name}_c"], strides=[stride, stride], pads=[pad] * 4
+            )
+        )
+        current = f"{name}_c"
+        if relu:
+            nodes.append(helper.make_node("Relu", [current], [f"{name}_r"]))
+            current = f"{name}_r"
+
+    for i, (cin, cout, stride) in enumerate(CHANNELS):
+        conv(f"enc{i}", cin, cout, stride)
+    scales = numpy_helper.from_array(np.array([1, 1, 2, 2], np.float32), "scales")
+    weights.append(scales)
+    for i, (cin, cout) in enumerate([(128, 64), (64, 32)]):
+        nodes.append(helper.make_node("Resize", [current, "", "scales"], [f"up{i}"], mode="nearest"))
+        current = f"up{i}"
+        conv(f"dec{i}", cin, cout)
+    conv("head", 32, 2, relu=False, kernel=1)
+    nodes.append(helper.make_node("Identity", [current], ["y"]))
+    graph = helper.make_graph(
+        nodes,
+        "unet",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 256, 256, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 256, 256])],
+        initializer=weights,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, path)
+    return path
+
+
+def torch_unet(path: str) -> str:
+    import torch
+    import yaml
+
+    class UNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.encoder = torch.nn.ModuleList(
+                torch.nn.Conv2d(cin, cout, 3, stride=stride, padding=1) for cin, cout, stride in CHANNELS
+            )
+            self.decoder = torch.nn.ModuleList(
+                [torch.nn.Conv2d(128, 64, 3, padding=1), torch.nn.Conv2d(64, 32, 3, padding=1)]
+            )
+            self.head = torch.nn.Conv2d(32, 2, 1)
+
+        def forward(self, x):
+            x = x.permute(0, 3, 1, 2)
+            for layer in self.encoder:
+                x = torch.relu(layer(x))
+            for layer in self.decoder:
+                x = torch.relu(layer(torch.nn.functional.interpolate(x, scale_factor=2.0, mode="nearest")))
+            return self.head(x)
+
+    module = UNet().eval()
+    torch.jit.save(torch.jit.trace(module, torch.zeros(1, 256, 256, 3)), path)
+    spec = {
+        "inputs": [{"name": "x", "shape": [1, 256, 256, 3], "dtype": "float32"}],
+        "outputs": [{"name": "y", "shape": [1, 2, 256, 256], "dtype": "float32"}],
+    }
+    Path(path).with_suffix(".yaml").write_text(yaml.safe_dump(spec))
+    return path
+
+
+class FrameSource(Operator):
+    def __init__(self, fragment, frame, *args, **kwargs):
+        self.frame = frame
+        super().__init__(fragment, *args, **kwargs)
+
+    def setup(self, spec):
+        spec.output("out")
+
+    def compute(self, op_input, op_output, context):
+        op_output.emit({"": self.frame}, "out")
+
+
+class Sink(Operator):
+    """Waits for each label map to be complete (like the raw call's synchronization)."""
+
+    def setup(self, spec):
+        spec.input("in")
+
+    def start(self):
+        self.count = 0
+
+    def compute(self, op_input, op_output, context):
+        labels = op_input.receive("in")["out_tensor"]
+        if labels.is_cuda:
+            _cuda.cupy_module().cuda.ExternalStream(op_input.receive_cuda_stream("in")).synchronize()
+        self.count += 1
+
+
+def pipeline_seconds(frame, backend: str, model: str, frames: int, on_cpu: bool) -> float:
+    class Pipeline(Application):
+        def compose(self):
+            source = FrameSource(self, frame, CountCondition(self, frames), name="source")
+            converter = FormatConverterOp(self, name="converter", out_dtype="float32", out_tensor_name="x")
+            inference = InferenceOp(
+                self,
+                name="inference",
+                backend=backend,
+                model_path_map={"unet": model},
+                pre_processor_map={"unet": ["x"]},
+                inference_map={"unet": ["y"]},
+                infer_on_cpu=on_cpu,
+            )
+            post = SegmentationPostprocessorOp(self, name="post", in_tensor_name="y", data_format="nchw")
+            self.sink = Sink(self, name="sink")
+            self.add_flow(source, converter)
+            self.add_flow(converter, inference, {("tensor", "receivers")})
+            self.add_flow(inference, post)
+            self.add_flow(post, self.sink)
+
+    app = Pipeline([])
+    app.compose_graph()
+    t0 = time.perf_counter()
+    app.run()
+    elapsed = time.perf_counter() - t0
+    assert app.sink.count == frames
+    return elapsed / frames
+
+
+def raw_seconds(backend: str, model: str, x, frames: int, on_cpu: bool) -> float:
+    cuda = not on_cpu and _cuda.cuda_available() and backend != "onnxrt"
+    runner = load_backend(backend, model, device="cuda" if cuda else "cpu")
+    sync = _cuda.cupy_module().cuda.Device().synchronize if cuda else (lambda: None)
+    for _ in range(5):
+        runner.infer([x])
+    sync()
+    samples = []
+    for _ in range(frames):
+        t0 = time.perf_counter()
+        runner.infer([x])
+        sync()
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["onnxrt", "torch"], default="onnxrt")
+    parser.add_argument("--frames", type=int, default=100)
+    parser.add_argument("--cpu", action="store_true", help="run on the CPU even where CUDA is present")
+    parser.add_argument("--output")
+    args = parser.parse_args()
+    on_cpu = args.cpu or args.backend == "onnxrt" or not _cuda.cuda_available()
+    device = "cpu" if on_cpu else "cuda"
+    with tempfile.TemporaryDirectory() as folder:
+        model = (
+            onnx_unet(os.path.join(folder, "unet.onnx"))
+            if args.backend == "onnxrt"
+            else torch_unet(os.path.join(folder, "unet.pt"))
+        )
+        frame = np.random.default_rng(0).integers(0, 256, (256, 256, 3), dtype=np.uint8)
+        x = (frame.astype(np.float32) / np.float32(255))[None]
+        if device == "cuda":
+            cupy = _cuda.cupy_module()
+            frame, x = cupy.asarray(frame), cupy.asarray(x)
+        pipeline_seconds(frame, args.backend, model, 10, on_cpu)  # warm up (engine, kernels, caches)
+        raw = raw_seconds(args.backend, model, x, args.frames, on_cpu)
+        pipeline = statistics.median(
+            pipeline_seconds(frame, args.backend, model, args.frames, on_cpu) for _ in range(3)
+        )
+    overhead = pipeline / raw - 1
+    name = platform.processor() or platform.machine()
+    if device == "cuda":
+        name = _cuda.cupy_module().cuda.runtime.getDeviceProperties(0)["name"].decode()
+    print(f"inference pipeline ({args.backend} on {device}, {name}): 256x256 U-Net, {args.frames} frames")
+    print(f"{'raw backend call':<34} {raw * 1e3:8.3f} ms")
+    print(f"{'converter+inference+postprocessor':<34} {pipeline * 1e3:8.3f} ms per frame")
+    print(f"pipeline overhead: {overhead:+.1%} of the raw model time (goal <= 10%)")
+    output = args.output or str(RESULTS / f"inference_{args.backend}_{device}.json")
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    Path(output).write_text(
+        json.dumps(
+            {
+                "benchmark": "inference",
+                "backend": args.backend,
+                "device": device,
+                "hardware": name,
+                "frames": args.frames,
+                "raw_ms": raw * 1e3,
+                "pipeline_ms": pipeline * 1e3,
+                "overhead": overhead,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
