@@ -16,7 +16,9 @@ ort = pytest.importorskip("onnxruntime")
 
 
 def run(app, frames, **kwargs):
-    inference = InferenceOp(app, name="inference", backend="onnxrt", infer_on_cpu=True, **kwargs)
+    inference = InferenceOp(
+        app, name="inference", backend="onnxrt", infer_on_cpu=True, transmit_on_cuda=False, **kwargs
+    )
     app.add_flow(Source(app, frames, name="src"), inference, {("out", "receivers")})
     app.add_flow(inference, rx := Recorder(app, name="rx"))
     app.run()

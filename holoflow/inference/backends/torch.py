@@ -7,6 +7,7 @@ fixed input shapes is captured once into a CUDA graph and replayed.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -75,7 +76,9 @@ class TorchBackend(Backend):
         self.torch_device = torch.device("cuda" if device == "cuda" else "cpu")
         try:
             if model_path.endswith(".pt2"):
-                self.module = torch.export.load(model_path).module().to(self.torch_device)
+                with warnings.catch_warnings():  # torch warns about its own read-only archive buffers
+                    warnings.simplefilter("ignore", UserWarning)
+                    self.module = torch.export.load(model_path).module().to(self.torch_device)
             else:
                 self.module = torch.jit.load(model_path, map_location=self.torch_device)
                 self.module.eval()
