@@ -54,6 +54,7 @@ def test_torch_models_match_the_module(app, tmp_path, which):
         name="inference",
         backend="torch",
         infer_on_cpu=True,
+        transmit_on_cuda=False,
         model_path_map={"net": path},
         pre_processor_map={"net": ["image"]},
         inference_map={"net": ["seg", "pooled"]},
