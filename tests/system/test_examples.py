@@ -87,3 +87,9 @@ def test_format_conversion():
     lines = run_example("format_conversion.py").splitlines()
     assert len(lines) == 3
     assert all(line.startswith("(128, 128, 3) float32 min -1.000 max 1.000") for line in lines), lines
+
+
+def test_inference_segmentation():
+    pytest.importorskip("onnxruntime")
+    lines = run_example("inference_segmentation.py").splitlines()
+    assert lines == ["segmented area: 317 pixels"] * 3
