@@ -33,6 +33,22 @@ __device__ __forceinline__ unsigned char round_u8(float x) {
     return (unsigned char)r;
 }
 
+// Writes one output pixel: channel k is input channel order[k] (-1: alpha), as uint8 or scaled float.
+template <int C>
+__device__ __forceinline__ void write_pixel(const unsigned char* value, void* dst, long long out_index,
+                                            int out_c, const int* __restrict__ order, int alpha, int to_float,
+                                            float factor, float low)
+{
+    for (int k = 0; k < out_c; ++k) {
+        int c = __ldg(order + k);
+        unsigned char v = (unsigned char)alpha;
+        #pragma unroll
+        for (int s = 0; s < C; ++s) if (s == c) v = value[s];
+        if (to_float) ((float*)dst)[out_index + k] = __fadd_rn(__fmul_rn((float)v, factor), low);
+        else ((unsigned char*)dst)[out_index + k] = v;
+    }
+}
+
 // Resize (optional) + convert for uint8 input with C channels; one thread per output pixel.
 // TILED: taps read from a shared-memory copy of the block's source window (packed pixels),
 // converted to float once while loading (a byte-to-float conversion is a slow instruction).
@@ -123,14 +139,7 @@ __device__ void convert_u8_impl(
         for (int c = 0; c < C; ++c) value[c] = round_u8(acc[c]);
     }
     long long out_index = ((long long)y * out_w + x) * out_c;
-    for (int k = 0; k < out_c; ++k) {
-        int c = __ldg(order + k);
-        unsigned char v = (unsigned char)alpha;
-        #pragma unroll
-        for (int s = 0; s < C; ++s) if (s == c) v = value[s];
-        if (to_float) ((float*)dst)[out_index + k] = __fadd_rn(__fmul_rn((float)v, factor), low);
-        else ((unsigned char*)dst)[out_index + k] = v;
-    }
+    write_pixel<C>(value, dst, out_index, out_c, order, alpha, to_float, factor, low);
 }
 
 // The common case, specialised: a tiled resize whose filters have T taps on both axes. All
@@ -186,14 +195,7 @@ __device__ void resize_tiled_impl(
     #pragma unroll
     for (int c = 0; c < C; ++c) value[c] = round_u8(acc[c]);
     long long out_index = ((long long)y * out_w + x) * out_c;
-    for (int k = 0; k < out_c; ++k) {
-        int c = __ldg(order + k);
-        unsigned char v = (unsigned char)alpha;
-        #pragma unroll
-        for (int s = 0; s < C; ++s) if (s == c) v = value[s];
-        if (to_float) ((float*)dst)[out_index + k] = __fadd_rn(__fmul_rn((float)v, factor), low);
-        else ((unsigned char*)dst)[out_index + k] = v;
-    }
+    write_pixel<C>(value, dst, out_index, out_c, order, alpha, to_float, factor, low);
 }
 
 #define RESIZE_TILED(NAME, C, T) \

@@ -27,6 +27,7 @@ __all__ = [
     "DLPACK_VERSION",
     "FLAG_READ_ONLY",
     "ImportedTensor",
+    "contiguous_strides",
     "export_capsule",
     "import_capsule",
 ]
@@ -170,7 +171,7 @@ def import_capsule(capsule: Any) -> ImportedTensor:
     if tensor.strides:
         strides = tuple(tensor.strides[i] * itemsize for i in range(ndim))
     else:
-        strides = _contiguous_strides(shape, itemsize)
+        strides = contiguous_strides(shape, itemsize)
     _api.PyCapsule_SetName(capsule, used)
     handle = _ManagedHandle(address, managed.deleter)
     return ImportedTensor(
@@ -184,7 +185,8 @@ def import_capsule(capsule: Any) -> ImportedTensor:
     )
 
 
-def _contiguous_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+def contiguous_strides(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
+    """Byte strides of a C-contiguous array of ``shape``."""
     strides = []
     step = itemsize
     for extent in reversed(shape):

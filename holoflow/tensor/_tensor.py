@@ -20,7 +20,7 @@ import numpy as np
 
 from holoflow.errors import TensorError
 from holoflow.tensor import _cuda
-from holoflow.tensor._dlpack import ImportedTensor, export_capsule, import_capsule
+from holoflow.tensor._dlpack import ImportedTensor, contiguous_strides, export_capsule, import_capsule
 from holoflow.tensor._types import (
     CPU,
     HOST_DEVICES,
@@ -37,15 +37,6 @@ _PROTOCOLS = "__cuda_array_interface__, __array_interface__, __dlpack__ or the b
 # DLPack stream values with a fixed meaning for CUDA (Python array API standard).
 _NO_SYNC = -1
 _LEGACY_DEFAULT_STREAM = 1
-
-
-def _contiguous(shape: tuple[int, ...], itemsize: int) -> tuple[int, ...]:
-    strides = []
-    step = itemsize
-    for extent in reversed(shape):
-        strides.append(step)
-        step *= max(extent, 1)
-    return tuple(reversed(strides))
 
 
 class Tensor:
@@ -195,7 +186,7 @@ class Tensor:
 
     def is_contiguous(self) -> bool:
         """Whether the elements are packed in row-major (C) order."""
-        expected = _contiguous(self._shape, self._dtype.itemsize)
+        expected = contiguous_strides(self._shape, self._dtype.itemsize)
         return all(e == 1 or s == x for e, s, x in zip(self._shape, self._strides, expected, strict=True))
 
     # -- streams ------------------------------------------------------------------------------------
@@ -219,7 +210,7 @@ class Tensor:
 
     # -- protocols ----------------------------------------------------------------------------------
     def _interface(self) -> dict[str, Any]:
-        contiguous = self._strides == _contiguous(self._shape, self._dtype.itemsize)
+        contiguous = self._strides == contiguous_strides(self._shape, self._dtype.itemsize)
         return {
             "shape": self._shape,
             "typestr": self._dtype.str,
@@ -388,7 +379,7 @@ def _from_interface(obj: Any, interface: dict[str, Any], cuda: bool) -> Tensor:
         return _from_interface(view, view.__array_interface__, cuda=False)
     pointer, read_only = int(data[0]), bool(data[1])
     strides = interface.get("strides")
-    strides = _contiguous(shape, dtype.itemsize) if strides is None else tuple(int(s) for s in strides)
+    strides = contiguous_strides(shape, dtype.itemsize) if strides is None else tuple(int(s) for s in strides)
     if not cuda:
         return Tensor(
             data=pointer,
