@@ -105,7 +105,11 @@ class _Engine:
         self.error: BaseException | None = None
         self.deadlock_since: float | None = None
         self.alive = len(self.workers)
-        self.done = threading.Event()
+        # Held until the last worker exits. A bare lock, not an Event: Ctrl-C can interrupt the
+        # caller's wait at any point, and an Event's condition variable can be left broken by
+        # that, while a lock acquisition either happens or does not.
+        self.finished = threading.Lock()
+        self.finished.acquire()
         run.on_notify = self.notify
         for r in run.ops:
             r.dirty = r.running = r.finished = False
@@ -134,9 +138,9 @@ class _Engine:
         for thread in threads:
             thread.start()
         try:
-            if not self.done.wait(max_duration_ms / 1000 if max_duration_ms >= 0 else None):
+            if not self.finished.acquire(timeout=max_duration_ms / 1000 if max_duration_ms >= 0 else -1):
                 self.request_stop()
-                self.done.wait()
+                self.finished.acquire()
         except BaseException:  # Ctrl-C while waiting: stop cleanly, then let it propagate
             self.request_stop()
             for thread in threads:
@@ -211,7 +215,7 @@ class _Engine:
         finally:
             self.alive -= 1
             if self.alive == 0:
-                self.done.set()
+                self.finished.release()
             cv.notify_all()
             cv.release()
 
