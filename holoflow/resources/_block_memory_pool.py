@@ -141,7 +141,7 @@ class BlockMemoryPool(Allocator):
             self._host_array = array
             base = int(array.__array_interface__["data"][0]) if total else 0
         self._pointers = [base + i * self.block_size for i in range(self.num_blocks)]
-        self._free: deque[int] = deque(range(self.num_blocks))
+        self._free: deque[int] = deque(reversed(range(self.num_blocks)))
         self._lock = threading.Condition(threading.RLock())
         self._peak = 0
         self._allocations = 0
@@ -192,7 +192,7 @@ class BlockMemoryPool(Allocator):
                             f"{self._label()}: no block was freed within {self.wait_timeout_ms:g} ms "
                             f"({self.num_blocks} blocks in use)"
                         )
-            index = self._free.popleft()
+            index = self._free.pop()  # the most recently released block: likely still in cache
             self._allocations += 1
             used = self.num_blocks - len(self._free)
             if used > self._peak:

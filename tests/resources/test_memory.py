@@ -34,6 +34,15 @@ def test_blocks_are_reused_when_the_last_view_dies(app):
     assert (stats.num_blocks, stats.free, stats.peak_used, stats.allocations) == (2, 0, 2, 3)
 
 
+def test_the_most_recently_released_block_is_handed_out_first(app):
+    pool = BlockMemoryPool(app, MemoryStorageType.SYSTEM, block_size=4096, num_blocks=4)
+    held = [pool.empty(16) for _ in range(3)]
+    address = held[1].ctypes.data
+    del held[1]
+    gc.collect()
+    assert pool.empty(16).ctypes.data == address  # still warm in the cache, not the coldest block
+
+
 def test_exhaustion_raises_by_default(app):
     pool = BlockMemoryPool(app, MemoryStorageType.SYSTEM, 64, 1)
     held = pool.empty(64)
