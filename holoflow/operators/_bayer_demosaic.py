@@ -63,7 +63,7 @@ class BayerDemosaicOp(Operator):
         if tensor.is_cuda:
             cupy = _cuda.cupy_module()
             stream = op_input.receive_cuda_stream("receiver")
-            with cupy.cuda.ExternalStream(stream):
+            with _cuda.external_stream(stream):
                 result: Any = demosaic(
                     cupy.asarray(tensor), int(self.bayer_grid_pos), alpha=alpha, xp=cupy, label=label
                 )

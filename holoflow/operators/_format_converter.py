@@ -115,7 +115,7 @@ class FormatConverterOp(Operator):
         cupy = _cuda.cupy_module()
         prepared = self._plan(tensor.shape, tensor.dtype, cuda=True)
         stream = op_input.receive_cuda_stream("source_video")
-        with cupy.cuda.ExternalStream(stream):
+        with _cuda.external_stream(stream):
             out = self._output(prepared.plan)
             result = convert_cuda(prepared, cupy.asarray(tensor), out)
         op_output.set_cuda_stream(stream, "tensor")

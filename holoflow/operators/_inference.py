@@ -267,7 +267,7 @@ class InferenceOp(Operator):
             named = {k: _to_host(v, stream) for k, v in named.items()}
         elif self.output_on_cuda and self._backends[model].device == "cpu":
             cupy = _cuda.cupy_module()
-            with cupy.cuda.ExternalStream(stream or 0):
+            with _cuda.external_stream(stream or 0):
                 named = {k: cupy.asarray(v) for k, v in named.items()}
         return named
 
@@ -283,5 +283,5 @@ def _to_host(value: Any, stream: int | None) -> Any:
     if not tensor.is_cuda:
         return value
     cupy = _cuda.cupy_module()
-    with cupy.cuda.ExternalStream(stream or 0):
+    with _cuda.external_stream(stream or 0):
         return cupy.asnumpy(cupy.asarray(tensor))

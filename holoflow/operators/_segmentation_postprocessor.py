@@ -87,7 +87,7 @@ class SegmentationPostprocessorOp(Operator):
         if tensor.is_cuda:
             cupy = _cuda.cupy_module()
             stream = op_input.receive_cuda_stream("in_tensor")
-            with cupy.cuda.ExternalStream(stream):
+            with _cuda.external_stream(stream):
                 labels = label_map(
                     cupy.asarray(tensor), self.network_output_type, self.data_format, cupy, label
                 )

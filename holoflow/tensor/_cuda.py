@@ -11,7 +11,15 @@ from typing import Any
 
 from holoflow.errors import ResourceError
 
-__all__ = ["StreamEvent", "cuda_available", "cupy_module", "current_stream", "new_stream", "wait_event"]
+__all__ = [
+    "StreamEvent",
+    "cuda_available",
+    "cupy_module",
+    "current_stream",
+    "external_stream",
+    "new_stream",
+    "wait_event",
+]
 
 
 @functools.cache
@@ -64,6 +72,33 @@ def new_stream(non_blocking: bool = True, priority: int = 0) -> Any:
     return require_cuda("a CUDA stream").cuda.Stream(non_blocking=non_blocking, priority=priority)
 
 
+class _StreamHandle:
+    """A raw ``cudaStream_t`` presented through the CUDA stream protocol (``__cuda_stream__``)."""
+
+    __slots__ = ("handle",)
+
+    def __init__(self, handle: int) -> None:
+        self.handle = handle
+
+    def __cuda_stream__(self) -> tuple[int, int]:
+        return 0, self.handle
+
+
+def external_stream(handle: int) -> Any:
+    """A CuPy stream over a ``cudaStream_t`` that CuPy does not own (0: the legacy default stream).
+
+    Usable as a context manager to make CuPy launch on ``handle``. The caller keeps the stream
+    alive while the object is used.
+    """
+    cupy = cupy_module()
+    if not handle:
+        return cupy.cuda.Stream.null
+    from_external = getattr(cupy.cuda.Stream, "from_external", None)
+    if from_external is not None:  # CuPy >= 14; ExternalStream is deprecated there
+        return from_external(_StreamHandle(handle))
+    return cupy.cuda.ExternalStream(handle)
+
+
 class StreamEvent:
     """A CUDA event recorded on a stream: the point a consumer must wait for."""
 
@@ -73,7 +108,7 @@ class StreamEvent:
         cupy = cupy_module()
         self.stream = stream
         self.event = cupy.cuda.Event(block=False, disable_timing=True)
-        self.event.record(cupy.cuda.ExternalStream(stream))
+        cupy.cuda.runtime.eventRecord(self.event.ptr, stream)
 
     def done(self) -> bool:
         """Whether the work before the event has finished."""

@@ -10,7 +10,7 @@ import pytest
 from holoflow.conditions import CountCondition
 from holoflow.core import Operator
 from holoflow.resources import BlockMemoryPool, CudaStreamPool, MemoryStorageType, UnboundedAllocator
-from holoflow.tensor import DLDeviceType, Tensor, TensorMap, as_tensor
+from holoflow.tensor import DLDeviceType, Tensor, TensorMap, as_tensor, external_stream
 from holoflow.testing import Recorder, Source
 
 pytestmark = pytest.mark.gpu
@@ -46,9 +46,9 @@ def test_torch_interop_both_ways(cp):
 
 
 def test_jax_reads_a_tensor(cp):
-    jax = pytest.importorskip("jax")
+    jnp = pytest.importorskip("jax.numpy")
     a = cp.arange(6, dtype=cp.float32)
-    j = jax.dlpack.from_dlpack(as_tensor(a))
+    j = jnp.from_dlpack(as_tensor(a))
     np.testing.assert_array_equal(np.asarray(j), np.arange(6, dtype=np.float32))
 
 
@@ -95,7 +95,7 @@ class SlowProducer(Operator):
         self.value += 1
         n = 1 << 22
         stream_ptr = context.allocate_cuda_stream("produce")
-        with cp.cuda.ExternalStream(stream_ptr):
+        with external_stream(stream_ptr):
             out = cp.zeros(n, dtype=cp.float32)
             self.kernel(
                 ((n + 255) // 256,), (256,), (out, np.int32(n), np.float32(self.value), np.int64(40_000_000))

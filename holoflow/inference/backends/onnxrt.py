@@ -84,7 +84,7 @@ def _host(array: Any, stream: int | None) -> np.ndarray:
         from holoflow.tensor import _cuda
 
         cupy = _cuda.cupy_module()
-        with cupy.cuda.ExternalStream(stream or 0):
+        with _cuda.external_stream(stream or 0):
             copied: np.ndarray = cupy.asnumpy(cupy.asarray(tensor))
         return copied
     host: np.ndarray = np.ascontiguousarray(np.asarray(tensor))

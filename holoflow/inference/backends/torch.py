@@ -98,7 +98,8 @@ class TorchBackend(Backend):
     def infer(self, inputs: list[Any], stream: int | None = None) -> list[Any]:
         torch = self.torch
         if self.device == "cuda" and stream is not None:
-            with torch.cuda.stream(torch.cuda.ExternalStream(stream)):
+            wrap = getattr(torch.cuda, "get_stream_from_external", None) or torch.cuda.ExternalStream
+            with torch.cuda.stream(wrap(stream)):
                 return self._forward(inputs)
         return self._forward(inputs)
 

@@ -97,7 +97,7 @@ class TensorRTBackend(Backend):
 
     def infer(self, inputs: list[Any], stream: int | None = None) -> list[Any]:
         cupy = _cuda.cupy_module()
-        with cupy.cuda.ExternalStream(stream or cupy.cuda.get_current_stream().ptr):
+        with _cuda.external_stream(stream or cupy.cuda.get_current_stream().ptr):
             return self._execute(inputs)
 
     def _execute(self, inputs: list[Any]) -> list[Any]:
