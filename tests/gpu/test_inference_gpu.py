@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import yaml
@@ -18,7 +20,9 @@ def scripted_model(tmp_path):
     torch.manual_seed(0)
     module = torch.nn.Sequential(torch.nn.Conv2d(3, 2, 3, padding=1), torch.nn.Sigmoid()).eval()
     path = tmp_path / "seg.pt"
-    torch.jit.save(torch.jit.trace(module, torch.randn(1, 3, 32, 32)), str(path))
+    with warnings.catch_warnings():  # TorchScript is what Holoscan models come as
+        warnings.filterwarnings("ignore", "`torch.jit.trace` is deprecated", DeprecationWarning)
+        torch.jit.save(torch.jit.trace(module, torch.randn(1, 3, 32, 32)), str(path))
     spec = {
         "inputs": [{"name": "x", "shape": [1, 3, 32, 32], "dtype": "float32"}],
         "outputs": [{"name": "y", "shape": [1, 2, 32, 32], "dtype": "float32"}],

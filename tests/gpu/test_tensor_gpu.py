@@ -130,7 +130,7 @@ class Consumer(Operator):
 
         message = op_input.receive("in")
         if self.wait:
-            stream = cp.cuda.ExternalStream(op_input.receive_cuda_stream("in"))
+            stream = external_stream(op_input.receive_cuda_stream("in"))
         else:
             stream = cp.cuda.Stream(non_blocking=True)
             self.keep = stream

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import yaml
@@ -27,7 +29,9 @@ def save_both(tmp_path):
     module = TwoHeads().eval()
     example = torch.randn(1, 3, 16, 16)
     scripted = tmp_path / "net.pt"
-    torch.jit.save(torch.jit.trace(module, example), str(scripted))
+    with warnings.catch_warnings():  # TorchScript is what Holoscan models come as
+        warnings.filterwarnings("ignore", "`torch.jit.trace` is deprecated", DeprecationWarning)
+        torch.jit.save(torch.jit.trace(module, example), str(scripted))
     exported = tmp_path / "net_export.pt2"
     torch.export.save(torch.export.export(module, (example,)), str(exported))
     spec = {
