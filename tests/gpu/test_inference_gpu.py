@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 import yaml
@@ -12,7 +10,11 @@ from holoflow.operators import InferenceOp, SegmentationPostprocessorOp
 from holoflow.operators._segmentation_postprocessor import label_map
 from holoflow.testing import Recorder, Source
 
-pytestmark = pytest.mark.gpu
+# TorchScript is the format Holoscan's torch models come in; PyTorch 2.11 deprecates creating it.
+TORCHSCRIPT_IS_DEPRECATED = pytest.mark.filterwarnings(
+    "ignore:`torch\\.jit\\.\\w+` is deprecated:DeprecationWarning"
+)
+pytestmark = [pytest.mark.gpu, TORCHSCRIPT_IS_DEPRECATED]
 torch = pytest.importorskip("torch")
 
 
@@ -20,9 +22,7 @@ def scripted_model(tmp_path):
     torch.manual_seed(0)
     module = torch.nn.Sequential(torch.nn.Conv2d(3, 2, 3, padding=1), torch.nn.Sigmoid()).eval()
     path = tmp_path / "seg.pt"
-    with warnings.catch_warnings():  # TorchScript is what Holoscan models come as
-        warnings.filterwarnings("ignore", "`torch.jit.trace` is deprecated", DeprecationWarning)
-        torch.jit.save(torch.jit.trace(module, torch.randn(1, 3, 32, 32)), str(path))
+    torch.jit.save(torch.jit.trace(module, torch.randn(1, 3, 32, 32)), str(path))
     spec = {
         "inputs": [{"name": "x", "shape": [1, 3, 32, 32], "dtype": "float32"}],
         "outputs": [{"name": "y", "shape": [1, 2, 32, 32], "dtype": "float32"}],

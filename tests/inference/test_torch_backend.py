@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 import yaml
@@ -12,6 +10,12 @@ from holoflow.operators import InferenceOp
 from holoflow.testing import Recorder, Source
 
 torch = pytest.importorskip("torch")
+
+# TorchScript is the format Holoscan's torch models come in; PyTorch 2.11 deprecates creating it.
+TORCHSCRIPT_IS_DEPRECATED = pytest.mark.filterwarnings(
+    "ignore:`torch\\.jit\\.\\w+` is deprecated:DeprecationWarning"
+)
+pytestmark = TORCHSCRIPT_IS_DEPRECATED
 
 
 class TwoHeads(torch.nn.Module):
@@ -29,9 +33,7 @@ def save_both(tmp_path):
     module = TwoHeads().eval()
     example = torch.randn(1, 3, 16, 16)
     scripted = tmp_path / "net.pt"
-    with warnings.catch_warnings():  # TorchScript is what Holoscan models come as
-        warnings.filterwarnings("ignore", "`torch.jit.trace` is deprecated", DeprecationWarning)
-        torch.jit.save(torch.jit.trace(module, example), str(scripted))
+    torch.jit.save(torch.jit.trace(module, example), str(scripted))
     exported = tmp_path / "net_export.pt2"
     torch.export.save(torch.export.export(module, (example,)), str(exported))
     spec = {
