@@ -1,0 +1,296 @@
+"""The software compositor: Holoviz's layer model drawn with numpy.
+
+It is the reference the OpenGL renderer is tested against and the renderer of last resort. A frame
+starts opaque black; layers are drawn in ascending ``priority`` (list order among equals), each
+blended "over" what is below with its alpha multiplied by the layer's ``opacity``.
+
+Conventions (pixel ``(i, j)`` covers ``[j, j + 1) x [i, i + 1)``, its centre at ``+ 0.5``):
+
+- ``color``: an image stretched to the frame, sampled at pixel centres with bilinear filtering and
+  clamp-to-edge (as a GL texture); uint8/uint16 are normalized, float32 is taken as is; one
+  channel is grey, three are opaque RGB, four are RGBA.
+- ``color_lut``: one channel of integer indices (clamped to the table) or float32 coordinates in
+  0..1 (index ``floor(v * N)``), stretched with nearest filtering; the table's RGBA is the colour.
+- geometry: ``(N, C)`` coordinates normalized to the frame, origin top-left; what falls outside is
+  clipped. A pixel is covered when its centre lies within ``line_width / 2`` of a segment
+  (lines, line strips, outlines of rectangles, crosses and ovals), inside a triangle, or within
+  ``point_size / 2`` of a point on both axes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from holoflow.errors import ConfigError, TensorError
+from holoflow.viz._input_spec import InputSpec
+
+__all__ = ["composite", "detect_type"]
+
+_DEFAULT_SIZE = 0.05  # crosses, ovals: extent as a fraction of the frame width
+_OVAL_SEGMENTS = 64
+
+
+def detect_type(array: Any, has_lut: bool) -> str | None:
+    """The layer type Holoviz picks for a tensor with no InputSpec, or None (not drawable)."""
+    shape, dtype = np.shape(array), np.dtype(array.dtype)
+    channels = shape[-1] if len(shape) == 3 else 1 if len(shape) == 2 else 0
+    if channels == 1 and has_lut:
+        return "color_lut"
+    if len(shape) == 2 and shape[-1] == 2 and dtype == np.float32:
+        return "crosses"
+    if len(shape) == 3 and _image_format_ok(dtype, channels):
+        return "color"
+    return None
+
+
+def _image_format_ok(dtype: np.dtype, channels: int) -> bool:
+    if dtype == np.uint8:
+        return channels in (1, 3, 4)
+    if dtype in (np.uint16, np.float32):
+        return channels in (1, 4)
+    return False
+
+
+def composite(
+    layers: Sequence[tuple[InputSpec, Any]],
+    width: int,
+    height: int,
+    color_lut: Sequence[Sequence[float]] | None = None,
+) -> np.ndarray:
+    """Draw ``layers`` (spec, host array) into a ``(height, width, 4)`` uint8 RGBA frame.
+
+    Raises
+    ------
+    holoflow.errors.TensorError
+        If a tensor's shape or dtype does not suit its layer type (naming the spec).
+    holoflow.errors.ConfigError
+        If a ``color_lut`` layer has no table, or the type cannot be drawn here (``text``,
+        depth maps).
+    """
+    if width <= 0 or height <= 0:
+        raise ConfigError(f"frame size must be positive, got {width}x{height}")
+    lut = None if not color_lut else np.asarray(color_lut, np.float64)
+    if lut is not None and (lut.ndim != 2 or lut.shape[1] != 4):
+        raise ConfigError(f"color_lut must be a list of [r, g, b, a] entries, got shape {lut.shape}")
+    frame = np.zeros((height, width, 4), np.float64)
+    frame[..., 3] = 1.0
+    order = sorted(range(len(layers)), key=lambda i: layers[i][0].priority)
+    for i in order:
+        spec, array = layers[i]
+        kind = spec.type if spec.type != "unknown" else detect_type(array, lut is not None)
+        if kind is None:
+            continue
+        if kind == "color":
+            rgba = _image(spec, np.asarray(array), width, height)
+        elif kind == "color_lut":
+            rgba = _lut_image(spec, np.asarray(array), width, height, lut)
+        else:
+            with np.errstate(invalid="ignore", over="ignore"):  # non-finite shapes are skipped
+                mask = _geometry(spec, kind, np.asarray(array), width, height)
+            rgba = np.zeros((height, width, 4), np.float64)
+            rgba[mask] = spec.color
+        _over(frame, rgba, spec.opacity)
+    return np.rint(np.clip(frame, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def _over(frame: np.ndarray, rgba: np.ndarray, opacity: float) -> None:
+    alpha = rgba[..., 3:] * opacity
+    frame[..., :3] = rgba[..., :3] * alpha + frame[..., :3] * (1.0 - alpha)
+    frame[..., 3:] = alpha + frame[..., 3:] * (1.0 - alpha)
+
+
+# -- images ---------------------------------------------------------------------------------------
+
+
+def _image(spec: InputSpec, array: np.ndarray, width: int, height: int) -> np.ndarray:
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.ndim != 3 or not _image_format_ok(array.dtype, array.shape[2]):
+        raise TensorError(
+            f"input spec {spec.name!r} (color): expected HxWxC uint8 (C = 1, 3, 4) or uint16/float32 "
+            f"(C = 1, 4), got {array.shape} {array.dtype}"
+        )
+    if array.dtype == np.uint8:
+        values = array / 255.0
+    elif array.dtype == np.uint16:
+        values = array / 65535.0
+    else:
+        values = array.astype(np.float64)
+    channels = values.shape[2]
+    if channels == 1:
+        values = np.concatenate([values, values, values, np.ones_like(values)], axis=2)
+    elif channels == 3:
+        values = np.concatenate([values, np.ones_like(values[..., :1])], axis=2)
+    return _bilinear(values, width, height)
+
+
+def _bilinear(values: np.ndarray, width: int, height: int) -> np.ndarray:
+    h, w = values.shape[:2]
+    y0, y1, fy = _taps(h, height)
+    x0, x1, fx = _taps(w, width)
+    fx, fy = fx[None, :, None], fy[:, None, None]
+    top = values[y0][:, x0] * (1 - fx) + values[y0][:, x1] * fx
+    bottom = values[y1][:, x0] * (1 - fx) + values[y1][:, x1] * fx
+    result: np.ndarray = top * (1 - fy) + bottom * fy
+    return result
+
+
+def _taps(source: int, target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Left/right source indices and the right tap's weight for each target pixel centre."""
+    position = (np.arange(target) + 0.5) * (source / target) - 0.5
+    position = np.clip(position, 0.0, source - 1)
+    left = np.floor(position).astype(np.intp)
+    right = np.minimum(left + 1, source - 1)
+    return left, right, position - left
+
+
+def _lut_image(
+    spec: InputSpec, array: np.ndarray, width: int, height: int, lut: np.ndarray | None
+) -> np.ndarray:
+    if lut is None:
+        raise ConfigError(f"input spec {spec.name!r} (color_lut): the operator has no color_lut")
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim != 2 or not (np.issubdtype(array.dtype, np.integer) or array.dtype == np.float32):
+        raise TensorError(
+            f"input spec {spec.name!r} (color_lut): expected HxW or HxWx1 integer or float32 indices, "
+            f"got {array.shape} {array.dtype}"
+        )
+    entries = len(lut)
+    if array.dtype == np.float32:
+        index = np.floor(np.nan_to_num(array.astype(np.float64)) * entries)
+    else:
+        index = array
+    index = np.clip(index, 0, entries - 1).astype(np.intp)
+    h, w = index.shape
+    rows = np.minimum(((np.arange(height) + 0.5) * h / height).astype(np.intp), h - 1)
+    cols = np.minimum(((np.arange(width) + 0.5) * w / width).astype(np.intp), w - 1)
+    result: np.ndarray = lut[index[rows][:, cols]]
+    return result
+
+
+# -- geometry -------------------------------------------------------------------------------------
+
+_DRAWN_GEOMETRY = frozenset({"points", "lines", "line_strip", "triangles", "crosses", "rectangles", "ovals"})
+_GROUP = {"lines": 2, "triangles": 3, "rectangles": 2}
+
+
+def _geometry(spec: InputSpec, kind: str, array: np.ndarray, width: int, height: int) -> np.ndarray:
+    if kind not in _DRAWN_GEOMETRY:
+        raise ConfigError(f"input spec {spec.name!r}: the software compositor does not draw {kind!r} layers")
+    if array.ndim < 2 or array.shape[-1] < 2 or not np.issubdtype(array.dtype, np.floating):
+        raise TensorError(
+            f"input spec {spec.name!r} ({kind}): expected (N, C >= 2) float32/float64 coordinates, "
+            f"got {array.shape} {array.dtype}"
+        )
+    coords = array.reshape(-1, array.shape[-1]).astype(np.float64)
+    group = _GROUP.get(kind, 1)
+    if len(coords) % group:
+        raise TensorError(
+            f"input spec {spec.name!r} ({kind}): {len(coords)} points is not a multiple of {group}"
+        )
+    scale = np.array([width, height], np.float64)
+    points = coords[:, :2] * scale
+    mask = np.zeros((height, width), bool)
+    half = spec.line_width / 2.0
+    if kind == "points":
+        for x, y in points:
+            _box(mask, x, y, spec.point_size / 2.0)
+    elif kind == "lines":
+        for start, end in zip(points[0::2], points[1::2], strict=True):
+            _segment(mask, start, end, half)
+    elif kind == "line_strip":
+        for start, end in itertools.pairwise(points):
+            _segment(mask, start, end, half)
+    elif kind == "rectangles":
+        for (x0, y0), (x1, y1) in zip(points[0::2], points[1::2], strict=True):
+            corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]])
+            for start, end in itertools.pairwise(corners):
+                _segment(mask, start, end, half)
+    elif kind == "crosses":
+        for (x, y), size in zip(points, _sizes(coords, 2), strict=True):
+            reach = size * width / 2.0  # both arms span the same pixels: the cross is square
+            _segment(mask, np.array([x - reach, y]), np.array([x + reach, y]), half)
+            _segment(mask, np.array([x, y - reach]), np.array([x, y + reach]), half)
+    elif kind == "ovals":
+        sx, sy = _sizes(coords, 2), _sizes(coords, 3, _sizes(coords, 2))
+        angles = np.linspace(0.0, 2.0 * np.pi, _OVAL_SEGMENTS + 1)
+        for (x, y), rx, ry in zip(points, sx * width / 2.0, sy * height / 2.0, strict=True):
+            outline = np.stack([x + rx * np.cos(angles), y + ry * np.sin(angles)], axis=1)
+            for start, end in itertools.pairwise(outline):
+                _segment(mask, start, end, half)
+    else:  # triangles
+        for a, b, c in zip(points[0::3], points[1::3], points[2::3], strict=True):
+            _triangle(mask, a, b, c)
+    return mask
+
+
+def _sizes(coords: np.ndarray, column: int, default: np.ndarray | None = None) -> np.ndarray:
+    if coords.shape[1] > column:
+        return coords[:, column]
+    return default if default is not None else np.full(len(coords), _DEFAULT_SIZE)
+
+
+def _window(mask: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[slice, slice] | None:
+    """The rows and columns whose centres may lie in ``[low, high]`` (x, y), clipped to the frame."""
+    if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
+        return None
+    height, width = mask.shape
+    c0 = max(int(np.floor(low[0] - 0.5)), 0)
+    c1 = min(int(np.ceil(high[0] + 0.5)), width)
+    r0 = max(int(np.floor(low[1] - 0.5)), 0)
+    r1 = min(int(np.ceil(high[1] + 0.5)), height)
+    if c0 >= c1 or r0 >= r1:
+        return None
+    return slice(r0, r1), slice(c0, c1)
+
+
+def _centres(rows: slice, cols: slice) -> tuple[np.ndarray, np.ndarray]:
+    y = np.arange(rows.start, rows.stop, dtype=np.float64)[:, None] + 0.5
+    x = np.arange(cols.start, cols.stop, dtype=np.float64)[None, :] + 0.5
+    return x, y
+
+
+def _box(mask: np.ndarray, x: float, y: float, half: float) -> None:
+    centre = np.array([x, y])
+    window = _window(mask, centre - half, centre + half)
+    if window is None:
+        return
+    cx, cy = _centres(*window)
+    mask[window] |= (np.abs(cx - x) <= half) & (np.abs(cy - y) <= half)
+
+
+def _segment(mask: np.ndarray, start: np.ndarray, end: np.ndarray, half: float) -> None:
+    window = _window(mask, np.minimum(start, end) - half, np.maximum(start, end) + half)
+    if window is None:
+        return
+    cx, cy = _centres(*window)
+    direction = end - start
+    length2 = float(direction @ direction)
+    if length2 == 0.0:
+        t = np.zeros_like(cx + cy)
+    else:
+        t = np.clip(((cx - start[0]) * direction[0] + (cy - start[1]) * direction[1]) / length2, 0.0, 1.0)
+    dx = cx - (start[0] + t * direction[0])
+    dy = cy - (start[1] + t * direction[1])
+    mask[window] |= dx * dx + dy * dy <= half * half
+
+
+def _triangle(mask: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> None:
+    corners = np.stack([a, b, c])
+    window = _window(mask, corners.min(axis=0), corners.max(axis=0))
+    if window is None:
+        return
+    cx, cy = _centres(*window)
+
+    def edge(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        result: np.ndarray = (q[0] - p[0]) * (cy - p[1]) - (q[1] - p[1]) * (cx - p[0])
+        return result
+
+    e0, e1, e2 = edge(a, b), edge(b, c), edge(c, a)
+    inside = ((e0 >= 0) & (e1 >= 0) & (e2 >= 0)) | ((e0 <= 0) & (e1 <= 0) & (e2 <= 0))
+    mask[window] |= inside

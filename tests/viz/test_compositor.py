@@ -1,0 +1,205 @@
+"""The numpy software compositor: images, LUT overlays, geometry at the right pixels, layer order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from holoflow.errors import ConfigError, TensorError
+from holoflow.viz import InputSpec, composite, detect_type
+
+W, H = 40, 20
+
+
+def at_centre(col: float, row: float) -> list[float]:
+    """Normalized coordinates of the centre of pixel (row, col) in a W x H frame."""
+    return [(col + 0.5) / W, (row + 0.5) / H]
+
+
+def drawn(frame: np.ndarray) -> np.ndarray:
+    """Where geometry drawn in white landed on the black background."""
+    return frame[..., 0] > 0
+
+
+def test_an_image_of_the_frame_size_appears_unchanged():
+    image = np.random.default_rng(0).integers(0, 256, (H, W, 3), dtype=np.uint8)
+    frame = composite([(InputSpec("", "color"), image)], W, H)
+    np.testing.assert_array_equal(frame[..., :3], image)
+    assert (frame[..., 3] == 255).all()
+
+
+def test_rgba_and_grey_images_blend_over_black():
+    rgba = np.random.default_rng(1).integers(0, 256, (H, W, 4), dtype=np.uint8)
+    frame = composite([(InputSpec("", "color"), rgba)], W, H)
+    expected = np.rint(rgba[..., :3] / 255 * (rgba[..., 3:] / 255) * 255)
+    np.testing.assert_array_equal(frame[..., :3], expected)
+    grey = np.full((H, W, 1), 77, np.uint8)
+    assert (composite([(InputSpec("g", "color"), grey)], W, H)[..., :3] == 77).all()
+
+
+def test_an_image_is_stretched_to_the_frame_with_linear_filtering():
+    image = np.array([[[0], [255]]], np.uint8)  # 1 x 2, black then white
+    frame = composite([(InputSpec("", "color"), image)], 8, 2)
+    row = frame[0, :, 0].astype(int)
+    assert row[0] == 0 and row[-1] == 255  # clamp to edge
+    assert (np.diff(row) >= 0).all() and len(set(row)) > 2  # a ramp between them
+
+
+def test_a_lut_overlay_with_opacity_blends_as_computed():
+    base = np.full((H, W, 3), 100, np.uint8)
+    labels = np.zeros((H, W), np.uint8)
+    labels[:, W // 2 :] = 1
+    lut = [[0.0, 0.0, 1.0, 0.1], [0.0, 1.0, 0.0, 0.7]]
+    frame = composite(
+        [(InputSpec("video", "color"), base), (InputSpec("mask", "color_lut", opacity=0.5), labels)],
+        W,
+        H,
+        color_lut=lut,
+    )
+    grey = 100 / 255
+    for label, columns in ((0, slice(0, W // 2)), (1, slice(W // 2, W))):
+        r, g, b, a = lut[label]
+        alpha = a * 0.5
+        expected = [round((c * alpha + grey * (1 - alpha)) * 255) for c in (r, g, b)]
+        assert (frame[:, columns, :3] == expected).all(), label
+
+
+def test_lut_indices_clamp_to_the_table_and_floats_are_coordinates():
+    lut = [[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0]]
+    indices = np.array([[0, 1, 9]], np.int32)
+    frame = composite([(InputSpec("m", "color_lut"), indices)], 3, 1, color_lut=lut)
+    assert frame[0, :, 1].tolist() == [0, 255, 255]
+    coords = np.array([[0.2, 0.7]], np.float32)
+    frame = composite([(InputSpec("m", "color_lut"), coords)], 2, 1, color_lut=lut)
+    assert frame[0, :, 0].tolist() == [255, 0]
+
+
+def test_rectangle_outline_lands_on_the_pixels_of_its_corners():
+    corners = np.array([at_centre(10, 5), at_centre(29, 14)], np.float32)
+    frame = composite([(InputSpec("boxes", "rectangles"), corners)], W, H)
+    expected = np.zeros((H, W), bool)
+    expected[5:15, 10:30] = True
+    expected[6:14, 11:29] = False
+    np.testing.assert_array_equal(drawn(frame), expected)
+
+
+def test_crosses_are_square_and_centred():
+    size = 8 / W  # arms reach 4 pixels each way
+    crosses = np.array([[*at_centre(20, 10), size]], np.float32)
+    frame = composite([(InputSpec("tips", "crosses"), crosses)], W, H)
+    expected = np.zeros((H, W), bool)
+    expected[10, 16:25] = True
+    expected[6:15, 20] = True
+    np.testing.assert_array_equal(drawn(frame), expected)
+
+
+def test_points_lines_triangles_and_ovals():
+    points = np.array([at_centre(5, 5)], np.float32)
+    frame = composite([(InputSpec("p", "points", point_size=3), points)], W, H)
+    expected = np.zeros((H, W), bool)
+    expected[4:7, 4:7] = True
+    np.testing.assert_array_equal(drawn(frame), expected)
+
+    line = np.array([at_centre(2, 3), at_centre(30, 3)], np.float32)
+    frame = composite([(InputSpec("l", "lines", line_width=3), line)], W, H)
+    expected = np.zeros((H, W), bool)
+    expected[2:5, 1:32] = True  # round caps reach 1.5 pixels past the ends: one more column each side
+    np.testing.assert_array_equal(drawn(frame), expected)
+
+    triangle = np.array([at_centre(0, 0), at_centre(10, 0), at_centre(0, 10)], np.float64)  # exact centres
+    mask = drawn(composite([(InputSpec("t", "triangles"), triangle)], W, H))
+    rows, cols = np.nonzero(mask)
+    assert ((rows + cols) <= 10).all() and mask.sum() == 66  # the 11 x 11 lower-left half, diagonal included
+
+    oval = np.array([[0.5, 0.5, 0.5, 0.5]], np.float32)  # 20 x 10 pixels across
+    mask = drawn(composite([(InputSpec("o", "ovals"), oval)], W, H))
+    assert not mask[10, 20] and mask[10, 10] | mask[10, 9] and mask[10, 30] | mask[10, 29]
+
+
+def test_geometry_color_and_opacity():
+    corners = np.array([[0.0, 0.0], [1.0, 1.0]], np.float32)
+    spec = InputSpec("b", "triangles", color=(1.0, 0.5, 0.0, 1.0), opacity=0.4)
+    frame = composite([(spec, np.concatenate([corners, [[0.0, 1.0]]]))], W, H)
+    assert frame[H - 1, 0, :3].tolist() == [round(0.4 * 255), round(0.2 * 255), 0]
+
+
+def test_priority_orders_layers_and_equal_priorities_keep_list_order():
+    red = np.zeros((H, W, 3), np.uint8)
+    red[..., 0] = 255
+    blue = np.zeros((H, W, 3), np.uint8)
+    blue[..., 2] = 255
+
+    def top(red_priority: int, blue_priority: int) -> str:
+        layers = [
+            (InputSpec("r", "color", priority=red_priority), red),
+            (InputSpec("b", "color", priority=blue_priority), blue),
+        ]
+        pixel = composite(layers, W, H)[0, 0]
+        return "red" if pixel[0] == 255 else "blue"
+
+    assert top(1, 0) == "red"
+    assert top(0, 1) == "blue"
+    assert top(0, 0) == "blue"  # later in the list
+
+
+def test_geometry_outside_the_frame_is_clipped():
+    boxes = np.array([[-10.0, -10.0], [10.0, 0.5], [1e30, 1e30], [np.inf, np.nan]], np.float64)
+    mask = drawn(composite([(InputSpec("b", "rectangles"), boxes)], W, H))
+    assert mask.any() and not mask[H - 1].any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    kind=st.sampled_from(["points", "lines", "line_strip", "triangles", "crosses", "rectangles", "ovals"]),
+    coords=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=24, max_size=24),
+    width=st.floats(0.5, 8),
+)
+def test_any_coordinates_draw_without_error(kind, coords, width):
+    array = np.array(coords, np.float32).reshape(6, 4)
+    frame = composite([(InputSpec("g", kind, line_width=width, point_size=width), array)], 16, 9)
+    assert frame.shape == (9, 16, 4) and (frame[..., 3] == 255).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    size=st.tuples(st.integers(1, 9), st.integers(1, 9)),
+    frame_size=st.tuples(st.integers(1, 30), st.integers(1, 30)),
+    value=st.integers(0, 255),
+)
+def test_a_constant_image_stays_constant_at_any_scale(size, frame_size, value):
+    image = np.full((*size, 3), value, np.uint8)
+    frame = composite([(InputSpec("", "color"), image)], *frame_size)
+    assert (frame[..., :3] == value).all()
+
+
+def test_auto_detection_follows_holoviz():
+    assert detect_type(np.zeros((4, 4, 3), np.uint8), has_lut=False) == "color"
+    assert detect_type(np.zeros((4, 4, 1), np.uint8), has_lut=True) == "color_lut"
+    assert detect_type(np.zeros((5, 2), np.float32), has_lut=False) == "crosses"
+    assert detect_type(np.zeros((4, 4, 3), np.float32), has_lut=False) is None
+    assert detect_type(np.zeros((4, 4, 3), np.int64), has_lut=False) is None
+    skipped = composite([(InputSpec("x"), np.ones((4, 4, 3), np.int64))], 4, 4)
+    assert (skipped[..., :3] == 0).all()  # not drawable: left out, as Holoviz logs and skips
+
+
+def test_bad_specs_raise_errors_naming_the_spec():
+    with pytest.raises(ConfigError, match="'mask'.*unknown type 'blob'"):
+        InputSpec("mask", "blob")
+    with pytest.raises(ConfigError, match="'mask'.*unknown key.*'colour'"):
+        InputSpec.from_dict({"name": "mask", "type": "color", "colour": [1, 0, 0, 1]})
+    with pytest.raises(ConfigError, match="'mask'.*'type' key is required"):
+        InputSpec.from_dict({"name": "mask"})
+    with pytest.raises(ConfigError, match="'mask'.*4 values"):
+        InputSpec("mask", "lines", color=(1.0, 0.0, 0.0))
+    with pytest.raises(ConfigError, match="'mask'.*no color_lut"):
+        composite([(InputSpec("mask", "color_lut"), np.zeros((2, 2), np.uint8))], 2, 2)
+    with pytest.raises(TensorError, match="'video'.*color.*float32"):
+        composite([(InputSpec("video", "color"), np.zeros((2, 2, 3), np.float32))], 2, 2)
+    with pytest.raises(TensorError, match="'boxes'.*3 points is not a multiple of 2"):
+        composite([(InputSpec("boxes", "rectangles"), np.zeros((3, 2), np.float32))], 2, 2)
+    with pytest.raises(TensorError, match="'boxes'.*coordinates"):
+        composite([(InputSpec("boxes", "rectangles"), np.zeros((4,), np.float32))], 2, 2)
+    with pytest.raises(ConfigError, match="'label'.*'text'"):
+        composite([(InputSpec("label", "text", text=("hi",)), np.zeros((1, 2), np.float32))], 2, 2)
