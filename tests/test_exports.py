@@ -18,6 +18,8 @@ PUBLIC_MODULES = [
     "holoflow.operators",
     "holoflow.testing",
     "holoflow.errors",
+    "holoflow.tensor",
+    "holoflow.viz",
 ]
 
 

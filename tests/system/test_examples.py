@@ -93,3 +93,23 @@ def test_inference_segmentation():
     pytest.importorskip("onnxruntime")
     lines = run_example("inference_segmentation.py").splitlines()
     assert lines == ["segmented area: 317 pixels"] * 3
+
+
+def test_software_compositor(tmp_path):
+    from PIL import Image
+
+    png = tmp_path / "frame.png"
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / "software_compositor.py"), str(png)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "rendered 854x480 RGBA"
+    r, g, b, a = (int(v) for v in re.findall(r"\d+", lines[1]))
+    assert g > r and g > b and a == 255  # the organ's green LUT entry over the grey frame
+    with Image.open(png) as image:
+        assert image.size == (854, 480) and image.mode == "RGBA"
