@@ -81,4 +81,3 @@ class InputSpec:
     def coerce(cls, value: InputSpec | Mapping[str, Any]) -> InputSpec:
         """``value`` itself, or an InputSpec built from a dict."""
         return value if isinstance(value, InputSpec) else cls.from_dict(value)
-
