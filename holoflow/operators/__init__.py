@@ -2,6 +2,7 @@
 
 from holoflow.operators._bayer_demosaic import BayerDemosaicOp
 from holoflow.operators._format_converter import FormatConverterOp
+from holoflow.operators._holoviz import HolovizOp
 from holoflow.operators._inference import InferenceOp
 from holoflow.operators._inference_processor import InferenceProcessorOp
 from holoflow.operators._ping import PingRxOp, PingTxOp
@@ -12,6 +13,7 @@ from holoflow.operators._video_stream_replayer import VideoStreamReplayerOp
 __all__ = [
     "BayerDemosaicOp",
     "FormatConverterOp",
+    "HolovizOp",
     "InferenceOp",
     "InferenceProcessorOp",
     "PingRxOp",

@@ -1,0 +1,183 @@
+"""``HolovizOp``: draw the tensors arriving on ``receivers`` as layers, headless for now."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from holoflow.core._condition import ConditionType
+from holoflow.core._operator import Operator
+from holoflow.core._spec import IOSpec
+from holoflow.errors import ConfigError, HoloflowError, ResourceError, TensorError
+from holoflow.tensor import TensorMap, _cuda, as_tensor, is_tensor_like
+from holoflow.viz import InputSpec, composite, detect_type
+
+if TYPE_CHECKING:
+    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
+
+__all__ = ["HolovizOp"]
+
+logger = logging.getLogger("holoflow")
+
+_UNSUPPORTED_SWITCHES = (
+    "enable_render_buffer_input",
+    "enable_depth_buffer_input",
+    "enable_depth_buffer_output",
+    "enable_camera_pose_output",
+)
+
+
+class HolovizOp(Operator):
+    """Composite the tensors received on ``receivers`` into one RGBA frame per call.
+
+    Holoscan's parameter model: ``tensors`` (InputSpecs or dicts: which tensor is drawn how),
+    ``color_lut`` (``[[r, g, b, a], ...]``), ``width`` x ``height`` (1920 x 1080), ``headless``,
+    ``enable_render_buffer_output`` (the frame, ``(height, width, 4)`` uint8, emitted as tensor
+    ``""`` on ``render_buffer_output``), and Holoscan's other keywords, accepted. Specs arriving
+    on ``input_specs`` (a list) are drawn after the static ones for that frame; tensors no spec
+    names are drawn when their type can be detected, as in Holoviz.
+
+    Rendering is done by the numpy software compositor (:mod:`holoflow.viz`); CUDA tensors are
+    copied to the host for it (logged once). A window is not available yet: ``headless=False``
+    raises at start.
+
+    Raises
+    ------
+    holoflow.errors.ConfigError
+        A bad spec or colour table, ``fullscreen`` with ``headless``, or a buffer/camera port
+        switch that is not supported.
+    holoflow.errors.TensorError
+        A tensor named by a spec is missing from the frame, or its shape does not suit its type.
+    """
+
+    tensors: list[Any]
+    color_lut: list[list[float]]
+    width: int
+    height: int
+    headless: bool
+    fullscreen: bool
+    enable_render_buffer_output: bool
+
+    def setup(self, spec: Any) -> None:
+        spec.input("receivers", size=IOSpec.ANY_SIZE)
+        spec.input("input_specs").condition(ConditionType.NONE)
+        spec.output("render_buffer_output")
+        for name, default in (
+            ("tensors", []),
+            ("color_lut", []),
+            ("window_title", "Holoviz"),
+            ("display_name", "DP-0"),
+            ("width", 1920),
+            ("height", 1080),
+            ("framerate", 60.0),
+            ("use_exclusive_display", False),
+            ("fullscreen", False),
+            ("headless", False),
+            ("framebuffer_srgb", False),
+            ("vsync", False),
+            ("display_color_space", "auto"),
+            ("enable_render_buffer_input", False),
+            ("enable_render_buffer_output", False),
+            ("enable_depth_buffer_input", False),
+            ("enable_depth_buffer_output", False),
+            ("enable_camera_pose_output", False),
+            ("camera_pose_output_type", "projection_matrix"),
+            ("camera_eye", [0.0, 0.0, 1.0]),
+            ("camera_look_at", [0.0, 0.0, 0.0]),
+            ("camera_up", [0.0, 1.0, 0.0]),
+            ("allocator", None),
+            ("font_path", ""),
+            ("window_close_condition", None),
+            ("cuda_stream_pool", None),
+            ("multiprocess_framedrop_waittime_ms", 0),
+        ):
+            spec.param(name, default)
+
+    def initialize(self) -> None:
+        self._specs = self._coerce(self.tensors, "tensors")
+        self._lut = [list(map(float, entry)) for entry in self.color_lut]
+        if any(len(entry) != 4 for entry in self._lut):
+            raise ConfigError(f"{self._label()}: every color_lut entry must have 4 components (r, g, b, a)")
+        if int(self.width) <= 0 or int(self.height) <= 0:
+            raise ConfigError(
+                f"{self._label()}: width and height must be positive, got {self.width}x{self.height}"
+            )
+        if self.fullscreen and self.headless:
+            raise ConfigError(f"{self._label()}: fullscreen and headless cannot both be set")
+        for switch in _UNSUPPORTED_SWITCHES:
+            if getattr(self, switch):
+                raise ConfigError(f"{self._label()}: {switch} is not supported by holoflow's HolovizOp yet")
+        self._warned: set[str] = set()
+
+    def start(self) -> None:
+        if not self.headless:
+            raise ResourceError(
+                f"{self._label()}: windowed rendering is not available yet; set headless=True and "
+                "enable_render_buffer_output=True to receive the frames"
+            )
+
+    def _coerce(self, values: Any, where: str) -> list[InputSpec]:
+        if values is None:
+            return []
+        if isinstance(values, (InputSpec, Mapping)):
+            values = [values]
+        try:
+            return [InputSpec.coerce(v) for v in values]
+        except (HoloflowError, TypeError) as exc:
+            raise ConfigError(f"{self._label()}: {where}: {exc}") from exc
+
+    def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
+        tensors = self._tensors(op_input.receive("receivers"))
+        specs = self._specs + self._coerce(op_input.receive("input_specs"), "input_specs")
+        layers = []
+        for spec in specs:
+            if spec.name not in tensors:
+                raise TensorError(
+                    f"{self._label()}: input spec '{spec.name}' names a tensor this frame does not have; "
+                    f"tensors received: {sorted(tensors)}"
+                )
+            layers.append((spec, tensors[spec.name]))
+        named = {spec.name for spec in specs}
+        for name, array in tensors.items():
+            if name in named:
+                continue
+            if detect_type(array, bool(self._lut)) is None:
+                self._warn_once(
+                    name, f"ignoring tensor '{name}' {array.shape} {array.dtype}: no layer type fits"
+                )
+                continue
+            layers.append((InputSpec(name), array))
+        try:
+            frame = composite(layers, int(self.width), int(self.height), self._lut)
+        except (ConfigError, TensorError) as exc:
+            raise type(exc)(f"{self._label()}: {exc}") from exc
+        if self.enable_render_buffer_output:
+            op_output.emit({"": frame}, "render_buffer_output")
+
+    def _tensors(self, messages: tuple[Any, ...]) -> dict[str, np.ndarray]:
+        """Every tensor of every message, by name, on the host."""
+        found: dict[str, np.ndarray] = {}
+        for message in messages:
+            if message is None:
+                continue
+            items = message.items() if isinstance(message, (dict, TensorMap)) else [("", message)]
+            for name, value in items:
+                if is_tensor_like(value):
+                    found[name] = self._host(name, value)
+        return found
+
+    def _host(self, name: str, value: Any) -> np.ndarray:
+        tensor = as_tensor(value)
+        if not tensor.is_cuda:
+            return np.asarray(tensor)
+        self._warn_once(f"cuda:{name}", f"tensor '{name}' is copied from the GPU for the software renderer")
+        host: np.ndarray = _cuda.cupy_module().asnumpy(_cuda.cupy_module().asarray(tensor))
+        return host
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            logger.warning("%s: %s", self._label(), message)

@@ -1,0 +1,105 @@
+"""HolovizOp headless: what arrives on ``receivers`` is drawn and emitted on ``render_buffer_output``."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from holoflow.errors import ConfigError, ResourceError, TensorError
+from holoflow.operators import HolovizOp
+from holoflow.testing import Recorder, Source
+from holoflow.viz import InputSpec, composite
+
+W, H = 32, 24
+LUT = [[0.0, 0.0, 1.0, 0.1], [0.0, 1.0, 0.0, 0.7]]
+
+
+def frames(count: int = 2) -> list[dict[str, np.ndarray]]:
+    rng = np.random.default_rng(0)
+    out = []
+    for _ in range(count):
+        labels = np.zeros((12, 16, 1), np.uint8)
+        labels[3:9, 4:12] = 1
+        out.append({"": rng.integers(0, 256, (H, W, 3), dtype=np.uint8), "mask": labels})
+    return out
+
+
+def run(app, items, specs=None, **kwargs):
+    src = Source(app, items, name="src")
+    viz = HolovizOp(
+        app, name="holoviz", headless=True, enable_render_buffer_output=True, width=W, height=H, **kwargs
+    )
+    app.add_flow(src, viz, {("out", "receivers")})
+    if specs is not None:
+        app.add_flow(Source(app, specs, name="specs"), viz, {("out", "input_specs")})
+    app.add_flow(viz, rx := Recorder(app, name="rx"), {("render_buffer_output", "in")})
+    app.run()
+    return [np.asarray(message[""]) for message in rx.received]
+
+
+def test_specs_are_drawn_in_order_and_the_frame_is_emitted(app):
+    items = frames()
+    specs = [{"name": "", "type": "color"}, {"name": "mask", "type": "color_lut", "opacity": 0.5}]
+    rendered = run(app, items, tensors=specs, color_lut=LUT)
+    assert len(rendered) == 2
+    for frame, item in zip(rendered, items, strict=True):
+        assert frame.shape == (H, W, 4) and frame.dtype == np.uint8
+        layers = [(InputSpec.from_dict(s), item[s["name"]]) for s in specs]
+        np.testing.assert_array_equal(frame, composite(layers, W, H, LUT))
+        assert not np.array_equal(frame[..., :3], item[""])  # the overlay changed the image
+
+
+def test_tensors_without_specs_are_detected_like_holoviz(app):
+    items = frames(1)
+    items[0]["ignored"] = np.zeros((3, 3, 3), np.int64)
+    rendered = run(app, items, color_lut=LUT)
+    layers = [(InputSpec(""), items[0][""]), (InputSpec("mask"), items[0]["mask"])]
+    np.testing.assert_array_equal(rendered[0], composite(layers, W, H, LUT))
+
+
+def test_input_specs_port_adds_layers_for_the_frame(app):
+    items = [{"": np.zeros((H, W, 3), np.uint8), "box": np.array([[0.25, 0.25], [0.75, 0.75]], np.float32)}]
+    specs = [[{"name": "box", "type": "rectangles", "color": [1, 0, 0, 1]}]]
+    rendered = run(app, items, specs=specs, tensors=[{"name": "", "type": "color"}])
+    red = rendered[0][..., 0] == 255
+    assert red.any() and not red[H // 2, W // 2]  # an outline, not a fill
+
+
+def test_a_spec_naming_a_missing_tensor_raises(app):
+    with pytest.raises(TensorError, match=r"operator 'holoviz'.*'tools'.*tensors received: \['', 'mask'\]"):
+        run(app, frames(1), tensors=[{"name": "tools", "type": "crosses"}])
+
+
+def test_bad_parameters_raise_naming_the_operator(app):
+    with pytest.raises(ConfigError, match=r"operator 'holoviz'.*tensors.*unknown type 'blob'"):
+        run(app, frames(1), tensors=[{"name": "", "type": "blob"}])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"color_lut": [[1, 0, 0]]}, "4 components"),
+        ({"fullscreen": True}, "fullscreen and headless"),
+        ({"enable_camera_pose_output": True}, "enable_camera_pose_output is not supported"),
+    ],
+)
+def test_configuration_errors(app, kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        run(app, frames(1), **kwargs)
+
+
+def test_a_window_is_refused_with_a_clear_error(app):
+    viz = HolovizOp(app, name="holoviz", width=W, height=H)
+    app.add_flow(Source(app, frames(1), name="src"), viz, {("out", "receivers")})
+    with pytest.raises(ResourceError, match="operator 'holoviz'.*headless=True"):
+        app.run()
+
+
+def test_an_undrawable_tensor_is_logged_once(app, caplog):
+    items = [{"odd": np.zeros((4, 4, 3), np.int64)}] * 3
+    with caplog.at_level(logging.WARNING, logger="holoflow"):
+        rendered = run(app, items)
+    assert len(rendered) == 3 and (rendered[0][..., :3] == 0).all()
+    assert sum("ignoring tensor 'odd'" in r.getMessage() for r in caplog.records) == 1
