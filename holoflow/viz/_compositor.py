@@ -73,10 +73,10 @@ def composite(
     """
     if width <= 0 or height <= 0:
         raise ConfigError(f"frame size must be positive, got {width}x{height}")
-    lut = None if not color_lut else np.asarray(color_lut, np.float64)
+    lut = None if not color_lut else np.asarray(color_lut, np.float32)
     if lut is not None and (lut.ndim != 2 or lut.shape[1] != 4):
         raise ConfigError(f"color_lut must be a list of [r, g, b, a] entries, got shape {lut.shape}")
-    frame = np.zeros((height, width, 4), np.float64)
+    frame = np.zeros((height, width, 4), np.float32)
     frame[..., 3] = 1.0
     order = sorted(range(len(layers)), key=lambda i: layers[i][0].priority)
     for i in order:
@@ -84,23 +84,26 @@ def composite(
         kind = spec.type if spec.type != "unknown" else detect_type(array, lut is not None)
         if kind is None:
             continue
-        if kind == "color":
-            rgba = _image(spec, np.asarray(array), width, height)
-        elif kind == "color_lut":
-            rgba = _lut_image(spec, np.asarray(array), width, height, lut)
+        if kind in ("color", "color_lut"):
+            if kind == "color":
+                rgba = _image(spec, np.asarray(array), width, height)
+            else:
+                rgba = _lut_image(spec, np.asarray(array), width, height, lut)
+            frame[...] = _blend(rgba, frame, spec.opacity)
         else:
             with np.errstate(invalid="ignore", over="ignore"):  # non-finite shapes are skipped
                 mask = _geometry(spec, kind, np.asarray(array), width, height)
-            rgba = np.zeros((height, width, 4), np.float64)
-            rgba[mask] = spec.color
-        _over(frame, rgba, spec.opacity)
-    return np.rint(np.clip(frame, 0.0, 1.0) * 255.0).astype(np.uint8)
+            frame[mask] = _blend(np.asarray(spec.color, np.float32), frame[mask], spec.opacity)
+    return np.rint(np.clip(frame, 0.0, 1.0) * np.float32(255)).astype(np.uint8)
 
 
-def _over(frame: np.ndarray, rgba: np.ndarray, opacity: float) -> None:
-    alpha = rgba[..., 3:] * opacity
-    frame[..., :3] = rgba[..., :3] * alpha + frame[..., :3] * (1.0 - alpha)
-    frame[..., 3:] = alpha + frame[..., 3:] * (1.0 - alpha)
+def _blend(rgba: np.ndarray, below: np.ndarray, opacity: float) -> np.ndarray:
+    """``rgba`` over ``below`` (both ``(..., 4)`` in 0..1), the source alpha scaled by ``opacity``."""
+    alpha = rgba[..., 3:] * np.float32(opacity)
+    out: np.ndarray = np.empty(np.broadcast_shapes(rgba.shape, below.shape), np.float32)
+    out[..., :3] = rgba[..., :3] * alpha + below[..., :3] * (1.0 - alpha)
+    out[..., 3:] = alpha + below[..., 3:] * (1.0 - alpha)
+    return out
 
 
 # -- images ---------------------------------------------------------------------------------------
@@ -115,28 +118,34 @@ def _image(spec: InputSpec, array: np.ndarray, width: int, height: int) -> np.nd
             f"(C = 1, 4), got {array.shape} {array.dtype}"
         )
     if array.dtype == np.uint8:
-        values = array / 255.0
+        values = array / np.float32(255)
     elif array.dtype == np.uint16:
-        values = array / 65535.0
+        values = array / np.float32(65535)
     else:
-        values = array.astype(np.float64)
+        values = array.astype(np.float32)
+    values = _bilinear(values, width, height)
+    rgba = np.ones((height, width, 4), np.float32)
     channels = values.shape[2]
+    rgba[..., : min(channels, 3)] = values[..., :3]
     if channels == 1:
-        values = np.concatenate([values, values, values, np.ones_like(values)], axis=2)
-    elif channels == 3:
-        values = np.concatenate([values, np.ones_like(values[..., :1])], axis=2)
-    return _bilinear(values, width, height)
+        rgba[..., 1:3] = values
+    elif channels == 4:
+        rgba[..., 3] = values[..., 3]
+    return rgba
 
 
 def _bilinear(values: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``values`` resampled to ``height`` x ``width``, rows then columns (the filter is separable)."""
     h, w = values.shape[:2]
-    y0, y1, fy = _taps(h, height)
-    x0, x1, fx = _taps(w, width)
-    fx, fy = fx[None, :, None], fy[:, None, None]
-    top = values[y0][:, x0] * (1 - fx) + values[y0][:, x1] * fx
-    bottom = values[y1][:, x0] * (1 - fx) + values[y1][:, x1] * fx
-    result: np.ndarray = top * (1 - fy) + bottom * fy
-    return result
+    if h != height:
+        top, bottom, weight = _taps(h, height)
+        weight = weight[:, None, None]
+        values = values[top] * (1 - weight) + values[bottom] * weight
+    if w != width:
+        left, right, weight = _taps(w, width)
+        weight = weight[None, :, None]
+        values = values[:, left] * (1 - weight) + values[:, right] * weight
+    return values
 
 
 def _taps(source: int, target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -145,7 +154,7 @@ def _taps(source: int, target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     position = np.clip(position, 0.0, source - 1)
     left = np.floor(position).astype(np.intp)
     right = np.minimum(left + 1, source - 1)
-    return left, right, position - left
+    return left, right, (position - left).astype(np.float32)
 
 
 def _lut_image(
