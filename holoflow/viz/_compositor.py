@@ -94,7 +94,8 @@ def composite(
             with np.errstate(invalid="ignore", over="ignore"):  # non-finite shapes are skipped
                 mask = _geometry(spec, kind, np.asarray(array), width, height)
             frame[mask] = _blend(np.asarray(spec.color, np.float32), frame[mask], spec.opacity)
-    return np.rint(np.clip(frame, 0.0, 1.0) * np.float32(255)).astype(np.uint8)
+    result: np.ndarray = np.rint(np.clip(frame, 0.0, 1.0) * np.float32(255)).astype(np.uint8)
+    return result
 
 
 def _blend(rgba: np.ndarray, below: np.ndarray, opacity: float) -> np.ndarray:
