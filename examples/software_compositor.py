@@ -1,4 +1,4 @@
-"""Composite a frame the way HolovizOp does, in numpy: image, LUT overlay, boxes and crosses.
+"""Composite a frame the way HolovizOp does, in numpy: image, LUT overlay, boxes, crosses, text.
 
 The layers are what the ultrasound segmentation app draws (a grey frame, a label map through the
 app's colour table) plus tool boxes and tips. Pass a path to save the frame as PNG (needs Pillow).
@@ -31,6 +31,7 @@ def main() -> None:
         (InputSpec("out_tensor", "color_lut"), labels),
         (InputSpec("boxes", "rectangles", color=(1.0, 0.2, 0.2, 1.0), line_width=2), boxes),
         (InputSpec("tips", "crosses", color=(1.0, 1.0, 0.0, 1.0), line_width=2, priority=1), tips),
+        (InputSpec("labels", "text", text=("TOOL 1", "TOOL 2")), boxes[::2] + [0.0, -0.06]),
     ]
     rgba = composite(layers, WIDTH, HEIGHT, color_lut=COLOR_LUT)
     print(f"rendered {rgba.shape[1]}x{rgba.shape[0]} RGBA")

@@ -15,6 +15,9 @@ Conventions (pixel ``(i, j)`` covers ``[j, j + 1) x [i, i + 1)``, its centre at 
   clipped. A pixel is covered when its centre lies within ``line_width / 2`` of a segment
   (lines, line strips, outlines of rectangles, crosses and ovals), inside a triangle, or within
   ``point_size / 2`` of a point on both axes.
+- ``text``: row ``i`` (``x, y[, size]``: top-left corner and text height, default 0.05 of the
+  frame height) draws ``spec.text[min(i, len - 1)]`` in holoflow's stroke font
+  (:mod:`holoflow.viz._font`), strokes a twelfth of the height thick.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from holoflow.errors import ConfigError, TensorError
+from holoflow.viz._font import text_segments
 from holoflow.viz._input_spec import InputSpec
 
 __all__ = ["composite", "detect_type"]
@@ -68,8 +72,7 @@ def composite(
     holoflow.errors.TensorError
         If a tensor's shape or dtype does not suit its layer type (naming the spec).
     holoflow.errors.ConfigError
-        If a ``color_lut`` layer has no table, or the type cannot be drawn here (``text``,
-        depth maps).
+        If a ``color_lut`` layer has no table, or the type cannot be drawn here (depth maps).
     """
     if width <= 0 or height <= 0:
         raise ConfigError(f"frame size must be positive, got {width}x{height}")
@@ -185,7 +188,9 @@ def _lut_image(
 
 # -- geometry -------------------------------------------------------------------------------------
 
-_DRAWN_GEOMETRY = frozenset({"points", "lines", "line_strip", "triangles", "crosses", "rectangles", "ovals"})
+_DRAWN_GEOMETRY = frozenset(
+    {"points", "lines", "line_strip", "triangles", "crosses", "rectangles", "ovals", "text"}
+)
 _GROUP = {"lines": 2, "triangles": 3, "rectangles": 2}
 
 
@@ -233,7 +238,13 @@ def _geometry(spec: InputSpec, kind: str, array: np.ndarray, width: int, height:
             outline = np.stack([x + rx * np.cos(angles), y + ry * np.sin(angles)], axis=1)
             for start, end in itertools.pairwise(outline):
                 _segment(mask, start, end, half)
-    else:  # triangles
+    elif kind == "text" and spec.text:
+        for i, ((x, y), size) in enumerate(zip(points, _sizes(coords, 2), strict=True)):
+            pixels = size * height
+            stroke = max(0.5, pixels / 24.0)  # strokes a twelfth of the text height thick
+            for start, end in text_segments(spec.text[min(i, len(spec.text) - 1)], x, y, pixels):
+                _segment(mask, start, end, stroke)
+    elif kind == "triangles":
         for a, b, c in zip(points[0::3], points[1::3], points[2::3], strict=True):
             _triangle(mask, a, b, c)
     return mask

@@ -118,6 +118,31 @@ def test_points_lines_triangles_and_ovals():
     assert not mask[10, 20] and mask[10, 10] | mask[10, 9] and mask[10, 30] | mask[10, 29]
 
 
+def test_text_lands_in_its_cell_at_the_given_height():
+    W2, H2 = 200, 100
+    spec = InputSpec("label", "text", text=("T",))
+    mask = drawn(composite([(spec, np.array([[0.25, 0.2, 0.3]], np.float32))], W2, H2))
+    rows, cols = np.nonzero(mask)
+    height = 0.3 * H2  # 30 pixels; the T is 4/6 of that wide, its bar at the top, its stem centred
+    thick = height / 24 + 1
+    assert abs(rows.min() - 0.2 * H2) <= thick and abs(rows.max() - (0.2 * H2 + height)) <= thick
+    assert abs(cols.min() - 0.25 * W2) <= thick and abs(cols.max() - (0.25 * W2 + height * 4 / 6)) <= thick
+    stem = 0.25 * W2 + height * 2 / 6
+    assert (
+        mask[int(0.2 * H2 + height / 2), int(stem)] and not mask[int(0.2 * H2 + height / 2), int(0.25 * W2)]
+    )
+
+
+def test_text_rows_reuse_the_last_string_and_strings_differ():
+    coords = np.array([[0.0, 0.0, 0.4], [0.5, 0.0, 0.4], [0.0, 0.5, 0.4]], np.float32)
+    one = drawn(composite([(InputSpec("t", "text", text=("AB", "C")), coords)], 60, 30))
+    left, right, below = one[:15, :30], one[:15, 30:], one[15:, :30]
+    assert left.any() and right.any() and below.any()
+    np.testing.assert_array_equal(right, below)  # rows 1 and 2 both draw "C"
+    assert not np.array_equal(left, right)
+    assert not drawn(composite([(InputSpec("t", "text"), coords)], 60, 30)).any()  # no strings: nothing
+
+
 def test_geometry_color_and_opacity():
     corners = np.array([[0.0, 0.0], [1.0, 1.0]], np.float32)
     spec = InputSpec("b", "triangles", color=(1.0, 0.5, 0.0, 1.0), opacity=0.4)
@@ -201,5 +226,5 @@ def test_bad_specs_raise_errors_naming_the_spec():
         composite([(InputSpec("boxes", "rectangles"), np.zeros((3, 2), np.float32))], 2, 2)
     with pytest.raises(TensorError, match="'boxes'.*coordinates"):
         composite([(InputSpec("boxes", "rectangles"), np.zeros((4,), np.float32))], 2, 2)
-    with pytest.raises(ConfigError, match="'label'.*'text'"):
-        composite([(InputSpec("label", "text", text=("hi",)), np.zeros((1, 2), np.float32))], 2, 2)
+    with pytest.raises(ConfigError, match="'depth'.*'depth_map'"):
+        composite([(InputSpec("depth", "depth_map"), np.zeros((2, 2, 1), np.float32))], 2, 2)
