@@ -1,0 +1,149 @@
+"""Benchmark: HolovizOp frames per second, headless, at 854x480 and 1920x1080.
+
+Each frame has the layers of the issue's workload: an RGB image of the frame size, a 256x256
+label map through a two-entry colour table (the ultrasound app's overlay), 10 rectangles and a
+text layer of 10 labels. A source emits the same message every time; HolovizOp (headless,
+``enable_render_buffer_output=True``) draws it and a sink receives the RGBA frame. Rendering is
+the numpy software compositor: holoflow has no OpenGL renderer yet, so there is no GPU row.
+
+The limit printed beside it is what one pass over the frame costs on the same machine: writing
+an RGBA frame of the same size (``numpy.copyto``), as frames per second.
+
+Usage::
+
+    python benchmarks/holoviz.py [--frames 30] [--repeats 3] [--output FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from holoflow.conditions import CountCondition
+from holoflow.core import Application, Operator
+from holoflow.operators import HolovizOp
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SIZES = {"854x480": (854, 480), "1920x1080": (1920, 1080)}
+LUT = [[0.65, 0.81, 0.89, 0.1], [0.2, 0.63, 0.17, 0.7]]
+SPECS = [
+    {"name": "", "type": "color"},
+    {"name": "mask", "type": "color_lut"},
+    {"name": "boxes", "type": "rectangles", "color": [1.0, 0.2, 0.2, 1.0], "line_width": 2},
+    {"name": "labels", "type": "text", "text": [f"TOOL {i}" for i in range(10)]},
+]
+
+
+def message(width: int, height: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    labels = np.zeros((256, 256), np.uint8)
+    labels[64:192, 64:192] = 1
+    corners = rng.random((10, 2, 2)).astype(np.float32)
+    boxes = np.sort(corners, axis=1).reshape(20, 2)
+    return {
+        "": rng.integers(0, 256, (height, width, 3), dtype=np.uint8),
+        "mask": labels,
+        "boxes": boxes,
+        "labels": np.concatenate([boxes[0::2] - [0.0, 0.04], np.full((10, 1), 0.03)], axis=1).astype(
+            np.float32
+        ),
+    }
+
+
+class Emit(Operator):
+    def __init__(self, fragment, item, *args, **kwargs):
+        self.item = item
+        super().__init__(fragment, *args, **kwargs)
+
+    def setup(self, spec):
+        spec.output("out")
+
+    def compute(self, op_input, op_output, context):
+        op_output.emit(self.item, "out")
+
+
+class Count(Operator):
+    def setup(self, spec):
+        spec.input("in")
+
+    def start(self):
+        self.frames = 0
+
+    def compute(self, op_input, op_output, context):
+        op_input.receive("in")
+        self.frames += 1
+
+
+def holoviz_fps(width: int, height: int, frames: int) -> float:
+    app = Application([])
+    source = Emit(app, message(width, height), CountCondition(app, frames), name="source")
+    viz = HolovizOp(
+        app,
+        name="holoviz",
+        headless=True,
+        enable_render_buffer_output=True,
+        width=width,
+        height=height,
+        tensors=SPECS,
+        color_lut=LUT,
+    )
+    sink = Count(app, name="sink")
+    app.add_flow(source, viz, {("out", "receivers")})
+    app.add_flow(viz, sink, {("render_buffer_output", "in")})
+    t0 = time.perf_counter()
+    app.run()
+    elapsed = time.perf_counter() - t0
+    assert sink.frames == frames
+    return frames / elapsed
+
+
+def frame_write_fps(width: int, height: int, frames: int) -> float:
+    source = np.ones((height, width, 4), np.uint8)
+    target = np.zeros_like(source)
+    t0 = time.perf_counter()
+    for _ in range(frames):
+        np.copyto(target, source)
+    return frames / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--output", default=str(RESULTS / "holoviz_cpu.json"))
+    args = parser.parse_args()
+    rows = []
+    for label, (width, height) in SIZES.items():
+        holoviz_fps(width, height, 2)  # warm-up
+        fps = statistics.median(holoviz_fps(width, height, args.frames) for _ in range(args.repeats))
+        limit = statistics.median(frame_write_fps(width, height, args.frames) for _ in range(args.repeats))
+        rows.append({"size": label, "holoviz_fps": fps, "frame_write_fps": limit, "ratio": fps / limit})
+    print(
+        f"HolovizOp headless (software compositor), image + LUT overlay + 10 rectangles + 10 labels; "
+        f"{args.frames} frames, median of {args.repeats}, {os.cpu_count()} CPUs, {platform.machine()}"
+    )
+    print(f"{'frame':<10} {'HolovizOp fps':>14} {'RGBA write fps':>15} {'ratio':>7}")
+    for row in rows:
+        print(
+            f"{row['size']:<10} {row['holoviz_fps']:>14.1f} {row['frame_write_fps']:>15.0f} "
+            f"{row['ratio']:>7.3f}"
+        )
+    print("goal: >= 60 fps at 1920x1080 on the GPU (OpenGL with CUDA interop: not built yet)")
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(
+        json.dumps(
+            {"benchmark": "holoviz", "renderer": "software", "frames": args.frames, "rows": rows}, indent=2
+        )
+        + "\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
