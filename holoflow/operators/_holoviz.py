@@ -14,6 +14,7 @@ from holoflow.core._spec import IOSpec
 from holoflow.errors import ConfigError, HoloflowError, ResourceError, TensorError
 from holoflow.tensor import TensorMap, _cuda, as_tensor, is_tensor_like
 from holoflow.viz import InputSpec, composite, detect_type
+from holoflow.viz._gl_renderer import GLRenderer
 
 if TYPE_CHECKING:
     from holoflow.core._context import ExecutionContext, InputContext, OutputContext
@@ -40,9 +41,11 @@ class HolovizOp(Operator):
     on ``input_specs`` (a list) are drawn after the static ones for that frame; tensors no spec
     names are drawn when their type can be detected, as in Holoviz.
 
-    Rendering is done by the numpy software compositor (:mod:`holoflow.viz`); CUDA tensors are
-    copied to the host for it (logged once). A window is not available yet: ``headless=False``
-    raises at start.
+    ``renderer`` (holoflow's addition): ``"opengl"`` draws offscreen with OpenGL 3.3 through EGL,
+    ``"software"`` with the numpy compositor (:mod:`holoflow.viz`), and ``"auto"`` (default) uses
+    OpenGL when a context can be made, else software with one warning. Both draw the same pixels
+    up to rounding. CUDA tensors are copied to the host (logged once). A window is not available
+    yet: ``headless=False`` raises at start.
 
     Raises
     ------
@@ -58,6 +61,7 @@ class HolovizOp(Operator):
     width: int
     height: int
     headless: bool
+    renderer: str
     fullscreen: bool
     enable_render_buffer_output: bool
 
@@ -93,6 +97,7 @@ class HolovizOp(Operator):
             ("window_close_condition", None),
             ("cuda_stream_pool", None),
             ("multiprocess_framedrop_waittime_ms", 0),
+            ("renderer", "auto"),
         ):
             spec.param(name, default)
 
@@ -107,10 +112,15 @@ class HolovizOp(Operator):
             )
         if self.fullscreen and self.headless:
             raise ConfigError(f"{self._label()}: fullscreen and headless cannot both be set")
+        if self.renderer not in ("auto", "opengl", "software"):
+            raise ConfigError(
+                f"{self._label()}: renderer must be 'auto', 'opengl' or 'software', got {self.renderer!r}"
+            )
         for switch in _UNSUPPORTED_SWITCHES:
             if getattr(self, switch):
                 raise ConfigError(f"{self._label()}: {switch} is not supported by holoflow's HolovizOp yet")
         self._warned: set[str] = set()
+        self._gl: GLRenderer | None = None
 
     def start(self) -> None:
         if not self.headless:
@@ -118,6 +128,18 @@ class HolovizOp(Operator):
                 f"{self._label()}: windowed rendering is not available yet; set headless=True and "
                 "enable_render_buffer_output=True to receive the frames"
             )
+        if self.renderer != "software":
+            try:
+                self._gl = GLRenderer(int(self.width), int(self.height))
+            except (ImportError, ResourceError) as exc:
+                if self.renderer == "opengl":
+                    raise ResourceError(f"{self._label()}: {exc}") from exc
+                logger.warning("%s: rendering in software: %s", self._label(), exc)
+
+    def stop(self) -> None:
+        if self._gl is not None:
+            self._gl.close()
+            self._gl = None
 
     def _coerce(self, values: Any, where: str) -> list[InputSpec]:
         if values is None:
@@ -151,7 +173,10 @@ class HolovizOp(Operator):
                 continue
             layers.append((InputSpec(name), array))
         try:
-            frame = composite(layers, int(self.width), int(self.height), self._lut)
+            if self._gl is not None:
+                frame = self._gl.render(layers, self._lut)
+            else:
+                frame = composite(layers, int(self.width), int(self.height), self._lut)
         except (ConfigError, TensorError) as exc:
             raise type(exc)(f"{self._label()}: {exc}") from exc
         if self.enable_render_buffer_output:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -113,7 +114,8 @@ def _blend(rgba: np.ndarray, below: np.ndarray, opacity: float) -> np.ndarray:
 # -- images ---------------------------------------------------------------------------------------
 
 
-def _image(spec: InputSpec, array: np.ndarray, width: int, height: int) -> np.ndarray:
+def _image_array(spec: InputSpec, array: np.ndarray) -> np.ndarray:
+    """A ``color`` tensor as ``(H, W, C)``, checked against the supported image formats."""
     if array.ndim == 2:
         array = array[..., None]
     if array.ndim != 3 or not _image_format_ok(array.dtype, array.shape[2]):
@@ -121,6 +123,11 @@ def _image(spec: InputSpec, array: np.ndarray, width: int, height: int) -> np.nd
             f"input spec {spec.name!r} (color): expected HxWxC uint8 (C = 1, 3, 4) or uint16/float32 "
             f"(C = 1, 4), got {array.shape} {array.dtype}"
         )
+    return array
+
+
+def _image(spec: InputSpec, array: np.ndarray, width: int, height: int) -> np.ndarray:
+    array = _image_array(spec, array)
     if array.dtype == np.uint8:
         values = array / np.float32(255)
     elif array.dtype == np.uint16:
@@ -164,6 +171,17 @@ def _taps(source: int, target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 def _lut_image(
     spec: InputSpec, array: np.ndarray, width: int, height: int, lut: np.ndarray | None
 ) -> np.ndarray:
+    index = _lut_indices(spec, array, lut)
+    h, w = index.shape
+    rows = np.minimum(((np.arange(height) + 0.5) * h / height).astype(np.intp), h - 1)
+    cols = np.minimum(((np.arange(width) + 0.5) * w / width).astype(np.intp), w - 1)
+    assert lut is not None
+    result: np.ndarray = lut[index[rows][:, cols]]
+    return result
+
+
+def _lut_indices(spec: InputSpec, array: np.ndarray, lut: np.ndarray | None) -> np.ndarray:
+    """Table indices ``(H, W)`` of a ``color_lut`` tensor, clamped to the table."""
     if lut is None:
         raise ConfigError(f"input spec {spec.name!r} (color_lut): the operator has no color_lut")
     if array.ndim == 3 and array.shape[2] == 1:
@@ -178,11 +196,7 @@ def _lut_image(
         index = np.floor(np.nan_to_num(array.astype(np.float64)) * entries)
     else:
         index = array
-    index = np.clip(index, 0, entries - 1).astype(np.intp)
-    h, w = index.shape
-    rows = np.minimum(((np.arange(height) + 0.5) * h / height).astype(np.intp), h - 1)
-    cols = np.minimum(((np.arange(width) + 0.5) * w / width).astype(np.intp), w - 1)
-    result: np.ndarray = lut[index[rows][:, cols]]
+    result: np.ndarray = np.clip(index, 0, entries - 1).astype(np.intp)
     return result
 
 
@@ -194,9 +208,33 @@ _DRAWN_GEOMETRY = frozenset(
 _GROUP = {"lines": 2, "triangles": 3, "rectangles": 2}
 
 
+@dataclass
+class Shapes:
+    """A geometry layer in pixels: segments ``((start, end), half_width)``, point boxes
+    ``(centre, half_side)`` and filled triangles ``(a, b, c)``."""
+
+    segments: list[tuple[tuple[np.ndarray, np.ndarray], float]] = field(default_factory=list)
+    boxes: list[tuple[np.ndarray, float]] = field(default_factory=list)
+    triangles: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+
+
 def _geometry(spec: InputSpec, kind: str, array: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The pixels a geometry layer covers, ``(height, width)`` bool."""
+    shapes = _shapes(spec, kind, array, width, height)
+    mask = np.zeros((height, width), bool)
+    for (start, end), half in shapes.segments:
+        _segment(mask, start, end, half)
+    for centre, half in shapes.boxes:
+        _box(mask, centre[0], centre[1], half)
+    for a, b, c in shapes.triangles:
+        _triangle(mask, a, b, c)
+    return mask
+
+
+def _shapes(spec: InputSpec, kind: str, array: np.ndarray, width: int, height: int) -> Shapes:
+    """A geometry layer's coordinates checked and turned into pixel-space shapes."""
     if kind not in _DRAWN_GEOMETRY:
-        raise ConfigError(f"input spec {spec.name!r}: the software compositor does not draw {kind!r} layers")
+        raise ConfigError(f"input spec {spec.name!r}: holoflow does not draw {kind!r} layers yet")
     if array.ndim < 2 or array.shape[-1] < 2 or not np.issubdtype(array.dtype, np.floating):
         raise TensorError(
             f"input spec {spec.name!r} ({kind}): expected (N, C >= 2) float32/float64 coordinates, "
@@ -210,44 +248,48 @@ def _geometry(spec: InputSpec, kind: str, array: np.ndarray, width: int, height:
         )
     scale = np.array([width, height], np.float64)
     points = coords[:, :2] * scale
-    mask = np.zeros((height, width), bool)
+    shapes = Shapes()
     half = spec.line_width / 2.0
+
+    def segment(start: np.ndarray, end: np.ndarray, half: float = half) -> None:
+        shapes.segments.append(((start, end), half))
+
     if kind == "points":
         for x, y in points:
-            _box(mask, x, y, spec.point_size / 2.0)
+            shapes.boxes.append((np.array([x, y]), spec.point_size / 2.0))
     elif kind == "lines":
         for start, end in zip(points[0::2], points[1::2], strict=True):
-            _segment(mask, start, end, half)
+            segment(start, end)
     elif kind == "line_strip":
         for start, end in itertools.pairwise(points):
-            _segment(mask, start, end, half)
+            segment(start, end)
     elif kind == "rectangles":
         for (x0, y0), (x1, y1) in zip(points[0::2], points[1::2], strict=True):
             corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]])
             for start, end in itertools.pairwise(corners):
-                _segment(mask, start, end, half)
+                segment(start, end)
     elif kind == "crosses":
         for (x, y), size in zip(points, _sizes(coords, 2), strict=True):
             reach = size * width / 2.0  # both arms span the same pixels: the cross is square
-            _segment(mask, np.array([x - reach, y]), np.array([x + reach, y]), half)
-            _segment(mask, np.array([x, y - reach]), np.array([x, y + reach]), half)
+            segment(np.array([x - reach, y]), np.array([x + reach, y]))
+            segment(np.array([x, y - reach]), np.array([x, y + reach]))
     elif kind == "ovals":
         sx, sy = _sizes(coords, 2), _sizes(coords, 3, _sizes(coords, 2))
         angles = np.linspace(0.0, 2.0 * np.pi, _OVAL_SEGMENTS + 1)
         for (x, y), rx, ry in zip(points, sx * width / 2.0, sy * height / 2.0, strict=True):
             outline = np.stack([x + rx * np.cos(angles), y + ry * np.sin(angles)], axis=1)
             for start, end in itertools.pairwise(outline):
-                _segment(mask, start, end, half)
+                segment(start, end)
     elif kind == "text" and spec.text:
         for i, ((x, y), size) in enumerate(zip(points, _sizes(coords, 2), strict=True)):
             pixels = size * height
             stroke = max(0.5, pixels / 24.0)  # strokes a twelfth of the text height thick
             for start, end in text_segments(spec.text[min(i, len(spec.text) - 1)], x, y, pixels):
-                _segment(mask, start, end, stroke)
+                segment(start, end, stroke)
     elif kind == "triangles":
         for a, b, c in zip(points[0::3], points[1::3], points[2::3], strict=True):
-            _triangle(mask, a, b, c)
-    return mask
+            shapes.triangles.append((a, b, c))
+    return shapes
 
 
 def _sizes(coords: np.ndarray, column: int, default: np.ndarray | None = None) -> np.ndarray:

@@ -11,9 +11,23 @@ from holoflow.errors import ConfigError, ResourceError, TensorError
 from holoflow.operators import HolovizOp
 from holoflow.testing import Recorder, Source
 from holoflow.viz import InputSpec, composite
+from holoflow.viz._gl_renderer import opengl_available
 
 W, H = 32, 24
 LUT = [[0.0, 0.0, 1.0, 0.1], [0.0, 1.0, 0.0, 0.7]]
+
+
+@pytest.fixture(params=["software", "opengl"])
+def renderer(request) -> str:
+    if request.param == "opengl" and not opengl_available():
+        pytest.skip("no headless OpenGL here (PyOpenGL with EGL and a driver such as Mesa)")
+    return request.param
+
+
+def assert_close(frame: np.ndarray, expected: np.ndarray, renderer: str) -> None:
+    """Software frames equal the compositor; OpenGL ones differ by texture-filter rounding only."""
+    difference = np.abs(frame.astype(int) - expected)
+    assert difference.max() <= (0 if renderer == "software" else 2)
 
 
 def frames(count: int = 2) -> list[dict[str, np.ndarray]]:
@@ -39,30 +53,30 @@ def run(app, items, specs=None, **kwargs):
     return [np.asarray(message[""]) for message in rx.received]
 
 
-def test_specs_are_drawn_in_order_and_the_frame_is_emitted(app):
+def test_specs_are_drawn_in_order_and_the_frame_is_emitted(app, renderer):
     items = frames()
     specs = [{"name": "", "type": "color"}, {"name": "mask", "type": "color_lut", "opacity": 0.5}]
-    rendered = run(app, items, tensors=specs, color_lut=LUT)
+    rendered = run(app, items, tensors=specs, color_lut=LUT, renderer=renderer)
     assert len(rendered) == 2
     for frame, item in zip(rendered, items, strict=True):
         assert frame.shape == (H, W, 4) and frame.dtype == np.uint8
         layers = [(InputSpec.from_dict(s), item[s["name"]]) for s in specs]
-        np.testing.assert_array_equal(frame, composite(layers, W, H, LUT))
+        assert_close(frame, composite(layers, W, H, LUT), renderer)
         assert not np.array_equal(frame[..., :3], item[""])  # the overlay changed the image
 
 
-def test_tensors_without_specs_are_detected_like_holoviz(app):
+def test_tensors_without_specs_are_detected_like_holoviz(app, renderer):
     items = frames(1)
     items[0]["ignored"] = np.zeros((3, 3, 3), np.int64)
-    rendered = run(app, items, color_lut=LUT)
+    rendered = run(app, items, color_lut=LUT, renderer=renderer)
     layers = [(InputSpec(""), items[0][""]), (InputSpec("mask"), items[0]["mask"])]
-    np.testing.assert_array_equal(rendered[0], composite(layers, W, H, LUT))
+    assert_close(rendered[0], composite(layers, W, H, LUT), renderer)
 
 
-def test_input_specs_port_adds_layers_for_the_frame(app):
+def test_input_specs_port_adds_layers_for_the_frame(app, renderer):
     items = [{"": np.zeros((H, W, 3), np.uint8), "box": np.array([[0.25, 0.25], [0.75, 0.75]], np.float32)}]
     specs = [[{"name": "box", "type": "rectangles", "color": [1, 0, 0, 1]}]]
-    rendered = run(app, items, specs=specs, tensors=[{"name": "", "type": "color"}])
+    rendered = run(app, items, specs=specs, tensors=[{"name": "", "type": "color"}], renderer=renderer)
     red = rendered[0][..., 0] == 255
     assert red.any() and not red[H // 2, W // 2]  # an outline, not a fill
 
@@ -83,6 +97,7 @@ def test_bad_parameters_raise_naming_the_operator(app):
         ({"color_lut": [[1, 0, 0]]}, "4 components"),
         ({"fullscreen": True}, "fullscreen and headless"),
         ({"enable_camera_pose_output": True}, "enable_camera_pose_output is not supported"),
+        ({"renderer": "vulkan"}, "renderer must be"),
     ],
 )
 def test_configuration_errors(app, kwargs, message):
@@ -100,6 +115,6 @@ def test_a_window_is_refused_with_a_clear_error(app):
 def test_an_undrawable_tensor_is_logged_once(app, caplog):
     items = [{"odd": np.zeros((4, 4, 3), np.int64)}] * 3
     with caplog.at_level(logging.WARNING, logger="holoflow"):
-        rendered = run(app, items)
+        rendered = run(app, items, renderer="software")
     assert len(rendered) == 3 and (rendered[0][..., :3] == 0).all()
     assert sum("ignoring tensor 'odd'" in r.getMessage() for r in caplog.records) == 1

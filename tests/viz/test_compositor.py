@@ -4,13 +4,31 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from holoflow.errors import ConfigError, TensorError
 from holoflow.viz import InputSpec, composite, detect_type
+from holoflow.viz._gl_renderer import GLRenderer, opengl_available
 
 W, H = 40, 20
+_RENDERERS: dict[tuple[int, int], GLRenderer] = {}
+
+
+@pytest.fixture(params=["software", "opengl"])
+def draw(request):
+    """The software compositor, or the OpenGL renderer with the same signature."""
+    if request.param == "software":
+        return composite
+    if not opengl_available():
+        pytest.skip("no headless OpenGL here (PyOpenGL with EGL and a driver such as Mesa)")
+
+    def render(layers, width, height, color_lut=None):
+        if (width, height) not in _RENDERERS:
+            _RENDERERS[width, height] = GLRenderer(width, height)
+        return _RENDERERS[width, height].render(layers, color_lut)
+
+    return render
 
 
 def at_centre(col: float, row: float) -> list[float]:
@@ -23,36 +41,36 @@ def drawn(frame: np.ndarray) -> np.ndarray:
     return frame[..., 0] > 0
 
 
-def test_an_image_of_the_frame_size_appears_unchanged():
+def test_an_image_of_the_frame_size_appears_unchanged(draw):
     image = np.random.default_rng(0).integers(0, 256, (H, W, 3), dtype=np.uint8)
-    frame = composite([(InputSpec("", "color"), image)], W, H)
+    frame = draw([(InputSpec("", "color"), image)], W, H)
     np.testing.assert_array_equal(frame[..., :3], image)
     assert (frame[..., 3] == 255).all()
 
 
-def test_rgba_and_grey_images_blend_over_black():
+def test_rgba_and_grey_images_blend_over_black(draw):
     rgba = np.random.default_rng(1).integers(0, 256, (H, W, 4), dtype=np.uint8)
-    frame = composite([(InputSpec("", "color"), rgba)], W, H)
+    frame = draw([(InputSpec("", "color"), rgba)], W, H)
     expected = np.rint(rgba[..., :3] / 255 * (rgba[..., 3:] / 255) * 255)
     np.testing.assert_array_equal(frame[..., :3], expected)
     grey = np.full((H, W, 1), 77, np.uint8)
-    assert (composite([(InputSpec("g", "color"), grey)], W, H)[..., :3] == 77).all()
+    assert (draw([(InputSpec("g", "color"), grey)], W, H)[..., :3] == 77).all()
 
 
-def test_an_image_is_stretched_to_the_frame_with_linear_filtering():
+def test_an_image_is_stretched_to_the_frame_with_linear_filtering(draw):
     image = np.array([[[0], [255]]], np.uint8)  # 1 x 2, black then white
-    frame = composite([(InputSpec("", "color"), image)], 8, 2)
+    frame = draw([(InputSpec("", "color"), image)], 8, 2)
     row = frame[0, :, 0].astype(int)
     assert row[0] == 0 and row[-1] == 255  # clamp to edge
     assert (np.diff(row) >= 0).all() and len(set(row)) > 2  # a ramp between them
 
 
-def test_a_lut_overlay_with_opacity_blends_as_computed():
+def test_a_lut_overlay_with_opacity_blends_as_computed(draw):
     base = np.full((H, W, 3), 100, np.uint8)
     labels = np.zeros((H, W), np.uint8)
     labels[:, W // 2 :] = 1
     lut = [[0.0, 0.0, 1.0, 0.1], [0.0, 1.0, 0.0, 0.7]]
-    frame = composite(
+    frame = draw(
         [(InputSpec("video", "color"), base), (InputSpec("mask", "color_lut", opacity=0.5), labels)],
         W,
         H,
@@ -66,62 +84,62 @@ def test_a_lut_overlay_with_opacity_blends_as_computed():
         assert (frame[:, columns, :3] == expected).all(), label
 
 
-def test_lut_indices_clamp_to_the_table_and_floats_are_coordinates():
+def test_lut_indices_clamp_to_the_table_and_floats_are_coordinates(draw):
     lut = [[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0]]
     indices = np.array([[0, 1, 9]], np.int32)
-    frame = composite([(InputSpec("m", "color_lut"), indices)], 3, 1, color_lut=lut)
+    frame = draw([(InputSpec("m", "color_lut"), indices)], 3, 1, color_lut=lut)
     assert frame[0, :, 1].tolist() == [0, 255, 255]
     coords = np.array([[0.2, 0.7]], np.float32)
-    frame = composite([(InputSpec("m", "color_lut"), coords)], 2, 1, color_lut=lut)
+    frame = draw([(InputSpec("m", "color_lut"), coords)], 2, 1, color_lut=lut)
     assert frame[0, :, 0].tolist() == [255, 0]
 
 
-def test_rectangle_outline_lands_on_the_pixels_of_its_corners():
+def test_rectangle_outline_lands_on_the_pixels_of_its_corners(draw):
     corners = np.array([at_centre(10, 5), at_centre(29, 14)], np.float32)
-    frame = composite([(InputSpec("boxes", "rectangles"), corners)], W, H)
+    frame = draw([(InputSpec("boxes", "rectangles"), corners)], W, H)
     expected = np.zeros((H, W), bool)
     expected[5:15, 10:30] = True
     expected[6:14, 11:29] = False
     np.testing.assert_array_equal(drawn(frame), expected)
 
 
-def test_crosses_are_square_and_centred():
+def test_crosses_are_square_and_centred(draw):
     size = 8 / W  # arms reach 4 pixels each way
     crosses = np.array([[*at_centre(20, 10), size]], np.float32)
-    frame = composite([(InputSpec("tips", "crosses"), crosses)], W, H)
+    frame = draw([(InputSpec("tips", "crosses"), crosses)], W, H)
     expected = np.zeros((H, W), bool)
     expected[10, 16:25] = True
     expected[6:15, 20] = True
     np.testing.assert_array_equal(drawn(frame), expected)
 
 
-def test_points_lines_triangles_and_ovals():
+def test_points_lines_triangles_and_ovals(draw):
     points = np.array([at_centre(5, 5)], np.float32)
-    frame = composite([(InputSpec("p", "points", point_size=3), points)], W, H)
+    frame = draw([(InputSpec("p", "points", point_size=3), points)], W, H)
     expected = np.zeros((H, W), bool)
     expected[4:7, 4:7] = True
     np.testing.assert_array_equal(drawn(frame), expected)
 
     line = np.array([at_centre(2, 3), at_centre(30, 3)], np.float32)
-    frame = composite([(InputSpec("l", "lines", line_width=3), line)], W, H)
+    frame = draw([(InputSpec("l", "lines", line_width=3), line)], W, H)
     expected = np.zeros((H, W), bool)
     expected[2:5, 1:32] = True  # round caps reach 1.5 pixels past the ends: one more column each side
     np.testing.assert_array_equal(drawn(frame), expected)
 
     triangle = np.array([at_centre(0, 0), at_centre(10, 0), at_centre(0, 10)], np.float64)  # exact centres
-    mask = drawn(composite([(InputSpec("t", "triangles"), triangle)], W, H))
+    mask = drawn(draw([(InputSpec("t", "triangles"), triangle)], W, H))
     rows, cols = np.nonzero(mask)
     assert ((rows + cols) <= 10).all() and mask.sum() == 66  # the 11 x 11 lower-left half, diagonal included
 
     oval = np.array([[0.5, 0.5, 0.5, 0.5]], np.float32)  # 20 x 10 pixels across
-    mask = drawn(composite([(InputSpec("o", "ovals"), oval)], W, H))
+    mask = drawn(draw([(InputSpec("o", "ovals"), oval)], W, H))
     assert not mask[10, 20] and mask[10, 10] | mask[10, 9] and mask[10, 30] | mask[10, 29]
 
 
-def test_text_lands_in_its_cell_at_the_given_height():
+def test_text_lands_in_its_cell_at_the_given_height(draw):
     W2, H2 = 200, 100
     spec = InputSpec("label", "text", text=("T",))
-    mask = drawn(composite([(spec, np.array([[0.25, 0.2, 0.3]], np.float32))], W2, H2))
+    mask = drawn(draw([(spec, np.array([[0.25, 0.2, 0.3]], np.float32))], W2, H2))
     rows, cols = np.nonzero(mask)
     height = 0.3 * H2  # 30 pixels; the T is 4/6 of that wide, its bar at the top, its stem centred
     thick = height / 24 + 1
@@ -133,24 +151,24 @@ def test_text_lands_in_its_cell_at_the_given_height():
     )
 
 
-def test_text_rows_reuse_the_last_string_and_strings_differ():
+def test_text_rows_reuse_the_last_string_and_strings_differ(draw):
     coords = np.array([[0.0, 0.0, 0.4], [0.5, 0.0, 0.4], [0.0, 0.5, 0.4]], np.float32)
-    one = drawn(composite([(InputSpec("t", "text", text=("AB", "C")), coords)], 60, 30))
+    one = drawn(draw([(InputSpec("t", "text", text=("AB", "C")), coords)], 60, 30))
     left, right, below = one[:15, :30], one[:15, 30:], one[15:, :30]
     assert left.any() and right.any() and below.any()
     np.testing.assert_array_equal(right, below)  # rows 1 and 2 both draw "C"
     assert not np.array_equal(left, right)
-    assert not drawn(composite([(InputSpec("t", "text"), coords)], 60, 30)).any()  # no strings: nothing
+    assert not drawn(draw([(InputSpec("t", "text"), coords)], 60, 30)).any()  # no strings: nothing
 
 
-def test_geometry_color_and_opacity():
+def test_geometry_color_and_opacity(draw):
     corners = np.array([[0.0, 0.0], [1.0, 1.0]], np.float32)
     spec = InputSpec("b", "triangles", color=(1.0, 0.5, 0.0, 1.0), opacity=0.4)
-    frame = composite([(spec, np.concatenate([corners, [[0.0, 1.0]]]))], W, H)
+    frame = draw([(spec, np.concatenate([corners, [[0.0, 1.0]]]))], W, H)
     assert frame[H - 1, 0, :3].tolist() == [round(0.4 * 255), round(0.2 * 255), 0]
 
 
-def test_priority_orders_layers_and_equal_priorities_keep_list_order():
+def test_priority_orders_layers_and_equal_priorities_keep_list_order(draw):
     red = np.zeros((H, W, 3), np.uint8)
     red[..., 0] = 255
     blue = np.zeros((H, W, 3), np.uint8)
@@ -161,7 +179,7 @@ def test_priority_orders_layers_and_equal_priorities_keep_list_order():
             (InputSpec("r", "color", priority=red_priority), red),
             (InputSpec("b", "color", priority=blue_priority), blue),
         ]
-        pixel = composite(layers, W, H)[0, 0]
+        pixel = draw(layers, W, H)[0, 0]
         return "red" if pixel[0] == 255 else "blue"
 
     assert top(1, 0) == "red"
@@ -169,21 +187,21 @@ def test_priority_orders_layers_and_equal_priorities_keep_list_order():
     assert top(0, 0) == "blue"  # later in the list
 
 
-def test_geometry_outside_the_frame_is_clipped():
+def test_geometry_outside_the_frame_is_clipped(draw):
     boxes = np.array([[-10.0, -10.0], [10.0, 0.5], [1e30, 1e30], [np.inf, np.nan]], np.float64)
-    mask = drawn(composite([(InputSpec("b", "rectangles"), boxes)], W, H))
+    mask = drawn(draw([(InputSpec("b", "rectangles"), boxes)], W, H))
     assert mask.any() and not mask[H - 1].any()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     kind=st.sampled_from(["points", "lines", "line_strip", "triangles", "crosses", "rectangles", "ovals"]),
     coords=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), min_size=24, max_size=24),
     width=st.floats(0.5, 8),
 )
-def test_any_coordinates_draw_without_error(kind, coords, width):
+def test_any_coordinates_draw_without_error(draw, kind, coords, width):
     array = np.array(coords, np.float32).reshape(6, 4)
-    frame = composite([(InputSpec("g", kind, line_width=width, point_size=width), array)], 16, 9)
+    frame = draw([(InputSpec("g", kind, line_width=width, point_size=width), array)], 16, 9)
     assert frame.shape == (9, 16, 4) and (frame[..., 3] == 255).all()
 
 

@@ -1,0 +1,428 @@
+"""The OpenGL renderer: the compositor's layer model drawn by OpenGL 3.3 core, offscreen.
+
+The context is headless, made through EGL's surfaceless platform (Mesa's llvmpipe on a machine
+without a GPU, the vendor driver with one), so no display or window is needed. Drawing follows
+the software compositor's rules exactly where they are not a matter of rounding:
+
+- images and LUT overlays are textured full-frame quads (linear filtering for images, nearest
+  for LUT indices resolved in the shader);
+- every shape is the bounding quad of a segment, point box or triangle, and the fragment shader
+  keeps the pixels whose centres the compositor would cover (distance to the segment, box test);
+- a stencil pass per layer blends each pixel at most once per layer, as the compositor's mask;
+- the frame is float RGBA, blended "over" with the layer's opacity, and rounded to uint8 once.
+
+PyOpenGL is imported on first use with ``PYOPENGL_PLATFORM=egl`` unless the variable is set.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from holoflow.errors import ConfigError, ResourceError
+from holoflow.viz import _compositor as software
+from holoflow.viz._input_spec import InputSpec
+
+__all__ = ["GLRenderer", "opengl_available"]
+
+_EGL_PLATFORM_SURFACELESS_MESA = 0x31DD
+
+_VERTEX = """
+#version 330 core
+layout(location = 0) in vec2 position;   // pixels, y down
+layout(location = 1) in vec4 ab;         // shape points a, b in pixels
+layout(location = 2) in vec4 c_shape;    // point c, half width, kind (0 segment, 1 box, 2 triangle, 3 quad)
+uniform vec2 frame;
+out vec2 uv;
+flat out vec4 v_ab;
+flat out vec4 v_c_shape;
+void main() {
+    uv = position / frame;
+    v_ab = ab;
+    v_c_shape = c_shape;
+    gl_Position = vec4(position.x / frame.x * 2.0 - 1.0, 1.0 - position.y / frame.y * 2.0, 0.0, 1.0);
+}
+"""
+
+_FRAGMENT = """
+#version 330 core
+in vec2 uv;
+flat in vec4 v_ab;
+flat in vec4 v_c_shape;
+uniform int mode;            // 0 shapes, 1 image, 2 LUT
+uniform int channels;
+uniform float opacity;
+uniform vec4 color;
+uniform vec2 frame;
+uniform sampler2D image;
+uniform usampler2D indices;
+uniform sampler2D lut;
+out vec4 result;
+void main() {
+    vec4 rgba;
+    if (mode == 1) {
+        vec4 t = texture(image, uv);
+        rgba = channels == 1 ? vec4(t.rrr, 1.0) : channels == 3 ? vec4(t.rgb, 1.0) : t;
+    } else if (mode == 2) {
+        uint index = texture(indices, uv).r;
+        rgba = texelFetch(lut, ivec2(int(index), 0), 0);
+    } else {
+        vec2 p = vec2(gl_FragCoord.x, frame.y - gl_FragCoord.y);
+        vec2 a = v_ab.xy, b = v_ab.zw, c = v_c_shape.xy;
+        float h = v_c_shape.z, kind = v_c_shape.w;
+        if (kind == 0.0) {
+            vec2 d = b - a;
+            float l2 = dot(d, d);
+            float t = l2 == 0.0 ? 0.0 : clamp(dot(p - a, d) / l2, 0.0, 1.0);
+            vec2 q = p - (a + t * d);
+            if (dot(q, q) > h * h) discard;
+        } else if (kind == 1.0) {
+            if (abs(p.x - a.x) > h || abs(p.y - a.y) > h) discard;
+        } else if (kind == 2.0) {
+            float e0 = (b.x - a.x) * (p.y - a.y) - (b.y - a.y) * (p.x - a.x);
+            float e1 = (c.x - b.x) * (p.y - b.y) - (c.y - b.y) * (p.x - b.x);
+            float e2 = (a.x - c.x) * (p.y - c.y) - (a.y - c.y) * (p.x - c.x);
+            bool inside = (e0 >= 0.0 && e1 >= 0.0 && e2 >= 0.0) || (e0 <= 0.0 && e1 <= 0.0 && e2 <= 0.0);
+            if (!inside) discard;
+        }
+        rgba = color;
+    }
+    float alpha = rgba.a * opacity;
+    if (alpha == 0.0) discard;
+    result = vec4(rgba.rgb, alpha);
+}
+"""
+
+_lock = threading.Lock()
+_gl: Any = None
+
+
+def _modules() -> tuple[Any, Any]:
+    """``(OpenGL.EGL, OpenGL.GL)``, importing PyOpenGL for EGL on first use."""
+    global _gl
+    with _lock:
+        if _gl is None:
+            os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+            try:
+                from OpenGL import EGL, GL
+            except ImportError as exc:
+                raise ImportError("the OpenGL renderer needs PyOpenGL: pip install 'holoflow[viz]'") from exc
+            _gl = (EGL, GL)
+        return _gl  # type: ignore[no-any-return]
+
+
+def opengl_available() -> bool:
+    """Whether a headless OpenGL 3.3 context can be made here (PyOpenGL, EGL, a driver)."""
+    try:
+        GLRenderer(1, 1).close()
+    except (ImportError, ResourceError):
+        return False
+    return True
+
+
+class GLRenderer:
+    """Draws layers into a ``(height, width, 4)`` uint8 frame with OpenGL, offscreen.
+
+    ``render`` takes the arguments of :func:`holoflow.viz.composite` after the size, and returns
+    what it returns up to rounding. Usable from any thread, one call at a time.
+
+    Raises
+    ------
+    ImportError
+        If PyOpenGL is not installed.
+    holoflow.errors.ResourceError
+        If no EGL display or OpenGL 3.3 context can be made.
+    """
+
+    def __init__(self, width: int, height: int) -> None:
+        if width <= 0 or height <= 0:
+            raise ConfigError(f"frame size must be positive, got {width}x{height}")
+        self.width, self.height = int(width), int(height)
+        self._egl, self._gl = _modules()
+        self._lock = threading.Lock()
+        self._display, self._context = self._make_context()
+        try:
+            with self._current():
+                self._setup()
+        except Exception:
+            self.close()
+            raise
+
+    # -- context ------------------------------------------------------------------------------------
+    def _make_context(self) -> tuple[Any, Any]:
+        egl = self._egl
+        try:
+            display = egl.eglGetPlatformDisplayEXT(
+                _EGL_PLATFORM_SURFACELESS_MESA, egl.EGL_DEFAULT_DISPLAY, None
+            )
+            if not display:
+                display = egl.eglGetDisplay(egl.EGL_DEFAULT_DISPLAY)
+            major, minor = egl.EGLint(), egl.EGLint()
+            if not display or not egl.eglInitialize(display, ctypes.pointer(major), ctypes.pointer(minor)):
+                raise ResourceError("OpenGL renderer: no EGL display could be initialized")
+            attributes = (egl.EGLint * 5)(
+                egl.EGL_RENDERABLE_TYPE, egl.EGL_OPENGL_BIT, egl.EGL_SURFACE_TYPE, 0, egl.EGL_NONE
+            )
+            config, count = egl.EGLConfig(), egl.EGLint()
+            if (
+                not egl.eglChooseConfig(display, attributes, ctypes.pointer(config), 1, ctypes.pointer(count))
+                or not count.value
+            ):
+                raise ResourceError("OpenGL renderer: EGL has no configuration for offscreen OpenGL")
+            egl.eglBindAPI(egl.EGL_OPENGL_API)
+            version = (egl.EGLint * 7)(
+                egl.EGL_CONTEXT_MAJOR_VERSION, 3,
+                egl.EGL_CONTEXT_MINOR_VERSION, 3,
+                egl.EGL_CONTEXT_OPENGL_PROFILE_MASK, egl.EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT,
+                egl.EGL_NONE,
+            )  # fmt: skip
+            context = egl.eglCreateContext(display, config, egl.EGL_NO_CONTEXT, version)
+            if not context:
+                raise ResourceError("OpenGL renderer: EGL could not create an OpenGL 3.3 core context")
+        except ResourceError:
+            raise
+        except Exception as exc:  # PyOpenGL raises its own errors when the EGL library is missing or fails
+            raise ResourceError(f"OpenGL renderer: EGL failed: {exc}") from exc
+        return display, context
+
+    def _current(self) -> Any:
+        renderer = self
+
+        class _Current:
+            def __enter__(self) -> None:
+                renderer._lock.acquire()
+                egl = renderer._egl
+                if not egl.eglMakeCurrent(
+                    renderer._display, egl.EGL_NO_SURFACE, egl.EGL_NO_SURFACE, renderer._context
+                ):
+                    renderer._lock.release()
+                    raise ResourceError("OpenGL renderer: the context could not be made current")
+
+            def __exit__(self, *exc: object) -> None:
+                egl = renderer._egl
+                egl.eglMakeCurrent(
+                    renderer._display, egl.EGL_NO_SURFACE, egl.EGL_NO_SURFACE, egl.EGL_NO_CONTEXT
+                )
+                renderer._lock.release()
+
+        return _Current()
+
+    def close(self) -> None:
+        """Destroy the context (and with it every GL object)."""
+        context, self._context = getattr(self, "_context", None), None
+        if context:
+            self._egl.eglDestroyContext(self._display, context)
+
+    # -- GL objects ---------------------------------------------------------------------------------
+    def _setup(self) -> None:
+        gl = self._gl
+        self._program = self._link()
+        self._vao = gl.glGenVertexArrays(1)
+        self._vbo = gl.glGenBuffers(1)
+        gl.glBindVertexArray(self._vao)
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, self._vbo)
+        stride = _RECORD * 4
+        for location, (size, offset) in enumerate(((2, 0), (4, 8), (4, 24))):
+            gl.glEnableVertexAttribArray(location)
+            gl.glVertexAttribPointer(
+                location, size, gl.GL_FLOAT, gl.GL_FALSE, stride, ctypes.c_void_p(offset)
+            )
+        self._framebuffer = gl.glGenFramebuffers(1)
+        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self._framebuffer)
+        self._color = gl.glGenRenderbuffers(1)
+        gl.glBindRenderbuffer(gl.GL_RENDERBUFFER, self._color)
+        gl.glRenderbufferStorage(gl.GL_RENDERBUFFER, gl.GL_RGBA32F, self.width, self.height)
+        gl.glFramebufferRenderbuffer(
+            gl.GL_FRAMEBUFFER, gl.GL_COLOR_ATTACHMENT0, gl.GL_RENDERBUFFER, self._color
+        )
+        self._stencil = gl.glGenRenderbuffers(1)
+        gl.glBindRenderbuffer(gl.GL_RENDERBUFFER, self._stencil)
+        gl.glRenderbufferStorage(gl.GL_RENDERBUFFER, gl.GL_DEPTH24_STENCIL8, self.width, self.height)
+        gl.glFramebufferRenderbuffer(
+            gl.GL_FRAMEBUFFER, gl.GL_DEPTH_STENCIL_ATTACHMENT, gl.GL_RENDERBUFFER, self._stencil
+        )
+        if gl.glCheckFramebufferStatus(gl.GL_FRAMEBUFFER) != gl.GL_FRAMEBUFFER_COMPLETE:
+            raise ResourceError("OpenGL renderer: the float RGBA framebuffer is not supported")
+        self._textures = gl.glGenTextures(3)  # image, indices, LUT
+        gl.glUseProgram(self._program)
+        for unit, name in enumerate(("image", "indices", "lut")):
+            gl.glUniform1i(gl.glGetUniformLocation(self._program, name), unit)
+        gl.glUniform2f(gl.glGetUniformLocation(self._program, "frame"), self.width, self.height)
+        self._uniforms = {
+            n: gl.glGetUniformLocation(self._program, n) for n in ("mode", "channels", "opacity", "color")
+        }
+
+    def _link(self) -> Any:
+        gl = self._gl
+        program = gl.glCreateProgram()
+        for kind, source in ((gl.GL_VERTEX_SHADER, _VERTEX), (gl.GL_FRAGMENT_SHADER, _FRAGMENT)):
+            shader = gl.glCreateShader(kind)
+            gl.glShaderSource(shader, source)
+            gl.glCompileShader(shader)
+            if not gl.glGetShaderiv(shader, gl.GL_COMPILE_STATUS):
+                raise ResourceError(
+                    f"OpenGL renderer: shader failed to compile: {gl.glGetShaderInfoLog(shader)}"
+                )
+            gl.glAttachShader(program, shader)
+        gl.glLinkProgram(program)
+        if not gl.glGetProgramiv(program, gl.GL_LINK_STATUS):
+            raise ResourceError(f"OpenGL renderer: program failed to link: {gl.glGetProgramInfoLog(program)}")
+        return program
+
+    # -- drawing ------------------------------------------------------------------------------------
+    def render(
+        self, layers: Sequence[tuple[InputSpec, Any]], color_lut: Sequence[Sequence[float]] | None = None
+    ) -> np.ndarray:
+        """Draw ``layers`` (spec, host array); see :func:`holoflow.viz.composite` for the rules.
+
+        Raises
+        ------
+        holoflow.errors.TensorError, holoflow.errors.ConfigError
+            As :func:`holoflow.viz.composite` does.
+        """
+        lut = None if not color_lut else np.asarray(color_lut, np.float32)
+        if lut is not None and (lut.ndim != 2 or lut.shape[1] != 4):
+            raise ConfigError(f"color_lut must be a list of [r, g, b, a] entries, got shape {lut.shape}")
+        gl = self._gl
+        with self._current():
+            gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self._framebuffer)
+            gl.glViewport(0, 0, self.width, self.height)
+            gl.glClearColor(0.0, 0.0, 0.0, 1.0)
+            gl.glClearStencil(0)
+            gl.glClear(gl.GL_COLOR_BUFFER_BIT | gl.GL_STENCIL_BUFFER_BIT)
+            gl.glEnable(gl.GL_BLEND)
+            gl.glBlendFuncSeparate(
+                gl.GL_SRC_ALPHA, gl.GL_ONE_MINUS_SRC_ALPHA, gl.GL_ONE, gl.GL_ONE_MINUS_SRC_ALPHA
+            )
+            gl.glEnable(gl.GL_STENCIL_TEST)
+            gl.glStencilOp(gl.GL_KEEP, gl.GL_KEEP, gl.GL_REPLACE)
+            gl.glUseProgram(self._program)
+            gl.glBindVertexArray(self._vao)
+            if lut is not None:
+                self._upload_lut(lut)
+            order = sorted(range(len(layers)), key=lambda i: layers[i][0].priority)
+            for step, i in enumerate(order, start=1):
+                spec, array = layers[i]
+                kind = spec.type if spec.type != "unknown" else software.detect_type(array, lut is not None)
+                if kind is None:
+                    continue
+                # Each layer covers a pixel once: it draws where the stencil does not hold its number yet.
+                gl.glStencilFunc(gl.GL_NOTEQUAL, step % 255 + 1, 0xFF)
+                if step % 255 == 0:
+                    gl.glClear(gl.GL_STENCIL_BUFFER_BIT)
+                gl.glUniform1f(self._uniforms["opacity"], spec.opacity)
+                if kind == "color":
+                    self._draw_image(spec, np.asarray(array))
+                elif kind == "color_lut":
+                    self._draw_lut(spec, np.asarray(array), lut)
+                else:
+                    self._draw_shapes(spec, kind, np.asarray(array))
+            pixels = gl.glReadPixels(0, 0, self.width, self.height, gl.GL_RGBA, gl.GL_FLOAT)
+        frame = np.frombuffer(pixels, np.float32).reshape(self.height, self.width, 4)[::-1]
+        result: np.ndarray = np.rint(np.clip(frame, 0.0, 1.0) * np.float32(255)).astype(np.uint8)
+        return result
+
+    def _quad(self) -> None:
+        w, h = float(self.width), float(self.height)
+        vertices = np.zeros((6, _RECORD), np.float32)
+        vertices[:, :2] = np.array([[0, 0], [w, 0], [w, h], [0, 0], [w, h], [0, h]])
+        vertices[:, 9] = 3.0
+        self._draw_vertices(vertices)
+
+    def _draw_vertices(self, vertices: np.ndarray) -> None:
+        gl = self._gl
+        if not len(vertices):
+            return
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, self._vbo)
+        gl.glBufferData(
+            gl.GL_ARRAY_BUFFER, vertices.nbytes, np.ascontiguousarray(vertices), gl.GL_STREAM_DRAW
+        )
+        gl.glDrawArrays(gl.GL_TRIANGLES, 0, len(vertices))
+
+    def _texture(self, unit: int, internal: Any, fmt: Any, kind: Any, data: np.ndarray, linear: bool) -> None:
+        gl = self._gl
+        gl.glActiveTexture(gl.GL_TEXTURE0 + unit)
+        gl.glBindTexture(gl.GL_TEXTURE_2D, self._textures[unit])
+        filtering = gl.GL_LINEAR if linear else gl.GL_NEAREST
+        gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MIN_FILTER, filtering)
+        gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_MAG_FILTER, filtering)
+        gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_WRAP_S, gl.GL_CLAMP_TO_EDGE)
+        gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_WRAP_T, gl.GL_CLAMP_TO_EDGE)
+        gl.glPixelStorei(gl.GL_UNPACK_ALIGNMENT, 1)
+        height, width = data.shape[:2]
+        gl.glTexImage2D(
+            gl.GL_TEXTURE_2D, 0, internal, width, height, 0, fmt, kind, np.ascontiguousarray(data)
+        )
+
+    def _draw_image(self, spec: InputSpec, array: np.ndarray) -> None:
+        gl = self._gl
+        array = software._image_array(spec, array)
+        channels = array.shape[2]
+        fmt = {1: gl.GL_RED, 3: gl.GL_RGB, 4: gl.GL_RGBA}[channels]
+        sized = {
+            np.dtype(np.uint8): ({1: gl.GL_R8, 3: gl.GL_RGB8, 4: gl.GL_RGBA8}, gl.GL_UNSIGNED_BYTE),
+            np.dtype(np.uint16): ({1: gl.GL_R16, 4: gl.GL_RGBA16}, gl.GL_UNSIGNED_SHORT),
+            np.dtype(np.float32): ({1: gl.GL_R32F, 4: gl.GL_RGBA32F}, gl.GL_FLOAT),
+        }
+        internal_by_channels, kind = sized[array.dtype]
+        internal = internal_by_channels[channels]
+        self._texture(0, internal, fmt, kind, array, linear=True)
+        gl.glUniform1i(self._uniforms["mode"], 1)
+        gl.glUniform1i(self._uniforms["channels"], channels)
+        self._quad()
+
+    def _upload_lut(self, lut: np.ndarray) -> None:
+        gl = self._gl
+        self._texture(2, gl.GL_RGBA32F, gl.GL_RGBA, gl.GL_FLOAT, lut[None, :, :], linear=False)
+
+    def _draw_lut(self, spec: InputSpec, array: np.ndarray, lut: np.ndarray | None) -> None:
+        gl = self._gl
+        index = software._lut_indices(spec, array, lut)
+        self._texture(
+            1, gl.GL_R32UI, gl.GL_RED_INTEGER, gl.GL_UNSIGNED_INT, index.astype(np.uint32), linear=False
+        )
+        gl.glUniform1i(self._uniforms["mode"], 2)
+        self._quad()
+
+    def _draw_shapes(self, spec: InputSpec, kind: str, array: np.ndarray) -> None:
+        gl = self._gl
+        with np.errstate(invalid="ignore", over="ignore"):
+            shapes = software._shapes(spec, kind, array, self.width, self.height)
+        gl.glUniform1i(self._uniforms["mode"], 0)
+        gl.glUniform4f(self._uniforms["color"], *spec.color)
+        self._draw_vertices(_vertices(shapes, self.width, self.height))
+
+
+_RECORD = 10  # floats per vertex: position, a, b, c, half width, kind
+_FAR = 1e30  # pixels; shapes reaching beyond are not drawn (float32 range)
+
+
+def _vertices(shapes: software.Shapes, width: int, height: int) -> np.ndarray:
+    """The bounding quad (two triangles) of every segment, box and triangle, as vertex records."""
+    records = [(s, e, s, h, 0.0) for (s, e), h in shapes.segments]
+    records += [(centre, centre, centre, h, 1.0) for centre, h in shapes.boxes]
+    records += [(a, b, c, 0.0, 2.0) for a, b, c in shapes.triangles]
+    if not records:
+        return np.zeros((0, _RECORD), np.float32)
+    points = np.array([r[:3] for r in records], np.float64)  # (N, 3, 2)
+    halves = np.array([r[3] for r in records], np.float64)[:, None]
+    kinds = np.array([r[4] for r in records], np.float64)
+    keep = (np.isfinite(points) & (np.abs(points) <= _FAR)).all(axis=(1, 2))
+    points, halves, kinds = points[keep], halves[keep], kinds[keep]
+    limit = np.array([width, height], np.float64) + 1
+    low = np.clip(points.min(axis=1) - halves - 1, -1, limit)
+    high = np.clip(points.max(axis=1) + halves + 1, -1, limit)
+    corners = np.stack(
+        [low, np.stack([high[:, 0], low[:, 1]], 1), high, low, high, np.stack([low[:, 0], high[:, 1]], 1)], 1
+    )
+    block = np.zeros((len(points), 6, _RECORD), np.float32)
+    block[:, :, :2] = corners
+    block[:, :, 2:8] = points.reshape(-1, 1, 6)
+    block[:, :, 8] = halves
+    block[:, :, 9] = kinds[:, None]
+    return block.reshape(-1, _RECORD)
