@@ -149,6 +149,10 @@ class GLRenderer:
         try:
             with self._current():
                 self._setup()
+                gl = self._gl
+                self.device = (
+                    f"{gl.glGetString(gl.GL_RENDERER).decode()}, {gl.glGetString(gl.GL_VERSION).decode()}"
+                )
         except Exception:
             self.close()
             raise
