@@ -31,7 +31,7 @@ import numpy as np
 from holoflow.conditions import CountCondition
 from holoflow.core import Application, Operator
 from holoflow.operators import HolovizOp
-from holoflow.viz._gl_renderer import GLRenderer, opengl_available
+from holoflow.viz import GLRenderer, opengl_available
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = {"854x480": (854, 480), "1920x1080": (1920, 1080)}

@@ -13,8 +13,7 @@ from holoflow.core._operator import Operator
 from holoflow.core._spec import IOSpec
 from holoflow.errors import ConfigError, HoloflowError, ResourceError, TensorError
 from holoflow.tensor import TensorMap, _cuda, as_tensor, is_tensor_like
-from holoflow.viz import InputSpec, composite, detect_type
-from holoflow.viz._gl_renderer import GLRenderer
+from holoflow.viz import GLRenderer, InputSpec, composite, detect_type
 
 if TYPE_CHECKING:
     from holoflow.core._context import ExecutionContext, InputContext, OutputContext

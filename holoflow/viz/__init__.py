@@ -1,6 +1,8 @@
-"""Visualization: Holoviz's layer model (``InputSpec``) and the numpy software compositor."""
+"""Visualization: Holoviz's layer model (``InputSpec``), the numpy software compositor and the
+offscreen OpenGL renderer that draws the same pixels."""
 
 from holoflow.viz._compositor import composite, detect_type
+from holoflow.viz._gl_renderer import GLRenderer, opengl_available
 from holoflow.viz._input_spec import InputSpec
 
-__all__ = ["InputSpec", "composite", "detect_type"]
+__all__ = ["GLRenderer", "InputSpec", "composite", "detect_type", "opengl_available"]

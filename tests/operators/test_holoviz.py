@@ -10,8 +10,7 @@ import pytest
 from holoflow.errors import ConfigError, ResourceError, TensorError
 from holoflow.operators import HolovizOp
 from holoflow.testing import Recorder, Source
-from holoflow.viz import InputSpec, composite
-from holoflow.viz._gl_renderer import opengl_available
+from holoflow.viz import InputSpec, composite, opengl_available
 
 W, H = 32, 24
 LUT = [[0.0, 0.0, 1.0, 0.1], [0.0, 1.0, 0.0, 0.7]]

@@ -8,8 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from holoflow.errors import ConfigError, TensorError
-from holoflow.viz import InputSpec, composite, detect_type
-from holoflow.viz._gl_renderer import GLRenderer, opengl_available
+from holoflow.viz import GLRenderer, InputSpec, composite, detect_type, opengl_available
 
 W, H = 40, 20
 _RENDERERS: dict[tuple[int, int], GLRenderer] = {}
