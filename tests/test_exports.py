@@ -49,7 +49,7 @@ def test_import_needs_only_numpy_and_yaml():
                     raise ImportError(f"blocked {name}")
         sys.meta_path.insert(0, Block())
         import holoflow, holoflow.core, holoflow.conditions, holoflow.schedulers
-        import holoflow.resources, holoflow.operators, holoflow.testing
+        import holoflow.resources, holoflow.operators, holoflow.testing, holoflow.viz
         loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
         assert not loaded, loaded
         print("ok", holoflow.__version__)

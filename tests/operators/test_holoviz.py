@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -117,3 +120,33 @@ def test_an_undrawable_tensor_is_logged_once(app, caplog):
         rendered = run(app, items, renderer="software")
     assert len(rendered) == 3 and (rendered[0][..., :3] == 0).all()
     assert sum("ignoring tensor 'odd'" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_auto_falls_back_to_software_when_opengl_cannot_load():
+    """In a child where PyOpenGL cannot be imported, 'auto' warns once and still renders."""
+    script = textwrap.dedent(
+        """
+        import importlib.abc, logging, sys
+        class Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name.split(".")[0] == "OpenGL":
+                    raise ImportError(f"blocked {name}")
+        sys.meta_path.insert(0, Block())
+        logging.basicConfig(level=logging.WARNING, format="%(message)s")
+        import numpy as np
+        from holoflow.core import Application
+        from holoflow.operators import HolovizOp
+        from holoflow.testing import Recorder, Source
+        app = Application([])
+        viz = HolovizOp(app, name="viz", headless=True, enable_render_buffer_output=True, width=8, height=4)
+        src = Source(app, [{"": np.full((4, 8, 3), 9, np.uint8)}] * 2, name="src")
+        app.add_flow(src, viz, {("out", "receivers")})
+        app.add_flow(viz, rx := Recorder(app, name="rx"), {("render_buffer_output", "in")})
+        app.run()
+        print(len(rx.received), int(np.asarray(rx.received[0][""])[0, 0, 0]))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["2", "9"]
+    assert out.stderr.count("rendering in software") == 1 and "PyOpenGL" in out.stderr
