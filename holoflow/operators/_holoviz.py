@@ -14,6 +14,7 @@ from holoflow.core._spec import IOSpec
 from holoflow.errors import ConfigError, HoloflowError, ResourceError, TensorError
 from holoflow.tensor import TensorMap, _cuda, as_tensor, is_tensor_like
 from holoflow.viz import GLRenderer, InputSpec, composite, detect_type
+from holoflow.viz._window import Window
 
 if TYPE_CHECKING:
     from holoflow.core._context import ExecutionContext, InputContext, OutputContext
@@ -43,8 +44,10 @@ class HolovizOp(Operator):
     ``renderer`` (holoflow's addition): ``"opengl"`` draws offscreen with OpenGL 3.3 through EGL,
     ``"software"`` with the numpy compositor (:mod:`holoflow.viz`), and ``"auto"`` (default) uses
     OpenGL when a context can be made, else software with one warning. Both draw the same pixels
-    up to rounding. CUDA tensors are copied to the host (logged once). A window is not available
-    yet: ``headless=False`` raises at start.
+    up to rounding. With ``headless=False`` (the default) the frame is shown in a window
+    (``window_title``, ``fullscreen``, ``vsync``) drawn by OpenGL; closing it disables the operator
+    (``window_close_condition``, else the operator is stopped). CUDA tensors are copied to the host
+    (logged once).
 
     Raises
     ------
@@ -61,6 +64,9 @@ class HolovizOp(Operator):
     height: int
     headless: bool
     renderer: str
+    window_title: str
+    vsync: bool
+    window_close_condition: Any
     fullscreen: bool
     enable_render_buffer_output: bool
 
@@ -120,14 +126,12 @@ class HolovizOp(Operator):
                 raise ConfigError(f"{self._label()}: {switch} is not supported by holoflow's HolovizOp yet")
         self._warned: set[str] = set()
         self._gl: GLRenderer | None = None
+        self._window: Window | None = None
 
     def start(self) -> None:
         if not self.headless:
-            raise ResourceError(
-                f"{self._label()}: windowed rendering is not available yet; set headless=True and "
-                "enable_render_buffer_output=True to receive the frames"
-            )
-        if self.renderer != "software":
+            self._open_window()
+        elif self.renderer != "software":
             try:
                 self._gl = GLRenderer(int(self.width), int(self.height))
             except (ImportError, ResourceError) as exc:
@@ -135,10 +139,29 @@ class HolovizOp(Operator):
                     raise ResourceError(f"{self._label()}: {exc}") from exc
                 logger.warning("%s: rendering in software: %s", self._label(), exc)
 
+    def _open_window(self) -> None:
+        if self.renderer == "software":
+            raise ConfigError(f"{self._label()}: a window needs OpenGL; use renderer='auto' or 'opengl'")
+        try:
+            self._window = Window(
+                str(self.window_title),
+                int(self.width),
+                int(self.height),
+                bool(self.fullscreen),
+                bool(self.vsync),
+            )
+            self._gl = GLRenderer(int(self.width), int(self.height), window=self._window)
+        except (ImportError, ResourceError) as exc:
+            self.stop()
+            raise ResourceError(f"{self._label()}: {exc}") from exc
+
     def stop(self) -> None:
         if self._gl is not None:
             self._gl.close()
             self._gl = None
+        if self._window is not None:
+            self._window.close()
+            self._window = None
 
     def _coerce(self, values: Any, where: str) -> list[InputSpec]:
         if values is None:
@@ -171,15 +194,29 @@ class HolovizOp(Operator):
                 )
                 continue
             layers.append((InputSpec(name), array))
+        frame: np.ndarray | None
         try:
-            if self._gl is not None:
-                frame = self._gl.render(layers, self._lut)
-            else:
+            if self._gl is None:
                 frame = composite(layers, int(self.width), int(self.height), self._lut)
+            else:
+                self._gl.draw(layers, self._lut)
+                frame = self._gl.read() if self.enable_render_buffer_output else None
         except (ConfigError, TensorError) as exc:
             raise type(exc)(f"{self._label()}: {exc}") from exc
         if self.enable_render_buffer_output:
             op_output.emit({"": frame}, "render_buffer_output")
+        if self._window is not None and self._gl is not None:
+            self._gl.present()
+            if self._window.should_close():
+                self._closed()
+
+    def _closed(self) -> None:
+        """The user closed the window: disable the operator, as Holoscan's close condition does."""
+        condition = self.window_close_condition
+        if condition is not None:
+            condition.disable_tick()
+        else:
+            self.fragment.stop_execution(self.name)
 
     def _tensors(self, messages: tuple[Any, ...]) -> dict[str, np.ndarray]:
         """Every tensor of every message, by name, on the host."""

@@ -16,17 +16,21 @@ PyOpenGL is imported on first use with ``PYOPENGL_PLATFORM=egl`` unless the vari
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from holoflow.errors import ConfigError, ResourceError
 from holoflow.viz import _compositor as software
 from holoflow.viz._input_spec import InputSpec
+
+if TYPE_CHECKING:
+    from holoflow.viz._window import Window
 
 __all__ = ["GLRenderer", "opengl_available"]
 
@@ -139,13 +143,17 @@ class GLRenderer:
         If no EGL display or OpenGL 3.3 context can be made.
     """
 
-    def __init__(self, width: int, height: int) -> None:
+    def __init__(self, width: int, height: int, window: Window | None = None) -> None:
         if width <= 0 or height <= 0:
             raise ConfigError(f"frame size must be positive, got {width}x{height}")
         self.width, self.height = int(width), int(height)
         self._egl, self._gl = _modules()
         self._lock = threading.Lock()
-        self._display, self._context = self._make_context()
+        self._window = window
+        self._display: Any = None
+        self._context: Any = None
+        if window is None:
+            self._display, self._context = self._make_context()
         try:
             with self._current():
                 self._setup()
@@ -194,33 +202,44 @@ class GLRenderer:
             raise ResourceError(f"OpenGL renderer: EGL failed: {exc}") from exc
         return display, context
 
-    def _current(self) -> Any:
-        renderer = self
-
-        class _Current:
-            def __enter__(self) -> None:
-                renderer._lock.acquire()
-                egl = renderer._egl
-                if not egl.eglMakeCurrent(
-                    renderer._display, egl.EGL_NO_SURFACE, egl.EGL_NO_SURFACE, renderer._context
-                ):
-                    renderer._lock.release()
-                    raise ResourceError("OpenGL renderer: the context could not be made current")
-
-            def __exit__(self, *exc: object) -> None:
-                egl = renderer._egl
-                egl.eglMakeCurrent(
-                    renderer._display, egl.EGL_NO_SURFACE, egl.EGL_NO_SURFACE, egl.EGL_NO_CONTEXT
-                )
-                renderer._lock.release()
-
-        return _Current()
+    @contextlib.contextmanager
+    def _current(self) -> Iterator[None]:
+        """Hold the renderer's lock with its context current on this thread."""
+        egl = self._egl
+        with self._lock:
+            if self._window is not None:
+                self._window.make_current()
+            elif not egl.eglMakeCurrent(self._display, egl.EGL_NO_SURFACE, egl.EGL_NO_SURFACE, self._context):
+                raise ResourceError("OpenGL renderer: the context could not be made current")
+            try:
+                yield
+            finally:
+                if self._window is not None:
+                    self._window.release()
+                else:
+                    egl.eglMakeCurrent(
+                        self._display, egl.EGL_NO_SURFACE, egl.EGL_NO_SURFACE, egl.EGL_NO_CONTEXT
+                    )
 
     def close(self) -> None:
-        """Destroy the context (and with it every GL object)."""
+        """Destroy the context (and with it every GL object); a window is closed by its owner."""
         context, self._context = getattr(self, "_context", None), None
         if context:
             self._egl.eglDestroyContext(self._display, context)
+
+    def present(self) -> None:
+        """Show the last frame in the window, scaled to its framebuffer, and swap buffers."""
+        if self._window is None:
+            raise ResourceError("OpenGL renderer: present() needs a window")
+        gl = self._gl
+        with self._current():
+            width, height = self._window.framebuffer_size()
+            gl.glBindFramebuffer(gl.GL_READ_FRAMEBUFFER, self._framebuffer)
+            gl.glBindFramebuffer(gl.GL_DRAW_FRAMEBUFFER, 0)
+            gl.glBlitFramebuffer(
+                0, 0, self.width, self.height, 0, 0, width, height, gl.GL_COLOR_BUFFER_BIT, gl.GL_LINEAR
+            )
+            self._window.swap()
 
     # -- GL objects ---------------------------------------------------------------------------------
     def _setup(self) -> None:
@@ -282,6 +301,13 @@ class GLRenderer:
     def render(
         self, layers: Sequence[tuple[InputSpec, Any]], color_lut: Sequence[Sequence[float]] | None = None
     ) -> np.ndarray:
+        """Draw ``layers`` and read the frame back: :meth:`draw` then :meth:`read`."""
+        self.draw(layers, color_lut)
+        return self.read()
+
+    def draw(
+        self, layers: Sequence[tuple[InputSpec, Any]], color_lut: Sequence[Sequence[float]] | None = None
+    ) -> None:
         """Draw ``layers`` (spec, host array); see :func:`holoflow.viz.composite` for the rules.
 
         Raises
@@ -326,6 +352,12 @@ class GLRenderer:
                     self._draw_lut(spec, np.asarray(array), lut)
                 else:
                     self._draw_shapes(spec, kind, np.asarray(array))
+
+    def read(self) -> np.ndarray:
+        """The last frame drawn, ``(height, width, 4)`` uint8, top row first."""
+        gl = self._gl
+        with self._current():
+            gl.glBindFramebuffer(gl.GL_READ_FRAMEBUFFER, self._framebuffer)
             pixels = gl.glReadPixels(0, 0, self.width, self.height, gl.GL_RGBA, gl.GL_FLOAT)
         frame = np.frombuffer(pixels, np.float32).reshape(self.height, self.width, 4)[::-1]
         result: np.ndarray = np.rint(np.clip(frame, 0.0, 1.0) * np.float32(255)).astype(np.uint8)
