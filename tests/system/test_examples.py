@@ -113,3 +113,7 @@ def test_software_compositor(tmp_path):
     assert g > r and g > b and a == 255  # the organ's green LUT entry over the grey frame
     with Image.open(png) as image:
         assert image.size == (854, 480) and image.mode == "RGBA"
+
+
+def test_holoviz_headless():
+    assert run_example("holoviz_headless.py") == "rendered 10 frames of 640x480 RGBA\n"
