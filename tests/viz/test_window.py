@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -14,8 +15,8 @@ import pytest
 from holoflow.viz import opengl_available
 
 pytestmark = pytest.mark.skipif(
-    shutil.which("Xvfb") is None or not opengl_available(),
-    reason="needs Xvfb and OpenGL through EGL (xvfb, libegl-mesa0, libgl1-mesa-dri: .ci/run installs them)",
+    shutil.which("Xvfb") is None or importlib.util.find_spec("glfw") is None or not opengl_available(),
+    reason="needs Xvfb, glfw and OpenGL through EGL (.ci/run installs xvfb and Mesa's EGL packages)",
 )
 
 CHILD = textwrap.dedent(
