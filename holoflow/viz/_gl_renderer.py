@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -120,6 +121,7 @@ def _modules() -> tuple[Any, Any]:
         return _gl  # type: ignore[no-any-return]
 
 
+@functools.cache
 def opengl_available() -> bool:
     """Whether a headless OpenGL 3.3 context can be made here (PyOpenGL, EGL, a driver)."""
     try:
