@@ -121,6 +121,8 @@ class HolovizOp(Operator):
             raise ConfigError(
                 f"{self._label()}: renderer must be 'auto', 'opengl' or 'software', got {self.renderer!r}"
             )
+        if not self.headless and self.renderer == "software":
+            raise ConfigError(f"{self._label()}: a window needs OpenGL; use renderer='auto' or 'opengl'")
         for switch in _UNSUPPORTED_SWITCHES:
             if getattr(self, switch):
                 raise ConfigError(f"{self._label()}: {switch} is not supported by holoflow's HolovizOp yet")
@@ -140,8 +142,6 @@ class HolovizOp(Operator):
                 logger.warning("%s: rendering in software: %s", self._label(), exc)
 
     def _open_window(self) -> None:
-        if self.renderer == "software":
-            raise ConfigError(f"{self._label()}: a window needs OpenGL; use renderer='auto' or 'opengl'")
         try:
             self._window = Window(
                 str(self.window_title),

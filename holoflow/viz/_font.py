@@ -12,10 +12,10 @@ import itertools
 
 import numpy as np
 
-__all__ = ["ADVANCE", "CELL_HEIGHT", "CELL_WIDTH", "text_segments"]
+__all__ = ["text_segments"]
 
-CELL_WIDTH, CELL_HEIGHT = 4.0, 6.0
-ADVANCE = 6.0  # grid units from one character to the next
+_CELL_HEIGHT = 6.0  # grid units, top to baseline; glyphs are 4 wide
+_ADVANCE = 6.0  # grid units from one character to the next
 
 _GLYPHS = {
     " ": "",
@@ -98,9 +98,9 @@ def text_segments(text: str, x: float, y: float, height: float) -> np.ndarray:
 
     ``height`` is the cell height (baseline to top) in the units of ``x`` and ``y``.
     """
-    scale = height / CELL_HEIGHT
+    scale = height / _CELL_HEIGHT
     parts = [
-        _glyph(char) * scale + (x + i * ADVANCE * scale, y)
+        _glyph(char) * scale + (x + i * _ADVANCE * scale, y)
         for i, char in enumerate(text)
         if _glyph(char).size
     ]

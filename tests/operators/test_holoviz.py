@@ -44,9 +44,8 @@ def frames(count: int = 2) -> list[dict[str, np.ndarray]]:
 
 def run(app, items, specs=None, **kwargs):
     src = Source(app, items, name="src")
-    viz = HolovizOp(
-        app, name="holoviz", headless=True, enable_render_buffer_output=True, width=W, height=H, **kwargs
-    )
+    kwargs = {"headless": True, "enable_render_buffer_output": True, "width": W, "height": H, **kwargs}
+    viz = HolovizOp(app, name="holoviz", **kwargs)
     app.add_flow(src, viz, {("out", "receivers")})
     if specs is not None:
         app.add_flow(Source(app, specs, name="specs"), viz, {("out", "input_specs")})
@@ -100,6 +99,7 @@ def test_bad_parameters_raise_naming_the_operator(app):
         ({"fullscreen": True}, "fullscreen and headless"),
         ({"enable_camera_pose_output": True}, "enable_camera_pose_output is not supported"),
         ({"renderer": "vulkan"}, "renderer must be"),
+        ({"headless": False, "renderer": "software"}, "a window needs OpenGL"),
     ],
 )
 def test_configuration_errors(app, kwargs, message):
