@@ -274,6 +274,7 @@ class GLRenderer:
         if gl.glCheckFramebufferStatus(gl.GL_FRAMEBUFFER) != gl.GL_FRAMEBUFFER_COMPLETE:
             raise ResourceError("OpenGL renderer: the float RGBA framebuffer is not supported")
         self._textures = gl.glGenTextures(3)  # image, indices, LUT
+        self._allocated: dict[int, tuple[Any, int, int]] = {}  # unit -> storage of its texture
         gl.glUseProgram(self._program)
         for unit, name in enumerate(("image", "indices", "lut")):
             gl.glUniform1i(gl.glGetUniformLocation(self._program, name), unit)
@@ -393,9 +394,12 @@ class GLRenderer:
         gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_WRAP_T, gl.GL_CLAMP_TO_EDGE)
         gl.glPixelStorei(gl.GL_UNPACK_ALIGNMENT, 1)
         height, width = data.shape[:2]
-        gl.glTexImage2D(
-            gl.GL_TEXTURE_2D, 0, internal, width, height, 0, fmt, kind, np.ascontiguousarray(data)
-        )
+        data = np.ascontiguousarray(data)
+        if self._allocated.get(unit) == (internal, width, height):  # same storage: update in place
+            gl.glTexSubImage2D(gl.GL_TEXTURE_2D, 0, 0, 0, width, height, fmt, kind, data)
+        else:
+            gl.glTexImage2D(gl.GL_TEXTURE_2D, 0, internal, width, height, 0, fmt, kind, data)
+            self._allocated[unit] = (internal, width, height)
 
     def _draw_image(self, spec: InputSpec, array: np.ndarray) -> None:
         gl = self._gl
