@@ -13,7 +13,8 @@ from holoflow.core._operator import Operator
 from holoflow.core._spec import IOSpec
 from holoflow.errors import ConfigError, HoloflowError, ResourceError, TensorError
 from holoflow.tensor import TensorMap, _cuda, as_tensor, is_tensor_like
-from holoflow.viz import GLRenderer, InputSpec, composite, detect_type
+from holoflow.viz import GLRenderer, InputType, composite, detect_type
+from holoflow.viz import InputSpec as _Spec
 from holoflow.viz._window import Window
 
 if TYPE_CHECKING:
@@ -57,6 +58,9 @@ class HolovizOp(Operator):
     holoflow.errors.TensorError
         A tensor named by a spec is missing from the frame, or its shape does not suit its type.
     """
+
+    InputSpec = _Spec  # as in Holoscan: HolovizOp.InputSpec(name, HolovizOp.InputType.TEXT)
+    InputType = InputType
 
     tensors: list[Any]
     color_lut: list[list[float]]
@@ -163,13 +167,13 @@ class HolovizOp(Operator):
             self._window.close()
             self._window = None
 
-    def _coerce(self, values: Any, where: str) -> list[InputSpec]:
+    def _coerce(self, values: Any, where: str) -> list[_Spec]:
         if values is None:
             return []
-        if isinstance(values, (InputSpec, Mapping)):
+        if isinstance(values, (_Spec, Mapping)):
             values = [values]
         try:
-            return [InputSpec.coerce(v) for v in values]
+            return [_Spec.coerce(v) for v in values]
         except (HoloflowError, TypeError) as exc:
             raise ConfigError(f"{self._label()}: {where}: {exc}") from exc
 
@@ -193,7 +197,7 @@ class HolovizOp(Operator):
                     name, f"ignoring tensor '{name}' {array.shape} {array.dtype}: no layer type fits"
                 )
                 continue
-            layers.append((InputSpec(name), array))
+            layers.append((_Spec(name), array))
         frame: np.ndarray | None
         try:
             if self._gl is None:

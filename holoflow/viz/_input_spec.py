@@ -1,34 +1,57 @@
-"""``InputSpec``: how one tensor is drawn — Holoviz's layer description, validated on construction."""
+"""``InputSpec``: how one tensor is drawn — Holoviz's layer description, checked on every change."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from holoflow.errors import ConfigError
 
-__all__ = ["GEOMETRY_TYPES", "LAYER_TYPES", "InputSpec"]
-
-GEOMETRY_TYPES = frozenset(
-    {"points", "lines", "line_strip", "triangles", "crosses", "rectangles", "ovals", "text"}
-)
-LAYER_TYPES = frozenset({"unknown", "color", "color_lut", "depth_map", "depth_map_color"} | GEOMETRY_TYPES)
+__all__ = ["InputSpec", "InputType"]
 
 
-@dataclass(frozen=True)
+class InputType(str, enum.Enum):
+    """Holoviz's layer types (``HolovizOp.InputType``); each member equals its string name."""
+
+    UNKNOWN = "unknown"
+    COLOR = "color"
+    COLOR_LUT = "color_lut"
+    POINTS = "points"
+    LINES = "lines"
+    LINE_STRIP = "line_strip"
+    TRIANGLES = "triangles"
+    CROSSES = "crosses"
+    RECTANGLES = "rectangles"
+    OVALS = "ovals"
+    TEXT = "text"
+    DEPTH_MAP = "depth_map"
+    DEPTH_MAP_COLOR = "depth_map_color"
+    POINTS_3D = "points_3d"
+    LINES_3D = "lines_3d"
+    LINE_STRIP_3D = "line_strip_3d"
+    TRIANGLES_3D = "triangles_3d"
+
+
+_TYPES = {t.value for t in InputType}
+
+
+@dataclass
 class InputSpec:
-    """One layer: the tensor ``name`` drawn as ``type``.
+    """One layer: the tensor ``name`` drawn as ``type`` (an :class:`InputType` or its name).
 
     Fields and defaults follow Holoscan's ``HolovizOp.InputSpec``: ``opacity`` multiplies each
     fragment's alpha, a higher ``priority`` is drawn on top, ``color`` (RGBA in 0..1) colours
     geometry and text, ``line_width`` and ``point_size`` are in pixels, ``text`` holds the strings
-    of a ``text`` layer.
+    of a ``text`` layer. As in Holoscan, fields can be set after construction
+    (``spec.text = ["frame 3"]``); every value is checked when it is set.
 
     Raises
     ------
     holoflow.errors.ConfigError
-        If ``type`` is unknown, ``color`` is not 4 values in 0..1, or a size is not positive.
+        If ``type`` is unknown, ``color`` is not 4 values in 0..1, ``opacity`` is outside 0..1,
+        or a size is not positive.
     """
 
     name: str
@@ -41,22 +64,12 @@ class InputSpec:
     text: tuple[str, ...] = field(default_factory=tuple)
     image_format: str = "auto_detect"
 
-    def __post_init__(self) -> None:
-        label = f"input spec {self.name!r}"
-        if self.type not in LAYER_TYPES:
-            raise ConfigError(f"{label}: unknown type {self.type!r}; expected one of {sorted(LAYER_TYPES)}")
-        color = tuple(float(c) for c in self.color)
-        if len(color) != 4 or not all(0.0 <= c <= 1.0 for c in color):
-            raise ConfigError(f"{label}: color must be 4 values (RGBA) in 0..1, got {list(self.color)}")
-        if not 0.0 <= float(self.opacity) <= 1.0:
-            raise ConfigError(f"{label}: opacity must be in 0..1, got {self.opacity}")
-        for key in ("line_width", "point_size"):
-            if not float(getattr(self, key)) > 0:
-                raise ConfigError(f"{label}: {key} must be > 0, got {getattr(self, key)}")
-        object.__setattr__(self, "color", color)
-        object.__setattr__(self, "text", tuple(str(t) for t in self.text))
-        object.__setattr__(self, "opacity", float(self.opacity))
-        object.__setattr__(self, "priority", int(self.priority))
+    def __setattr__(self, key: str, value: Any) -> None:
+        check = _CHECKS.get(key)
+        super().__setattr__(key, check(self, value) if check else value)
+
+    def _label(self) -> str:
+        return f"input spec {self.__dict__.get('name')!r}"
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> InputSpec:
@@ -81,3 +94,51 @@ class InputSpec:
     def coerce(cls, value: InputSpec | Mapping[str, Any]) -> InputSpec:
         """``value`` itself, or an InputSpec built from a dict."""
         return value if isinstance(value, InputSpec) else cls.from_dict(value)
+
+
+def _type(spec: InputSpec, value: Any) -> str:
+    name = value.value if isinstance(value, InputType) else str(value).lower()
+    if name not in _TYPES:
+        raise ConfigError(f"{spec._label()}: unknown type {value!r}; expected one of {sorted(_TYPES)}")
+    return name
+
+
+def _color(spec: InputSpec, value: Any) -> tuple[float, ...]:
+    try:
+        color = tuple(float(c) for c in value)
+    except (TypeError, ValueError):
+        color = ()
+    if len(color) != 4 or not all(0.0 <= c <= 1.0 for c in color):
+        raise ConfigError(f"{spec._label()}: color must be 4 values (RGBA) in 0..1, got {value!r}")
+    return color
+
+
+def _opacity(spec: InputSpec, value: Any) -> float:
+    if not 0.0 <= float(value) <= 1.0:
+        raise ConfigError(f"{spec._label()}: opacity must be in 0..1, got {value}")
+    return float(value)
+
+
+def _positive(key: str) -> Any:
+    def check(spec: InputSpec, value: Any) -> float:
+        if not float(value) > 0:
+            raise ConfigError(f"{spec._label()}: {key} must be > 0, got {value}")
+        return float(value)
+
+    return check
+
+
+def _text(spec: InputSpec, value: Any) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(str(t) for t in value)
+
+
+_CHECKS = {
+    "name": lambda spec, value: str(value),
+    "type": _type,
+    "opacity": _opacity,
+    "priority": lambda spec, value: int(value),
+    "color": _color,
+    "line_width": _positive("line_width"),
+    "point_size": _positive("point_size"),
+    "text": _text,
+}

@@ -152,3 +152,19 @@ def test_auto_falls_back_to_software_when_opengl_cannot_load():
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["2", "9"]
     assert out.stderr.count("rendering in software") == 1 and "PyOpenGL" in out.stderr
+
+
+def test_holoscan_style_specs_are_mutable_and_checked(app, renderer):
+    """As in Holoscan apps: build a spec, set its fields, emit a list of them on input_specs."""
+    spec = HolovizOp.InputSpec("label", HolovizOp.InputType.TEXT)
+    spec.text = ["HI"]
+    spec.color = [1.0, 0.0, 0.0, 1.0]
+    assert spec.type == "text" and spec.text == ("HI",) and spec.color == (1.0, 0.0, 0.0, 1.0)
+    with pytest.raises(ConfigError, match="'label'.*color must be 4 values"):
+        spec.color = [2.0, 0.0, 0.0, 1.0]
+    with pytest.raises(ConfigError, match="'label'.*unknown type"):
+        spec.type = "hologram"
+    items = [{"label": np.array([[0.1, 0.1, 0.5]], np.float32)}]
+    rendered = run(app, items, specs=[[spec]], renderer=renderer)
+    red = (rendered[0][..., 0] == 255) & (rendered[0][..., 1] == 0)
+    assert red.any() and not red[:, W // 2 :].all()
