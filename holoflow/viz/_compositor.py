@@ -15,6 +15,8 @@ Conventions (pixel ``(i, j)`` covers ``[j, j + 1) x [i, i + 1)``, its centre at 
   clipped. A pixel is covered when its centre lies within ``line_width / 2`` of a segment
   (lines, line strips, outlines of rectangles, crosses and ovals), inside a triangle, or within
   ``point_size / 2`` of a point on both axes.
+- ``views``: a layer with views is drawn once into each, as into a frame of the view's size
+  (offset and size rounded to whole pixels), and clipped to the frame.
 - ``text``: row ``i`` (``x, y[, size]``: top-left corner and text height, default 0.05 of the
   frame height) draws ``spec.text[min(i, len - 1)]`` in holoflow's stroke font
   (:mod:`holoflow.viz._font`), strokes a twelfth of the height thick.
@@ -88,18 +90,41 @@ def composite(
         kind = spec.type if spec.type != "unknown" else detect_type(array, lut is not None)
         if kind is None:
             continue
-        if kind in ("color", "color_lut"):
-            if kind == "color":
-                rgba = _image(spec, np.asarray(array), width, height)
+        for left, top, w, h in view_rectangles(spec, width, height):
+            # The layer is drawn at the view's size, then the part inside the frame is blended.
+            rows = slice(max(top, 0), min(top + h, height))
+            cols = slice(max(left, 0), min(left + w, width))
+            if rows.start >= rows.stop or cols.start >= cols.stop:
+                continue
+            inside = (slice(rows.start - top, rows.stop - top), slice(cols.start - left, cols.stop - left))
+            below = frame[rows, cols]
+            if kind in ("color", "color_lut"):
+                if kind == "color":
+                    rgba = _image(spec, np.asarray(array), w, h)
+                else:
+                    rgba = _lut_image(spec, np.asarray(array), w, h, lut)
+                below[...] = _blend(rgba[inside], below, spec.opacity)
             else:
-                rgba = _lut_image(spec, np.asarray(array), width, height, lut)
-            frame[...] = _blend(rgba, frame, spec.opacity)
-        else:
-            with np.errstate(invalid="ignore", over="ignore"):  # non-finite shapes are skipped
-                mask = _geometry(spec, kind, np.asarray(array), width, height)
-            frame[mask] = _blend(np.asarray(spec.color, np.float32), frame[mask], spec.opacity)
+                with np.errstate(invalid="ignore", over="ignore"):  # non-finite shapes are skipped
+                    mask = _geometry(spec, kind, np.asarray(array), w, h)[inside]
+                below[mask] = _blend(np.asarray(spec.color, np.float32), below[mask], spec.opacity)
     result: np.ndarray = np.rint(np.clip(frame, 0.0, 1.0) * np.float32(255)).astype(np.uint8)
     return result
+
+
+def view_rectangles(spec: InputSpec, width: int, height: int) -> list[tuple[int, int, int, int]]:
+    """``(left, top, width, height)`` in pixels of each view of ``spec`` (the frame when none)."""
+    if not spec.views:
+        return [(0, 0, width, height)]
+    return [
+        (
+            round(view.offset_x * width),
+            round(view.offset_y * height),
+            max(1, round(view.width * width)),
+            max(1, round(view.height * height)),
+        )
+        for view in spec.views
+    ]
 
 
 def _blend(rgba: np.ndarray, below: np.ndarray, opacity: float) -> np.ndarray:

@@ -63,7 +63,8 @@ uniform int mode;            // 0 shapes, 1 image, 2 LUT
 uniform int channels;
 uniform float opacity;
 uniform vec4 color;
-uniform vec2 frame;
+uniform vec2 frame;             // the view's size in pixels
+uniform vec3 origin;            // the view's left and top in the target, and the target's height
 uniform sampler2D image;
 uniform usampler2D indices;
 uniform sampler2D lut;
@@ -77,7 +78,7 @@ void main() {
         uint index = texture(indices, uv).r;
         rgba = texelFetch(lut, ivec2(int(index), 0), 0);
     } else {
-        vec2 p = vec2(gl_FragCoord.x, frame.y - gl_FragCoord.y);
+        vec2 p = vec2(gl_FragCoord.x - origin.x, origin.z - gl_FragCoord.y - origin.y);
         vec2 a = v_ab.xy, b = v_ab.zw, c = v_c_shape.xy;
         float h = v_c_shape.z, kind = v_c_shape.w;
         if (kind == 0.0) {
@@ -278,9 +279,9 @@ class GLRenderer:
         gl.glUseProgram(self._program)
         for unit, name in enumerate(("image", "indices", "lut")):
             gl.glUniform1i(gl.glGetUniformLocation(self._program, name), unit)
-        gl.glUniform2f(gl.glGetUniformLocation(self._program, "frame"), self.width, self.height)
         self._uniforms = {
-            n: gl.glGetUniformLocation(self._program, n) for n in ("mode", "channels", "opacity", "color")
+            n: gl.glGetUniformLocation(self._program, n)
+            for n in ("mode", "channels", "opacity", "color", "frame", "origin")
         }
 
     def _link(self) -> Any:
@@ -324,7 +325,6 @@ class GLRenderer:
         gl = self._gl
         with self._current():
             gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self._framebuffer)
-            gl.glViewport(0, 0, self.width, self.height)
             gl.glClearColor(0.0, 0.0, 0.0, 1.0)
             gl.glClearStencil(0)
             gl.glClear(gl.GL_COLOR_BUFFER_BIT | gl.GL_STENCIL_BUFFER_BIT)
@@ -339,22 +339,29 @@ class GLRenderer:
             if lut is not None:
                 self._upload_lut(lut)
             order = sorted(range(len(layers)), key=lambda i: layers[i][0].priority)
-            for step, i in enumerate(order, start=1):
+            step = 0
+            for i in order:
                 spec, array = layers[i]
                 kind = spec.type if spec.type != "unknown" else software.detect_type(array, lut is not None)
                 if kind is None:
                     continue
-                # Each layer covers a pixel once: it draws where the stencil does not hold its number yet.
-                gl.glStencilFunc(gl.GL_NOTEQUAL, step % 255 + 1, 0xFF)
-                if step % 255 == 0:
-                    gl.glClear(gl.GL_STENCIL_BUFFER_BIT)
                 gl.glUniform1f(self._uniforms["opacity"], spec.opacity)
-                if kind == "color":
-                    self._draw_image(spec, np.asarray(array))
-                elif kind == "color_lut":
-                    self._draw_lut(spec, np.asarray(array), lut)
-                else:
-                    self._draw_shapes(spec, kind, np.asarray(array))
+                for left, top, width, height in software.view_rectangles(spec, self.width, self.height):
+                    step += 1
+                    # A layer covers a pixel once per view: it draws where the stencil does not hold
+                    # this step's number yet.
+                    if step % 255 == 0:
+                        gl.glClear(gl.GL_STENCIL_BUFFER_BIT)
+                    gl.glStencilFunc(gl.GL_NOTEQUAL, step % 255 + 1, 0xFF)
+                    gl.glViewport(left, self.height - top - height, width, height)
+                    gl.glUniform2f(self._uniforms["frame"], width, height)
+                    gl.glUniform3f(self._uniforms["origin"], left, top, self.height)
+                    if kind == "color":
+                        self._draw_image(spec, np.asarray(array), width, height)
+                    elif kind == "color_lut":
+                        self._draw_lut(spec, np.asarray(array), lut, width, height)
+                    else:
+                        self._draw_shapes(spec, kind, np.asarray(array), width, height)
 
     def read(self) -> np.ndarray:
         """The last frame drawn, ``(height, width, 4)`` uint8, top row first."""
@@ -366,8 +373,8 @@ class GLRenderer:
         result: np.ndarray = np.rint(np.clip(frame, 0.0, 1.0) * np.float32(255)).astype(np.uint8)
         return result
 
-    def _quad(self) -> None:
-        w, h = float(self.width), float(self.height)
+    def _quad(self, width: int, height: int) -> None:
+        w, h = float(width), float(height)
         vertices = np.zeros((6, _RECORD), np.float32)
         vertices[:, :2] = np.array([[0, 0], [w, 0], [w, h], [0, 0], [w, h], [0, h]])
         vertices[:, 9] = 3.0
@@ -401,7 +408,7 @@ class GLRenderer:
             gl.glTexImage2D(gl.GL_TEXTURE_2D, 0, internal, width, height, 0, fmt, kind, data)
             self._allocated[unit] = (internal, width, height)
 
-    def _draw_image(self, spec: InputSpec, array: np.ndarray) -> None:
+    def _draw_image(self, spec: InputSpec, array: np.ndarray, width: int, height: int) -> None:
         gl = self._gl
         array = software._image_array(spec, array)
         channels = array.shape[2]
@@ -416,28 +423,30 @@ class GLRenderer:
         self._texture(0, internal, fmt, kind, array, linear=True)
         gl.glUniform1i(self._uniforms["mode"], 1)
         gl.glUniform1i(self._uniforms["channels"], channels)
-        self._quad()
+        self._quad(width, height)
 
     def _upload_lut(self, lut: np.ndarray) -> None:
         gl = self._gl
         self._texture(2, gl.GL_RGBA32F, gl.GL_RGBA, gl.GL_FLOAT, lut[None, :, :], linear=False)
 
-    def _draw_lut(self, spec: InputSpec, array: np.ndarray, lut: np.ndarray | None) -> None:
+    def _draw_lut(
+        self, spec: InputSpec, array: np.ndarray, lut: np.ndarray | None, width: int, height: int
+    ) -> None:
         gl = self._gl
         index = software._lut_indices(spec, array, lut)
         self._texture(
             1, gl.GL_R32UI, gl.GL_RED_INTEGER, gl.GL_UNSIGNED_INT, index.astype(np.uint32), linear=False
         )
         gl.glUniform1i(self._uniforms["mode"], 2)
-        self._quad()
+        self._quad(width, height)
 
-    def _draw_shapes(self, spec: InputSpec, kind: str, array: np.ndarray) -> None:
+    def _draw_shapes(self, spec: InputSpec, kind: str, array: np.ndarray, width: int, height: int) -> None:
         gl = self._gl
         with np.errstate(invalid="ignore", over="ignore"):
-            shapes = software._shapes(spec, kind, array, self.width, self.height)
+            shapes = software._shapes(spec, kind, array, width, height)
         gl.glUniform1i(self._uniforms["mode"], 0)
         gl.glUniform4f(self._uniforms["color"], *spec.color)
-        self._draw_vertices(_vertices(shapes, self.width, self.height))
+        self._draw_vertices(_vertices(shapes, width, height))
 
 
 _RECORD = 10  # floats per vertex: position, a, b, c, half width, kind

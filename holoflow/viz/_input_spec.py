@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from holoflow.errors import ConfigError
 
-__all__ = ["InputSpec", "InputType"]
+__all__ = ["InputSpec", "InputType", "View"]
 
 
 class InputType(str, enum.Enum):
@@ -37,6 +37,45 @@ class InputType(str, enum.Enum):
 _TYPES = {t.value for t in InputType}
 
 
+@dataclass(frozen=True)
+class View:
+    """A part of the frame a layer is drawn into: offset and size normalized to the frame.
+
+    Holoscan's ``HolovizOp.InputSpec.View``. ``matrix`` (a row-major 4x4) is for 3D layers.
+
+    Raises
+    ------
+    holoflow.errors.ConfigError
+        If the size is not positive or ``matrix`` is not 16 numbers.
+    """
+
+    offset_x: float = 0.0
+    offset_y: float = 0.0
+    width: float = 1.0
+    height: float = 1.0
+    matrix: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.width > 0 and self.height > 0):
+            raise ConfigError(f"view size must be positive, got {self.width}x{self.height}")
+        if self.matrix is not None and len(tuple(self.matrix)) != 16:
+            raise ConfigError(
+                f"view matrix must be 16 numbers (row-major 4x4), got {len(tuple(self.matrix))}"
+            )
+
+    @classmethod
+    def coerce(cls, value: View | Mapping[str, Any]) -> View:
+        """``value`` itself, or a View from a dict of its fields."""
+        if isinstance(value, View):
+            return value
+        unknown = sorted(set(value) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ConfigError(
+                f"view: unknown key(s) {unknown}; expected some of {sorted(cls.__dataclass_fields__)}"
+            )
+        return cls(**value)
+
+
 @dataclass
 class InputSpec:
     """One layer: the tensor ``name`` drawn as ``type`` (an :class:`InputType` or its name).
@@ -44,8 +83,10 @@ class InputSpec:
     Fields and defaults follow Holoscan's ``HolovizOp.InputSpec``: ``opacity`` multiplies each
     fragment's alpha, a higher ``priority`` is drawn on top, ``color`` (RGBA in 0..1) colours
     geometry and text, ``line_width`` and ``point_size`` are in pixels, ``text`` holds the strings
-    of a ``text`` layer. As in Holoscan, fields can be set after construction
-    (``spec.text = ["frame 3"]``); every value is checked when it is set.
+    of a ``text`` layer, ``views`` the parts of the frame the layer is drawn into (none: the whole
+    frame). The YUV and depth-map fields are accepted for Holoscan compatibility. As in Holoscan,
+    fields can be set after construction (``spec.text = ["frame 3"]``); every value is checked
+    when it is set.
 
     Raises
     ------
@@ -63,6 +104,13 @@ class InputSpec:
     point_size: float = 1.0
     text: tuple[str, ...] = field(default_factory=tuple)
     image_format: str = "auto_detect"
+    views: tuple[View, ...] = field(default_factory=tuple)
+    yuv_model_conversion: str = "yuv_601"
+    yuv_range: str = "itu_full"
+    x_chroma_location: str = "cosited_even"
+    y_chroma_location: str = "cosited_even"
+    depth_map_render_mode: str = "points"
+    View: ClassVar[type[View]]  # Holoscan's HolovizOp.InputSpec.View
 
     def __setattr__(self, key: str, value: Any) -> None:
         check = _CHECKS.get(key)
@@ -94,6 +142,9 @@ class InputSpec:
     def coerce(cls, value: InputSpec | Mapping[str, Any]) -> InputSpec:
         """``value`` itself, or an InputSpec built from a dict."""
         return value if isinstance(value, InputSpec) else cls.from_dict(value)
+
+
+InputSpec.View = View
 
 
 def _type(spec: InputSpec, value: Any) -> str:
@@ -132,6 +183,13 @@ def _text(spec: InputSpec, value: Any) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(str(t) for t in value)
 
 
+def _views(spec: InputSpec, value: Any) -> tuple[View, ...]:
+    try:
+        return tuple(View.coerce(v) for v in value)
+    except ConfigError as exc:
+        raise ConfigError(f"{spec._label()}: {exc}") from exc
+
+
 _CHECKS = {
     "name": lambda spec, value: str(value),
     "type": _type,
@@ -141,4 +199,5 @@ _CHECKS = {
     "line_width": _positive("line_width"),
     "point_size": _positive("point_size"),
     "text": _text,
+    "views": _views,
 }

@@ -245,3 +245,32 @@ def test_bad_specs_raise_errors_naming_the_spec():
         composite([(InputSpec("boxes", "rectangles"), np.zeros((4,), np.float32))], 2, 2)
     with pytest.raises(ConfigError, match="'depth'.*'depth_map'"):
         composite([(InputSpec("depth", "depth_map"), np.zeros((2, 2, 1), np.float32))], 2, 2)
+
+
+def test_a_layer_is_drawn_into_each_of_its_views(draw):
+    lut = [[1.0, 0.0, 0.0, 1.0], [0.0, 0.0, 1.0, 1.0]]
+    halves = [{"offset_x": 0.0, "width": 0.5}, {"offset_x": 0.5, "width": 0.5}]
+    spec = InputSpec("m", "color_lut", views=halves)
+    frame = draw([(spec, np.array([[0, 1]], np.uint8))], W, H, lut)
+    red, blue = frame[0, :, 0] == 255, frame[0, :, 2] == 255
+    assert red[:10].all() and blue[10:20].all() and red[20:30].all() and blue[30:].all()
+
+
+def test_geometry_is_normalized_to_its_view_and_views_are_clipped(draw):
+    view = [{"offset_x": 0.5, "offset_y": 0.0, "width": 0.5, "height": 1.0}]
+    point = np.array([[10.5 / 20, 5.5 / 20]], np.float64)  # the centre of the view's pixel (5, 10)
+    frame = draw([(InputSpec("p", "points", views=view), point)], W, H)
+    expected = np.zeros((H, W), bool)
+    expected[5, 30] = True
+    np.testing.assert_array_equal(drawn(frame), expected)
+    beyond = [{"offset_x": 0.75, "width": 0.5}]  # half of it is outside the frame
+    image = np.full((H, W, 3), 255, np.uint8)
+    frame = draw([(InputSpec("", "color", views=beyond), image)], W, H)
+    assert (frame[:, 30:, 0] == 255).all() and (frame[:, :30, 0] == 0).all()
+
+
+def test_bad_views_raise_naming_the_spec():
+    with pytest.raises(ConfigError, match="'v'.*view size must be positive"):
+        InputSpec("v", "color", views=[{"width": 0.0}])
+    with pytest.raises(ConfigError, match="'v'.*unknown key.*'left'"):
+        InputSpec("v", "color", views=[{"left": 0.1}])
