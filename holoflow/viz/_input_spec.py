@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -110,7 +111,7 @@ class InputSpec:
     x_chroma_location: str = "cosited_even"
     y_chroma_location: str = "cosited_even"
     depth_map_render_mode: str = "points"
-    View: ClassVar[type[View]]  # Holoscan's HolovizOp.InputSpec.View
+    View: ClassVar[builtins.type[View]]  # Holoscan's HolovizOp.InputSpec.View
 
     def __setattr__(self, key: str, value: Any) -> None:
         check = _CHECKS.get(key)
