@@ -139,14 +139,51 @@ def _blend(rgba: np.ndarray, below: np.ndarray, opacity: float) -> np.ndarray:
 # -- images ---------------------------------------------------------------------------------------
 
 
+# Explicit ``image_format`` values drawn: (dtype, channels, source channel of each of R, G, B[, A]).
+_IMAGE_FORMATS: dict[str, tuple[Any, int, tuple[int, ...]]] = {
+    "r8_unorm": (np.uint8, 1, (0,)),
+    "r8g8b8_unorm": (np.uint8, 3, (0, 1, 2)),
+    "b8g8r8_unorm": (np.uint8, 3, (2, 1, 0)),
+    "r8g8b8a8_unorm": (np.uint8, 4, (0, 1, 2, 3)),
+    "b8g8r8a8_unorm": (np.uint8, 4, (2, 1, 0, 3)),
+    "r16_unorm": (np.uint16, 1, (0,)),
+    "r16g16b16a16_unorm": (np.uint16, 4, (0, 1, 2, 3)),
+    "r32_sfloat": (np.float32, 1, (0,)),
+    "r32g32b32a32_sfloat": (np.float32, 4, (0, 1, 2, 3)),
+}
+
+
 def _image_array(spec: InputSpec, array: np.ndarray) -> np.ndarray:
-    """A ``color`` tensor as ``(H, W, C)``, checked against the supported image formats."""
+    """A ``color`` tensor as ``(H, W, C)`` in R, G, B[, A] order, checked against its format.
+
+    Raises
+    ------
+    holoflow.errors.ConfigError
+        If ``spec.image_format`` is one holoflow does not draw (YUV, sRGB, packed formats).
+    holoflow.errors.TensorError
+        If the tensor's dtype or channel count does not fit the format.
+    """
     if array.ndim == 2:
         array = array[..., None]
+    label = f"input spec {spec.name!r} (color)"
+    if spec.image_format != "auto_detect":
+        layout = _IMAGE_FORMATS.get(spec.image_format)
+        if layout is None:
+            raise ConfigError(
+                f"{label}: image_format {spec.image_format!r} is not drawn by holoflow; "
+                f"supported: auto_detect, {', '.join(sorted(_IMAGE_FORMATS))}"
+            )
+        dtype, channels, order = layout
+        if array.ndim != 3 or array.dtype != dtype or array.shape[2] != channels:
+            raise TensorError(
+                f"{label}: image_format {spec.image_format!r} needs HxWx{channels} {np.dtype(dtype)}, "
+                f"got {array.shape} {array.dtype}"
+            )
+        return array if order == tuple(range(channels)) else array[..., list(order)]
     if array.ndim != 3 or not _image_format_ok(array.dtype, array.shape[2]):
         raise TensorError(
-            f"input spec {spec.name!r} (color): expected HxWxC uint8 (C = 1, 3, 4) or uint16/float32 "
-            f"(C = 1, 4), got {array.shape} {array.dtype}"
+            f"{label}: expected HxWxC uint8 (C = 1, 3, 4) or uint16/float32 (C = 1, 4), "
+            f"got {array.shape} {array.dtype}"
         )
     return array
 

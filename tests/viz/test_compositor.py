@@ -274,3 +274,15 @@ def test_bad_views_raise_naming_the_spec():
         InputSpec("v", "color", views=[{"width": 0.0}])
     with pytest.raises(ConfigError, match="'v'.*unknown key.*'left'"):
         InputSpec("v", "color", views=[{"left": 0.1}])
+
+
+def test_explicit_image_formats_reorder_channels_or_are_refused(draw):
+    bgra = np.zeros((H, W, 4), np.uint8)
+    bgra[..., 0] = 255  # blue in BGRA order
+    bgra[..., 3] = 255
+    frame = draw([(InputSpec("", "color", image_format="b8g8r8a8_unorm"), bgra)], W, H)
+    assert (frame[..., 2] == 255).all() and (frame[..., 0] == 0).all()
+    with pytest.raises(ConfigError, match="''.*image_format 'y8_u8v8_2plane_420_unorm' is not drawn"):
+        draw([(InputSpec("", "color", image_format="y8_u8v8_2plane_420_unorm"), bgra)], W, H)
+    with pytest.raises(TensorError, match="''.*'r8g8b8_unorm' needs HxWx3 uint8"):
+        draw([(InputSpec("", "color", image_format="r8g8b8_unorm"), bgra)], W, H)
