@@ -38,6 +38,9 @@ class InputType(str, enum.Enum):
 _TYPES = {t.value for t in InputType}
 
 
+_VIEW_LIMIT = 16  # frames; bounds the memory a view of a hostile spec can ask for
+
+
 @dataclass(frozen=True)
 class View:
     """A part of the frame a layer is drawn into: offset and size normalized to the frame.
@@ -47,7 +50,8 @@ class View:
     Raises
     ------
     holoflow.errors.ConfigError
-        If the size is not positive or ``matrix`` is not 16 numbers.
+        If the size is not in (0, 16], an offset is beyond 16 frames (NaN included), or
+        ``matrix`` is not 16 numbers.
     """
 
     offset_x: float = 0.0
@@ -57,8 +61,14 @@ class View:
     matrix: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
-        if not (self.width > 0 and self.height > 0):
-            raise ConfigError(f"view size must be positive, got {self.width}x{self.height}")
+        if not (0 < self.width <= _VIEW_LIMIT and 0 < self.height <= _VIEW_LIMIT):
+            raise ConfigError(
+                f"view size must be positive and at most {_VIEW_LIMIT} frames, got {self.width}x{self.height}"
+            )
+        if not (abs(self.offset_x) <= _VIEW_LIMIT and abs(self.offset_y) <= _VIEW_LIMIT):
+            raise ConfigError(
+                f"view offset must be within {_VIEW_LIMIT} frames, got ({self.offset_x}, {self.offset_y})"
+            )
         if self.matrix is not None and len(tuple(self.matrix)) != 16:
             raise ConfigError(
                 f"view matrix must be 16 numbers (row-major 4x4), got {len(tuple(self.matrix))}"

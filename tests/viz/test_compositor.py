@@ -274,6 +274,10 @@ def test_bad_views_raise_naming_the_spec():
         InputSpec("v", "color", views=[{"width": 0.0}])
     with pytest.raises(ConfigError, match="'v'.*unknown key.*'left'"):
         InputSpec("v", "color", views=[{"left": 0.1}])
+    with pytest.raises(ConfigError, match="'v'.*at most 16 frames"):
+        InputSpec("v", "color", views=[{"width": 1e9}])  # would ask for a frame of 1e9 x W pixels
+    with pytest.raises(ConfigError, match="'v'.*offset must be within"):
+        InputSpec("v", "color", views=[{"offset_x": float("nan")}])
 
 
 def test_explicit_image_formats_reorder_channels_or_are_refused(draw):
