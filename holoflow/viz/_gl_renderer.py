@@ -1,14 +1,15 @@
-"""The OpenGL renderer: the compositor's layer model drawn by OpenGL 3.3 core, offscreen.
+"""The OpenGL renderer: the compositor's layer model drawn by OpenGL 3.3 core.
 
-The context is headless, made through EGL's surfaceless platform (Mesa's llvmpipe on a machine
-without a GPU, the vendor driver with one), so no display or window is needed. Drawing follows
-the software compositor's rules exactly where they are not a matter of rounding:
+It draws into an offscreen framebuffer; the context is made through EGL's surfaceless platform
+(Mesa's llvmpipe on a machine without a GPU, the vendor driver with one), so no display is
+needed, or is a window's (:class:`holoflow.viz._window.Window`), which then shows the frame.
+Drawing follows the software compositor's rules exactly where they are not a matter of rounding:
 
-- images and LUT overlays are textured full-frame quads (linear filtering for images, nearest
-  for LUT indices resolved in the shader);
+- images and LUT overlays are textured quads over each view (linear filtering for images,
+  nearest for LUT indices resolved in the shader);
 - every shape is the bounding quad of a segment, point box or triangle, and the fragment shader
-  keeps the pixels whose centres the compositor would cover (distance to the segment, box test);
-- a stencil pass per layer blends each pixel at most once per layer, as the compositor's mask;
+  keeps the pixels whose centres the compositor would cover (distance, box and edge tests);
+- a stencil pass per layer and view blends each pixel at most once, as the compositor's mask;
 - the frame is float RGBA, blended "over" with the layer's opacity, and rounded to uint8 once.
 
 PyOpenGL is imported on first use with ``PYOPENGL_PLATFORM=egl`` unless the variable is set.
@@ -133,10 +134,12 @@ def opengl_available() -> bool:
 
 
 class GLRenderer:
-    """Draws layers into a ``(height, width, 4)`` uint8 frame with OpenGL, offscreen.
+    """Draws layers into a ``(height, width, 4)`` frame with OpenGL.
 
     ``render`` takes the arguments of :func:`holoflow.viz.composite` after the size, and returns
-    what it returns up to rounding. Usable from any thread, one call at a time.
+    what it returns up to rounding (``draw`` and ``read`` are its two halves). With a ``window``
+    the renderer uses its context and ``present`` shows the last frame in it. Usable from any
+    thread, one call at a time.
 
     Raises
     ------
