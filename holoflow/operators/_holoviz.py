@@ -12,7 +12,7 @@ from holoflow.core._condition import ConditionType
 from holoflow.core._operator import Operator
 from holoflow.core._spec import IOSpec
 from holoflow.errors import ConfigError, HoloflowError, ResourceError, TensorError
-from holoflow.tensor import TensorMap, _cuda, as_tensor, is_tensor_like
+from holoflow.tensor import Tensor, TensorMap, _cuda, as_tensor, is_tensor_like
 from holoflow.viz import GLRenderer, InputType, composite, detect_type
 from holoflow.viz import InputSpec as _Spec
 from holoflow.viz._window import Window
@@ -187,7 +187,7 @@ class HolovizOp(Operator):
                     f"{self._label()}: input spec '{spec.name}' names a tensor this frame does not have; "
                     f"tensors received: {sorted(tensors)}"
                 )
-            layers.append((spec, tensors[spec.name]))
+            layers.append((spec, self._host(spec.name, tensors[spec.name])))
         named = {spec.name for spec in specs}
         for name, array in tensors.items():
             if name in named:
@@ -197,7 +197,7 @@ class HolovizOp(Operator):
                     name, f"ignoring tensor '{name}' {array.shape} {array.dtype}: no layer type fits"
                 )
                 continue
-            layers.append((_Spec(name), array))
+            layers.append((_Spec(name), self._host(name, array)))
         frame: np.ndarray | None
         try:
             if self._gl is None:
@@ -222,20 +222,19 @@ class HolovizOp(Operator):
         else:
             self.fragment.stop_execution(self.name)
 
-    def _tensors(self, messages: tuple[Any, ...]) -> dict[str, np.ndarray]:
-        """Every tensor of every message, by name, on the host."""
-        found: dict[str, np.ndarray] = {}
+    def _tensors(self, messages: tuple[Any, ...]) -> dict[str, Tensor]:
+        """Every tensor of every message, by name (where it is: a GPU tensor is copied only if drawn)."""
+        found: dict[str, Tensor] = {}
         for message in messages:
             if message is None:
                 continue
             items = message.items() if isinstance(message, (dict, TensorMap)) else [("", message)]
             for name, value in items:
                 if is_tensor_like(value):
-                    found[name] = self._host(name, value)
+                    found[name] = as_tensor(value)
         return found
 
-    def _host(self, name: str, value: Any) -> np.ndarray:
-        tensor = as_tensor(value)
+    def _host(self, name: str, tensor: Tensor) -> np.ndarray:
         if not tensor.is_cuda:
             return np.asarray(tensor)
         self._warn_once(f"cuda:{name}", f"tensor '{name}' is copied from the GPU for the software renderer")
