@@ -158,6 +158,19 @@ class InputSpec:
 InputSpec.View = View
 
 
+def _number(spec: InputSpec, key: str, value: Any, kind: Any = float) -> Any:
+    try:
+        return kind(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{spec._label()}: {key} must be a number, got {value!r}") from None
+
+
+def _name(spec: InputSpec, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"input spec name must be a string, got {value!r}")
+    return value
+
+
 def _type(spec: InputSpec, value: Any) -> str:
     name = value.value if isinstance(value, InputType) else str(value).lower()
     if name not in _TYPES:
@@ -176,36 +189,46 @@ def _color(spec: InputSpec, value: Any) -> tuple[float, ...]:
 
 
 def _opacity(spec: InputSpec, value: Any) -> float:
-    if not 0.0 <= float(value) <= 1.0:
+    opacity = _number(spec, "opacity", value)
+    if not 0.0 <= opacity <= 1.0:
         raise ConfigError(f"{spec._label()}: opacity must be in 0..1, got {value}")
-    return float(value)
+    return float(opacity)
 
 
 def _positive(key: str) -> Any:
     def check(spec: InputSpec, value: Any) -> float:
-        if not float(value) > 0:
+        number = _number(spec, key, value)
+        if not number > 0:
             raise ConfigError(f"{spec._label()}: {key} must be > 0, got {value}")
-        return float(value)
+        return float(number)
 
     return check
 
 
 def _text(spec: InputSpec, value: Any) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(str(t) for t in value)
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(f"{spec._label()}: text must be a list of strings, got {value!r}")
+    return tuple(str(t) for t in value)
 
 
 def _views(spec: InputSpec, value: Any) -> tuple[View, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, (View, Mapping)) for v in value):
+        raise ConfigError(f"{spec._label()}: views must be a list of View or dicts, got {value!r}")
     try:
         return tuple(View.coerce(v) for v in value)
     except ConfigError as exc:
         raise ConfigError(f"{spec._label()}: {exc}") from exc
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{spec._label()}: bad view: {exc}") from exc
 
 
 _CHECKS = {
-    "name": lambda spec, value: str(value),
+    "name": _name,
     "type": _type,
     "opacity": _opacity,
-    "priority": lambda spec, value: int(value),
+    "priority": lambda spec, value: _number(spec, "priority", value, int),
     "color": _color,
     "line_width": _positive("line_width"),
     "point_size": _positive("point_size"),

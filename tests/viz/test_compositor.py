@@ -290,3 +290,34 @@ def test_explicit_image_formats_reorder_channels_or_are_refused(draw):
         draw([(InputSpec("", "color", image_format="y8_u8v8_2plane_420_unorm"), bgra)], W, H)
     with pytest.raises(TensorError, match="''.*'r8g8b8_unorm' needs HxWx3 uint8"):
         draw([(InputSpec("", "color", image_format="r8g8b8_unorm"), bgra)], W, H)
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True),
+    st.text(max_size=4),
+    st.lists(st.floats(-1, 2), max_size=5),
+    st.lists(st.text(max_size=3), max_size=3),
+    st.dictionaries(st.text(max_size=6), st.floats(-1, 2), max_size=3),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(["color", "text", "rectangles", "color_lut"]),
+    values=st.dictionaries(
+        st.sampled_from(
+            ["name", "opacity", "priority", "color", "line_width", "point_size", "text", "views", "bogus"]
+        ),
+        _VALUES,
+        max_size=4,
+    ),
+)
+def test_any_spec_dict_builds_a_spec_or_raises_config_error(kind, values):
+    try:
+        spec = InputSpec.from_dict({"name": "x", "type": kind, **values})
+    except ConfigError:
+        return
+    assert 0.0 <= spec.opacity <= 1.0 and len(spec.color) == 4 and spec.line_width > 0
