@@ -44,6 +44,8 @@ _OVAL_SEGMENTS = 64
 def detect_type(array: Any, has_lut: bool) -> str | None:
     """The layer type Holoviz picks for a tensor with no InputSpec, or None (not drawable)."""
     shape, dtype = np.shape(array), np.dtype(array.dtype)
+    if 0 in shape:
+        return None
     channels = shape[-1] if len(shape) == 3 else 1 if len(shape) == 2 else 0
     if channels == 1 and has_lut:
         return "color_lut"
@@ -166,6 +168,8 @@ def _image_array(spec: InputSpec, array: np.ndarray) -> np.ndarray:
     if array.ndim == 2:
         array = array[..., None]
     label = f"input spec {spec.name!r} (color)"
+    if array.size == 0:
+        raise TensorError(f"{label}: the image is empty, {array.shape}")
     if spec.image_format != "auto_detect":
         layout = _IMAGE_FORMATS.get(spec.image_format)
         if layout is None:
@@ -248,10 +252,14 @@ def _lut_indices(spec: InputSpec, array: np.ndarray, lut: np.ndarray | None) -> 
         raise ConfigError(f"input spec {spec.name!r} (color_lut): the operator has no color_lut")
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[..., 0]
-    if array.ndim != 2 or not (np.issubdtype(array.dtype, np.integer) or array.dtype == np.float32):
+    if (
+        array.ndim != 2
+        or array.size == 0
+        or not (np.issubdtype(array.dtype, np.integer) or array.dtype == np.float32)
+    ):
         raise TensorError(
-            f"input spec {spec.name!r} (color_lut): expected HxW or HxWx1 integer or float32 indices, "
-            f"got {array.shape} {array.dtype}"
+            f"input spec {spec.name!r} (color_lut): expected non-empty HxW or HxWx1 integer or float32 "
+            f"indices, got {array.shape} {array.dtype}"
         )
     entries = len(lut)
     if array.dtype == np.float32:

@@ -321,3 +321,24 @@ def test_any_spec_dict_builds_a_spec_or_raises_config_error(kind, values):
     except ConfigError:
         return
     assert 0.0 <= spec.opacity <= 1.0 and len(spec.color) == 4 and spec.line_width > 0
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    kind=st.sampled_from(
+        ["unknown", "color", "color_lut", "points", "lines", "triangles", "text", "depth_map"]
+    ),
+    dtype=st.sampled_from([np.uint8, np.uint16, np.int32, np.float32, np.float64, np.bool_]),
+    shape=st.lists(st.integers(0, 5), min_size=0, max_size=4),
+)
+def test_any_tensor_draws_or_raises_a_holoflow_error(draw, kind, dtype, shape):
+    array = np.ones(shape, dtype)
+    spec = InputSpec("t", kind, text=("A",))
+    try:
+        frame = draw([(spec, array)], 8, 6, [[1.0, 0.0, 0.0, 1.0]])
+    except (TensorError, ConfigError) as exc:
+        message = str(exc)
+    else:
+        assert frame.shape == (6, 8, 4) and frame.dtype == np.uint8
+        return
+    assert "'t'" in message  # the error names the spec
