@@ -168,3 +168,15 @@ def test_holoscan_style_specs_are_mutable_and_checked(app, renderer):
     rendered = run(app, items, specs=[[spec]], renderer=renderer)
     red = (rendered[0][..., 0] == 255) & (rendered[0][..., 1] == 0)
     assert red.any() and not red[:, W // 2 :].all()
+
+
+def test_every_scheduler_drives_the_renderer_from_its_threads(app, renderer, use_scheduler):
+    """Worker threads take turns with the OpenGL context; frames match the compositor."""
+    items = frames(6)
+    specs = [{"name": "", "type": "color"}, {"name": "mask", "type": "color_lut", "opacity": 0.5}]
+    use_scheduler(app)
+    rendered = run(app, items, tensors=specs, color_lut=LUT, renderer=renderer)
+    assert len(rendered) == 6
+    for frame, item in zip(rendered, items, strict=True):
+        layers = [(InputSpec.from_dict(s), item[s["name"]]) for s in specs]
+        assert_close(frame, composite(layers, W, H, LUT), renderer)
