@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _operators import Count
 
 from holoflow.core import Application, Operator
 from holoflow.gxf import GXFWriter, recording_paths
@@ -46,20 +47,6 @@ class CopySink(Operator):
 
     def compute(self, op_input, op_output, context):
         np.copyto(self.buffer, np.asarray(op_input.receive("in")[""]))
-        self.frames += 1
-
-
-class ReceiveSink(Operator):
-    """Receives each frame (the replayer's copy mode has already moved its bytes)."""
-
-    def setup(self, spec):
-        spec.input("in")
-
-    def start(self):
-        self.frames = 0
-
-    def compute(self, op_input, op_output, context):
-        op_input.receive("in")
         self.frames += 1
 
 
@@ -88,7 +75,7 @@ def replay_seconds(directory: str, frames: int, zero_copy: bool = True) -> float
     replayer = VideoStreamReplayerOp(
         app, name="replayer", directory=directory, basename="big", realtime=False, zero_copy=zero_copy
     )
-    sink = CopySink(app, name="sink") if zero_copy else ReceiveSink(app, name="sink")
+    sink = CopySink(app, name="sink") if zero_copy else Count(app, name="sink")
     app.add_flow(replayer, sink)
     app.compose_graph()
     t0 = time.perf_counter()

@@ -27,9 +27,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _operators import Count, Repeat
 
 from holoflow.conditions import CountCondition
-from holoflow.core import Application, Operator
+from holoflow.core import Application
 from holoflow.operators import HolovizOp
 from holoflow.viz import GLRenderer, opengl_available
 
@@ -60,33 +61,9 @@ def message(width: int, height: int) -> dict[str, np.ndarray]:
     }
 
 
-class Emit(Operator):
-    def __init__(self, fragment, item, *args, **kwargs):
-        self.item = item
-        super().__init__(fragment, *args, **kwargs)
-
-    def setup(self, spec):
-        spec.output("out")
-
-    def compute(self, op_input, op_output, context):
-        op_output.emit(self.item, "out")
-
-
-class Count(Operator):
-    def setup(self, spec):
-        spec.input("in")
-
-    def start(self):
-        self.frames = 0
-
-    def compute(self, op_input, op_output, context):
-        op_input.receive("in")
-        self.frames += 1
-
-
 def holoviz_fps(width: int, height: int, frames: int, renderer: str) -> float:
     app = Application([])
-    source = Emit(app, message(width, height), CountCondition(app, frames), name="source")
+    source = Repeat(app, message(width, height), CountCondition(app, frames), name="source")
     viz = HolovizOp(
         app,
         name="holoviz",

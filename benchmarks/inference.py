@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _operators import Repeat
 
 from holoflow.conditions import CountCondition
 from holoflow.core import Application, Operator
@@ -123,18 +124,6 @@ def torch_unet(path: str) -> str:
     return path
 
 
-class FrameSource(Operator):
-    def __init__(self, fragment, frame, *args, **kwargs):
-        self.frame = frame
-        super().__init__(fragment, *args, **kwargs)
-
-    def setup(self, spec):
-        spec.output("out")
-
-    def compute(self, op_input, op_output, context):
-        op_output.emit({"": self.frame}, "out")
-
-
 class Sink(Operator):
     """Counts label maps; keeps the last so the run can wait for it."""
 
@@ -156,7 +145,7 @@ class Sink(Operator):
 def pipeline_seconds(frame, backend: str, model: str, frames: int, on_cpu: bool) -> float:
     class Pipeline(Application):
         def compose(self):
-            source = FrameSource(self, frame, CountCondition(self, frames), name="source")
+            source = Repeat(self, {"": frame}, CountCondition(self, frames), name="source")
             converter = FormatConverterOp(self, name="converter", out_dtype="float32", out_tensor_name="x")
             inference = InferenceOp(
                 self,

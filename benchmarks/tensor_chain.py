@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _operators import Repeat
 
 from holoflow.conditions import CountCondition
 from holoflow.core import Application, Operator
@@ -35,18 +36,6 @@ from holoflow.tensor import _cuda
 RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = {"64x64": (64, 64, 3), "1080p": (1080, 1920, 3), "4K": (2160, 3840, 3)}
 HOPS = 5
-
-
-class FrameSource(Operator):
-    def __init__(self, fragment, frame, *args, **kwargs):
-        self.frame = frame
-        super().__init__(fragment, *args, **kwargs)
-
-    def setup(self, spec):
-        spec.output("out")
-
-    def compute(self, op_input, op_output, context):
-        op_output.emit({"frame": self.frame}, "out")
 
 
 class Hop(Operator):
@@ -74,7 +63,7 @@ class Sink(Operator):
 def chain_seconds_per_hop(frame, messages: int) -> float:
     class Chain(Application):
         def compose(self):
-            previous = FrameSource(self, frame, CountCondition(self, messages), name="src")
+            previous = Repeat(self, {"frame": frame}, CountCondition(self, messages), name="src")
             for h in range(HOPS):
                 hop = Hop(self, name=f"hop{h}")
                 self.add_flow(previous, hop)

@@ -1,0 +1,33 @@
+"""Operators the benchmarks share: a source repeating one message and a sink counting messages."""
+
+from __future__ import annotations
+
+from holoflow.core import Operator
+
+
+class Repeat(Operator):
+    """Emits ``message`` on ``out`` at every compute (bound the run with a CountCondition)."""
+
+    def __init__(self, fragment, message, *args, **kwargs):
+        self.message = message
+        super().__init__(fragment, *args, **kwargs)
+
+    def setup(self, spec):
+        spec.output("out")
+
+    def compute(self, op_input, op_output, context):
+        op_output.emit(self.message, "out")
+
+
+class Count(Operator):
+    """Receives from ``in`` and counts the messages in ``frames``."""
+
+    def setup(self, spec):
+        spec.input("in")
+
+    def start(self):
+        self.frames = 0
+
+    def compute(self, op_input, op_output, context):
+        op_input.receive("in")
+        self.frames += 1
