@@ -25,7 +25,7 @@ Conventions (pixel ``(i, j)`` covers ``[j, j + 1) x [i, i + 1)``, its centre at 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,17 +81,10 @@ def composite(
     """
     if width <= 0 or height <= 0:
         raise ConfigError(f"frame size must be positive, got {width}x{height}")
-    lut = None if not color_lut else np.asarray(color_lut, np.float32)
-    if lut is not None and (lut.ndim != 2 or lut.shape[1] != 4):
-        raise ConfigError(f"color_lut must be a list of [r, g, b, a] entries, got shape {lut.shape}")
+    lut = lut_table(color_lut)
     frame = np.zeros((height, width, 4), np.float32)
     frame[..., 3] = 1.0
-    order = sorted(range(len(layers)), key=lambda i: layers[i][0].priority)
-    for i in order:
-        spec, array = layers[i]
-        kind = spec.type if spec.type != "unknown" else detect_type(array, lut is not None)
-        if kind is None:
-            continue
+    for spec, array, kind in drawing_order(layers, lut is not None):
         for left, top, w, h in view_rectangles(spec, width, height):
             # The layer is drawn at the view's size, then the part inside the frame is blended.
             rows = slice(max(top, 0), min(top + h, height))
@@ -112,6 +105,32 @@ def composite(
                 below[mask] = _blend(np.asarray(spec.color, np.float32), below[mask], spec.opacity)
     result: np.ndarray = np.rint(np.clip(frame, 0.0, 1.0) * np.float32(255)).astype(np.uint8)
     return result
+
+
+def lut_table(color_lut: Sequence[Sequence[float]] | None) -> np.ndarray | None:
+    """The colour table as ``(N, 4)`` float32, or None when there is none.
+
+    Raises
+    ------
+    holoflow.errors.ConfigError
+        If an entry is not four numbers.
+    """
+    if not color_lut:
+        return None
+    lut = np.asarray(color_lut, np.float32)
+    if lut.ndim != 2 or lut.shape[1] != 4:
+        raise ConfigError(f"color_lut must be a list of [r, g, b, a] entries, got shape {lut.shape}")
+    return lut
+
+
+def drawing_order(
+    layers: Sequence[tuple[InputSpec, Any]], has_lut: bool
+) -> Iterator[tuple[InputSpec, Any, str]]:
+    """``(spec, array, type)`` of each drawable layer, lowest priority first, list order among equals."""
+    for spec, array in sorted(layers, key=lambda layer: layer[0].priority):
+        kind = spec.type if spec.type != "unknown" else detect_type(array, has_lut)
+        if kind is not None:
+            yield spec, array, kind
 
 
 def view_rectangles(spec: InputSpec, width: int, height: int) -> list[tuple[int, int, int, int]]:

@@ -322,9 +322,7 @@ class GLRenderer:
         holoflow.errors.TensorError, holoflow.errors.ConfigError
             As :func:`holoflow.viz.composite` does.
         """
-        lut = None if not color_lut else np.asarray(color_lut, np.float32)
-        if lut is not None and (lut.ndim != 2 or lut.shape[1] != 4):
-            raise ConfigError(f"color_lut must be a list of [r, g, b, a] entries, got shape {lut.shape}")
+        lut = software.lut_table(color_lut)
         gl = self._gl
         with self._current():
             gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self._framebuffer)
@@ -341,13 +339,8 @@ class GLRenderer:
             gl.glBindVertexArray(self._vao)
             if lut is not None:
                 self._upload_lut(lut)
-            order = sorted(range(len(layers)), key=lambda i: layers[i][0].priority)
             step = 0
-            for i in order:
-                spec, array = layers[i]
-                kind = spec.type if spec.type != "unknown" else software.detect_type(array, lut is not None)
-                if kind is None:
-                    continue
+            for spec, array, kind in software.drawing_order(layers, lut is not None):
                 gl.glUniform1f(self._uniforms["opacity"], spec.opacity)
                 for left, top, width, height in software.view_rectangles(spec, self.width, self.height):
                     step += 1
