@@ -15,6 +15,7 @@ from holoflow.errors import ConfigError, HoloflowError, ResourceError, TensorErr
 from holoflow.tensor import Tensor, TensorMap, _cuda, as_tensor, is_tensor_like
 from holoflow.viz import GLRenderer, InputType, composite, detect_type
 from holoflow.viz import InputSpec as _Spec
+from holoflow.viz._compositor import lut_table
 from holoflow.viz._window import Window
 
 if TYPE_CHECKING:
@@ -112,9 +113,10 @@ class HolovizOp(Operator):
 
     def initialize(self) -> None:
         self._specs = self._coerce(self.tensors, "tensors")
-        self._lut = [list(map(float, entry)) for entry in self.color_lut]
-        if any(len(entry) != 4 for entry in self._lut):
-            raise ConfigError(f"{self._label()}: every color_lut entry must have 4 components (r, g, b, a)")
+        try:
+            self._lut = lut_table(self.color_lut)
+        except ConfigError as exc:
+            raise ConfigError(f"{self._label()}: {exc}") from exc
         if int(self.width) <= 0 or int(self.height) <= 0:
             raise ConfigError(
                 f"{self._label()}: width and height must be positive, got {self.width}x{self.height}"
@@ -192,7 +194,7 @@ class HolovizOp(Operator):
         for name, array in tensors.items():
             if name in named:
                 continue
-            if detect_type(array, bool(self._lut)) is None:
+            if detect_type(array, self._lut is not None) is None:
                 self._warn_once(
                     name, f"ignoring tensor '{name}' {array.shape} {array.dtype}: no layer type fits"
                 )

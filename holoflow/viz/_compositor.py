@@ -68,7 +68,7 @@ def composite(
     layers: Sequence[tuple[InputSpec, Any]],
     width: int,
     height: int,
-    color_lut: Sequence[Sequence[float]] | None = None,
+    color_lut: Sequence[Sequence[float]] | np.ndarray | None = None,
 ) -> np.ndarray:
     """Draw ``layers`` (spec, host array) into a ``(height, width, 4)`` uint8 RGBA frame.
 
@@ -107,7 +107,7 @@ def composite(
     return result
 
 
-def lut_table(color_lut: Sequence[Sequence[float]] | None) -> np.ndarray | None:
+def lut_table(color_lut: Sequence[Sequence[float]] | np.ndarray | None) -> np.ndarray | None:
     """The colour table as ``(N, 4)`` float32, or None when there is none.
 
     Raises
@@ -115,11 +115,14 @@ def lut_table(color_lut: Sequence[Sequence[float]] | None) -> np.ndarray | None:
     holoflow.errors.ConfigError
         If an entry is not four numbers.
     """
-    if not color_lut:
+    if color_lut is None or len(color_lut) == 0:
         return None
-    lut = np.asarray(color_lut, np.float32)
+    try:
+        lut = np.asarray(color_lut, np.float32)
+    except (TypeError, ValueError):
+        lut = np.zeros(0, np.float32)
     if lut.ndim != 2 or lut.shape[1] != 4:
-        raise ConfigError(f"color_lut must be a list of [r, g, b, a] entries, got shape {lut.shape}")
+        raise ConfigError(f"color_lut entries must have 4 components (r, g, b, a): {color_lut!r}")
     return lut
 
 

@@ -306,14 +306,18 @@ class GLRenderer:
 
     # -- drawing ------------------------------------------------------------------------------------
     def render(
-        self, layers: Sequence[tuple[InputSpec, Any]], color_lut: Sequence[Sequence[float]] | None = None
+        self,
+        layers: Sequence[tuple[InputSpec, Any]],
+        color_lut: Sequence[Sequence[float]] | np.ndarray | None = None,
     ) -> np.ndarray:
         """Draw ``layers`` and read the frame back: :meth:`draw` then :meth:`read`."""
         self.draw(layers, color_lut)
         return self.read()
 
     def draw(
-        self, layers: Sequence[tuple[InputSpec, Any]], color_lut: Sequence[Sequence[float]] | None = None
+        self,
+        layers: Sequence[tuple[InputSpec, Any]],
+        color_lut: Sequence[Sequence[float]] | np.ndarray | None = None,
     ) -> None:
         """Draw ``layers`` (spec, host array); see :func:`holoflow.viz.composite` for the rules.
 
