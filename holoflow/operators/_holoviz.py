@@ -240,7 +240,7 @@ class HolovizOp(Operator):
         if not tensor.is_cuda:
             return np.asarray(tensor)
         self._warn_once(f"cuda:{name}", f"tensor '{name}' is copied from the GPU for the software renderer")
-        host: np.ndarray = _cuda.cupy_module().asnumpy(_cuda.cupy_module().asarray(tensor))
+        host: np.ndarray = _cuda.to_host(tensor)
         return host
 
     def _warn_once(self, key: str, message: str) -> None:

@@ -282,6 +282,4 @@ def _to_host(value: Any, stream: int | None) -> Any:
     tensor = as_tensor(value)
     if not tensor.is_cuda:
         return value
-    cupy = _cuda.cupy_module()
-    with _cuda.external_stream(stream or 0):
-        return cupy.asnumpy(cupy.asarray(tensor))
+    return _cuda.to_host(tensor, stream or 0)

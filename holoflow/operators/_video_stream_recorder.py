@@ -79,7 +79,7 @@ class VideoStreamRecorderOp(Operator):
             elif isinstance(value, Tensor) or is_tensor_like(value):
                 tensor = as_tensor(value)
                 if tensor.is_cuda:
-                    host = _cuda.cupy_module().asnumpy(_cuda.cupy_module().asarray(tensor))
+                    host = _cuda.to_host(tensor)
                     components.append(Component(str(name), host, StorageType.DEVICE))
                 else:
                     components.append(Component(str(name), np.asarray(tensor), StorageType.SYSTEM))

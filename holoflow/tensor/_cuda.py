@@ -18,6 +18,7 @@ __all__ = [
     "current_stream",
     "external_stream",
     "new_stream",
+    "to_host",
     "wait_event",
 ]
 
@@ -97,6 +98,14 @@ def external_stream(handle: int) -> Any:
     if from_external is not None:  # CuPy >= 14; ExternalStream is deprecated there
         return from_external(_StreamHandle(handle))
     return cupy.cuda.ExternalStream(handle)
+
+
+def to_host(array: Any, stream: int = 0) -> Any:
+    """A host (numpy) copy of CUDA ``array``, queued on ``stream`` (0: the legacy default stream),
+    returned once the copy is done."""
+    cupy = cupy_module()
+    with external_stream(stream):
+        return cupy.asnumpy(cupy.asarray(array))
 
 
 class StreamEvent:

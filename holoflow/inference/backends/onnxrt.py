@@ -83,9 +83,7 @@ def _host(array: Any, stream: int | None) -> np.ndarray:
     if tensor.is_cuda:
         from holoflow.tensor import _cuda
 
-        cupy = _cuda.cupy_module()
-        with _cuda.external_stream(stream or 0):
-            copied: np.ndarray = cupy.asnumpy(cupy.asarray(tensor))
+        copied: np.ndarray = _cuda.to_host(tensor, stream or 0)
         return copied
     host: np.ndarray = np.ascontiguousarray(np.asarray(tensor))
     return host
