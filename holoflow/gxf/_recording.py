@@ -11,6 +11,7 @@ from __future__ import annotations
 import mmap
 import os
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,8 @@ class GXFReader:
                 raise FileNotFoundError(f"GXF recording file not found: {path}")
         self._index_map = _map(self.index_path)
         self._entities = _map(self.entities_path, sequential)
+        self._fd = -1
+        self._closer: weakref.finalize[[int], GXFReader] | None = None
         if len(self._index_map) % INDEX_DTYPE.itemsize:
             raise GXFFormatError(
                 str(self.index_path),
@@ -129,12 +132,19 @@ class GXFReader:
         if buffer is None or buffer.nbytes < size:
             buffer = np.empty(size, np.uint8)
         view = memoryview(buffer.reshape(-1).view(np.uint8))[:size]  # type: ignore[arg-type]
-        with open(self.entities_path, "rb", buffering=0) as stream:
-            got = os.preadv(stream.fileno(), [view], start)
+        got = os.preadv(self._descriptor(), [view], start)
         if got != size:
             raise GXFFormatError(str(self.entities_path), frame, "entity", f"read {got} of {size} bytes")
         entity, _ = decode_entity(buffer, 0, size, path=str(self.entities_path), frame=frame)
         return entity
+
+    def _descriptor(self) -> int:
+        """The entities file opened for ``read`` once, closed by :meth:`close` or collection."""
+        if self._closer is None:
+            descriptor = os.open(self.entities_path, os.O_RDONLY)
+            self._closer = weakref.finalize(self, os.close, descriptor)
+            self._fd = descriptor
+        return self._fd
 
     def max_entity_size(self) -> int:
         """The largest ``data_size`` in the index (0 for an empty recording)."""
@@ -153,6 +163,9 @@ class GXFReader:
         """
         self.index = np.empty(0, INDEX_DTYPE)
         self._index_map = self._entities = b""
+        if self._closer is not None:
+            self._closer()
+            self._closer = None
 
     def __enter__(self) -> GXFReader:
         return self
