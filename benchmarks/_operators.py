@@ -20,7 +20,12 @@ class Repeat(Operator):
 
 
 class Count(Operator):
-    """Receives from ``in`` and counts the messages in ``frames``."""
+    """Receives from ``in`` and counts the messages in ``frames``; with ``wait_for_streams``, waits
+    on the host for the CUDA stream each message was produced on (its data is then complete)."""
+
+    def __init__(self, fragment, *args, wait_for_streams=False, **kwargs):
+        self.wait_for_streams = wait_for_streams
+        super().__init__(fragment, *args, **kwargs)
 
     def setup(self, spec):
         spec.input("in")
@@ -30,4 +35,9 @@ class Count(Operator):
 
     def compute(self, op_input, op_output, context):
         op_input.receive("in")
+        if self.wait_for_streams:
+            from holoflow.tensor import _cuda
+
+            stream = op_input.receive_cuda_stream("in", allocate=False)
+            _cuda.cupy_module().cuda.runtime.streamSynchronize(stream)
         self.frames += 1

@@ -5,11 +5,14 @@ label map through a two-entry colour table (the ultrasound app's overlay), 10 re
 text layer of 10 labels. A source emits the same message every time; HolovizOp (headless,
 ``enable_render_buffer_output=True``) draws it and a sink receives the RGBA frame, with each
 renderer: the numpy software compositor, and OpenGL offscreen through EGL (Mesa's llvmpipe on a
-machine without a GPU; the GPU driver on one) when a context can be made. Frames are read back
-to the host every time (the render buffer output); CUDA-GL interop is not built yet.
+machine without a GPU; the GPU driver on one) when a context can be made. The frame is read
+back every time (the render buffer output). Where CuPy sees a GPU, the same workload also runs
+with every tensor on the GPU (rows ``cuda``): images reach OpenGL and the frame comes back as a
+CUDA tensor through CUDA-OpenGL interop, and the sink waits for each frame's stream.
 
 The limit printed beside it is what one pass over the frame costs on the same machine: writing
-an RGBA frame of the same size (``numpy.copyto``), as frames per second.
+an RGBA frame of the same size (``numpy.copyto`` on the host, a CuPy copy on the GPU), as frames
+per second.
 
 Usage::
 
@@ -32,6 +35,7 @@ from _operators import Count, Repeat
 from holoflow.conditions import CountCondition
 from holoflow.core import Application
 from holoflow.operators import HolovizOp
+from holoflow.tensor import _cuda
 from holoflow.viz import GLRenderer, opengl_available
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -61,9 +65,14 @@ def message(width: int, height: int) -> dict[str, np.ndarray]:
     }
 
 
-def holoviz_fps(width: int, height: int, frames: int, renderer: str) -> float:
+def holoviz_fps(width: int, height: int, frames: int, renderer: str, inputs: str) -> float:
     app = Application([])
-    source = Repeat(app, message(width, height), CountCondition(app, frames), name="source")
+    item: dict[str, object] = dict(message(width, height))
+    if inputs == "cuda":
+        cupy = _cuda.cupy_module()
+        item = {name: cupy.asarray(array) for name, array in item.items()}
+        cupy.cuda.Device().synchronize()
+    source = Repeat(app, item, CountCondition(app, frames), name="source")
     viz = HolovizOp(
         app,
         name="holoviz",
@@ -75,7 +84,7 @@ def holoviz_fps(width: int, height: int, frames: int, renderer: str) -> float:
         color_lut=LUT,
         renderer=renderer,
     )
-    sink = Count(app, name="sink")
+    sink = Count(app, name="sink", wait_for_streams=inputs == "cuda")
     app.add_flow(source, viz, {("out", "receivers")})
     app.add_flow(viz, sink, {("render_buffer_output", "in")})
     t0 = time.perf_counter()
@@ -85,12 +94,15 @@ def holoviz_fps(width: int, height: int, frames: int, renderer: str) -> float:
     return frames / elapsed
 
 
-def frame_write_fps(width: int, height: int, frames: int) -> float:
-    source = np.ones((height, width, 4), np.uint8)
-    target = np.zeros_like(source)
+def frame_write_fps(width: int, height: int, frames: int, inputs: str) -> float:
+    xp = _cuda.cupy_module() if inputs == "cuda" else np
+    source = xp.ones((height, width, 4), np.uint8)
+    target = xp.zeros_like(source)
     t0 = time.perf_counter()
     for _ in range(frames):
-        np.copyto(target, source)
+        xp.copyto(target, source)
+    if inputs == "cuda":
+        xp.cuda.Device().synchronize()
     return frames / (time.perf_counter() - t0)
 
 
@@ -101,22 +113,28 @@ def main() -> None:
     parser.add_argument("--output", default=str(RESULTS / "holoviz_cpu.json"))
     args = parser.parse_args()
     renderers = ["software"] + (["opengl"] if opengl_available() else [])
-    gl_device = ""
+    cases = [("host", renderer) for renderer in renderers]
+    if "opengl" in renderers and _cuda.cuda_available():
+        cases.append(("cuda", "opengl"))
+    gl_device, interop = "", False
     if "opengl" in renderers:
         probe = GLRenderer(1, 1)
-        gl_device = probe.device
+        gl_device, interop = probe.device, probe.cuda_interop
         probe.close()
     rows = []
     for label, (width, height) in SIZES.items():
-        limit = statistics.median(frame_write_fps(width, height, args.frames) for _ in range(args.repeats))
-        for renderer in renderers:
-            holoviz_fps(width, height, 2, renderer)  # warm-up
+        for inputs, renderer in cases:
+            limit = statistics.median(
+                frame_write_fps(width, height, args.frames, inputs) for _ in range(args.repeats)
+            )
+            holoviz_fps(width, height, 2, renderer, inputs)  # warm-up
             fps = statistics.median(
-                holoviz_fps(width, height, args.frames, renderer) for _ in range(args.repeats)
+                holoviz_fps(width, height, args.frames, renderer, inputs) for _ in range(args.repeats)
             )
             rows.append(
                 {
                     "size": label,
+                    "inputs": inputs,
                     "renderer": renderer,
                     "holoviz_fps": fps,
                     "frame_write_fps": limit,
@@ -128,18 +146,28 @@ def main() -> None:
         f"{args.frames} frames, median of {args.repeats}, {os.cpu_count()} CPUs, {platform.machine()}"
     )
     if gl_device:
-        print(f"OpenGL: {gl_device}")
-    print(f"{'frame':<10} {'renderer':<9} {'HolovizOp fps':>14} {'RGBA write fps':>15} {'ratio':>7}")
+        print(f"OpenGL: {gl_device}; CUDA-OpenGL interop: {'yes' if interop else 'no'}")
+    print(
+        f"{'frame':<10} {'inputs':<7} {'renderer':<9} {'HolovizOp fps':>14} {'RGBA write fps':>15} "
+        f"{'ratio':>7}"
+    )
     for row in rows:
         print(
-            f"{row['size']:<10} {row['renderer']:<9} {row['holoviz_fps']:>14.1f} "
+            f"{row['size']:<10} {row['inputs']:<7} {row['renderer']:<9} {row['holoviz_fps']:>14.1f} "
             f"{row['frame_write_fps']:>15.0f} {row['ratio']:>7.3f}"
         )
     print("goal: >= 60 fps at 1920x1080 on the GPU")
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(
         json.dumps(
-            {"benchmark": "holoviz", "renderer": "software", "frames": args.frames, "rows": rows}, indent=2
+            {
+                "benchmark": "holoviz",
+                "opengl": gl_device,
+                "cuda_interop": interop,
+                "frames": args.frames,
+                "rows": rows,
+            },
+            indent=2,
         )
         + "\n"
     )

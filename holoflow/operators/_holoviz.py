@@ -48,8 +48,12 @@ class HolovizOp(Operator):
     OpenGL when a context can be made, else software with one warning. Both draw the same pixels
     up to rounding. With ``headless=False`` (the default) the frame is shown in a window
     (``window_title``, ``fullscreen``, ``vsync``) drawn by OpenGL; closing it disables the operator
-    (``window_close_condition``, else the operator is stopped). CUDA tensors are copied to the host
-    (logged once).
+    (``window_close_condition``, else the operator is stopped).
+
+    CUDA tensors: OpenGL on the CUDA device takes images and LUT overlays straight from GPU
+    memory (CUDA-OpenGL interop, on the stream of the received tensors), and the software
+    renderer copies them to the host (logged once). When any tensor of a frame arrived on the GPU,
+    the render buffer is a CUDA tensor too, on the same stream; otherwise a host array.
 
     Raises
     ------
@@ -182,6 +186,8 @@ class HolovizOp(Operator):
     def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
         tensors = self._tensors(op_input.receive("receivers"))
         specs = self._specs + self._coerce(op_input.receive("input_specs"), "input_specs")
+        on_cuda = any(tensor.is_cuda for tensor in tensors.values())
+        stream = op_input.receive_cuda_stream("receivers") if on_cuda else 0
         layers = []
         for spec in specs:
             if spec.name not in tensors:
@@ -189,7 +195,7 @@ class HolovizOp(Operator):
                     f"{self._label()}: input spec '{spec.name}' names a tensor this frame does not have; "
                     f"tensors received: {sorted(tensors)}"
                 )
-            layers.append((spec, self._host(spec.name, tensors[spec.name])))
+            layers.append((spec, self._array(spec.name, tensors[spec.name], stream)))
         named = {spec.name for spec in specs}
         for name, array in tensors.items():
             if name in named:
@@ -199,17 +205,23 @@ class HolovizOp(Operator):
                     name, f"ignoring tensor '{name}' {array.shape} {array.dtype}: no layer type fits"
                 )
                 continue
-            layers.append((_Spec(name), self._host(name, array)))
-        frame: np.ndarray | None
+            layers.append((_Spec(name), self._array(name, array, stream)))
         try:
             if self._gl is None:
                 frame = composite(layers, int(self.width), int(self.height), self._lut)
             else:
-                self._gl.draw(layers, self._lut)
-                frame = self._gl.read() if self.enable_render_buffer_output else None
+                self._gl.draw(layers, self._lut, stream)
+                frame = None
+                if self.enable_render_buffer_output:
+                    frame = self._gl.read_cuda(stream) if on_cuda else self._gl.read()
         except (ConfigError, TensorError) as exc:
             raise type(exc)(f"{self._label()}: {exc}") from exc
         if self.enable_render_buffer_output:
+            if on_cuda:
+                if isinstance(frame, np.ndarray):
+                    with _cuda.external_stream(stream):
+                        frame = _cuda.cupy_module().asarray(frame)
+                op_output.set_cuda_stream(stream, "render_buffer_output")
             op_output.emit({"": frame}, "render_buffer_output")
         if self._window is not None and self._gl is not None:
             self._gl.present()
@@ -236,12 +248,19 @@ class HolovizOp(Operator):
                     found[name] = as_tensor(value)
         return found
 
-    def _host(self, name: str, tensor: Tensor) -> np.ndarray:
+    def _array(self, name: str, tensor: Tensor, stream: int) -> Any:
+        """The array drawn for ``tensor``: CUDA tensors stay on the GPU for the OpenGL renderer
+        (which copies what it cannot take from the GPU), and are copied for the software one."""
         if not tensor.is_cuda:
             return np.asarray(tensor)
+        if self._gl is not None:
+            if not self._gl.cuda_interop:
+                self._warn_once(
+                    "interop", "OpenGL is not on the CUDA device: CUDA tensors pass through the host"
+                )
+            return tensor
         self._warn_once(f"cuda:{name}", f"tensor '{name}' is copied from the GPU for the software renderer")
-        host: np.ndarray = _cuda.to_host(tensor)
-        return host
+        return _cuda.to_host(tensor, stream)
 
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:

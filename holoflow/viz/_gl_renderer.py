@@ -10,7 +10,13 @@ Drawing follows the software compositor's rules exactly where they are not a mat
 - every shape is the bounding quad of a segment, point box or triangle, and the fragment shader
   keeps the pixels whose centres the compositor would cover (distance, box and edge tests);
 - a stencil pass per layer and view blends each pixel at most once, as the compositor's mask;
-- the frame is float RGBA, blended "over" with the layer's opacity, and rounded to uint8 once.
+- the frame is float RGBA, blended "over" with the layer's opacity, and rounded to uint8 once,
+  by a last pass into an integer framebuffer that also turns it top row first.
+
+CUDA arrays (anything with ``__cuda_array_interface__``) drawn as images or LUT overlays go to
+their textures through an OpenGL pixel buffer that CUDA writes (:mod:`holoflow.viz._cuda_gl`),
+and :meth:`GLRenderer.read_cuda` returns the frame as a CuPy array the same way, when OpenGL
+runs on the CUDA device; elsewhere they pass through the host.
 
 PyOpenGL is imported on first use with ``PYOPENGL_PLATFORM=egl`` unless the variable is set.
 """
@@ -28,7 +34,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from holoflow.errors import ConfigError, ResourceError
+from holoflow.tensor import _cuda
 from holoflow.viz import _compositor as software
+from holoflow.viz._cuda_gl import CudaGLBuffer
 from holoflow.viz._input_spec import InputSpec
 
 if TYPE_CHECKING:
@@ -105,6 +113,27 @@ void main() {
 }
 """
 
+# The last pass: the float frame rounded to 8-bit integers as numpy's rint does (half to even),
+# written upside down so that the rows read back come top row first.
+_OUTPUT_VERTEX = """
+#version 330 core
+void main() {
+    vec2 corner = vec2(gl_VertexID == 1 ? 3.0 : -1.0, gl_VertexID == 2 ? 3.0 : -1.0);
+    gl_Position = vec4(corner, 0.0, 1.0);
+}
+"""
+
+_OUTPUT_FRAGMENT = """
+#version 330 core
+uniform sampler2D frame;
+out uvec4 result;
+void main() {
+    ivec2 size = textureSize(frame, 0);
+    vec4 rgba = texelFetch(frame, ivec2(gl_FragCoord.x, size.y - 1 - int(gl_FragCoord.y)), 0);
+    result = uvec4(roundEven(clamp(rgba, 0.0, 1.0) * 255.0));
+}
+"""
+
 _lock = threading.Lock()
 _gl: Any = None
 
@@ -121,6 +150,16 @@ def _modules() -> tuple[Any, Any]:
                 raise ImportError("the OpenGL renderer needs PyOpenGL: pip install 'holoflow[viz]'") from exc
             _gl = (EGL, GL)
         return _gl  # type: ignore[no-any-return]
+
+
+@functools.cache
+def _raw_pixel_calls() -> tuple[Any, Any]:
+    """PyOpenGL's unwrapped ``glReadPixels`` and ``glTexSubImage2D``, which take a raw pointer:
+    a host address, or an offset into the bound pixel buffer."""
+    from OpenGL.raw.GL.VERSION.GL_1_0 import glReadPixels
+    from OpenGL.raw.GL.VERSION.GL_1_1 import glTexSubImage2D
+
+    return glReadPixels, glTexSubImage2D
 
 
 @functools.cache
@@ -229,6 +268,12 @@ class GLRenderer:
 
     def close(self) -> None:
         """Destroy the context (and with it every GL object); a window is closed by its owner."""
+        buffers = getattr(self, "_pixel_buffers", {})
+        if buffers:
+            with self._current():
+                for _, _, interop in buffers.values():
+                    interop.close()
+            buffers.clear()
         context, self._context = getattr(self, "_context", None), None
         if context:
             self._egl.eglDestroyContext(self._display, context)
@@ -250,7 +295,7 @@ class GLRenderer:
     # -- GL objects ---------------------------------------------------------------------------------
     def _setup(self) -> None:
         gl = self._gl
-        self._program = self._link()
+        self._program = self._link(_VERTEX, _FRAGMENT)
         self._vao = gl.glGenVertexArrays(1)
         self._vbo = gl.glGenBuffers(1)
         gl.glBindVertexArray(self._vao)
@@ -263,11 +308,15 @@ class GLRenderer:
             )
         self._framebuffer = gl.glGenFramebuffers(1)
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self._framebuffer)
-        self._color = gl.glGenRenderbuffers(1)
-        gl.glBindRenderbuffer(gl.GL_RENDERBUFFER, self._color)
-        gl.glRenderbufferStorage(gl.GL_RENDERBUFFER, gl.GL_RGBA32F, self.width, self.height)
-        gl.glFramebufferRenderbuffer(
-            gl.GL_FRAMEBUFFER, gl.GL_COLOR_ATTACHMENT0, gl.GL_RENDERBUFFER, self._color
+        self._color = gl.glGenTextures(1)
+        gl.glBindTexture(gl.GL_TEXTURE_2D, self._color)
+        gl.glTexImage2D(
+            gl.GL_TEXTURE_2D, 0, gl.GL_RGBA32F, self.width, self.height, 0, gl.GL_RGBA, gl.GL_FLOAT, None
+        )
+        for parameter in (gl.GL_TEXTURE_MIN_FILTER, gl.GL_TEXTURE_MAG_FILTER):
+            gl.glTexParameteri(gl.GL_TEXTURE_2D, parameter, gl.GL_NEAREST)
+        gl.glFramebufferTexture2D(
+            gl.GL_FRAMEBUFFER, gl.GL_COLOR_ATTACHMENT0, gl.GL_TEXTURE_2D, self._color, 0
         )
         self._stencil = gl.glGenRenderbuffers(1)
         gl.glBindRenderbuffer(gl.GL_RENDERBUFFER, self._stencil)
@@ -277,6 +326,21 @@ class GLRenderer:
         )
         if gl.glCheckFramebufferStatus(gl.GL_FRAMEBUFFER) != gl.GL_FRAMEBUFFER_COMPLETE:
             raise ResourceError("OpenGL renderer: the float RGBA framebuffer is not supported")
+        self._output = gl.glGenFramebuffers(1)
+        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self._output)
+        self._output_color = gl.glGenRenderbuffers(1)
+        gl.glBindRenderbuffer(gl.GL_RENDERBUFFER, self._output_color)
+        gl.glRenderbufferStorage(gl.GL_RENDERBUFFER, gl.GL_RGBA8UI, self.width, self.height)
+        gl.glFramebufferRenderbuffer(
+            gl.GL_FRAMEBUFFER, gl.GL_COLOR_ATTACHMENT0, gl.GL_RENDERBUFFER, self._output_color
+        )
+        if gl.glCheckFramebufferStatus(gl.GL_FRAMEBUFFER) != gl.GL_FRAMEBUFFER_COMPLETE:
+            raise ResourceError("OpenGL renderer: the 8-bit integer RGBA framebuffer is not supported")
+        self._output_program = self._link(_OUTPUT_VERTEX, _OUTPUT_FRAGMENT)
+        self._output_vao = gl.glGenVertexArrays(1)
+        # Pixel buffers that CUDA writes into (texture uploads) and reads from (the frame).
+        self._pixel_buffers: dict[Any, tuple[int, int, CudaGLBuffer]] = {}
+        self._interop_error: str | None = None
         self._textures = gl.glGenTextures(3)  # image, indices, LUT
         self._allocated: dict[int, tuple[Any, int, int]] = {}  # unit -> storage of its texture
         gl.glUseProgram(self._program)
@@ -287,10 +351,10 @@ class GLRenderer:
             for n in ("mode", "channels", "opacity", "color", "frame", "origin")
         }
 
-    def _link(self) -> Any:
+    def _link(self, vertex: str, fragment: str) -> Any:
         gl = self._gl
         program = gl.glCreateProgram()
-        for kind, source in ((gl.GL_VERTEX_SHADER, _VERTEX), (gl.GL_FRAGMENT_SHADER, _FRAGMENT)):
+        for kind, source in ((gl.GL_VERTEX_SHADER, vertex), (gl.GL_FRAGMENT_SHADER, fragment)):
             shader = gl.glCreateShader(kind)
             gl.glShaderSource(shader, source)
             gl.glCompileShader(shader)
@@ -318,8 +382,12 @@ class GLRenderer:
         self,
         layers: Sequence[tuple[InputSpec, Any]],
         color_lut: Sequence[Sequence[float]] | np.ndarray | None = None,
+        stream: int = 0,
     ) -> None:
-        """Draw ``layers`` (spec, host array); see :func:`holoflow.viz.composite` for the rules.
+        """Draw ``layers`` (spec, array); see :func:`holoflow.viz.composite` for the rules.
+
+        Arrays are host arrays or CUDA arrays; the work on CUDA arrays is queued on ``stream``
+        (a ``cudaStream_t``, 0 for the legacy default stream), behind what it already holds.
 
         Raises
         ------
@@ -346,6 +414,7 @@ class GLRenderer:
             step = 0
             for spec, array, kind in software.drawing_order(layers, lut is not None):
                 gl.glUniform1f(self._uniforms["opacity"], spec.opacity)
+                layer = self._layer_array(array, kind, stream)
                 for left, top, width, height in software.view_rectangles(spec, self.width, self.height):
                     step += 1
                     # A layer covers a pixel once per view: it draws where the stencil does not hold
@@ -357,21 +426,137 @@ class GLRenderer:
                     gl.glUniform2f(self._uniforms["frame"], width, height)
                     gl.glUniform3f(self._uniforms["origin"], left, top, self.height)
                     if kind == "color":
-                        self._draw_image(spec, np.asarray(array), width, height)
+                        self._draw_image(spec, layer, width, height, stream)
                     elif kind == "color_lut":
-                        self._draw_lut(spec, np.asarray(array), lut, width, height)
+                        self._draw_lut(spec, layer, lut, width, height, stream)
                     else:
-                        self._draw_shapes(spec, kind, np.asarray(array), width, height)
+                        self._draw_shapes(spec, kind, layer, width, height)
+            gl.glDisable(gl.GL_STENCIL_TEST)
+            gl.glDisable(gl.GL_BLEND)
+            self._finish()
+
+    def _layer_array(self, array: Any, kind: str, stream: int) -> Any:
+        """The array to draw: on the GPU for textures when interop works, else on the host."""
+        if not hasattr(array, "__cuda_array_interface__"):
+            return np.asarray(array)
+        if kind in ("color", "color_lut") and self._interop_ready():
+            with _cuda.external_stream(stream):
+                return _cuda.cupy_module().asarray(array)
+        return _cuda.to_host(array, stream)
+
+    def _finish(self) -> None:
+        """Round the float frame into the 8-bit output framebuffer, top row first."""
+        gl = self._gl
+        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self._output)
+        gl.glViewport(0, 0, self.width, self.height)
+        gl.glUseProgram(self._output_program)
+        gl.glActiveTexture(gl.GL_TEXTURE0 + _FRAME_UNIT)
+        gl.glBindTexture(gl.GL_TEXTURE_2D, self._color)
+        gl.glUniform1i(gl.glGetUniformLocation(self._output_program, "frame"), _FRAME_UNIT)
+        gl.glBindVertexArray(self._output_vao)
+        gl.glDrawArrays(gl.GL_TRIANGLES, 0, 3)
 
     def read(self) -> np.ndarray:
         """The last frame drawn, ``(height, width, 4)`` uint8, top row first."""
         gl = self._gl
+        frame = np.empty((self.height, self.width, 4), np.uint8)
+        read_pixels, _ = _raw_pixel_calls()
         with self._current():
-            gl.glBindFramebuffer(gl.GL_READ_FRAMEBUFFER, self._framebuffer)
-            pixels = gl.glReadPixels(0, 0, self.width, self.height, gl.GL_RGBA, gl.GL_FLOAT)
-        frame = np.frombuffer(pixels, np.float32).reshape(self.height, self.width, 4)[::-1]
-        result: np.ndarray = np.rint(np.clip(frame, 0.0, 1.0) * np.float32(255)).astype(np.uint8)
-        return result
+            gl.glBindFramebuffer(gl.GL_READ_FRAMEBUFFER, self._output)
+            gl.glPixelStorei(gl.GL_PACK_ALIGNMENT, 1)
+            read_pixels(
+                0, 0, self.width, self.height, gl.GL_RGBA_INTEGER, gl.GL_UNSIGNED_BYTE,
+                frame.ctypes.data_as(ctypes.c_void_p),
+            )  # fmt: skip
+        return frame
+
+    @property
+    def cuda_interop(self) -> bool:
+        """Whether CUDA arrays reach OpenGL, and the frame reaches CUDA, without the host: a CUDA
+        device is present and OpenGL runs on it (found out on the first use)."""
+        if self._interop_error is None and not self._pixel_buffers:
+            with self._current():
+                return self._interop_ready()
+        return self._interop_error is None
+
+    def _interop_ready(self) -> bool:
+        """:attr:`cuda_interop`, with the context already current."""
+        if self._interop_error is None and not self._pixel_buffers:
+            if not _cuda.cuda_available():
+                self._interop_error = "no CUDA device"
+            else:
+                try:
+                    self._pixel_buffer(self._gl.GL_PIXEL_PACK_BUFFER, self.width * self.height * 4)
+                except ResourceError as exc:
+                    self._interop_error = str(exc)
+        return self._interop_error is None
+
+    def read_cuda(self, stream: int = 0) -> Any:
+        """The last frame drawn as a CuPy ``(height, width, 4)`` uint8 array, top row first, copied
+        on CUDA ``stream`` (the array is ready once the work queued there is done).
+
+        Raises
+        ------
+        holoflow.errors.ResourceError
+            If there is no CUDA device; without interop the frame goes through the host.
+        """
+        cupy = _cuda.require_cuda("read_cuda")
+        if not self.cuda_interop:
+            frame = self.read()
+            with _cuda.external_stream(stream):
+                return cupy.asarray(frame)
+        gl = self._gl
+        nbytes = self.width * self.height * 4
+        read_pixels, _ = _raw_pixel_calls()
+        with self._current(), _cuda.external_stream(stream):
+            frame = cupy.empty((self.height, self.width, 4), np.uint8)
+            pack, interop = self._pixel_buffer(gl.GL_PIXEL_PACK_BUFFER, nbytes)
+            gl.glBindFramebuffer(gl.GL_READ_FRAMEBUFFER, self._output)
+            gl.glPixelStorei(gl.GL_PACK_ALIGNMENT, 1)
+            gl.glBindBuffer(gl.GL_PIXEL_PACK_BUFFER, pack)
+            read_pixels(
+                0, 0, self.width, self.height, gl.GL_RGBA_INTEGER, gl.GL_UNSIGNED_BYTE, ctypes.c_void_p(0)
+            )
+            gl.glBindBuffer(gl.GL_PIXEL_PACK_BUFFER, 0)
+            with interop.mapped(stream) as (pointer, _):
+                cupy.cuda.runtime.memcpyAsync(
+                    frame.data.ptr, pointer, nbytes, cupy.cuda.runtime.memcpyDeviceToDevice, stream
+                )
+        return frame
+
+    def _pixel_buffer(self, target: Any, nbytes: int) -> tuple[int, CudaGLBuffer]:
+        """The pixel buffer for ``target`` (pack: the frame; unpack: uploads), at least ``nbytes``
+        long and registered with CUDA. Call with the context current.
+
+        Raises
+        ------
+        holoflow.errors.ResourceError
+            If CUDA cannot register it (OpenGL is not on the CUDA device).
+        """
+        gl = self._gl
+        held = self._pixel_buffers.get(target)
+        if held is not None and held[1] >= nbytes:
+            return held[0], held[2]
+        if held is not None:
+            held[2].close()
+            gl.glDeleteBuffers(1, [held[0]])
+        buffer = gl.glGenBuffers(1)
+        gl.glBindBuffer(target, buffer)
+        usage = gl.GL_STREAM_READ if target == gl.GL_PIXEL_PACK_BUFFER else gl.GL_STREAM_DRAW
+        gl.glBufferData(target, nbytes, None, usage)
+        gl.glBindBuffer(target, 0)
+        try:
+            interop = CudaGLBuffer(
+                int(buffer),
+                _cuda.cupy_module().cuda.runtime.getDevice(),
+                "read_only" if target == gl.GL_PIXEL_PACK_BUFFER else "write_discard",
+            )
+        except ResourceError:
+            gl.glDeleteBuffers(1, [buffer])
+            self._pixel_buffers.pop(target, None)
+            raise
+        self._pixel_buffers[target] = (int(buffer), nbytes, interop)
+        return int(buffer), interop
 
     def _quad(self, width: int, height: int) -> None:
         w, h = float(width), float(height)
@@ -390,7 +575,10 @@ class GLRenderer:
         )
         gl.glDrawArrays(gl.GL_TRIANGLES, 0, len(vertices))
 
-    def _texture(self, unit: int, internal: Any, fmt: Any, kind: Any, data: np.ndarray, linear: bool) -> None:
+    def _texture(
+        self, unit: int, internal: Any, fmt: Any, kind: Any, data: Any, linear: bool, stream: int = 0
+    ) -> None:
+        """Fill texture ``unit`` with ``data`` (a host array, or a CuPy array copied on ``stream``)."""
         gl = self._gl
         gl.glActiveTexture(gl.GL_TEXTURE0 + unit)
         gl.glBindTexture(gl.GL_TEXTURE_2D, self._textures[unit])
@@ -401,14 +589,29 @@ class GLRenderer:
         gl.glTexParameteri(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_WRAP_T, gl.GL_CLAMP_TO_EDGE)
         gl.glPixelStorei(gl.GL_UNPACK_ALIGNMENT, 1)
         height, width = data.shape[:2]
-        data = np.ascontiguousarray(data)
-        if self._allocated.get(unit) == (internal, width, height):  # same storage: update in place
-            gl.glTexSubImage2D(gl.GL_TEXTURE_2D, 0, 0, 0, width, height, fmt, kind, data)
-        else:
-            gl.glTexImage2D(gl.GL_TEXTURE_2D, 0, internal, width, height, 0, fmt, kind, data)
+        on_cuda = not isinstance(data, np.ndarray)
+        if self._allocated.get(unit) != (internal, width, height):
+            gl.glTexImage2D(gl.GL_TEXTURE_2D, 0, internal, width, height, 0, fmt, kind, None)
             self._allocated[unit] = (internal, width, height)
+        if not on_cuda:
+            gl.glTexSubImage2D(
+                gl.GL_TEXTURE_2D, 0, 0, 0, width, height, fmt, kind, np.ascontiguousarray(data)
+            )
+            return
+        cupy = _cuda.cupy_module()
+        with _cuda.external_stream(stream):
+            data = cupy.ascontiguousarray(data)
+        unpack, interop = self._pixel_buffer(gl.GL_PIXEL_UNPACK_BUFFER, data.nbytes)
+        with interop.mapped(stream) as (pointer, _):
+            cupy.cuda.runtime.memcpyAsync(
+                pointer, data.data.ptr, data.nbytes, cupy.cuda.runtime.memcpyDeviceToDevice, stream
+            )
+        _, tex_sub_image = _raw_pixel_calls()
+        gl.glBindBuffer(gl.GL_PIXEL_UNPACK_BUFFER, unpack)
+        tex_sub_image(gl.GL_TEXTURE_2D, 0, 0, 0, width, height, fmt, kind, ctypes.c_void_p(0))
+        gl.glBindBuffer(gl.GL_PIXEL_UNPACK_BUFFER, 0)
 
-    def _draw_image(self, spec: InputSpec, array: np.ndarray, width: int, height: int) -> None:
+    def _draw_image(self, spec: InputSpec, array: Any, width: int, height: int, stream: int) -> None:
         gl = self._gl
         array = software._image_array(spec, array)
         channels = array.shape[2]
@@ -420,7 +623,7 @@ class GLRenderer:
         }
         internal_by_channels, kind = sized[array.dtype]
         internal = internal_by_channels[channels]
-        self._texture(0, internal, fmt, kind, array, linear=True)
+        self._texture(0, internal, fmt, kind, array, linear=True, stream=stream)
         gl.glUniform1i(self._uniforms["mode"], 1)
         gl.glUniform1i(self._uniforms["channels"], channels)
         self._quad(width, height)
@@ -430,12 +633,16 @@ class GLRenderer:
         self._texture(2, gl.GL_RGBA32F, gl.GL_RGBA, gl.GL_FLOAT, lut[None, :, :], linear=False)
 
     def _draw_lut(
-        self, spec: InputSpec, array: np.ndarray, lut: np.ndarray | None, width: int, height: int
+        self, spec: InputSpec, array: Any, lut: np.ndarray | None, width: int, height: int, stream: int
     ) -> None:
         gl = self._gl
-        index = software._lut_indices(spec, array, lut)
+        if isinstance(array, np.ndarray):
+            index = software._lut_indices(spec, array, lut).astype(np.uint32)
+        else:
+            with _cuda.external_stream(stream):  # numpy's functions dispatch to CuPy's
+                index = software._lut_indices(spec, array, lut).astype(np.uint32)
         self._texture(
-            1, gl.GL_R32UI, gl.GL_RED_INTEGER, gl.GL_UNSIGNED_INT, index.astype(np.uint32), linear=False
+            1, gl.GL_R32UI, gl.GL_RED_INTEGER, gl.GL_UNSIGNED_INT, index, linear=False, stream=stream
         )
         gl.glUniform1i(self._uniforms["mode"], 2)
         self._quad(width, height)
@@ -449,6 +656,7 @@ class GLRenderer:
         self._draw_vertices(_vertices(shapes, width, height))
 
 
+_FRAME_UNIT = 3  # texture unit of the float frame in the last pass
 _RECORD = 10  # floats per vertex: position, a, b, c, half width, kind
 _FAR = 1e30  # pixels; shapes reaching beyond are not drawn (float32 range)
 
