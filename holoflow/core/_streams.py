@@ -1,10 +1,10 @@
 """Per-operator CUDA stream bookkeeping behind ``receive_cuda_stream`` and ``set_cuda_stream``.
 
 Each operator has one :class:`OperatorStreams` per run, shared by its three contexts. It
-remembers the last TensorMap received on each port (only the last: memory stays bounded when
-an operator never asks for streams), the operator's own stream once one is asked for, and the
-stream chosen for each output. Nothing here touches CUDA until a CUDA tensor or a stream request
-appears, so CPU graphs never import CuPy.
+remembers the TensorMaps received on each port during the current compute (forgotten when it
+returns, so a frame the operator drops is freed at once), the operator's own stream once one
+is asked for, and the stream chosen for each output. Nothing here touches CUDA until a CUDA
+tensor or a stream request appears, so CPU graphs never import CuPy.
 """
 
 from __future__ import annotations

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core._condition import Condition, SchedulingStatusType
@@ -24,8 +22,7 @@ __all__ = ["VideoStreamReplayerOp"]
 logger = logging.getLogger("holoflow")
 _READY = (SchedulingStatusType.READY, None)
 _NEVER = (SchedulingStatusType.NEVER, None)
-_READ_AHEAD = 2  # frames being read while the graph works on the current one
-_BUFFERS = _READ_AHEAD + 3  # reused buffers (copy mode) before falling back to fresh ones
+_BUFFERS = 4  # reused buffers (copy mode) before falling back to fresh ones
 
 
 class _Pacer(Condition):
@@ -55,9 +52,10 @@ class VideoStreamReplayerOp(Operator):
     """Emit the entities of ``<directory>/<basename>.gxf_{index,entities}`` on ``output``.
 
     Each entity goes out as a dict (a TensorMap downstream) of its tensors by component name —
-    the sample recordings hold one unnamed (``""``) HxWx3 uint8 tensor. Frames are read ahead
-    on a helper thread into reused host buffers (pinned when CUDA is present); with
-    ``zero_copy=True`` they are read-only views of the memory-mapped file instead. Tensors
+    the sample recordings hold one unnamed (``""``) HxWx3 uint8 tensor. Each frame is read when
+    it is emitted into a reused host buffer (the one freed last, so it is likely still in the
+    CPU cache); with ``zero_copy=True`` frames are read-only views of the memory-mapped file
+    instead. Tensors
     recorded on the GPU go to the GPU when CUDA is available (``device="auto"``), or stay on the
     host (``"cpu"``).
 
@@ -80,9 +78,9 @@ class VideoStreamReplayerOp(Operator):
     device : {"auto", "cpu", "cuda"}
         Where tensors recorded on the device are delivered.
     zero_copy : bool
-        Deliver read-only views of the memory-mapped file (no copy at all); or, when False,
-        writable frames that a helper thread reads ahead into reused buffers while the graph
-        works on the current one.
+        Deliver read-only views of the memory-mapped file (no copy, but a page fault per page
+        touched, and a file truncated under the views would crash the process with SIGBUS);
+        False (default): writable frames, read with ``pread`` into reused buffers.
     allocator, entity_serializer
         Accepted for Holoscan compatibility.
     """
@@ -101,8 +99,7 @@ class VideoStreamReplayerOp(Operator):
     def __init__(self, fragment: Fragment, *args: Any, **kwargs: Any) -> None:
         self._pacer = _Pacer(fragment, self)
         self._reader: GXFReader | None = None
-        self._ahead: ThreadPoolExecutor | None = None
-        self._ahead_frames: deque[Future[Entity]] = deque()
+        self._buffers: BlockMemoryPool | None = None
         self._finished = False
         self._due: int | None = None
         super().__init__(fragment, self._pacer, *args, **kwargs)
@@ -118,7 +115,7 @@ class VideoStreamReplayerOp(Operator):
         spec.param("repeat", False)
         spec.param("count", 0)
         spec.param("device", "auto")
-        spec.param("zero_copy", True)
+        spec.param("zero_copy", False)
         spec.param("allocator", None)
         spec.param("entity_serializer", None)
 
@@ -143,21 +140,13 @@ class VideoStreamReplayerOp(Operator):
         self._index_frame_count = 1
         self._duration = 0
         size = self._reader.max_entity_size()
-        if self.zero_copy or not size:
-            self._buffers = None
-        else:
-            self._ahead = ThreadPoolExecutor(1, thread_name_prefix=f"{self.name}-read-ahead")
+        self._buffers = None
+        if not self.zero_copy and size:
             self._buffers = BlockMemoryPool(
                 self.fragment, MemoryStorageType.SYSTEM, size, _BUFFERS, name=f"{self.name}_buffers"
             )
-        self._ahead_frames.clear()
-        self._read_ahead()
 
     def stop(self) -> None:
-        if self._ahead is not None:
-            self._ahead.shutdown(wait=True, cancel_futures=True)
-            self._ahead = None
-        self._ahead_frames.clear()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
@@ -171,36 +160,17 @@ class VideoStreamReplayerOp(Operator):
                 op_output.emit(message, "output")
         self._schedule_next()
 
-    def _read_ahead(self) -> None:
-        """Keep the next ``_READ_AHEAD`` frames in flight on the read-ahead thread."""
-        assert self._reader is not None
-        frames = len(self._reader)
-        count = int(self.count)
-        position = self._position + len(self._ahead_frames)
-        played = self._played + len(self._ahead_frames)
-        while len(self._ahead_frames) < _READ_AHEAD and not self._finished:
-            if (count > 0 and played >= count) or (position >= frames and not self.repeat):
-                return
-            self._ahead_frames.append(self._fetch(position % frames))
-            position, played = position + 1, played + 1
-
-    def _fetch(self, frame: int) -> Future[Entity]:
-        """Start reading ``frame`` on the read-ahead thread."""
+    def _read(self, frame: int) -> Entity:
+        """Entity ``frame``: a view of the mapped file, or a copy in a pooled buffer."""
         reader, buffers = self._reader, self._buffers
         assert reader is not None
-        if buffers is None:  # decoding a mapped entity is cheap: do it inline
-            done: Future[Entity] = Future()
-            try:
-                done.set_result(reader[frame])
-            except GXFFormatError as exc:
-                done.set_exception(exc)
-            return done
+        if buffers is None:
+            return reader[frame]
         try:
             buffer = buffers.empty(buffers.block_size)
         except ResourceError:  # every buffer still held downstream: use a fresh one
             buffer = None
-        assert self._ahead is not None
-        return self._ahead.submit(reader.read, frame, buffer)
+        return reader.read(frame, buffer)
 
     def _next_message(self) -> dict[str, Any] | None:
         reader = self._reader
@@ -216,10 +186,8 @@ class VideoStreamReplayerOp(Operator):
             self._duration = self._index_last - self._index_start
         self._played += 1
         self._advance()
-        pending = self._ahead_frames.popleft()
-        self._read_ahead()
         try:
-            entity = pending.result()
+            entity = self._read(frame)
         except GXFFormatError as exc:
             if not self.ignore_corrupted_entities:
                 raise
