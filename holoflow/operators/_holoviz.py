@@ -15,6 +15,7 @@ from holoflow.errors import ConfigError, HoloflowError, ResourceError, TensorErr
 from holoflow.tensor import Tensor, TensorMap, _cuda, as_tensor, is_tensor_like
 from holoflow.viz import GLRenderer, InputType, composite, detect_type
 from holoflow.viz import InputSpec as _Spec
+from holoflow.viz._camera import Camera
 from holoflow.viz._compositor import lut_table
 from holoflow.viz._window import Window
 
@@ -29,8 +30,8 @@ _UNSUPPORTED_SWITCHES = (
     "enable_render_buffer_input",
     "enable_depth_buffer_input",
     "enable_depth_buffer_output",
-    "enable_camera_pose_output",
 )
+_CAMERA_PORTS = {"camera_eye_input": "eye", "camera_look_at_input": "look_at", "camera_up_input": "up"}
 
 
 class HolovizOp(Operator):
@@ -55,11 +56,18 @@ class HolovizOp(Operator):
     renderer copies them to the host (logged once). When any tensor of a frame arrived on the GPU,
     the render buffer is a CUDA tensor too, on the same stream; otherwise a host array.
 
+    3D layers (``*_3d`` geometry, ``depth_map`` with ``depth_map_color``) are seen by the camera
+    of ``camera_eye``, ``camera_look_at`` and ``camera_up``; three numbers arriving on the
+    optional ``camera_eye_input``, ``camera_look_at_input`` or ``camera_up_input`` ports move it
+    for this frame on (at once: Holoviz animates the move). With ``enable_camera_pose_output``
+    the camera's row-major 4x4 view-projection matrix (float32, 16 values) is emitted on
+    ``camera_pose_output`` each frame (``camera_pose_output_type="projection_matrix"``).
+
     Raises
     ------
     holoflow.errors.ConfigError
-        A bad spec or colour table, ``fullscreen`` with ``headless``, or a buffer/camera port
-        switch that is not supported.
+        A bad spec, colour table or camera, ``fullscreen`` with ``headless``, or a buffer port
+        switch or camera pose type that is not supported.
     holoflow.errors.TensorError
         A tensor named by a spec is missing from the frame, or its shape does not suit its type.
     """
@@ -78,11 +86,19 @@ class HolovizOp(Operator):
     window_close_condition: Any
     fullscreen: bool
     enable_render_buffer_output: bool
+    camera_eye: list[float]
+    camera_look_at: list[float]
+    camera_up: list[float]
+    enable_camera_pose_output: bool
+    camera_pose_output_type: str
 
     def setup(self, spec: Any) -> None:
         spec.input("receivers", size=IOSpec.ANY_SIZE)
         spec.input("input_specs").condition(ConditionType.NONE)
+        for port in _CAMERA_PORTS:
+            spec.input(port).condition(ConditionType.NONE)
         spec.output("render_buffer_output")
+        spec.output("camera_pose_output")
         for name, default in (
             ("tensors", []),
             ("color_lut", []),
@@ -124,6 +140,15 @@ class HolovizOp(Operator):
         if int(self.width) <= 0 or int(self.height) <= 0:
             raise ConfigError(
                 f"{self._label()}: width and height must be positive, got {self.width}x{self.height}"
+            )
+        try:
+            self._camera = Camera(self.camera_eye, self.camera_look_at, self.camera_up)
+        except ConfigError as exc:
+            raise ConfigError(f"{self._label()}: {exc}") from exc
+        if self.enable_camera_pose_output and self.camera_pose_output_type != "projection_matrix":
+            raise ConfigError(
+                f"{self._label()}: camera_pose_output_type {self.camera_pose_output_type!r} is not "
+                "supported; use 'projection_matrix'"
             )
         if self.fullscreen and self.headless:
             raise ConfigError(f"{self._label()}: fullscreen and headless cannot both be set")
@@ -184,6 +209,7 @@ class HolovizOp(Operator):
             raise ConfigError(f"{self._label()}: {where}: {exc}") from exc
 
     def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
+        self._move_camera(op_input)
         tensors = self._tensors(op_input.receive("receivers"))
         specs = self._specs + self._coerce(op_input.receive("input_specs"), "input_specs")
         on_cuda = any(tensor.is_cuda for tensor in tensors.values())
@@ -208,9 +234,9 @@ class HolovizOp(Operator):
             layers.append((_Spec(name), self._array(name, array, stream)))
         try:
             if self._gl is None:
-                frame = composite(layers, int(self.width), int(self.height), self._lut)
+                frame = composite(layers, int(self.width), int(self.height), self._lut, self._camera)
             else:
-                self._gl.draw(layers, self._lut, stream)
+                self._gl.draw(layers, self._lut, stream, self._camera)
                 frame = None
                 if self.enable_render_buffer_output:
                     frame = self._gl.read_cuda(stream) if on_cuda else self._gl.read()
@@ -223,10 +249,33 @@ class HolovizOp(Operator):
                         frame = _cuda.cupy_module().asarray(frame)
                 op_output.set_cuda_stream(stream, "render_buffer_output")
             op_output.emit({"": frame}, "render_buffer_output")
+        if self.enable_camera_pose_output:
+            aspect = int(self.width) / int(self.height)
+            pose = self._camera.view_projection(aspect).astype(np.float32).reshape(16)
+            op_output.emit(pose, "camera_pose_output")
         if self._window is not None and self._gl is not None:
             self._gl.present()
             if self._window.should_close():
                 self._closed()
+
+    def _move_camera(self, op_input: InputContext) -> None:
+        """Take a new eye, look-at point or up vector arriving on the camera ports (at once)."""
+        pose = {"eye": self._camera.eye, "look_at": self._camera.look_at, "up": self._camera.up}
+        moved = False
+        for port, field in _CAMERA_PORTS.items():
+            value = op_input.receive(port)
+            if value is None:
+                continue
+            try:
+                pose[field] = np.asarray(value, np.float64).reshape(-1).tolist()
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{self._label()}: {port}: expected three numbers, got {value!r}") from exc
+            moved = True
+        if moved:
+            try:
+                self._camera = Camera(**pose)
+            except ConfigError as exc:
+                raise ConfigError(f"{self._label()}: camera input: {exc}") from exc
 
     def _closed(self) -> None:
         """The user closed the window: disable the operator, as Holoscan's close condition does."""

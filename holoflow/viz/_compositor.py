@@ -20,6 +20,15 @@ Conventions (pixel ``(i, j)`` covers ``[j, j + 1) x [i, i + 1)``, its centre at 
 - ``text``: row ``i`` (``x, y[, size]``: top-left corner and text height, default 0.05 of the
   frame height) draws ``spec.text[min(i, len - 1)]`` in holoflow's stroke font
   (:mod:`holoflow.viz._font`), strokes a twelfth of the height thick.
+- 3D layers (``points_3d``, ``lines_3d``, ``line_strip_3d``, ``triangles_3d``: ``(N, 3)``
+  world coordinates; ``depth_map``: an ``HxW[x1]`` uint8 (depth ``v / 255``) or float32 grid
+  whose point ``(row, col)`` is at ``(col / W - 0.5, row / H - 0.5, depth)``) are projected by
+  the :class:`~holoflow.viz._camera.Camera` (or the view's ``matrix``) and drawn as their 2D
+  counterparts; a primitive with a vertex outside the near..far range is not drawn. A depth map
+  is drawn as points, lines between grid neighbours or two triangles per grid cell
+  (``depth_map_render_mode``), in the layer's colour, or, when the frame has a
+  ``depth_map_color`` layer (``HxWx4`` uint8 on the same grid), each primitive in the colour of
+  its first grid point, farthest first, each blended over what is below.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from holoflow.errors import ConfigError, TensorError
+from holoflow.viz._camera import Camera
 from holoflow.viz._font import text_segments
 from holoflow.viz._input_spec import InputSpec
 
@@ -69,23 +79,26 @@ def composite(
     width: int,
     height: int,
     color_lut: Sequence[Sequence[float]] | np.ndarray | None = None,
+    camera: Camera | None = None,
 ) -> np.ndarray:
-    """Draw ``layers`` (spec, host array) into a ``(height, width, 4)`` uint8 RGBA frame.
+    """Draw ``layers`` (spec, host array) into a ``(height, width, 4)`` uint8 RGBA frame, the 3D
+    layers seen by ``camera`` (the default :class:`~holoflow.viz._camera.Camera` when None).
 
     Raises
     ------
     holoflow.errors.TensorError
         If a tensor's shape or dtype does not suit its layer type (naming the spec).
     holoflow.errors.ConfigError
-        If a ``color_lut`` layer has no table, or the type cannot be drawn here (depth maps).
+        If a ``color_lut`` layer has no table.
     """
     if width <= 0 or height <= 0:
         raise ConfigError(f"frame size must be positive, got {width}x{height}")
     lut = lut_table(color_lut)
+    scene = Scene(camera or Camera(), depth_map_colors(layers))
     frame = np.zeros((height, width, 4), np.float32)
     frame[..., 3] = 1.0
     for spec, array, kind in drawing_order(layers, lut is not None):
-        for left, top, w, h in view_rectangles(spec, width, height):
+        for view, (left, top, w, h) in enumerate(view_rectangles(spec, width, height)):
             # The layer is drawn at the view's size, then the part inside the frame is blended.
             rows = slice(max(top, 0), min(top + h, height))
             cols = slice(max(left, 0), min(left + w, width))
@@ -101,8 +114,12 @@ def composite(
                 below[...] = _blend(rgba[inside], below, spec.opacity)
             else:
                 with np.errstate(invalid="ignore", over="ignore"):  # non-finite shapes are skipped
-                    mask = _geometry(spec, kind, np.asarray(array), w, h)[inside]
-                below[mask] = _blend(np.asarray(spec.color, np.float32), below[mask], spec.opacity)
+                    shapes = _shapes(spec, kind, np.asarray(array), w, h, scene.at(spec, view))
+                if shapes.colors is None:
+                    mask = _geometry(shapes, w, h)[inside]
+                    below[mask] = _blend(np.asarray(spec.color, np.float32), below[mask], spec.opacity)
+                else:
+                    _blend_each(frame, shapes, left, top, w, h, spec.opacity)
     result: np.ndarray = np.rint(np.clip(frame, 0.0, 1.0) * np.float32(255)).astype(np.uint8)
     return result
 
@@ -129,11 +146,35 @@ def lut_table(color_lut: Sequence[Sequence[float]] | np.ndarray | None) -> np.nd
 def drawing_order(
     layers: Sequence[tuple[InputSpec, Any]], has_lut: bool
 ) -> Iterator[tuple[InputSpec, Any, str]]:
-    """``(spec, array, type)`` of each drawable layer, lowest priority first, list order among equals."""
+    """``(spec, array, type)`` of each drawable layer, lowest priority first, list order among
+    equals (``depth_map_color`` layers colour the depth map and are not drawn themselves)."""
     for spec, array in sorted(layers, key=lambda layer: layer[0].priority):
         kind = spec.type if spec.type != "unknown" else detect_type(array, has_lut)
-        if kind is not None:
+        if kind is not None and kind != "depth_map_color":
             yield spec, array, kind
+
+
+def depth_map_colors(layers: Sequence[tuple[InputSpec, Any]]) -> np.ndarray | None:
+    """The frame's ``depth_map_color`` tensor (the first), on the host, or None."""
+    for spec, array in layers:
+        if spec.type == "depth_map_color":
+            return np.asarray(array)
+    return None
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What the 3D layers need besides their own tensor: the camera, the depth map's colours,
+    and the view's own matrix (see :meth:`at`)."""
+
+    camera: Camera
+    colors: np.ndarray | None = None
+    matrix: tuple[float, ...] | None = None
+
+    def at(self, spec: InputSpec, view: int) -> Scene:
+        """The scene of view number ``view`` of ``spec`` (its matrix replaces the camera's)."""
+        matrix = spec.views[view].matrix if spec.views else None
+        return self if matrix is None else Scene(self.camera, self.colors, tuple(matrix))
 
 
 def view_rectangles(spec: InputSpec, width: int, height: int) -> list[tuple[int, int, int, int]]:
@@ -298,35 +339,73 @@ _DRAWN_GEOMETRY = frozenset(
     {"points", "lines", "line_strip", "triangles", "crosses", "rectangles", "ovals", "text"}
 )
 _GROUP = {"lines": 2, "triangles": 3, "rectangles": 2}
+_3D = {"points_3d": "points", "lines_3d": "lines", "line_strip_3d": "line_strip", "triangles_3d": "triangles"}
+_MODES = {"points": "points", "lines": "lines", "triangles": "triangles"}
 
 
 @dataclass
 class Shapes:
     """A geometry layer in pixels: segments ``((start, end), half_width)``, point boxes
-    ``(centre, half_side)`` and filled triangles ``(a, b, c)``."""
+    ``(centre, half_side)`` and filled triangles ``(a, b, c)``; ``colors`` (``(N, 4)`` float32,
+    one per shape, shapes of one kind in drawing order) when each shape has its own colour."""
 
     segments: list[tuple[tuple[np.ndarray, np.ndarray], float]] = field(default_factory=list)
     boxes: list[tuple[np.ndarray, float]] = field(default_factory=list)
     triangles: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    colors: np.ndarray | None = None
 
 
-def _geometry(spec: InputSpec, kind: str, array: np.ndarray, width: int, height: int) -> np.ndarray:
-    """The pixels a geometry layer covers, ``(height, width)`` bool."""
-    shapes = _shapes(spec, kind, array, width, height)
-    mask = np.zeros((height, width), bool)
+_Window = tuple[slice, slice]
+
+
+def _covers(shapes: Shapes, width: int, height: int) -> Iterator[tuple[_Window, np.ndarray] | None]:
+    """Each shape's window of the view and the pixels it covers there (None: none), in order."""
     for (start, end), half in shapes.segments:
-        _segment(mask, start, end, half)
+        yield _segment(start, end, half, width, height)
     for centre, half in shapes.boxes:
-        _box(mask, centre[0], centre[1], half)
+        yield _box(centre[0], centre[1], half, width, height)
     for a, b, c in shapes.triangles:
-        _triangle(mask, a, b, c)
+        yield _triangle(a, b, c, width, height)
+
+
+def _geometry(shapes: Shapes, width: int, height: int) -> np.ndarray:
+    """The pixels a layer's shapes cover, ``(height, width)`` bool."""
+    mask = np.zeros((height, width), bool)
+    for cover in _covers(shapes, width, height):
+        if cover is not None:
+            mask[cover[0]] |= cover[1]
     return mask
 
 
-def _shapes(spec: InputSpec, kind: str, array: np.ndarray, width: int, height: int) -> Shapes:
+def _blend_each(
+    frame: np.ndarray, shapes: Shapes, left: int, top: int, width: int, height: int, opacity: float
+) -> None:
+    """Blend each shape of a view at ``(left, top)`` over ``frame`` in its own colour, in order."""
+    assert shapes.colors is not None
+    frame_height, frame_width = frame.shape[:2]
+    for cover, color in zip(_covers(shapes, width, height), shapes.colors, strict=True):
+        if cover is None:
+            continue
+        (rows, cols), mask = cover
+        r0, r1 = max(rows.start + top, 0), min(rows.stop + top, frame_height)
+        c0, c1 = max(cols.start + left, 0), min(cols.stop + left, frame_width)
+        if r0 >= r1 or c0 >= c1:
+            continue
+        covered = mask[
+            r0 - rows.start - top : r1 - rows.start - top, c0 - cols.start - left : c1 - cols.start - left
+        ]
+        region = frame[r0:r1, c0:c1]
+        region[covered] = _blend(color, region[covered], opacity)
+
+
+def _shapes(
+    spec: InputSpec, kind: str, array: np.ndarray, width: int, height: int, scene: Scene | None = None
+) -> Shapes:
     """A geometry layer's coordinates checked and turned into pixel-space shapes."""
+    if kind in _3D or kind == "depth_map":
+        return _shapes_3d(spec, kind, array, width, height, scene or Scene(Camera()))
     if kind not in _DRAWN_GEOMETRY:
-        raise ConfigError(f"input spec {spec.name!r}: holoflow does not draw {kind!r} layers yet")
+        raise ConfigError(f"input spec {spec.name!r}: holoflow does not draw {kind!r} layers")
     if array.ndim < 2 or array.shape[-1] < 2 or not np.issubdtype(array.dtype, np.floating):
         raise TensorError(
             f"input spec {spec.name!r} ({kind}): expected (N, C >= 2) float32/float64 coordinates, "
@@ -390,11 +469,10 @@ def _sizes(coords: np.ndarray, column: int, default: np.ndarray | None = None) -
     return default if default is not None else np.full(len(coords), _DEFAULT_SIZE)
 
 
-def _window(mask: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[slice, slice] | None:
-    """The rows and columns whose centres may lie in ``[low, high]`` (x, y), clipped to the frame."""
+def _window(width: int, height: int, low: np.ndarray, high: np.ndarray) -> _Window | None:
+    """The rows and columns whose centres may lie in ``[low, high]`` (x, y), clipped to the view."""
     if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
         return None
-    height, width = mask.shape
     c0 = max(int(np.floor(low[0] - 0.5)), 0)
     c1 = min(int(np.ceil(high[0] + 0.5)), width)
     r0 = max(int(np.floor(low[1] - 0.5)), 0)
@@ -410,19 +488,21 @@ def _centres(rows: slice, cols: slice) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _box(mask: np.ndarray, x: float, y: float, half: float) -> None:
+def _box(x: float, y: float, half: float, width: int, height: int) -> tuple[_Window, np.ndarray] | None:
     centre = np.array([x, y])
-    window = _window(mask, centre - half, centre + half)
+    window = _window(width, height, centre - half, centre + half)
     if window is None:
-        return
+        return None
     cx, cy = _centres(*window)
-    mask[window] |= (np.abs(cx - x) <= half) & (np.abs(cy - y) <= half)
+    return window, (np.abs(cx - x) <= half) & (np.abs(cy - y) <= half)
 
 
-def _segment(mask: np.ndarray, start: np.ndarray, end: np.ndarray, half: float) -> None:
-    window = _window(mask, np.minimum(start, end) - half, np.maximum(start, end) + half)
+def _segment(
+    start: np.ndarray, end: np.ndarray, half: float, width: int, height: int
+) -> tuple[_Window, np.ndarray] | None:
+    window = _window(width, height, np.minimum(start, end) - half, np.maximum(start, end) + half)
     if window is None:
-        return
+        return None
     cx, cy = _centres(*window)
     direction = end - start
     length2 = float(direction @ direction)
@@ -432,14 +512,16 @@ def _segment(mask: np.ndarray, start: np.ndarray, end: np.ndarray, half: float) 
         t = np.clip(((cx - start[0]) * direction[0] + (cy - start[1]) * direction[1]) / length2, 0.0, 1.0)
     dx = cx - (start[0] + t * direction[0])
     dy = cy - (start[1] + t * direction[1])
-    mask[window] |= dx * dx + dy * dy <= half * half
+    return window, dx * dx + dy * dy <= half * half
 
 
-def _triangle(mask: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> None:
+def _triangle(
+    a: np.ndarray, b: np.ndarray, c: np.ndarray, width: int, height: int
+) -> tuple[_Window, np.ndarray] | None:
     corners = np.stack([a, b, c])
-    window = _window(mask, corners.min(axis=0), corners.max(axis=0))
+    window = _window(width, height, corners.min(axis=0), corners.max(axis=0))
     if window is None:
-        return
+        return None
     cx, cy = _centres(*window)
 
     def edge(p: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -447,5 +529,92 @@ def _triangle(mask: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> 
         return result
 
     e0, e1, e2 = edge(a, b), edge(b, c), edge(c, a)
-    inside = ((e0 >= 0) & (e1 >= 0) & (e2 >= 0)) | ((e0 <= 0) & (e1 <= 0) & (e2 <= 0))
-    mask[window] |= inside
+    return window, ((e0 >= 0) & (e1 >= 0) & (e2 >= 0)) | ((e0 <= 0) & (e1 <= 0) & (e2 <= 0))
+
+
+# -- 3D -------------------------------------------------------------------------------------------
+
+
+def _shapes_3d(
+    spec: InputSpec, kind: str, array: np.ndarray, width: int, height: int, scene: Scene
+) -> Shapes:
+    """A 3D layer projected into the view: its primitives as 2D shapes (see the module notes)."""
+    colors = None
+    if kind == "depth_map":
+        vertices, primitives, base = _depth_map(spec, array)
+        colors = _grid_colors(spec, scene.colors, array.shape[:2])
+    else:
+        base = _3D[kind]
+        if array.ndim < 2 or array.shape[-1] < 3 or not np.issubdtype(array.dtype, np.floating):
+            raise TensorError(
+                f"input spec {spec.name!r} ({kind}): expected (N, C >= 3) float32/float64 coordinates, "
+                f"got {array.shape} {array.dtype}"
+            )
+        vertices = array.reshape(-1, array.shape[-1])[:, :3].astype(np.float64)
+        group = _GROUP.get(base, 1)
+        if len(vertices) % group:
+            raise TensorError(
+                f"input spec {spec.name!r} ({kind}): {len(vertices)} points is not a multiple of {group}"
+            )
+        index = np.arange(len(vertices))
+        if base == "line_strip":
+            primitives = np.stack([index[:-1], index[1:]], axis=1)
+        else:
+            primitives = index.reshape(-1, group)
+    pixels, depth, visible = scene.camera.project(vertices, width, height, scene.matrix)
+    primitives = primitives[visible[primitives].all(axis=1)]
+    if colors is not None:
+        farthest_first = np.argsort(-depth[primitives].mean(axis=1), kind="stable")
+        primitives = primitives[farthest_first]
+        colors = colors[primitives[:, 0]]
+    shapes = Shapes(colors=colors)
+    corners = pixels[primitives]
+    if base == "points":
+        shapes.boxes = [(p[0], spec.point_size / 2.0) for p in corners]
+    elif base == "triangles":
+        shapes.triangles = [(p[0], p[1], p[2]) for p in corners]
+    else:
+        shapes.segments = [((p[0], p[1]), spec.line_width / 2.0) for p in corners]
+    return shapes
+
+
+def _depth_map(spec: InputSpec, array: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """A depth map's grid points ``(H * W, 3)``, its primitives (grid indices) and their kind."""
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[..., 0]
+    if array.ndim != 2 or array.size == 0 or array.dtype not in (np.uint8, np.float32):
+        raise TensorError(
+            f"input spec {spec.name!r} (depth_map): expected non-empty HxW or HxWx1 uint8 or float32, "
+            f"got {array.shape} {array.dtype}"
+        )
+    rows, cols = array.shape
+    y, x = np.mgrid[0:rows, 0:cols]
+    depth = array / np.float64(255) if array.dtype == np.uint8 else array.astype(np.float64)
+    vertices = np.stack([x / cols - 0.5, y / rows - 0.5, depth], axis=-1).reshape(-1, 3)
+    index = np.arange(rows * cols).reshape(rows, cols)
+    mode = _MODES[spec.depth_map_render_mode]
+    if mode == "points":
+        primitives = index.reshape(-1, 1)
+    elif mode == "lines":
+        right = np.stack([index[:, :-1], index[:, 1:]], axis=-1).reshape(-1, 2)
+        down = np.stack([index[:-1], index[1:]], axis=-1).reshape(-1, 2)
+        primitives = np.concatenate([right, down])
+    else:
+        a, b, c, d = index[:-1, :-1], index[:-1, 1:], index[1:, :-1], index[1:, 1:]
+        primitives = np.concatenate(
+            [np.stack([a, b, c], axis=-1).reshape(-1, 3), np.stack([b, d, c], axis=-1).reshape(-1, 3)]
+        )
+    return vertices, primitives, mode
+
+
+def _grid_colors(spec: InputSpec, colors: np.ndarray | None, grid: tuple[int, ...]) -> np.ndarray | None:
+    """The ``depth_map_color`` tensor as ``(H * W, 4)`` float32 RGBA, checked against the grid."""
+    if colors is None:
+        return None
+    if colors.shape != (*grid[:2], 4) or colors.dtype != np.uint8:
+        raise TensorError(
+            f"input spec {spec.name!r} (depth_map): the depth_map_color tensor must be "
+            f"{grid[0]}x{grid[1]}x4 uint8 like the depth map, got {colors.shape} {colors.dtype}"
+        )
+    result: np.ndarray = colors.reshape(-1, 4) / np.float32(255)
+    return result

@@ -36,6 +36,7 @@ import numpy as np
 from holoflow.errors import ConfigError, ResourceError
 from holoflow.tensor import _cuda
 from holoflow.viz import _compositor as software
+from holoflow.viz._camera import Camera
 from holoflow.viz._cuda_gl import CudaGLBuffer
 from holoflow.viz._input_spec import InputSpec
 
@@ -51,14 +52,17 @@ _VERTEX = """
 layout(location = 0) in vec2 position;   // pixels, y down
 layout(location = 1) in vec4 ab;         // shape points a, b in pixels
 layout(location = 2) in vec4 c_shape;    // point c, half width, kind (0 segment, 1 box, 2 triangle, 3 quad)
+layout(location = 3) in vec4 shape_color;  // the shape's own colour (used when vertex_colors is set)
 uniform vec2 frame;
 out vec2 uv;
 flat out vec4 v_ab;
 flat out vec4 v_c_shape;
+flat out vec4 v_color;
 void main() {
     uv = position / frame;
     v_ab = ab;
     v_c_shape = c_shape;
+    v_color = shape_color;
     gl_Position = vec4(position.x / frame.x * 2.0 - 1.0, 1.0 - position.y / frame.y * 2.0, 0.0, 1.0);
 }
 """
@@ -68,7 +72,9 @@ _FRAGMENT = """
 in vec2 uv;
 flat in vec4 v_ab;
 flat in vec4 v_c_shape;
+flat in vec4 v_color;
 uniform int mode;            // 0 shapes, 1 image, 2 LUT
+uniform int vertex_colors;   // shapes: 1 when each shape has its own colour
 uniform int channels;
 uniform float opacity;
 uniform vec4 color;
@@ -105,7 +111,7 @@ void main() {
             bool inside = (e0 >= 0.0 && e1 >= 0.0 && e2 >= 0.0) || (e0 <= 0.0 && e1 <= 0.0 && e2 <= 0.0);
             if (!inside) discard;
         }
-        rgba = color;
+        rgba = vertex_colors == 1 ? v_color : color;
     }
     float alpha = rgba.a * opacity;
     if (alpha == 0.0) discard;
@@ -301,7 +307,7 @@ class GLRenderer:
         gl.glBindVertexArray(self._vao)
         gl.glBindBuffer(gl.GL_ARRAY_BUFFER, self._vbo)
         stride = _RECORD * 4
-        for location, (size, offset) in enumerate(((2, 0), (4, 8), (4, 24))):
+        for location, (size, offset) in enumerate(((2, 0), (4, 8), (4, 24), (4, 40))):
             gl.glEnableVertexAttribArray(location)
             gl.glVertexAttribPointer(
                 location, size, gl.GL_FLOAT, gl.GL_FALSE, stride, ctypes.c_void_p(offset)
@@ -348,7 +354,7 @@ class GLRenderer:
             gl.glUniform1i(gl.glGetUniformLocation(self._program, name), unit)
         self._uniforms = {
             n: gl.glGetUniformLocation(self._program, n)
-            for n in ("mode", "channels", "opacity", "color", "frame", "origin")
+            for n in ("mode", "channels", "opacity", "color", "frame", "origin", "vertex_colors")
         }
 
     def _link(self, vertex: str, fragment: str) -> Any:
@@ -373,9 +379,10 @@ class GLRenderer:
         self,
         layers: Sequence[tuple[InputSpec, Any]],
         color_lut: Sequence[Sequence[float]] | np.ndarray | None = None,
+        camera: Camera | None = None,
     ) -> np.ndarray:
         """Draw ``layers`` and read the frame back: :meth:`draw` then :meth:`read`."""
-        self.draw(layers, color_lut)
+        self.draw(layers, color_lut, camera=camera)
         return self.read()
 
     def draw(
@@ -383,8 +390,10 @@ class GLRenderer:
         layers: Sequence[tuple[InputSpec, Any]],
         color_lut: Sequence[Sequence[float]] | np.ndarray | None = None,
         stream: int = 0,
+        camera: Camera | None = None,
     ) -> None:
-        """Draw ``layers`` (spec, array); see :func:`holoflow.viz.composite` for the rules.
+        """Draw ``layers`` (spec, array), the 3D layers seen by ``camera``; see
+        :func:`holoflow.viz.composite` for the rules.
 
         Arrays are host arrays or CUDA arrays; the work on CUDA arrays is queued on ``stream``
         (a ``cudaStream_t``, 0 for the legacy default stream), behind what it already holds.
@@ -395,6 +404,10 @@ class GLRenderer:
             As :func:`holoflow.viz.composite` does.
         """
         lut = software.lut_table(color_lut)
+        colors = software.depth_map_colors(layers)
+        if colors is not None and not isinstance(colors, np.ndarray):
+            colors = _cuda.to_host(colors, stream)
+        scene = software.Scene(camera or Camera(), colors)
         gl = self._gl
         with self._current():
             gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self._framebuffer)
@@ -415,7 +428,8 @@ class GLRenderer:
             for spec, array, kind in software.drawing_order(layers, lut is not None):
                 gl.glUniform1f(self._uniforms["opacity"], spec.opacity)
                 layer = self._layer_array(array, kind, stream)
-                for left, top, width, height in software.view_rectangles(spec, self.width, self.height):
+                views = software.view_rectangles(spec, self.width, self.height)
+                for view, (left, top, width, height) in enumerate(views):
                     step += 1
                     # A layer covers a pixel once per view: it draws where the stencil does not hold
                     # this step's number yet.
@@ -430,7 +444,7 @@ class GLRenderer:
                     elif kind == "color_lut":
                         self._draw_lut(spec, layer, lut, width, height, stream)
                     else:
-                        self._draw_shapes(spec, kind, layer, width, height)
+                        self._draw_shapes(spec, kind, layer, width, height, scene.at(spec, view))
             gl.glDisable(gl.GL_STENCIL_TEST)
             gl.glDisable(gl.GL_BLEND)
             self._finish()
@@ -647,17 +661,25 @@ class GLRenderer:
         gl.glUniform1i(self._uniforms["mode"], 2)
         self._quad(width, height)
 
-    def _draw_shapes(self, spec: InputSpec, kind: str, array: np.ndarray, width: int, height: int) -> None:
+    def _draw_shapes(
+        self, spec: InputSpec, kind: str, array: np.ndarray, width: int, height: int, scene: software.Scene
+    ) -> None:
         gl = self._gl
         with np.errstate(invalid="ignore", over="ignore"):
-            shapes = software._shapes(spec, kind, array, width, height)
+            shapes = software._shapes(spec, kind, array, width, height, scene)
         gl.glUniform1i(self._uniforms["mode"], 0)
         gl.glUniform4f(self._uniforms["color"], *spec.color)
+        colored = shapes.colors is not None
+        gl.glUniform1i(self._uniforms["vertex_colors"], int(colored))
+        if colored:  # each shape blends over the ones before it, as the compositor does
+            gl.glDisable(gl.GL_STENCIL_TEST)
         self._draw_vertices(_vertices(shapes, width, height))
+        if colored:
+            gl.glEnable(gl.GL_STENCIL_TEST)
 
 
 _FRAME_UNIT = 3  # texture unit of the float frame in the last pass
-_RECORD = 10  # floats per vertex: position, a, b, c, half width, kind
+_RECORD = 14  # floats per vertex: position, a, b, c, half width, kind, colour
 _FAR = 1e30  # pixels; shapes reaching beyond are not drawn (float32 range)
 
 
@@ -673,6 +695,7 @@ def _vertices(shapes: software.Shapes, width: int, height: int) -> np.ndarray:
     kinds = np.array([r[4] for r in records], np.float64)
     keep = (np.isfinite(points) & (np.abs(points) <= _FAR)).all(axis=(1, 2))
     points, halves, kinds = points[keep], halves[keep], kinds[keep]
+    colors = shapes.colors[keep] if shapes.colors is not None else np.zeros((len(points), 4))
     limit = np.array([width, height], np.float64) + 1
     low = np.clip(points.min(axis=1) - halves - 1, -1, limit)
     high = np.clip(points.max(axis=1) + halves + 1, -1, limit)
@@ -684,4 +707,5 @@ def _vertices(shapes: software.Shapes, width: int, height: int) -> np.ndarray:
     block[:, :, 2:8] = points.reshape(-1, 1, 6)
     block[:, :, 8] = halves
     block[:, :, 9] = kinds[:, None]
+    block[:, :, 10:] = colors[:, None, :]
     return block.reshape(-1, _RECORD)

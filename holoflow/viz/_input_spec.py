@@ -95,9 +95,9 @@ class InputSpec:
     fragment's alpha, a higher ``priority`` is drawn on top, ``color`` (RGBA in 0..1) colours
     geometry and text, ``line_width`` and ``point_size`` are in pixels, ``text`` holds the strings
     of a ``text`` layer, ``views`` the parts of the frame the layer is drawn into (none: the whole
-    frame). The YUV and depth-map fields are accepted for Holoscan compatibility. As in Holoscan,
-    fields can be set after construction (``spec.text = ["frame 3"]``); every value is checked
-    when it is set.
+    frame), ``depth_map_render_mode`` how a depth map is drawn (points, lines or triangles). The
+    YUV fields are accepted for Holoscan compatibility. As in Holoscan, fields can be set after
+    construction (``spec.text = ["frame 3"]``); every value is checked when it is set.
 
     Raises
     ------
@@ -224,6 +224,15 @@ def _views(spec: InputSpec, value: Any) -> tuple[View, ...]:
         raise ConfigError(f"{spec._label()}: bad view: {exc}") from exc
 
 
+def _render_mode(spec: InputSpec, value: Any) -> str:
+    mode = value.value if isinstance(value, enum.Enum) else str(value).lower()
+    if mode not in ("points", "lines", "triangles"):
+        raise ConfigError(
+            f"{spec._label()}: depth_map_render_mode must be points, lines or triangles, got {value!r}"
+        )
+    return mode
+
+
 _CHECKS = {
     "name": _name,
     "type": _type,
@@ -234,4 +243,5 @@ _CHECKS = {
     "point_size": _positive("point_size"),
     "text": _text,
     "views": _views,
+    "depth_map_render_mode": _render_mode,
 }

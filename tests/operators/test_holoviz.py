@@ -97,7 +97,7 @@ def test_bad_parameters_raise_naming_the_operator(app):
     [
         ({"color_lut": [[1, 0, 0]]}, "4 components"),
         ({"fullscreen": True}, "fullscreen and headless"),
-        ({"enable_camera_pose_output": True}, "enable_camera_pose_output is not supported"),
+        ({"enable_camera_pose_output": True, "camera_pose_output_type": "extrinsics_model"}, "not supported"),
         ({"renderer": "vulkan"}, "renderer must be"),
         ({"headless": False, "renderer": "software"}, "a window needs OpenGL"),
     ],

@@ -117,3 +117,9 @@ def test_software_compositor(tmp_path):
 
 def test_holoviz_headless():
     assert run_example("holoviz_headless.py") == "rendered 10 frames of 640x480 RGBA\n"
+
+
+def test_holoviz_depth_map():
+    output = run_example("holoviz_depth_map.py")
+    match = re.fullmatch(r"rendered 5 frames of 480x360; the last is (\d+)% covered\n", output)
+    assert match and 5 <= int(match.group(1)) <= 50, output

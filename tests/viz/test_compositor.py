@@ -8,26 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from holoflow.errors import ConfigError, TensorError
-from holoflow.viz import GLRenderer, InputSpec, composite, detect_type, opengl_available
+from holoflow.viz import InputSpec, composite, detect_type
 
 W, H = 40, 20
-_RENDERERS: dict[tuple[int, int], GLRenderer] = {}
-
-
-@pytest.fixture(params=["software", "opengl"])
-def draw(request):
-    """The software compositor, or the OpenGL renderer with the same signature."""
-    if request.param == "software":
-        return composite
-    if not opengl_available():
-        pytest.skip("no headless OpenGL here (PyOpenGL with EGL and a driver such as Mesa)")
-
-    def render(layers, width, height, color_lut=None):
-        if (width, height) not in _RENDERERS:
-            _RENDERERS[width, height] = GLRenderer(width, height)
-        return _RENDERERS[width, height].render(layers, color_lut)
-
-    return render
 
 
 def at_centre(col: float, row: float) -> list[float]:
@@ -243,8 +226,10 @@ def test_bad_specs_raise_errors_naming_the_spec():
         composite([(InputSpec("boxes", "rectangles"), np.zeros((3, 2), np.float32))], 2, 2)
     with pytest.raises(TensorError, match="'boxes'.*coordinates"):
         composite([(InputSpec("boxes", "rectangles"), np.zeros((4,), np.float32))], 2, 2)
-    with pytest.raises(ConfigError, match="'depth'.*'depth_map'"):
-        composite([(InputSpec("depth", "depth_map"), np.zeros((2, 2, 1), np.float32))], 2, 2)
+    with pytest.raises(TensorError, match="'depth'.*depth_map.*uint8 or float32"):
+        composite([(InputSpec("depth", "depth_map"), np.zeros((2, 2, 1), np.int16))], 2, 2)
+    with pytest.raises(ConfigError, match="'depth'.*depth_map_render_mode"):
+        InputSpec("depth", "depth_map", depth_map_render_mode="mesh")
 
 
 def test_a_layer_is_drawn_into_each_of_its_views(draw):
