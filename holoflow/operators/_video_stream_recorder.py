@@ -60,11 +60,11 @@ class VideoStreamRecorderOp(Operator):
 
     def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
         message = op_input.receive("input")
-        self._writer.write(self._components(message))
+        self._writer.write(self._components(message, op_input))
         if self.flush_on_tick:
             self._writer.flush()
 
-    def _components(self, message: Any) -> list[Component]:
+    def _components(self, message: Any, op_input: InputContext) -> list[Component]:
         if isinstance(message, dict):
             items = list(message.items())
         elif is_tensor_like(message):
@@ -78,8 +78,8 @@ class VideoStreamRecorderOp(Operator):
                 components.append(Component(str(name), value))
             elif isinstance(value, Tensor) or is_tensor_like(value):
                 tensor = as_tensor(value)
-                if tensor.is_cuda:
-                    host = _cuda.to_host(tensor)
+                if tensor.is_cuda:  # copied on the producer's stream, after the work that made it
+                    host = _cuda.to_host(tensor, op_input.receive_cuda_stream("input", allocate=False))
                     components.append(Component(str(name), host, StorageType.DEVICE))
                 else:
                     components.append(Component(str(name), np.asarray(tensor), StorageType.SYSTEM))

@@ -236,3 +236,16 @@ def test_gpu_tensormap_chain_is_zero_copy(app, cp):
     assert type(message) is TensorMap
     assert message["frame"].data == frame.data.ptr
     assert message["frame"].stream is not None
+
+
+def test_the_recorder_copies_device_frames_after_their_producer(app, tmp_path):
+    from holoflow.gxf import GXFReader
+    from holoflow.operators import VideoStreamRecorderOp
+
+    producer = SlowProducer(app, CountCondition(app, 3), name="producer")
+    recorder = VideoStreamRecorderOp(app, name="recorder", directory=str(tmp_path), basename="slow")
+    app.add_flow(producer, recorder, {("out", "input")})
+    app.run()
+    reader = GXFReader(str(tmp_path), "slow")
+    values = [np.asarray(reader[i].components[0].value) for i in range(len(reader))]
+    assert [(float(v.min()), float(v.max())) for v in values] == [(1.0, 1.0), (2.0, 2.0), (3.0, 3.0)]
