@@ -142,7 +142,9 @@ class Sink(Operator):
             self.first_time = time.perf_counter()
 
 
-def pipeline_seconds(frame, backend: str, model: str, frames: int, on_cpu: bool) -> float:
+def pipeline_seconds(
+    frame, backend: str, model: str, frames: int, on_cpu: bool, graphs: bool = False
+) -> float:
     class Pipeline(Application):
         def compose(self):
             source = Repeat(self, {"": frame}, CountCondition(self, frames), name="source")
@@ -155,6 +157,7 @@ def pipeline_seconds(frame, backend: str, model: str, frames: int, on_cpu: bool)
                 pre_processor_map={"unet": ["x"]},
                 inference_map={"unet": ["y"]},
                 infer_on_cpu=on_cpu,
+                enable_cuda_graphs=graphs,
             )
             post = SegmentationPostprocessorOp(self, name="post", in_tensor_name="y", data_format="nchw")
             self.sink = Sink(self, name="sink")
@@ -175,9 +178,10 @@ def pipeline_seconds(frame, backend: str, model: str, frames: int, on_cpu: bool)
     return (end - app.sink.first_time) / (frames - 1)
 
 
-def raw_seconds(backend: str, model: str, x, frames: int, on_cpu: bool) -> float:
+def raw_seconds(backend: str, model: str, x, frames: int, on_cpu: bool, graphs: bool = False) -> float:
     cuda = not on_cpu and _cuda.cuda_available() and backend != "onnxrt"
-    runner = load_backend(backend, model, device="cuda" if cuda else "cpu")
+    options = {"cuda_graphs": True} if graphs and cuda else {}
+    runner = load_backend(backend, model, device="cuda" if cuda else "cpu", **options)
     sync = _cuda.cupy_module().cuda.Device().synchronize if cuda else (lambda: None)
     for _ in range(5):
         runner.infer([x])
@@ -197,6 +201,10 @@ def main() -> None:
     parser.add_argument("--backend", choices=["onnxrt", "torch"], default="onnxrt")
     parser.add_argument("--frames", type=int, default=100)
     parser.add_argument("--cpu", action="store_true", help="run on the CPU even where CUDA is present")
+    parser.add_argument(
+        "--cuda-graphs", action="store_true", help="capture the model in a CUDA graph (both runs)"
+    )
+    parser.add_argument("--profile", help="write a cProfile of one pipeline run to this file")
     parser.add_argument("--output")
     args = parser.parse_args()
     on_cpu = args.cpu or args.backend == "onnxrt" or not _cuda.cuda_available()
@@ -212,16 +220,30 @@ def main() -> None:
         if device == "cuda":
             cupy = _cuda.cupy_module()
             frame, x = cupy.asarray(frame), cupy.asarray(x)
-        pipeline_seconds(frame, args.backend, model, 10, on_cpu)  # warm up (engine, kernels, caches)
-        raw = raw_seconds(args.backend, model, x, args.frames, on_cpu)
+        graphs = args.cuda_graphs
+        pipeline_seconds(frame, args.backend, model, 10, on_cpu, graphs)  # warm up (engine, kernels, caches)
+        raw = raw_seconds(args.backend, model, x, args.frames, on_cpu, graphs)
         pipeline = statistics.median(
-            pipeline_seconds(frame, args.backend, model, args.frames, on_cpu) for _ in range(3)
+            pipeline_seconds(frame, args.backend, model, args.frames, on_cpu, graphs) for _ in range(3)
         )
+        if args.profile:
+            import cProfile
+
+            cProfile.runctx(
+                "pipeline_seconds(frame, args.backend, model, args.frames, on_cpu, graphs)",
+                globals(),
+                locals(),
+                args.profile,
+            )
     overhead = pipeline / raw - 1
     name = platform.processor() or platform.machine()
     if device == "cuda":
         name = _cuda.cupy_module().cuda.runtime.getDeviceProperties(0)["name"].decode()
-    print(f"inference pipeline ({args.backend} on {device}, {name}): 256x256 U-Net, {args.frames} frames")
+    graphs_note = ", CUDA graphs" if args.cuda_graphs else ""
+    print(
+        f"inference pipeline ({args.backend} on {device}{graphs_note}, {name}): 256x256 U-Net, "
+        f"{args.frames} frames"
+    )
     print(f"{'raw backend call':<34} {raw * 1e3:8.3f} ms")
     print(f"{'converter+inference+postprocessor':<34} {pipeline * 1e3:8.3f} ms per frame")
     print(f"pipeline overhead: {overhead:+.1%} of the raw model time (goal <= 10%)")
@@ -235,6 +257,7 @@ def main() -> None:
                 "device": device,
                 "hardware": name,
                 "frames": args.frames,
+                "cuda_graphs": args.cuda_graphs,
                 "raw_ms": raw * 1e3,
                 "pipeline_ms": pipeline * 1e3,
                 "overhead": overhead,
