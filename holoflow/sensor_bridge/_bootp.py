@@ -58,7 +58,7 @@ class Announcement:
     """The device's current address (``ciaddr``)."""
     data_plane: int = 0
     """Ethernet port (data plane) index on the device."""
-    serial_number: bytes = b"\x00" * 7
+    serial_number: bytes = b"\x03\x01\x04\x01\x05\x09\x03"
     """7 raw bytes; the host shows them as 14 hex characters."""
     fpga_uuid: str = "16af139b-9d14-482f-9805-3feb72ae0cec"
     """Board UUID (enumeration version 2)."""

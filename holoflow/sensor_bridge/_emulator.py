@@ -183,6 +183,8 @@ class HSBEmulator:
         self._drop_replies = 0
         self._counts = dict.fromkeys(EmulatorStatistics.__slots__, 0)
         self._started = 0.0
+        self._closing = False
+        self._restart_thread: threading.Thread | None = None
         self._power_on()
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -195,6 +197,7 @@ class HSBEmulator:
             If the control port is taken at this address.
         """
         with self._lock:
+            self._closing = False
             if self._running.is_set():
                 return
             control = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -230,7 +233,14 @@ class HSBEmulator:
                 thread.start()
 
     def stop(self) -> None:
-        """Stop and join the device threads, close the sockets."""
+        """Stop and join the device threads (a reset in progress too), close the sockets."""
+        self._closing = True
+        restart = self._restart_thread
+        if restart is not None and restart is not threading.current_thread():
+            restart.join(timeout=5)
+        self._shutdown()
+
+    def _shutdown(self) -> None:
         with self._lock:
             self._running.clear()
             threads, self._threads = self._threads, []
@@ -264,16 +274,19 @@ class HSBEmulator:
         """Reset: stop, forget the register state (and maybe move), start again."""
 
         def run() -> None:
-            self.stop()
+            self._shutdown()
             with self._lock:
                 self._counts["resets"] += 1
                 self._power_on()
                 self.camera.reset()
                 if ip is not None:
                     self.ip = ip
-            self.start()
+                if self._closing:
+                    return
+                self.start()
 
-        threading.Thread(target=run, name=f"hsb-{self.ip}-reset", daemon=True).start()
+        self._restart_thread = threading.Thread(target=run, name=f"hsb-{self.ip}-reset", daemon=True)
+        self._restart_thread.start()
 
     # -- test hooks --------------------------------------------------------------------------------
     def drop_requests(self, count: int) -> None:
