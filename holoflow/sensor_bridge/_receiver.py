@@ -313,10 +313,12 @@ class FrameAssembler:
             self._frame_bytes += length
             return None
         data = length - METADATA_SIZE
+        metadata = FrameMetadata.decode(packet, end - METADATA_SIZE)
         if data:
             self._view[offset : offset + data] = packet[start : start + data]
-            self._frame_bytes += data
-        return self._finish(FrameMetadata.decode(packet, end - METADATA_SIZE), psn, index, packet)
+            # a merged tail carries zero padding up to the metadata slot: count frame bytes only
+            self._frame_bytes += max(0, min(offset + data, metadata.bytes_written) - offset)
+        return self._finish(metadata, psn, index, packet)
 
     def _finish(self, metadata: FrameMetadata, psn: int, index: int, packet: memoryview) -> ReceivedFrame:
         counts = self._counts
