@@ -57,14 +57,11 @@ from holoflow.sensor_bridge._roce import (
 from holoflow.sensor_bridge._transmitter import DataPlaneConfig, Impairment, RoceTransmitter
 
 __all__ = [
+    "Announcement",
     "BOOTP_REPLY_PORT",
     "BOOTP_REQUEST_PORT",
-    "CONTROL_UDP_PORT",
-    "METADATA_SIZE",
-    "OPCODE_WRITE_ONLY",
-    "OPCODE_WRITE_ONLY_IMMEDIATE",
-    "Announcement",
     "BayerFormat",
+    "CONTROL_UDP_PORT",
     "Command",
     "ControlReply",
     "ControlRequest",
@@ -83,6 +80,9 @@ __all__ = [
     "Imx274Cam",
     "Imx274Mode",
     "LinuxReceiver",
+    "METADATA_SIZE",
+    "OPCODE_WRITE_ONLY",
+    "OPCODE_WRITE_ONLY_IMMEDIATE",
     "PixelFormat",
     "ReceivedFrame",
     "ReceiverStatistics",
