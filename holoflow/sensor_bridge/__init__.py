@@ -14,8 +14,6 @@ The receiver operators live in :mod:`holoflow.operators` (``LinuxReceiverOp``,
 """
 
 from holoflow.sensor_bridge._bootp import (
-    BOOTP_REPLY_PORT,
-    BOOTP_REQUEST_PORT,
     Announcement,
     decode_announcement,
     decode_set_ip_reply,
@@ -23,7 +21,6 @@ from holoflow.sensor_bridge._bootp import (
 )
 from holoflow.sensor_bridge._buses import I2c, Spi
 from holoflow.sensor_bridge._control import (
-    CONTROL_UDP_PORT,
     Command,
     ControlReply,
     ControlRequest,
@@ -43,12 +40,10 @@ from holoflow.sensor_bridge._emulator import EmulatorStatistics, HSBEmulator, ra
 from holoflow.sensor_bridge._enumeration import Enumerator, apply_strategy
 from holoflow.sensor_bridge._hololink import ControlStatistics, Hololink, Timeout
 from holoflow.sensor_bridge._imx274 import Imx274Cam, Imx274Mode, SensorMode
-from holoflow.sensor_bridge._metadata import METADATA_SIZE, FrameMetadata
+from holoflow.sensor_bridge._metadata import FrameMetadata
 from holoflow.sensor_bridge._peripherals import EmulatedImx274, SpiMemory, bayer_test_pattern, csi_test_frame
 from holoflow.sensor_bridge._receiver import FrameAssembler, LinuxReceiver, ReceivedFrame, ReceiverStatistics
 from holoflow.sensor_bridge._roce import (
-    OPCODE_WRITE_ONLY,
-    OPCODE_WRITE_ONLY_IMMEDIATE,
     RocePacket,
     buffer_from_immediate,
     encode_packet,
@@ -58,10 +53,7 @@ from holoflow.sensor_bridge._transmitter import DataPlaneConfig, Impairment, Roc
 
 __all__ = [
     "Announcement",
-    "BOOTP_REPLY_PORT",
-    "BOOTP_REQUEST_PORT",
     "BayerFormat",
-    "CONTROL_UDP_PORT",
     "Command",
     "ControlReply",
     "ControlRequest",
@@ -80,9 +72,6 @@ __all__ = [
     "Imx274Cam",
     "Imx274Mode",
     "LinuxReceiver",
-    "METADATA_SIZE",
-    "OPCODE_WRITE_ONLY",
-    "OPCODE_WRITE_ONLY_IMMEDIATE",
     "PixelFormat",
     "ReceivedFrame",
     "ReceiverStatistics",
