@@ -57,7 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     emulator.start()
     print(f"ready {emulator.ip} {emulator.control_port}", flush=True)
-    threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+
+    def wait_for_stdin() -> None:
+        sys.stdin.read()
+        done.set()
+
+    threading.Thread(target=wait_for_stdin, daemon=True).start()
     try:
         done.wait()
     except KeyboardInterrupt:
