@@ -585,7 +585,7 @@ class HSBEmulator:
             cached = list(frames)
             if cached:
                 return itertools.cycle(cached)
-        return (csi_test_frame(self.camera.mode, i) for i in itertools.count())
+        return itertools.repeat(csi_test_frame(self.camera.mode))
 
     def _serve_sensor(self) -> None:
         source: Iterator[bytes] | None = None

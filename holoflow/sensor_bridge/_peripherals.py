@@ -51,10 +51,13 @@ def _frame_template(mode: SensorMode) -> bytes:
     return head.tobytes() + image.tobytes()
 
 
-def csi_test_frame(mode: SensorMode, index: int = 0) -> bytes:
-    """One CSI frame of ``mode`` showing :func:`bayer_test_pattern`; the first 4 embedded-data
-    bytes carry ``index`` (little-endian) so that consecutive frames differ."""
+def csi_test_frame(mode: SensorMode, index: int | None = None) -> bytes:
+    """One CSI frame of ``mode`` showing :func:`bayer_test_pattern`. With ``index``, the first
+    4 embedded-data bytes carry it (little-endian) so that consecutive frames differ; without,
+    the same cached object is returned every time."""
     template = _frame_template(mode)
+    if index is None:
+        return template
     return (index & 0xFFFFFFFF).to_bytes(4, "little") + template[4:]
 
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 import collections
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -421,7 +422,9 @@ class LinuxReceiver:
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         if self.socket.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < receive_buffer:
-            force = getattr(socket, "SO_RCVBUFFORCE", None)
+            # what raising net.core.rmem_max would give, for processes allowed to (CAP_NET_ADMIN);
+            # Python does not export the constant, 33 on Linux
+            force = getattr(socket, "SO_RCVBUFFORCE", 33 if sys.platform.startswith("linux") else None)
             if force is not None:
                 try:
                     self.socket.setsockopt(socket.SOL_SOCKET, force, receive_buffer)
