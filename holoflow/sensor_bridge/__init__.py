@@ -36,7 +36,12 @@ from holoflow.sensor_bridge._csi import (
     unpack_raw,
 )
 from holoflow.sensor_bridge._data_channel import DataChannel
-from holoflow.sensor_bridge._emulator import EmulatorStatistics, HSBEmulator, random_loopback_ip
+from holoflow.sensor_bridge._emulator import (
+    EmulatorStatistics,
+    HSBEmulator,
+    frames_from_gxf,
+    random_loopback_ip,
+)
 from holoflow.sensor_bridge._enumeration import Enumerator, apply_strategy
 from holoflow.sensor_bridge._hololink import ControlStatistics, Hololink, Timeout
 from holoflow.sensor_bridge._imx274 import Imx274Cam, Imx274Mode, SensorMode
@@ -91,6 +96,7 @@ __all__ = [
     "encode_packet",
     "encode_set_ip_reply",
     "frame_crc",
+    "frames_from_gxf",
     "icrc",
     "icrc_prefix",
     "make_immediate",

@@ -12,20 +12,9 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Iterator
 
-from holoflow.sensor_bridge._emulator import HSBEmulator
+from holoflow.sensor_bridge._emulator import HSBEmulator, frames_from_gxf
 from holoflow.sensor_bridge._transmitter import Impairment
-
-
-def _gxf_frames(directory: str, basename: str) -> Iterator[bytes]:
-    from holoflow.gxf import GXFReader
-
-    with GXFReader(directory, basename) as reader:
-        for entity in reader:
-            for array in entity.tensors().values():
-                yield array.tobytes()
-                break
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.announce_to != "none":
         host, port = args.announce_to.rsplit(":", 1)
         announce = (host, int(port))
-    frames = _gxf_frames(*args.gxf) if args.gxf else None
+    frames = frames_from_gxf(*args.gxf) if args.gxf else None
     emulator = HSBEmulator(
         args.ip,
         args.control_port,

@@ -20,6 +20,7 @@ Control-plane faults for tests: :meth:`drop_requests` and :meth:`drop_replies`.
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import socket
 import threading
@@ -46,7 +47,14 @@ from holoflow.sensor_bridge._peripherals import EmulatedImx274, SpiMemory, csi_t
 from holoflow.sensor_bridge._sequencer import run_program
 from holoflow.sensor_bridge._transmitter import DataPlaneConfig, Impairment, RoceTransmitter
 
-__all__ = ["EmulatorStatistics", "HSBEmulator", "I2cPeripheral", "SpiPeripheral"]
+__all__ = [
+    "EmulatorStatistics",
+    "HSBEmulator",
+    "I2cPeripheral",
+    "SpiPeripheral",
+    "frames_from_gxf",
+    "random_loopback_ip",
+]
 
 FPGA_DATE = 0x20251123
 _POLL = 0.05
@@ -608,6 +616,22 @@ class HSBEmulator:
             next_frame += period
             if time.monotonic() - next_frame > period:  # fell behind: do not try to catch up
                 next_frame = time.monotonic()
+
+
+def frames_from_gxf(
+    directory: str | os.PathLike[str], basename: str, tensor: str | None = None
+) -> Iterator[bytes]:
+    """The raw bytes of one tensor per entity of a GXF recording (the first one, or ``tensor``),
+    for :class:`HSBEmulator`'s ``frames``: a recorded CSI stream replayed as the camera's."""
+    from holoflow.gxf import GXFReader
+
+    with GXFReader(directory, basename) as reader:
+        for entity in reader:
+            tensors = entity.tensors()
+            if not tensors:
+                continue
+            array = tensors[tensor] if tensor is not None else next(iter(tensors.values()))
+            yield array.tobytes()
 
 
 def random_loopback_ip(rng: Callable[[], float] = random.random) -> str:

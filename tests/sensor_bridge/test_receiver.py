@@ -323,3 +323,17 @@ def test_assembler_validates_its_geometry():
         FrameAssembler(1000, 1000, 1)
     with pytest.raises(ConfigError, match="queue_size"):
         FrameAssembler(100, 256, 1, queue_size=0)
+
+
+def test_frames_replayed_from_a_gxf_recording(link, tmp_path):
+    from holoflow.gxf import GXFWriter
+    from holoflow.sensor_bridge import frames_from_gxf
+
+    recorded = frames(3, seed=11)
+    with GXFWriter(tmp_path, "csi") as writer:
+        for data in recorded:
+            writer.write({"": np.frombuffer(data, np.uint8)})
+    connection = link()
+    for data, replayed in zip(recorded, frames_from_gxf(tmp_path, "csi"), strict=True):
+        _, payload = connection.send_and_take(replayed)
+        assert payload == data
