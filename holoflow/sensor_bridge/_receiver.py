@@ -45,6 +45,7 @@ import numpy as np
 
 from holoflow.errors import ConfigError
 from holoflow.sensor_bridge._metadata import METADATA_SIZE, FrameMetadata
+from holoflow.sensor_bridge._recvmmsg import BatchReceiver
 from holoflow.sensor_bridge._roce import (
     HEADER_SIZE,
     HEADER_SIZE_IMMEDIATE,
@@ -173,6 +174,8 @@ class FrameAssembler:
         Address programmed for device buffer 0.
     memory : numpy.ndarray, optional
         ``(queue_size + 2) * page_size`` uint8 bytes to use (allocated otherwise).
+    batch : int
+        Datagram slots in :attr:`packet` (datagrams received per system call).
     """
 
     def __init__(
@@ -185,6 +188,7 @@ class FrameAssembler:
         queue_size: int = 1,
         base_address: int = 0,
         memory: np.ndarray | None = None,
+        batch: int = 32,
     ) -> None:
         if frame_size < 1 or page_size < frame_size + METADATA_SIZE or not 1 <= pages <= 4096:
             raise ConfigError(
@@ -208,7 +212,9 @@ class FrameAssembler:
         self.memory = memory
         self.page_arrays = [memory[i * page_size : (i + 1) * page_size] for i in range(buffers)]
         self._page_views = [memoryview(a) for a in self.page_arrays]  # type: ignore[arg-type]
-        self.packet = bytearray(MAX_DATAGRAM)
+        self.packet = bytearray(MAX_DATAGRAM * batch)
+        """Datagram slots (``MAX_DATAGRAM`` bytes each) the socket reader fills."""
+        self.batch = batch
         self._packet_view = memoryview(self.packet)
         self._limit = pages * page_size
         self._seen_cap = page_size // 128 + 2
@@ -243,8 +249,9 @@ class FrameAssembler:
         self._packet_view[:size] = memoryview(datagram).cast("B")[:size]
         return self.accept(size)
 
-    def accept(self, size: int) -> ReceivedFrame | None:
-        """Process the datagram in ``packet[:size]``; returns the frame it completed, if any.
+    def accept(self, size: int, at: int = 0) -> ReceivedFrame | None:
+        """Process the datagram in ``packet[at:at + size]``; returns the frame it completed, if
+        any.
 
         Never raises for any content: a bad datagram is dropped and counted.
         """
@@ -254,7 +261,7 @@ class FrameAssembler:
         if size < HEADER_SIZE:
             counts["rejected_runt"] += 1
             return None
-        opcode, qp_word, psn_word, address, rkey, length = HEADERS.unpack_from(packet)
+        opcode, qp_word, psn_word, address, rkey, length = HEADERS.unpack_from(packet, at)
         if opcode == OPCODE_WRITE_ONLY:
             start = HEADER_SIZE
         elif opcode == OPCODE_WRITE_ONLY_IMMEDIATE:
@@ -281,7 +288,7 @@ class FrameAssembler:
             if length < METADATA_SIZE:
                 counts["rejected_bounds"] += 1
                 return None
-            if IMMEDIATE.unpack_from(packet, HEADER_SIZE)[0] & 0xFFF >= self.pages:
+            if IMMEDIATE.unpack_from(packet, at + HEADER_SIZE)[0] & 0xFFF >= self.pages:
                 counts["rejected_page"] += 1
                 return None
         psn = psn_word & PSN_MASK
@@ -310,18 +317,18 @@ class FrameAssembler:
         self._frame_packets += 1
         counts["packets_accepted"] += 1
         if opcode == OPCODE_WRITE_ONLY:
-            self._view[offset : offset + length] = packet[start:end]
+            self._view[offset : offset + length] = packet[at + start : at + end]
             self._frame_bytes += length
             return None
         data = length - METADATA_SIZE
-        metadata = FrameMetadata.decode(packet, end - METADATA_SIZE)
+        metadata = FrameMetadata.decode(packet, at + end - METADATA_SIZE)
         if data:
-            self._view[offset : offset + data] = packet[start : start + data]
+            self._view[offset : offset + data] = packet[at + start : at + start + data]
             # a merged tail carries zero padding up to the metadata slot: count frame bytes only
             self._frame_bytes += max(0, min(offset + data, metadata.bytes_written) - offset)
-        return self._finish(metadata, psn, index, packet)
+        return self._finish(metadata, psn, index, IMMEDIATE.unpack_from(packet, at + HEADER_SIZE)[0])
 
-    def _finish(self, metadata: FrameMetadata, psn: int, index: int, packet: memoryview) -> ReceivedFrame:
+    def _finish(self, metadata: FrameMetadata, psn: int, index: int, immediate: int) -> ReceivedFrame:
         counts = self._counts
         expected = index + 1
         missing = max(0, expected - self._frame_packets)
@@ -349,7 +356,7 @@ class FrameAssembler:
             complete=complete,
             frame_start_ns=self._frame_start,
             frame_end_ns=time.time_ns(),
-            immediate=IMMEDIATE.unpack_from(packet, HEADER_SIZE)[0],
+            immediate=immediate,
             packets_dropped=counts["packets_dropped"],
         )
         self._delivered += 1
@@ -408,6 +415,8 @@ class LinuxReceiver:
         may use ``SO_RCVBUFFORCE``).
     on_frame : callable, optional
         Called from the receiver thread after each completed frame.
+    batched : bool or None
+        Receive many datagrams per system call (``recvmmsg``); default: where available.
     """
 
     def __init__(
@@ -416,8 +425,10 @@ class LinuxReceiver:
         local_ip: str = "127.0.0.1",
         receive_buffer: int = 32 << 20,
         on_frame: Callable[[ReceivedFrame], None] | None = None,
+        batched: bool | None = None,
     ) -> None:
         self.assembler = assembler
+        self.batched = BatchReceiver.available() if batched is None else batched
         self.on_frame = on_frame
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
@@ -462,21 +473,42 @@ class LinuxReceiver:
         self.socket.close()
 
     def _run(self) -> None:
-        recv_into = self.socket.recv_into
-        assembler = self.assembler
-        accept = assembler.accept
-        packet = assembler.packet
-        running = self._running.is_set
-        on_frame = self.on_frame
         try:
-            while running():
-                try:
-                    size = recv_into(packet)
-                except (BlockingIOError, TimeoutError, InterruptedError):
-                    continue
-                frame = accept(size)
-                if frame is not None and on_frame is not None:
-                    on_frame(frame)
+            if self.batched:
+                self._run_batched()
+            else:
+                self._run_single()
         except OSError as exc:  # the socket was closed under us
             if self._running.is_set():
                 self.error = exc
+
+    def _run_batched(self) -> None:
+        assembler = self.assembler
+        receiver = BatchReceiver(self.socket, assembler.packet, assembler.batch, MAX_DATAGRAM)
+        receive = receiver.receive
+        accept = assembler.accept
+        running = self._running.is_set
+        on_frame = self.on_frame
+        while running():
+            at = 0
+            for size in receive():
+                frame = accept(size, at)
+                at += MAX_DATAGRAM
+                if frame is not None and on_frame is not None:
+                    on_frame(frame)
+
+    def _run_single(self) -> None:
+        recv_into = self.socket.recv_into
+        assembler = self.assembler
+        accept = assembler.accept
+        packet = memoryview(assembler.packet)[:MAX_DATAGRAM]
+        running = self._running.is_set
+        on_frame = self.on_frame
+        while running():
+            try:
+                size = recv_into(packet)
+            except (BlockingIOError, TimeoutError, InterruptedError):
+                continue
+            frame = accept(size)
+            if frame is not None and on_frame is not None:
+                on_frame(frame)

@@ -30,7 +30,7 @@ QP, RKEY = 0xCAF0, 0xBEEF
 class Link:
     """An emulator streaming to a LinuxReceiver through a configured data channel."""
 
-    def __init__(self, *, pages=2, queue_size=1, mtu=1500, frame=FRAME, **emulator_args):
+    def __init__(self, *, pages=2, queue_size=1, mtu=1500, frame=FRAME, batched=None, **emulator_args):
         self.emulator = make_emulator(**emulator_args)
         self.hololink = Hololink(self.emulator.ip, self.emulator.control_port)
         self.hololink.start()
@@ -39,7 +39,7 @@ class Link:
         self.channel = DataChannel(metadata, self.hololink)
         page = (frame + 127) // 128 * 128 + 128
         self.assembler = FrameAssembler(frame, page, pages, QP, RKEY, queue_size)
-        self.receiver = LinuxReceiver(self.assembler, "127.0.0.1", receive_buffer=1 << 20)
+        self.receiver = LinuxReceiver(self.assembler, "127.0.0.1", receive_buffer=1 << 20, batched=batched)
         self.receiver.start()
         self.channel.authenticate(QP, RKEY)
         self.channel.configure_roce(0, frame, page, pages, self.receiver.address[1])
@@ -76,13 +76,14 @@ def frames(count, size=FRAME, seed=0):
     return [rng.integers(0, 256, size, dtype=np.uint8).tobytes() for _ in range(count)]
 
 
+@pytest.mark.parametrize("batched", [False, True], ids=["recv_into", "recvmmsg"])
 @pytest.mark.parametrize(
     ("merged", "mtu", "packets"),
     [(False, 1500, 3), (True, 1500, 3), (True, 9000, 1)],  # the tail only merges when it fits
 )
-def test_frames_arrive_bit_exact(link, merged, mtu, packets):
+def test_frames_arrive_bit_exact(link, merged, mtu, packets, batched):
     sent = frames(5)
-    connection = link(merged_metadata=merged, mtu=mtu)
+    connection = link(merged_metadata=merged, mtu=mtu, batched=batched)
     for index, data in enumerate(sent):
         frame, payload = connection.send_and_take(data)
         assert payload == data
@@ -211,12 +212,12 @@ def test_truncated_datagrams_are_rejected(link):
 # -- hostile datagrams, sent straight to the receiver's socket ---------------------------------------
 
 
-@pytest.fixture
-def receiver():
+@pytest.fixture(params=[False, True], ids=["recv_into", "recvmmsg"])
+def receiver(request):
     assembler = FrameAssembler(FRAME, PAGE, 2, QP, RKEY)
     guard = np.full(assembler.memory.size + 4096, 0x5A, np.uint8)
     assembler = FrameAssembler(FRAME, PAGE, 2, QP, RKEY, memory=guard[2048:-2048])
-    rx = LinuxReceiver(assembler, "127.0.0.1")
+    rx = LinuxReceiver(assembler, "127.0.0.1", batched=request.param)
     rx.start()
     yield rx, guard
     rx.stop()
