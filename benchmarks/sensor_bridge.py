@@ -28,7 +28,6 @@ import json
 import os
 import platform
 import socket
-import statistics
 import subprocess
 import sys
 import textwrap
@@ -39,6 +38,7 @@ from pathlib import Path
 from holoflow.core import Application, Operator
 from holoflow.operators import LinuxReceiverOp
 from holoflow.sensor_bridge import DataChannel, Hololink, Imx274Cam, Imx274Mode, random_loopback_ip
+from holoflow.sensor_bridge._recvmmsg import BatchReceiver
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MODES = {"1080p": Imx274Mode.IMX274_MODE_1920X1080_60FPS, "4k": Imx274Mode.IMX274_MODE_3840X2160_60FPS}
@@ -247,11 +247,15 @@ def main() -> None:
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     raw = {mtu: raw_udp(DataChannel.payload_size_for(mtu) + 32, args.seconds) for mtu in args.mtus}
     runs = [run_mode(mode, mtu, args.seconds) for mode in args.modes for mtu in args.mtus]
+    load_after = os.getloadavg()[0]
+    path = "recvmmsg batches" if BatchReceiver.available() else "recv_into"
     header = (
-        f"Sensor bridge on loopback: emulator process -> LinuxReceiverOp, {args.seconds:g} s per run, "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
+        f"Sensor bridge on loopback: emulator process -> LinuxReceiverOp ({path}), {args.seconds:g} s per run, "
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"1-min load average {load_before:.1f} before / {load_after:.1f} after"
     )
     lines = [header, ""]
     lines.append("raw UDP loopback, Python sendto loop -> Python recv_into loop:")
@@ -289,7 +293,14 @@ def main() -> None:
     if not args.no_save:
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "sensor_bridge.txt").write_text(text + "\n")
-        payload = {"cpus": os.cpu_count(), "python": platform.python_version(), "raw_udp": raw, "runs": runs}
+        payload = {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "receive_path": path,
+            "load_average": [load_before, load_after],
+            "raw_udp": raw,
+            "runs": runs,
+        }
         (RESULTS / "sensor_bridge.json").write_text(json.dumps(payload, indent=2) + "\n")
 
 

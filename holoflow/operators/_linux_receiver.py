@@ -62,7 +62,8 @@ class LinuxReceiverOp(Operator):
     rename_metadata : callable, optional
         Maps each metadata key to the key emitted (stereo pipelines prefix them).
     receiver_affinity : set of int, optional
-        CPU cores for the receiver thread.
+        CPU cores for the receiver thread (default: ``HOLOLINK_AFFINITY``, comma-separated, if
+        set; else no pinning).
     storage : {"auto", "host", "device"}
         Where emitted frames live.
     timeout : float
@@ -152,8 +153,11 @@ class LinuxReceiverOp(Operator):
             self._assembler, local_ip_for(channel.peer_ip), int(self.receive_buffer), self._on_frame
         )
         self._receiver.start()
-        if self.receiver_affinity:
-            self._pin(set(self.receiver_affinity))
+        affinity = self.receiver_affinity
+        if affinity is None and os.environ.get("HOLOLINK_AFFINITY", "").strip():
+            affinity = {int(core) for core in os.environ["HOLOLINK_AFFINITY"].split(",")}
+        if affinity:
+            self._pin(set(affinity))
         self._frame_ready.event_state = AsynchronousEventState.EVENT_WAITING
         channel.authenticate(qp, RKEY)
         channel.configure_roce(0, frame_size, page_size, int(self.pages), self._receiver.address[1])
