@@ -253,7 +253,8 @@ def main() -> None:
     load_after = os.getloadavg()[0]
     path = "recvmmsg batches" if BatchReceiver.available() else "recv_into"
     header = (
-        f"Sensor bridge on loopback: emulator process -> LinuxReceiverOp ({path}), {args.seconds:g} s per run, "
+        f"Sensor bridge on loopback: emulator process -> LinuxReceiverOp ({path}), "
+        f"{args.seconds:g} s per run, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"1-min load average {load_before:.1f} before / {load_after:.1f} after"
     )
@@ -262,12 +263,14 @@ def main() -> None:
     for mtu, r in raw.items():
         lines.append(
             f"  MTU {mtu:5d} ({r['datagram_bytes']:4d}-byte datagrams): {r['gbit_s']:6.2f} Gbit/s "
-            f"{r['packets_per_s'] / 1e3:7.1f} kpkt/s, loss {r['loss']:.1%}, receiver CPU {r['receiver_cpu']:.2f}"
+            f"{r['packets_per_s'] / 1e3:7.1f} kpkt/s, loss {r['loss']:.1%}, "
+            f"receiver CPU {r['receiver_cpu']:.2f}"
         )
     lines.append("")
     lines.append(
         f"{'mode':6} {'MTU':>5} {'Gbit/s':>7} {'fps':>6} {'dev fps':>7} {'lost':>5} {'pkts lost':>9} "
-        f"{'lat p50':>8} {'lat p99':>8} {'eof p50':>8} {'eof p99':>8} {'rx CPU':>6} {'emu CPU':>7} {'of raw':>6}"
+        f"{'lat p50':>8} {'lat p99':>8} {'eof p50':>8} {'eof p99':>8} {'rx CPU':>6} {'emu CPU':>7} "
+        f"{'of raw':>6}"
     )
     for r in runs:
         ratio = r["gbit_s"] / raw[r["mtu"]]["gbit_s"] if raw[r["mtu"]]["gbit_s"] else float("nan")
