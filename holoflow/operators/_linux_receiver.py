@@ -159,10 +159,15 @@ class LinuxReceiverOp(Operator):
         if affinity:
             self._pin(set(affinity))
         self._frame_ready.event_state = AsynchronousEventState.EVENT_WAITING
-        channel.authenticate(qp, RKEY)
-        channel.configure_roce(0, frame_size, page_size, int(self.pages), self._receiver.address[1])
-        if self.device is not None:
-            self.device.start()
+        try:
+            channel.authenticate(qp, RKEY)
+            channel.configure_roce(0, frame_size, page_size, int(self.pages), self._receiver.address[1])
+            if self.device is not None:
+                self.device.start()
+        except BaseException:
+            self._receiver.stop()
+            self._receiver = None
+            raise
 
     def stop(self) -> None:
         try:

