@@ -220,3 +220,15 @@ def test_reset_finds_the_device_again_and_reconfigures_the_camera():
         hololink.stop()
     finally:
         emulator.stop()
+
+
+def test_a_peripheral_answering_too_much_is_cut_to_the_read_count(emulator, hololink):
+    class Chatty:
+        def i2c_transaction(self, write, read_count):
+            return bytes(range(256)) * 2  # more than asked, more than the buffer
+
+    emulator.i2c_devices[(0, 0x50)] = Chatty()
+    i2c = hololink.get_i2c(0)
+    assert i2c.i2c_transaction(0x50, b"\x00", 6) == bytes(range(6))
+    assert i2c.i2c_transaction(0x50, b"\x00", 256) == bytes(range(256))
+    assert hololink.read_uint32(0x0300_0200 + 0x100 + 252) == int.from_bytes(bytes(range(252, 256)), "little")
