@@ -89,7 +89,8 @@ class HSBEmulator:
     control_port : int
         Control-plane port (8192).
     announce_to : (str, int) or None
-        Where announcements go (``("127.0.0.1", 12267)``); None disables them.
+        Where announcements go: ``("127.0.0.1", 12267)`` on loopback, a subnet broadcast
+        address on a real network; None disables them.
     announce_interval : float
         Seconds between announcements.
     data_planes : int
@@ -186,6 +187,7 @@ class HSBEmulator:
             control.settimeout(_POLL)
             bootp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             bootp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            bootp.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)  # announce_to may be a broadcast
             bootp.bind((self.ip, 0 if self.announce_to is None else 12268))
             bootp.settimeout(_POLL)
             data = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
