@@ -10,8 +10,16 @@ would naturally catch, so ``except ValueError`` keeps working around code that v
     ├── TensorError (ValueError)         an object is not a tensor of a supported kind or dtype
     ├── ResourceError (RuntimeError)     a memory pool is exhausted, a device is missing
     ├── CodecError (ValueError)          bytes from a file or the network do not decode
-    │   └── GXFFormatError               a GXF recording is truncated, corrupt or hostile
+    │   ├── GXFFormatError               a GXF recording is truncated, corrupt or hostile
+    │   └── PacketFormatError            a sensor-bridge packet (BOOTP, control, RoCE) is malformed
     ├── SchedulingError (RuntimeError)   the run cannot go on: a full queue under the FAULT policy
+    ├── SensorBridgeError (RuntimeError) a sensor-bridge device refused, failed or is missing
+    │   ├── ControlTimeoutError (TimeoutError)
+    │   │                                no reply to a control request after every retry
+    │   ├── ControlStatusError           the device answered a control request with an error status
+    │   ├── BusError                     an I2C or SPI transaction failed (NAK, bus error, busy)
+    │   └── DeviceNotFoundError (TimeoutError)
+    │                                    no announcement from the wanted device before the timeout
     └── HoloflowInternalError (RuntimeError)
                                          a broken invariant inside holoflow: please report it
 
@@ -22,14 +30,20 @@ Exceptions raised by user code (``compute``, ``start``...) are never wrapped: th
 from __future__ import annotations
 
 __all__ = [
+    "BusError",
     "CodecError",
     "ConfigError",
+    "ControlStatusError",
+    "ControlTimeoutError",
+    "DeviceNotFoundError",
     "GXFFormatError",
     "GraphError",
     "HoloflowError",
     "HoloflowInternalError",
+    "PacketFormatError",
     "ResourceError",
     "SchedulingError",
+    "SensorBridgeError",
     "TensorError",
 ]
 
@@ -75,12 +89,72 @@ class GXFFormatError(CodecError):
         self.field = field
 
 
+class PacketFormatError(CodecError):
+    """A sensor-bridge packet does not decode; says which protocol and field.
+
+    Attributes
+    ----------
+    protocol : str
+        ``"bootp"``, ``"control"``, ``"roce"`` or ``"metadata"``.
+    field : str
+        The header field that failed.
+    """
+
+    def __init__(self, protocol: str, field: str, detail: str) -> None:
+        super().__init__(f"{protocol} packet: {field}: {detail}")
+        self.protocol = protocol
+        self.field = field
+
+
 class ResourceError(HoloflowError, RuntimeError):
     """A resource cannot serve a request: a pool is exhausted, a device or library is missing."""
 
 
 class SchedulingError(HoloflowError, RuntimeError):
     """The scheduler cannot continue the run (for example a queue overflowed under FAULT)."""
+
+
+class SensorBridgeError(HoloflowError, RuntimeError):
+    """A sensor-bridge device failed a request; the message names the device and the address.
+
+    Attributes
+    ----------
+    device : str
+        ``"ip:port"`` of the device's control plane (or its IP address).
+    """
+
+    def __init__(self, device: str, detail: str) -> None:
+        super().__init__(f"{device}: {detail}")
+        self.device = device
+
+
+class ControlTimeoutError(SensorBridgeError, TimeoutError):
+    """A control request got no valid reply within its timeout, after every retry."""
+
+
+class ControlStatusError(SensorBridgeError):
+    """The device answered a control request with a non-zero status.
+
+    Attributes
+    ----------
+    status : int
+        The status byte of the reply (``0x03`` invalid address, ``0x0B`` sequence-check failure...).
+    address : int
+        The first register address of the request.
+    """
+
+    def __init__(self, device: str, detail: str, status: int, address: int) -> None:
+        super().__init__(device, detail)
+        self.status = status
+        self.address = address
+
+
+class BusError(SensorBridgeError):
+    """An I2C or SPI transaction through the device failed (NAK, bus or controller error)."""
+
+
+class DeviceNotFoundError(SensorBridgeError, TimeoutError):
+    """No sensor-bridge device with the wanted address announced itself before the timeout."""
 
 
 class HoloflowInternalError(HoloflowError, RuntimeError):

@@ -1,23 +1,31 @@
 """Built-in operators (Holoscan's ``holoscan.operators``)."""
 
 from holoflow.operators._bayer_demosaic import BayerDemosaicOp
+from holoflow.operators._csi_to_bayer import CsiToBayerOp
 from holoflow.operators._format_converter import FormatConverterOp
 from holoflow.operators._holoviz import HolovizOp
+from holoflow.operators._image_processor import ImageProcessorOp
 from holoflow.operators._inference import InferenceOp
 from holoflow.operators._inference_processor import InferenceProcessorOp
+from holoflow.operators._linux_receiver import LinuxReceiverOp
 from holoflow.operators._ping import PingRxOp, PingTxOp
+from holoflow.operators._roce_receiver import RoceReceiverOp
 from holoflow.operators._segmentation_postprocessor import SegmentationPostprocessorOp
 from holoflow.operators._video_stream_recorder import VideoStreamRecorderOp
 from holoflow.operators._video_stream_replayer import VideoStreamReplayerOp
 
 __all__ = [
     "BayerDemosaicOp",
+    "CsiToBayerOp",
     "FormatConverterOp",
     "HolovizOp",
+    "ImageProcessorOp",
     "InferenceOp",
     "InferenceProcessorOp",
+    "LinuxReceiverOp",
     "PingRxOp",
     "PingTxOp",
+    "RoceReceiverOp",
     "SegmentationPostprocessorOp",
     "VideoStreamRecorderOp",
     "VideoStreamReplayerOp",

@@ -123,3 +123,23 @@ def test_holoviz_depth_map():
     output = run_example("holoviz_depth_map.py")
     match = re.fullmatch(r"rendered 5 frames of 480x360; the last is (\d+)% covered\n", output)
     assert match and 5 <= int(match.group(1)) <= 50, output
+
+
+def test_sensor_bridge_player():
+    command = [
+        sys.executable,
+        str(EXAMPLES / "sensor_bridge_player.py"),
+        "--count",
+        "3",
+        "--headless",
+        "--fps",
+        "20",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(r"found 127\.\d+\.\d+\.\d+ serial 03010401050903, camera 0x0274", lines[0])
+    frame = r"frame (\d+): 480x270 complete, 2611376 bytes, mean RGB \[.*\]"
+    assert all(re.fullmatch(frame, line) for line in lines[1:4]), lines
+    summary = r"received \d+ frames \(\d+ complete\), 0 packets dropped, \d+ frames overwritten"
+    assert re.fullmatch(summary, lines[4])

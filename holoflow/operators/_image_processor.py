@@ -1,0 +1,125 @@
+"""``ImageProcessorOp``: optical-black subtraction and gray-world white balance on Bayer images."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from holoflow.core._operator import Operator
+from holoflow.errors import ConfigError, TensorError
+from holoflow.kernels import BAYER_PATTERNS
+from holoflow.operators._tensor_input import select_tensor
+from holoflow.sensor_bridge._csi import PixelFormat
+from holoflow.tensor import _cuda
+
+if TYPE_CHECKING:
+    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
+    from holoflow.core._spec import OperatorSpec
+
+__all__ = ["ImageProcessorOp", "process_bayer"]
+
+_BINS = 256
+
+
+def process_bayer(image: Any, bayer_format: int, bits: int, optical_black: int, xp: Any = np) -> Any:
+    """Black level and white balance of a uint16 ``(H, W[, 1])`` Bayer image, in place.
+
+    1. Subtract the optical black level (``optical_black`` in sensor units, ``bits`` wide;
+       samples are MSB-aligned) and stretch the rest back to the full 16-bit range.
+    2. Build a 256-bin histogram per colour (R, G, B sites of the mosaic) and take each
+       colour's mean from it.
+    3. Multiply each colour by ``max(means) / mean`` (gray world) and clamp to 65535.
+
+    Returns ``image``.
+    """
+    plane = image.reshape(image.shape[0], image.shape[1])
+    black = int(optical_black) << (16 - bits)
+    if black:
+        scale = 65535.0 / max(65535 - black, 1)
+        stretched = (xp.maximum(plane.astype(xp.int32) - black, 0) * scale).astype(xp.int64)
+        plane[...] = xp.minimum(stretched, 65535).astype(xp.uint16)
+    red_row, red_col = BAYER_PATTERNS[bayer_format][1]
+    sites = {
+        "r": [(red_row, red_col)],
+        "g": [(red_row, 1 - red_col), (1 - red_row, red_col)],
+        "b": [(1 - red_row, 1 - red_col)],
+    }
+    centers = (xp.arange(_BINS, dtype=xp.float64) + 0.5) * (65536 / _BINS)
+    means = {}
+    for colour, positions in sites.items():
+        hist = sum(xp.bincount((plane[r::2, c::2] >> 8).ravel(), minlength=_BINS) for r, c in positions)
+        total = float(hist.sum())
+        means[colour] = float((hist * centers).sum()) / total if total else 0.0
+    top = max(means.values())
+    for colour, positions in sites.items():
+        gain = top / means[colour] if means[colour] else 1.0
+        if abs(gain - 1.0) < 1e-6:
+            continue
+        for r, c in positions:
+            view = plane[r::2, c::2]
+            view[...] = xp.minimum(view * gain, 65535).astype(xp.uint16)
+    return image
+
+
+class ImageProcessorOp(Operator):
+    """Black level and white balance of the 16-bit Bayer tensor on ``input`` (in place), emitted
+    on ``output`` under the same name. See :func:`process_bayer`.
+
+    Parameters
+    ----------
+    bayer_format : int
+        0 BGGR, 1 RGGB, 2 GBRG, 3 GRBG (as BayerDemosaicOp's ``bayer_grid_pos``).
+    pixel_format : int
+        0 RAW8, 1 RAW10, 2 RAW12: the sensor's bit depth, for ``optical_black``.
+    optical_black : int
+        Black level in sensor units (the IMX274 uses 50).
+    in_tensor_name : str
+        Tensor to process ("").
+    cuda_device_ordinal
+        Accepted for Holoscan compatibility.
+    """
+
+    bayer_format: int
+    pixel_format: int
+    optical_black: int
+    in_tensor_name: str
+
+    def setup(self, spec: OperatorSpec) -> None:
+        spec.input("input")
+        spec.output("output")
+        spec.param("bayer_format", 1)
+        spec.param("pixel_format", 1)
+        spec.param("optical_black", 0)
+        spec.param("in_tensor_name", "")
+        spec.param("cuda_device_ordinal", 0)
+
+    def initialize(self) -> None:
+        label = self._label()
+        if int(self.bayer_format) not in BAYER_PATTERNS:
+            raise ConfigError(f"{label}: bayer_format must be 0..3, got {self.bayer_format}")
+        try:
+            bits = PixelFormat(int(self.pixel_format)).bits
+        except ValueError:
+            raise ConfigError(f"{label}: pixel_format must be 0 (RAW8), 1 (RAW10) or 2 (RAW12)") from None
+        if not 0 <= int(self.optical_black) < (1 << bits):
+            raise ConfigError(f"{label}: optical_black {self.optical_black} outside 0..{(1 << bits) - 1}")
+
+    def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
+        message = op_input.receive("input")
+        tensor = select_tensor(self._label(), "input", message, self.in_tensor_name)
+        shape = tuple(tensor.shape)
+        rank_ok = len(shape) == 2 or (len(shape) == 3 and shape[2] == 1)
+        if np.dtype(tensor.dtype) != np.uint16 or not rank_ok:
+            raise TensorError(
+                f"{self._label()}: tensor '{self.in_tensor_name}' must be uint16 (H, W) or (H, W, 1), "
+                f"got {tensor.dtype} {shape}"
+            )
+        xp: Any = _cuda.cupy_module() if tensor.is_cuda else np
+        image = xp.asarray(tensor)
+        bits = PixelFormat(int(self.pixel_format)).bits
+        process_bayer(image, int(self.bayer_format), bits, int(self.optical_black), xp)
+        out: dict[str, Any] = {self.in_tensor_name: image}
+        if isinstance(message, dict) and "metadata" in message:
+            out["metadata"] = message["metadata"]
+        op_output.emit(out, "output")
