@@ -7,6 +7,7 @@ from holoflow.operators._inference import InferenceOp
 from holoflow.operators._inference_processor import InferenceProcessorOp
 from holoflow.operators._ping import PingRxOp, PingTxOp
 from holoflow.operators._segmentation_postprocessor import SegmentationPostprocessorOp
+from holoflow.operators._tool_tracking_postprocessor import ToolTrackingPostprocessorOp
 from holoflow.operators._video_stream_recorder import VideoStreamRecorderOp
 from holoflow.operators._video_stream_replayer import VideoStreamReplayerOp
 
@@ -19,6 +20,7 @@ __all__ = [
     "PingRxOp",
     "PingTxOp",
     "SegmentationPostprocessorOp",
+    "ToolTrackingPostprocessorOp",
     "VideoStreamRecorderOp",
     "VideoStreamReplayerOp",
 ]
