@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
 
 import numpy as np
 
+from holoflow._progress import Progress
 from holoflow.errors import HoloflowError
 
 __all__ = ["main"]
@@ -23,31 +23,12 @@ def _split_recording(path: str) -> tuple[Path, str]:
     return p.parent, p.name
 
 
-class _Progress:
-    """A one-line progress bar on a terminal stream."""
-
-    def __init__(self, stream: TextIO, label: str) -> None:
-        self.stream, self.label = stream, label
-
-    def __call__(self, done: int, total: int | None) -> None:
-        if total:
-            filled = int(30 * done / total)
-            bar = "#" * filled + "-" * (30 - filled)
-            self.stream.write(f"\r{self.label} [{bar}] {done}/{total}")
-        else:
-            self.stream.write(f"\r{self.label} {done} frames")
-        self.stream.flush()
-
-    def close(self) -> None:
-        self.stream.write("\n")
-
-
 def _convert(args: argparse.Namespace) -> int:
     from holoflow.gxf import StorageType
     from holoflow.gxf._convert import convert
 
     directory, basename = _split_recording(args.output)
-    progress = _Progress(sys.stderr, f"converting {args.input}")
+    progress = Progress(sys.stderr, f"converting {args.input}")
     storage = StorageType.DEVICE if args.storage == "device" else StorageType.SYSTEM
     written = convert(
         args.input,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from holoflow.apps._synthetic._noise import smooth_noise
+from holoflow.apps.synthetic._noise import smooth_noise
 
 __all__ = ["HEIGHT", "TOOL_NAMES", "WIDTH", "EndoscopyFrame", "EndoscopyScene"]
 

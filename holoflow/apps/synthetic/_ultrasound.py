@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from holoflow.apps._synthetic._noise import box_blur, smooth_noise
+from holoflow.apps.synthetic._noise import box_blur, smooth_noise
 
 __all__ = ["UltrasoundFrame", "UltrasoundScene"]
 
