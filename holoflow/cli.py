@@ -1,4 +1,4 @@
-"""The ``holoflow`` command: ``holoflow convert`` and ``holoflow inspect``."""
+"""The ``holoflow`` command: ``holoflow convert``, ``holoflow inspect`` and ``holoflow run``."""
 
 from __future__ import annotations
 
@@ -78,6 +78,12 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from holoflow.apps import run
+
+    return run(args.app, args.flags)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="holoflow", description="holoflow command-line tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -97,6 +103,15 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("recording", help="path of the recording (with or without extension)")
     inspect.add_argument("--frames", type=int, help="show at most this many frames")
     inspect.set_defaults(run=_inspect)
+    from holoflow.apps import APPS
+
+    run = commands.add_parser(
+        "run",
+        help="run a sample app (flags: --headless --output PATH --backend NAME --count N --config FILE)",
+    )
+    run.add_argument("app", choices=APPS, help="the sample app")
+    run.add_argument("flags", nargs=argparse.REMAINDER, help="the app's flags (see holoflow run APP --help)")
+    run.set_defaults(run=_run)
     return parser
 
 

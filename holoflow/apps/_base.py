@@ -19,8 +19,8 @@ from holoflow.apps._models import MODELS, model_path
 from holoflow.apps._operators import RenderedFrameSinkOp, TimedReplayerOp
 from holoflow.apps._options import RunOptions, parse_options
 from holoflow.apps._output import FrameWriter
+from holoflow.apps._recordings import FRAME_RATE, SampleRecording, data_directory, ensure
 from holoflow.apps._timing import FrameTimer, TimingSummary
-from holoflow.apps.sample_data import FRAME_RATE, SampleRecording, data_directory, ensure
 from holoflow.core import Application
 from holoflow.errors import ConfigError, HoloflowError
 from holoflow.operators import HolovizOp
@@ -38,6 +38,8 @@ class SampleApp(Application):
 
     Attributes
     ----------
+    backend : str
+        The inference backend in use (once composed).
     timer : FrameTimer
         Latency of every frame that reached the sink.
     sink : RenderedFrameSinkOp or None
@@ -53,6 +55,7 @@ class SampleApp(Application):
         self.options = options if options is not None else RunOptions(headless=True)
         self.timer = FrameTimer()
         self.sink: RenderedFrameSinkOp | None = None
+        self.backend = self.options.backend or ""
         self._writer: FrameWriter | None = None
         config = self.options.config or self.default_config
         if not Path(config).is_file():
@@ -84,7 +87,7 @@ class SampleApp(Application):
         each ``model_path_map`` entry that is a bare model name resolved to the shipped file."""
         settings = self.kwargs(key)
         backend = self.options.backend or str(settings.get("backend") or "onnxrt")
-        settings["backend"] = backend
+        settings["backend"] = self.backend = backend
         paths = {}
         for model, value in dict(settings.get("model_path_map", {})).items():
             paths[model] = self._model_file(str(value), backend)
@@ -145,9 +148,8 @@ def run_main(app_class: type[SampleApp], argv: Sequence[str] | None = None) -> i
         return 2
     summary = app.summary()
     if not options.quiet:
-        backend = options.backend or "config"
         if summary is not None:
-            print(f"{app_class.app_name} ({backend}): {summary.line()}")
+            print(f"{app_class.app_name} ({app.backend}): {summary.line()}")
         if options.output is not None and app._writer is not None:
             print(f"wrote {app._writer.frames} frames to {options.output}")
     return 0
