@@ -65,16 +65,17 @@ class SampleApp(Application):
 
     # -- pieces for compose -----------------------------------------------------------------------
     def replayer(self, key: str = "replayer", **kwargs: Any) -> TimedReplayerOp:
-        """The replayer of the sample recording, configured by ``key`` and the command line."""
+        """The replayer configured by ``key`` and the command line; it plays the sample recording
+        unless the config names another (``directory`` and ``basename``)."""
         settings = {**self.kwargs(key), **kwargs}
-        settings["directory"] = str(self.data_folder)
-        settings["basename"] = self.recording.basename
+        settings["basename"] = settings.get("basename") or self.recording.basename
+        settings["directory"] = str(settings.get("directory") or self.data_folder)
         count = self.options.count
-        if count == 0 and self.options.headless:
-            count = self.recording.frames
         if count:
             settings["count"] = count
-            settings["repeat"] = count > self.recording.frames or bool(settings.get("repeat", False))
+            settings["repeat"] = bool(settings.get("repeat", False)) or count > self.recording.frames
+        elif self.options.headless:  # one pass of the recording
+            settings["count"], settings["repeat"] = 0, False
         realtime = self.options.realtime
         if realtime is None and self.options.headless:
             realtime = False
@@ -122,9 +123,17 @@ class SampleApp(Application):
 
     # -- running ----------------------------------------------------------------------------------
     def run(self) -> None:
-        """Generate the sample recording if needed, then run the graph (writing the output)."""
-        ensure(self.recording, self.data_folder, stream=None if self.options.quiet else sys.stderr)
+        """Generate the sample recording if the config plays it and it is missing, then run the
+        graph (writing the output)."""
+        replayer = self.kwargs("replayer") if "replayer" in self.config_keys() else {}
+        if not replayer.get("directory") and replayer.get("basename", self.recording.basename) == (
+            self.recording.basename
+        ):
+            ensure(self.recording, self.data_folder, stream=None if self.options.quiet else sys.stderr)
+        self.timer.reset()
         self._writer = FrameWriter(self.options.output, FRAME_RATE) if self.options.output else None
+        if self.sink is not None:  # composed by an earlier run
+            self.sink.writer = self._writer
         try:
             super().run()
         finally:

@@ -46,6 +46,12 @@ class FrameTimer:
         self.first_ns: int | None = None
         self.last_ns: int | None = None
 
+    def reset(self) -> None:
+        """Forget every frame (a new run starts)."""
+        self._pending.clear()
+        self.latencies_ns = []
+        self.first_ns = self.last_ns = None
+
     def emitted(self, when_ns: int | None = None) -> None:
         """A frame left the source at ``when_ns`` (``perf_counter_ns``; default: now)."""
         stamp = time.perf_counter_ns() if when_ns is None else when_ns

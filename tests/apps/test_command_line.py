@@ -137,3 +137,17 @@ def test_the_summary_reports_every_frame(sample_data, capsys):
     match = SUMMARY.match(line)
     assert match[3] == "4"
     assert np.isfinite(float(match[4]))
+
+
+def test_tensorrt_without_a_gpu_is_reported(sample_data, capsys):
+    from holoflow.tensor import _cuda
+
+    if _cuda.cuda_available():
+        pytest.skip("a CUDA device is present: the trt backend may run")
+    status = run("ultrasound_segmentation", ["--headless", "--data", str(sample_data), "--backend", "trt"])
+    assert status == 2
+    assert capsys.readouterr().err == (
+        "ultrasound_segmentation: error: operator 'segmentation_inference_holoinfer': model "
+        "'ultrasound_seg': the trt backend cannot run on the CPU\n"
+    )
+    assert (sample_data / "engines" / "us_unet_256x256_nhwc.onnx").is_file()  # the writable copy

@@ -38,8 +38,14 @@ def outputs(app, name):
     return np.stack([np.asarray(m[name])[0] for m in app.tracked.received])
 
 
-def test_tool_tips_and_presence_match_the_ground_truth(sample_data):
-    app = run_tapped(sample_data)
+@pytest.fixture(scope="module")
+def default_run(sample_data):
+    """One headless run of FRAMES frames, shared by the tests that only read its results."""
+    return run_tapped(sample_data)
+
+
+def test_tool_tips_and_presence_match_the_ground_truth(sample_data, default_run):
+    app = default_run
     truth = ground_truth(ENDOSCOPY, sample_data)
     present, tips = truth["present"][:FRAMES], truth["tips"][:FRAMES]
     probs, coords = outputs(app, "probs"), outputs(app, "scaled_coords")
@@ -53,8 +59,8 @@ def test_tool_tips_and_presence_match_the_ground_truth(sample_data):
     assert np.median(errors) <= MAX_MEDIAN_TIP_ERROR_PX, f"median tip error {np.median(errors):.1f} px"
 
 
-def test_overlays_show_the_detected_tools_only(sample_data):
-    app = run_tapped(sample_data, count=10)
+def test_overlays_show_the_detected_tools_only(default_run):
+    app = default_run
     probs = outputs(app, "probs")
     for frame_probs, message in zip(probs, app.overlays.received, strict=True):
         coords, mask = np.asarray(message["scaled_coords"]), np.asarray(message["mask"])

@@ -32,8 +32,14 @@ def run_tapped(sample_data, **options):
     return app, np.stack([np.asarray(m["out_tensor"])[..., 0] for m in app.labels.received])
 
 
-def test_bone_segmentation_matches_the_ground_truth(sample_data):
-    app, labels = run_tapped(sample_data)
+@pytest.fixture(scope="module")
+def default_run(sample_data):
+    """One headless run of FRAMES frames, shared by the tests that only read its results."""
+    return run_tapped(sample_data)
+
+
+def test_bone_segmentation_matches_the_ground_truth(sample_data, default_run):
+    app, labels = default_run
     truth = ground_truth(ULTRASOUND, sample_data)["labels"][:FRAMES]
     assert labels.shape == truth.shape == (FRAMES, 256, 256)
     assert set(np.unique(labels)) <= {0, 1}
@@ -47,8 +53,8 @@ def test_bone_segmentation_matches_the_ground_truth(sample_data):
     assert summary.frames == FRAMES and summary.fps > 0 and summary.latency_ms["p50"] > 0
 
 
-def test_segmentation_overlay_is_drawn_over_the_video(sample_data):
-    app, labels = run_tapped(sample_data)
+def test_segmentation_overlay_is_drawn_over_the_video(default_run):
+    app, labels = default_run
     frame = app.sink.last_frame[..., :3].astype(int)
     bone = np.kron(labels[-1], np.ones((2, 2), np.uint8)).astype(bool)  # 256 → 512 (nearest)
     inner = bone & np.roll(bone, 1, 0) & np.roll(bone, -1, 0)  # away from the edges of the band
