@@ -6,6 +6,7 @@ tensor names, shapes and dtypes, as Holoscan's torch backend expects) and their 
 ``scores.json`` (validation scores of the exported ONNX model on held-out scenes).
 """
 
+import argparse
 import json
 import os
 import time
@@ -18,6 +19,16 @@ import yaml
 MODELS = Path(__file__).resolve().parents[1] / "holoflow" / "apps" / "models"
 
 
+def arguments(description, steps):
+    """The training scripts' flags: --steps, --threads, --models (output folder), --quick."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--steps", type=int, default=steps, help=f"optimizer steps ({steps})")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads (2)")
+    parser.add_argument("--models", type=Path, default=MODELS, help="output folder (holoflow/apps/models)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: few scenes, short validation")
+    return parser.parse_args()
+
+
 def torch_setup(threads):
     import torch
 
@@ -26,13 +37,13 @@ def torch_setup(threads):
     return torch
 
 
-def export(model, example_inputs, name, input_names, output_names):
+def export(model, example_inputs, name, input_names, output_names, folder=MODELS):
     """Write ``<name>.onnx``, ``<name>.pt`` and ``<name>.yaml`` for ``model`` (in eval mode)."""
     import torch
 
     model.eval()
-    MODELS.mkdir(parents=True, exist_ok=True)
-    onnx_path, script_path = MODELS / f"{name}.onnx", MODELS / f"{name}.pt"
+    folder.mkdir(parents=True, exist_ok=True)
+    onnx_path, script_path = folder / f"{name}.onnx", folder / f"{name}.pt"
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -54,16 +65,16 @@ def export(model, example_inputs, name, input_names, output_names):
         return [{"name": n, "shape": list(t.shape), "dtype": "float32"} for n, t in pairs]
 
     io_spec = {"inputs": spec(input_names, example_inputs), "outputs": spec(output_names, outputs)}
-    with open(MODELS / f"{name}.yaml", "w", encoding="utf-8") as stream:
+    with open(folder / f"{name}.yaml", "w", encoding="utf-8") as stream:
         yaml.safe_dump(io_spec, stream, sort_keys=False)
     for path in (onnx_path, script_path):
         print(f"wrote {path} ({os.path.getsize(path) / 1e6:.2f} MB)")
     return onnx_path
 
 
-def write_scores(name, scores):
-    """Merge ``scores`` (a dict) into ``scores.json`` under ``name``."""
-    path = MODELS / "scores.json"
+def write_scores(name, scores, folder=MODELS):
+    """Merge ``scores`` (a dict) into ``<folder>/scores.json`` under ``name``."""
+    path = folder / "scores.json"
     table = json.loads(path.read_text()) if path.exists() else {}
     table[name] = scores
     path.write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")

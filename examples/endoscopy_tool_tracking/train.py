@@ -19,14 +19,13 @@ CPU cores)::
     python3 examples/endoscopy_tool_tracking/train.py
 """
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _training import Clock, export, onnx_session, size_mb, torch_setup, write_scores
+from _training import Clock, arguments, export, onnx_session, size_mb, torch_setup, write_scores
 
 from holoflow.apps.sample_data import ENDOSCOPY
 from holoflow.apps.synthetic import TOOL_NAMES, EndoscopyScene
@@ -162,11 +161,11 @@ def train(torch, model, data, steps, window, batch):
             )
 
 
-def validate(onnx_path, frames):
+def validate(onnx_path, frames, seeds=VALIDATION_SEEDS):
     """Run the ONNX model statefully over each validation sequence; tip error in pixels."""
     session = onnx_session(onnx_path)
     errors, correct, total, per_scene = [], 0, 0, {}
-    for seed in VALIDATION_SEEDS:
+    for seed in seeds:
         scene = EndoscopyScene(seed)
         cell = np.zeros((1, GRID_H, GRID_W, STATE), np.float32)
         hidden = np.zeros_like(cell)
@@ -193,20 +192,18 @@ def validate(onnx_path, frames):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=1800)
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
+    args = arguments(__doc__.splitlines()[0], steps=1800)
     torch = torch_setup(args.threads)
     clock = Clock()
-    data = dataset(TRAIN_SEEDS, 16)
+    data = dataset(TRAIN_SEEDS[:2] if args.quick else TRAIN_SEEDS, 16)
     print(f"{clock} generated {data[0].shape[0] * data[0].shape[1]} training frames")
     model = build_model(torch)
     model.train()
     train(torch, model, data, args.steps, window=6, batch=6)
     state = torch.zeros(1, GRID_H, GRID_W, STATE)
-    onnx_path = export(model, (torch.zeros(1, HEIGHT, WIDTH, 3), state, state), NAME, INPUTS, OUTPUTS)
-    scores = validate(onnx_path, 150)
+    example = (torch.zeros(1, HEIGHT, WIDTH, 3), state, state)
+    onnx_path = export(model, example, NAME, INPUTS, OUTPUTS, args.models)
+    scores = validate(onnx_path, 3, VALIDATION_SEEDS[:1]) if args.quick else validate(onnx_path, 150)
     print(scores)
     scores.update(
         {
@@ -217,7 +214,7 @@ def main():
             "torchscript_mb": size_mb(onnx_path.with_suffix(".pt")),
         }
     )
-    write_scores(NAME, scores)
+    write_scores(NAME, scores, args.models)
     print(f"{clock} done")
 
 

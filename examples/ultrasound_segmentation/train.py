@@ -13,14 +13,13 @@ CPU cores)::
     python3 examples/ultrasound_segmentation/train.py
 """
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _training import Clock, export, onnx_session, size_mb, torch_setup, write_scores
+from _training import Clock, arguments, export, onnx_session, size_mb, torch_setup, write_scores
 
 from holoflow.apps.sample_data import ULTRASOUND
 from holoflow.apps.synthetic import UltrasoundScene
@@ -79,10 +78,10 @@ def dice(predicted, truth):
     return 1.0 if total == 0 else 2.0 * (predicted & truth).sum() / total
 
 
-def validate(onnx_path, frames):
+def validate(onnx_path, frames, seeds=VALIDATION_SEEDS):
     session = onnx_session(onnx_path)
     per_scene = {}
-    for seed in VALIDATION_SEEDS:
+    for seed in seeds:
         scene = UltrasoundScene(seed)
         predicted, truth = [], []
         for t in range(frames):
@@ -97,13 +96,10 @@ def validate(onnx_path, frames):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=700)
-    parser.add_argument("--threads", type=int, default=2)
-    args = parser.parse_args()
+    args = arguments(__doc__.splitlines()[0], steps=900)
     torch = torch_setup(args.threads)
     clock = Clock()
-    images, labels = dataset(TRAIN_SEEDS, 24, 11)
+    images, labels = dataset(TRAIN_SEEDS[:2] if args.quick else TRAIN_SEEDS, 24, 11)
     print(f"{clock} generated {len(images)} training frames")
     model = build_model(torch)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
@@ -128,8 +124,8 @@ def main():
         if step % 50 == 0 or step == args.steps - 1:
             print(f"{clock} step {step:4d} loss {loss.item():.4f} soft Dice {overlap.item():.3f}")
     example = (torch.zeros(1, 256, 256, 3),)
-    onnx_path = export(model, example, NAME, ["INPUT__0"], ["OUTPUT__0"])
-    per_scene = validate(onnx_path, 120)
+    onnx_path = export(model, example, NAME, ["INPUT__0"], ["OUTPUT__0"], args.models)
+    per_scene = validate(onnx_path, 3, VALIDATION_SEEDS[:1]) if args.quick else validate(onnx_path, 120)
     write_scores(
         NAME,
         {
@@ -140,6 +136,7 @@ def main():
             "onnx_mb": size_mb(onnx_path),
             "torchscript_mb": size_mb(onnx_path.with_suffix(".pt")),
         },
+        args.models,
     )
     print(f"{clock} done")
 
