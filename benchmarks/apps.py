@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import re
 import statistics
@@ -62,6 +63,18 @@ def device_name(backend: str) -> tuple[str, str]:
         match = re.search(r"\b([A-Z]\d{2,4}[A-Za-z]?)\b", gpu)
         return f"cuda ({gpu})", (match[1] if match else "cuda").lower()
     return "cpu", "cpu"
+
+
+def cpu_name() -> str:
+    """The CPU model and the cores this process may use."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as stream:
+            model = next(line.split(":", 1)[1].strip() for line in stream if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{model}, {cores} cores"
 
 
 def run_app(app_class, data: Path, backend: str, frames: int, paced: bool) -> dict:
@@ -123,10 +136,13 @@ def main() -> None:
         "benchmark": "apps",
         "backend": args.backend,
         "device": where,
-        "hardware": f"{platform.machine()}, {platform.processor() or 'cpu'}",
+        "hardware": cpu_name(),
         "apps": {},
     }
-    lines = [f"sample apps, headless ({args.backend} on {where}, {platform.machine()}), greedy scheduler"]
+    lines = [
+        f"sample apps, headless ({args.backend} on {where}; {cpu_name()}), greedy scheduler",
+        "HolovizOp renderer 'auto' (OpenGL through EGL where it can, else software)",
+    ]
     with tempfile.TemporaryDirectory() as scratch:
         data = args.data or Path(scratch)
         for app_name, (app_class, _) in APPS.items():
