@@ -144,6 +144,11 @@ class SampleApp(Application):
         """Frame latency and rate of the last run (None if no frame was rendered to the sink)."""
         return self.timer.summary()
 
+    @property
+    def frames_written(self) -> int:
+        """Frames the last run wrote to ``--output`` (0 without one)."""
+        return self._writer.frames if self._writer is not None else 0
+
 
 def run_main(app_class: type[SampleApp], argv: Sequence[str] | None = None) -> int:
     """Parse the command line, run ``app_class`` and print the summary; returns the exit status."""
@@ -159,6 +164,6 @@ def run_main(app_class: type[SampleApp], argv: Sequence[str] | None = None) -> i
     if not options.quiet:
         if summary is not None:
             print(f"{app_class.app_name} ({app.backend}): {summary.line()}")
-        if options.output is not None and app._writer is not None:
-            print(f"wrote {app._writer.frames} frames to {options.output}")
+        if options.output is not None:
+            print(f"wrote {app.frames_written} frames to {options.output}")
     return 0
