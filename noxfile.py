@@ -33,5 +33,5 @@ def types(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Run the benchmarks; set HOLOSCAN_PYTHON to compare against the Holoscan SDK."""
     session.install("-e", ".")
-    for script in ("ping_chain.py", "parallel_branches.py", "scheduler_latency.py"):
+    for script in ("ping_chain.py", "parallel_branches.py", "scheduler_latency.py", "apps.py"):
         session.run("python", f"benchmarks/{script}", *session.posargs)

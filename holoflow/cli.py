@@ -1,4 +1,4 @@
-"""The ``holoflow`` command: ``holoflow convert`` and ``holoflow inspect``."""
+"""The ``holoflow`` command: ``holoflow convert``, ``holoflow inspect`` and ``holoflow run``."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
 
 import numpy as np
 
+from holoflow._progress import Progress
 from holoflow.errors import HoloflowError
 
 __all__ = ["main"]
@@ -23,31 +23,12 @@ def _split_recording(path: str) -> tuple[Path, str]:
     return p.parent, p.name
 
 
-class _Progress:
-    """A one-line progress bar on a terminal stream."""
-
-    def __init__(self, stream: TextIO, label: str) -> None:
-        self.stream, self.label = stream, label
-
-    def __call__(self, done: int, total: int | None) -> None:
-        if total:
-            filled = int(30 * done / total)
-            bar = "#" * filled + "-" * (30 - filled)
-            self.stream.write(f"\r{self.label} [{bar}] {done}/{total}")
-        else:
-            self.stream.write(f"\r{self.label} {done} frames")
-        self.stream.flush()
-
-    def close(self) -> None:
-        self.stream.write("\n")
-
-
 def _convert(args: argparse.Namespace) -> int:
     from holoflow.gxf import StorageType
     from holoflow.gxf._convert import convert
 
     directory, basename = _split_recording(args.output)
-    progress = _Progress(sys.stderr, f"converting {args.input}")
+    progress = Progress(sys.stderr, f"converting {args.input}")
     storage = StorageType.DEVICE if args.storage == "device" else StorageType.SYSTEM
     written = convert(
         args.input,
@@ -97,6 +78,12 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from holoflow.apps import run
+
+    return run(args.app, args.flags)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="holoflow", description="holoflow command-line tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -116,6 +103,15 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("recording", help="path of the recording (with or without extension)")
     inspect.add_argument("--frames", type=int, help="show at most this many frames")
     inspect.set_defaults(run=_inspect)
+    from holoflow.apps import APPS
+
+    run = commands.add_parser(
+        "run",
+        help="run a sample app (flags: --headless --output PATH --backend NAME --count N --config FILE)",
+    )
+    run.add_argument("app", choices=APPS, help="the sample app")
+    run.add_argument("flags", nargs=argparse.REMAINDER, help="the app's flags (see holoflow run APP --help)")
+    run.set_defaults(run=_run)
     return parser
 
 

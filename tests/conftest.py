@@ -49,3 +49,14 @@ def no_leaked_threads():
             return
         time.sleep(0.01)
     pytest.fail(f"threads left running after the test: {leaked}")
+
+
+@pytest.fixture(scope="session")
+def sample_data(tmp_path_factory):
+    """A data folder holding both sample apps' recordings and ground truth (generated once)."""
+    from holoflow.apps.sample_data import ENDOSCOPY, ULTRASOUND, ensure
+
+    folder = tmp_path_factory.mktemp("sample_data")
+    for recording in (ULTRASOUND, ENDOSCOPY):
+        ensure(recording, folder, stream=None)
+    return folder

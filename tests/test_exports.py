@@ -11,6 +11,11 @@ import pytest
 
 PUBLIC_MODULES = [
     "holoflow",
+    "holoflow.apps",
+    "holoflow.apps.endoscopy_tool_tracking",
+    "holoflow.apps.sample_data",
+    "holoflow.apps.synthetic",
+    "holoflow.apps.ultrasound_segmentation",
     "holoflow.core",
     "holoflow.conditions",
     "holoflow.schedulers",
@@ -53,6 +58,7 @@ def test_import_needs_only_numpy_and_yaml():
         import holoflow, holoflow.core, holoflow.conditions, holoflow.schedulers
         import holoflow.resources, holoflow.operators, holoflow.testing, holoflow.viz
         import holoflow.sensor_bridge
+        import holoflow.apps.ultrasound_segmentation, holoflow.apps.endoscopy_tool_tracking
         loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
         assert not loaded, loaded
         print("ok", holoflow.__version__)

@@ -114,6 +114,9 @@ class FormatPlan:
         return np.float32(np.float32(255) / span), np.float32(self.scale_min)
 
 
+_INTERPOLATING = (0, 1, 2, 4, 6)  # nearest, linear and the B=0 cubics: exact at the sample points
+
+
 def make_plan(
     in_dtype: str,
     out_dtype: str,
@@ -172,6 +175,8 @@ def make_plan(
     if resize_on:
         resize_mode_name(resize_mode)
     out_h, out_w = (int(resize[0]), int(resize[1])) if resize_on else (height, width)  # type: ignore[index]
+    if resize_on and (out_h, out_w) == (height, width) and resize_mode in _INTERPOLATING:
+        resize_on = False  # these filters sample every pixel exactly at its centre: the identity
     out_channels, default_order = _output_channels(family, source, target, channels, label)
     order = tuple(int(c) for c in out_channel_order) or default_order
     if len(order) != out_channels:

@@ -11,6 +11,7 @@ from holoflow.operators._linux_receiver import LinuxReceiverOp
 from holoflow.operators._ping import PingRxOp, PingTxOp
 from holoflow.operators._roce_receiver import RoceReceiverOp
 from holoflow.operators._segmentation_postprocessor import SegmentationPostprocessorOp
+from holoflow.operators._tool_tracking_postprocessor import ToolTrackingPostprocessorOp
 from holoflow.operators._video_stream_recorder import VideoStreamRecorderOp
 from holoflow.operators._video_stream_replayer import VideoStreamReplayerOp
 
@@ -27,6 +28,7 @@ __all__ = [
     "PingTxOp",
     "RoceReceiverOp",
     "SegmentationPostprocessorOp",
+    "ToolTrackingPostprocessorOp",
     "VideoStreamRecorderOp",
     "VideoStreamReplayerOp",
 ]

@@ -118,6 +118,16 @@ def test_same_size_resize_is_exact(mode):
     np.testing.assert_array_equal(run("rgba8888", "rgba8888", a, resize=(9, 11), resize_mode=mode), a)
 
 
+@pytest.mark.parametrize(
+    ("mode", "resized"),
+    [(0, False), (1, False), (2, False), (4, False), (6, False), (5, True), (7, True), (8, True)],
+)
+def test_same_size_resize_is_skipped_where_the_filter_is_the_identity(mode, resized):
+    """The sample apps' converters ask for 256x256 from 256x256: no work for interpolating filters."""
+    plan = make_plan("", "float32", (256, 256, 3), np.dtype(np.uint8), resize=(256, 256), resize_mode=mode)
+    assert plan.resized is resized
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     h=st.integers(1, 24),

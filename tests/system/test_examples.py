@@ -143,3 +143,28 @@ def test_sensor_bridge_player():
     assert all(re.fullmatch(frame, line) for line in lines[1:4]), lines
     summary = r"received \d+ frames \(\d+ complete\), 0 packets dropped, \d+ frames overwritten"
     assert re.fullmatch(summary, lines[4])
+
+
+@pytest.mark.parametrize(
+    ("name", "size"), [("ultrasound_segmentation", (512, 512)), ("endoscopy_tool_tracking", (768, 432))]
+)
+def test_sample_app_examples(name, size, sample_data, tmp_path):
+    """The sample-app launchers run the app with the YAML beside them."""
+    from PIL import Image
+
+    script = EXAMPLES / name / f"{name}.py"
+    yaml_copy = script.with_suffix(".yaml").read_text()
+    packaged = Path(__file__).resolve().parents[2] / "holoflow" / "apps" / name / f"{name}.yaml"
+    assert yaml_copy == packaged.read_text(), "the example's YAML drifted from the app's"
+    result = subprocess.run(
+        [sys.executable, str(script), "--headless", "--count", "2", "--data", str(sample_data)]
+        + ["--output", str(tmp_path / "frame.png")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{name} (onnxrt): 2 frames in ")
+    with Image.open(tmp_path / "frame_00001.png") as image:
+        assert image.size == size

@@ -1,0 +1,80 @@
+"""The sample apps' helper operators: a timed replayer and a sink for rendered frames."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from holoflow.apps._output import FrameWriter
+from holoflow.apps._timing import FrameTimer
+from holoflow.core._operator import Operator
+from holoflow.operators import VideoStreamReplayerOp
+from holoflow.operators._tensor_input import select_tensor
+from holoflow.tensor import _cuda
+
+if TYPE_CHECKING:
+    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
+    from holoflow.core._fragment import Fragment
+
+__all__ = ["RenderedFrameSinkOp", "TimedReplayerOp"]
+
+
+class _StampingOutput:
+    """An output context that tells the timer when a frame is emitted."""
+
+    def __init__(self, inner: OutputContext, timer: FrameTimer, started_ns: int) -> None:
+        self._inner, self._timer, self._started_ns = inner, timer, started_ns
+
+    def emit(self, value: Any, name: str = "", *args: Any, **kwargs: Any) -> None:
+        self._timer.emitted(self._started_ns)
+        self._inner.emit(value, name, *args, **kwargs)
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._inner, attribute)
+
+
+class TimedReplayerOp(VideoStreamReplayerOp):
+    """``VideoStreamReplayerOp`` that stamps each frame it emits on a :class:`FrameTimer`.
+
+    The stamp is taken as compute starts, so the latency covers reading the frame too.
+    """
+
+    def __init__(self, fragment: Fragment, timer: FrameTimer, *args: Any, **kwargs: Any) -> None:
+        self.timer = timer
+        super().__init__(fragment, *args, **kwargs)
+
+    def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
+        stamping: Any = _StampingOutput(op_output, self.timer, time.perf_counter_ns())
+        super().compute(op_input, stamping, context)
+
+
+class RenderedFrameSinkOp(Operator):
+    """Receive HolovizOp's ``render_buffer_output`` on ``in``; time it, and write it if asked.
+
+    Parameters
+    ----------
+    timer : FrameTimer
+        Told when each frame arrives.
+    writer : FrameWriter, optional
+        Gets every frame (RGBA uint8), in order.
+    """
+
+    def __init__(
+        self, fragment: Fragment, timer: FrameTimer, writer: FrameWriter | None, *args: Any, **kwargs: Any
+    ) -> None:
+        self.timer, self.writer = timer, writer
+        self.last_frame: np.ndarray | None = None
+        super().__init__(fragment, *args, **kwargs)
+
+    def setup(self, spec: Any) -> None:
+        spec.input("in")
+
+    def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
+        tensor = select_tensor(self._label(), "in", op_input.receive("in"), "")
+        self.timer.finished()
+        frame: np.ndarray = _cuda.to_host(tensor) if tensor.is_cuda else np.asarray(tensor)
+        self.last_frame = frame
+        if self.writer is not None:
+            self.writer.write(frame)

@@ -1,0 +1,12 @@
+"""Synthetic, deterministic scenes with ground truth: the sample apps' data and training data."""
+
+from holoflow.apps.synthetic._endoscopy import TOOL_NAMES, EndoscopyFrame, EndoscopyScene
+from holoflow.apps.synthetic._ultrasound import UltrasoundFrame, UltrasoundScene
+
+__all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exports.py checks
+    "EndoscopyFrame",
+    "EndoscopyScene",
+    "TOOL_NAMES",
+    "UltrasoundFrame",
+    "UltrasoundScene",
+]

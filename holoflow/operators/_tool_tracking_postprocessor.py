@@ -1,0 +1,165 @@
+"""``ToolTrackingPostprocessorOp``: a tool tracker's outputs to Holoviz overlays.
+
+The tracker (a convolutional LSTM such as the endoscopy sample app's) gives, per tool class,
+a probability that the tool is in view (``probs``), its tip position normalized to [0, 1]
+(``scaled_coords``) and a soft mask (``binary_masks``). This operator turns them into the two
+tensors HolovizOp draws: ``scaled_coords`` ``(N, 3)`` float32 rows ``(x, y, size)`` for crosses
+and text labels (tools under the threshold are moved off-screen to ``(-1, -1)``, which hides
+them), and ``mask`` ``(H, W, 4)`` float32 RGBA, a heat map of the visible tools' masks in each
+tool's colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from holoflow.core._operator import Operator
+from holoflow.errors import ConfigError, TensorError
+from holoflow.tensor import _cuda, as_tensor, is_tensor_like
+
+if TYPE_CHECKING:
+    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
+
+__all__ = ["DEFAULT_OVERLAY_COLORS", "ToolTrackingPostprocessorOp", "tool_overlays"]
+
+DEFAULT_OVERLAY_COLORS = [  # ColorBrewer's twelve qualitative colours, as Holoscan's default
+    [0.12, 0.47, 0.71],
+    [0.20, 0.63, 0.17],
+    [0.89, 0.10, 0.11],
+    [1.00, 0.50, 0.00],
+    [0.42, 0.24, 0.60],
+    [0.69, 0.35, 0.16],
+    [0.65, 0.81, 0.89],
+    [0.70, 0.87, 0.54],
+    [0.98, 0.60, 0.60],
+    [0.99, 0.75, 0.44],
+    [0.79, 0.70, 0.84],
+    [1.00, 1.00, 0.60],
+]
+_MARKER_SIZE = 0.05
+_INPUTS = ("probs", "scaled_coords", "binary_masks")
+
+
+def tool_overlays(
+    probs: Any, coords: Any, masks: Any, min_prob: float, colors: Any, xp: Any = np
+) -> tuple[Any, Any]:
+    """The overlay tensors ``(scaled_coords (N, 3), mask (H, W, 4))`` for ``N`` tools.
+
+    ``probs`` is ``(N,)``, ``coords`` ``(N, 2)`` and ``masks`` ``(N, H, W)`` (float32, leading
+    1-dims already removed); ``colors`` is ``(K, 3)``, tool ``i`` taking row ``min(i, K - 1)``.
+    A tool with ``probs[i] > min_prob`` keeps its tip and is blended into the heat map, in
+    ascending tool order: each mask value is clamped to [0.3, 0.99] and mapped linearly onto a
+    weight in [0, 0.7], and the pixel moves by that weight towards ``(r, g, b, 1)``. Other tools
+    go to ``(-1, -1)``.
+    """
+    count = probs.shape[0]
+    visible = probs > min_prob
+    out_coords = xp.full((count, 3), _MARKER_SIZE, dtype=xp.float32)
+    out_coords[:, :2] = xp.where(visible[:, None], coords.astype(xp.float32), -1.0)
+    heat = xp.zeros((*masks.shape[1:], 4), dtype=xp.float32)
+    weights = (xp.clip(masks, 0.3, 0.99) - 0.3) / 0.69 * 0.7
+    last = colors.shape[0] - 1
+    for i in range(count):  # ascending order, as the overlay is defined
+        if not bool(visible[i]):
+            continue
+        target = xp.ones(4, dtype=xp.float32)
+        target[:3] = colors[min(i, last)]
+        weight = weights[i][..., None]
+        heat += weight * (target - heat)
+    return out_coords, heat
+
+
+class ToolTrackingPostprocessorOp(Operator):
+    """Turn ``probs``, ``scaled_coords`` and ``binary_masks`` on ``in`` into overlays on ``out``.
+
+    Holoscan's HoloHub operator: ``min_prob`` (0.5) is the probability above which a tool is
+    shown; ``overlay_img_colors`` the RGB colours (0..1) of the tools' heat maps (twelve
+    ColorBrewer colours by default). ``device_allocator`` and ``cuda_stream_pool`` are accepted.
+    The output message holds ``scaled_coords`` ``(N, 3)`` and ``mask`` ``(H, W, 4)``, float32,
+    computed where the inputs are (GPU for CUDA tensors). Input shapes: ``probs`` ``(1, N)``,
+    ``scaled_coords`` ``(1, N, 2)``, ``binary_masks`` ``(1, N, H, W)`` (the leading 1 may be
+    absent).
+
+    Raises
+    ------
+    holoflow.errors.ConfigError
+        ``overlay_img_colors`` is empty or not a list of RGB triples in [0, 1].
+    holoflow.errors.TensorError
+        A tensor is missing, is not float32, or its shape does not agree with the others.
+    """
+
+    min_prob: float
+    overlay_img_colors: list[list[float]]
+
+    def setup(self, spec: Any) -> None:
+        spec.input("in")
+        spec.output("out")
+        spec.param("min_prob", 0.5)
+        spec.param("overlay_img_colors", [list(c) for c in DEFAULT_OVERLAY_COLORS])
+        spec.param("device_allocator", None)
+        spec.param("cuda_stream_pool", None)
+
+    def initialize(self) -> None:
+        try:
+            colors = np.asarray(self.overlay_img_colors, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{self._label()}: overlay_img_colors must be RGB triples: {exc}") from None
+        if colors.ndim != 2 or colors.shape[0] == 0 or colors.shape[1] != 3:
+            raise ConfigError(
+                f"{self._label()}: overlay_img_colors must be a non-empty list of [r, g, b], "
+                f"got shape {colors.shape}"
+            )
+        if colors.min() < 0 or colors.max() > 1:
+            raise ConfigError(f"{self._label()}: overlay_img_colors values must lie in [0, 1]")
+        self._colors = colors
+        self._device_colors: Any = None
+
+    def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
+        message = op_input.receive("in")
+        probs, coords, masks = (self._tensor(message, name) for name in _INPUTS)
+        if probs.is_cuda:
+            cupy = _cuda.cupy_module()
+            stream = op_input.receive_cuda_stream("in")
+            with _cuda.external_stream(stream):
+                if self._device_colors is None:
+                    self._device_colors = cupy.asarray(self._colors)
+                arrays = self._shaped(cupy.asarray(probs), cupy.asarray(coords), cupy.asarray(masks))
+                out_coords, heat = tool_overlays(*arrays, float(self.min_prob), self._device_colors, cupy)
+            op_output.set_cuda_stream(stream, "out")
+        else:
+            arrays = self._shaped(np.asarray(probs), np.asarray(coords), np.asarray(masks))
+            out_coords, heat = tool_overlays(*arrays, float(self.min_prob), self._colors, np)
+        op_output.emit({"scaled_coords": out_coords, "mask": heat}, "out")
+
+    def _tensor(self, message: Any, name: str) -> Any:
+        if not isinstance(message, Mapping):
+            raise TensorError(
+                f"{self._label()}: port 'in' expected a dict of tensors, got {type(message).__name__}"
+            )
+        value = message.get(name)
+        if value is None or not is_tensor_like(value):
+            present = sorted(k for k, v in message.items() if is_tensor_like(v))
+            raise TensorError(
+                f"{self._label()}: port 'in' has no tensor '{name}'; tensors received: {present}"
+            )
+        tensor = as_tensor(value)
+        if tensor.dtype != np.float32:
+            raise TensorError(f"{self._label()}: tensor '{name}' must be float32, got {tensor.dtype}")
+        return tensor
+
+    def _shaped(self, probs: Any, coords: Any, masks: Any) -> tuple[Any, Any, Any]:
+        """Drop the leading batch dimension of 1 and check that the tool counts agree."""
+        probs = probs[0] if probs.ndim == 2 and probs.shape[0] == 1 else probs
+        coords = coords[0] if coords.ndim == 3 and coords.shape[0] == 1 else coords
+        masks = masks[0] if masks.ndim == 4 and masks.shape[0] == 1 else masks
+        count = probs.shape[0] if probs.ndim == 1 else -1
+        if count < 1 or coords.shape != (count, 2) or masks.ndim != 3 or masks.shape[0] != count:
+            raise TensorError(
+                f"{self._label()}: expected probs (1, N), scaled_coords (1, N, 2) and binary_masks "
+                f"(1, N, H, W) for one N; got {tuple(probs.shape)}, {tuple(coords.shape)}, "
+                f"{tuple(masks.shape)}"
+            )
+        return probs, coords, masks
