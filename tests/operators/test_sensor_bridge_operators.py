@@ -53,6 +53,7 @@ def test_linux_receiver_op_streams_from_the_emulated_camera(app, use_scheduler, 
         hololink_channel=channel,
         device=camera,
         frame_size=FRAME,
+        storage="host",  # the CUDA path is tested in tests/gpu
     )
     app.add_flow(receiver, rx := Recorder(app, name="rx"))
     use_scheduler(app)
@@ -83,6 +84,7 @@ def test_receiver_chain_unpacks_what_the_camera_sent(app, device):
         hololink_channel=channel,
         device=Imx274Cam(channel),
         frame_size=FRAME,
+        storage="host",
         rename_metadata=lambda key: "left_" + key,
     )
     csi = CsiToBayerOp(app, name="csi")
