@@ -65,7 +65,7 @@ class BayerDemosaicOp(Operator):
             stream = op_input.receive_cuda_stream("receiver")
             with _cuda.external_stream(stream):
                 result: Any = demosaic(
-                    cupy.asarray(tensor), int(self.bayer_grid_pos), alpha=alpha, xp=cupy, label=label
+                    _cuda.device_view(tensor), int(self.bayer_grid_pos), alpha=alpha, xp=cupy, label=label
                 )
             op_output.set_cuda_stream(stream, "transmitter")
         else:

@@ -112,12 +112,11 @@ class FormatConverterOp(Operator):
     def _convert_cuda(self, tensor: Any, op_input: InputContext, op_output: OutputContext) -> Any:
         from holoflow.kernels._format_cuda import convert_cuda
 
-        cupy = _cuda.cupy_module()
         prepared = self._plan(tensor.shape, tensor.dtype, cuda=True)
         stream = op_input.receive_cuda_stream("source_video")
         with _cuda.external_stream(stream):
             out = self._output(prepared.plan)
-            result = convert_cuda(prepared, cupy.asarray(tensor), out)
+            result = convert_cuda(prepared, _cuda.device_view(tensor), out)
         op_output.set_cuda_stream(stream, "tensor")
         return result
 

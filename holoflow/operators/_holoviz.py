@@ -307,7 +307,7 @@ class HolovizOp(Operator):
                 self._warn_once(
                     "interop", "OpenGL is not on the CUDA device: CUDA tensors pass through the host"
                 )
-            return tensor
+            return _cuda.device_view(tensor)  # the renderer works on `stream`, which waited for it
         self._warn_once(f"cuda:{name}", f"tensor '{name}' is copied from the GPU for the software renderer")
         return _cuda.to_host(tensor, stream)
 

@@ -274,7 +274,7 @@ class InferenceOp(Operator):
 
 def _reshape(tensor: Tensor, shape: tuple[int, ...]) -> Any:
     if tensor.is_cuda:
-        return _cuda.cupy_module().asarray(tensor).reshape(shape)  # a view: no work on any stream
+        return _cuda.device_view(tensor).reshape(shape)  # a view: no work on any stream
     return np.asarray(tensor).reshape(shape)
 
 

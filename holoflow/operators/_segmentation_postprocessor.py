@@ -89,7 +89,7 @@ class SegmentationPostprocessorOp(Operator):
             stream = op_input.receive_cuda_stream("in_tensor")
             with _cuda.external_stream(stream):
                 labels = label_map(
-                    cupy.asarray(tensor), self.network_output_type, self.data_format, cupy, label
+                    _cuda.device_view(tensor), self.network_output_type, self.data_format, cupy, label
                 )
             op_output.set_cuda_stream(stream, "out_tensor")
         else:

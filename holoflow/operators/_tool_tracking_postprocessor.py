@@ -126,7 +126,7 @@ class ToolTrackingPostprocessorOp(Operator):
             with _cuda.external_stream(stream):
                 if self._device_colors is None:
                     self._device_colors = cupy.asarray(self._colors)
-                arrays = self._shaped(cupy.asarray(probs), cupy.asarray(coords), cupy.asarray(masks))
+                arrays = self._shaped(*(_cuda.device_view(t) for t in (probs, coords, masks)))
                 out_coords, heat = tool_overlays(*arrays, float(self.min_prob), self._device_colors, cupy)
             op_output.set_cuda_stream(stream, "out")
         else:

@@ -16,6 +16,7 @@ __all__ = [
     "cuda_available",
     "cupy_module",
     "current_stream",
+    "device_view",
     "external_stream",
     "new_stream",
     "to_host",
@@ -98,6 +99,34 @@ def external_stream(handle: int) -> Any:
     if from_external is not None:  # CuPy >= 14; ExternalStream is deprecated there
         return from_external(_StreamHandle(handle))
     return cupy.cuda.ExternalStream(handle)
+
+
+class _Unsynchronized:
+    """A CUDA array interface without the producer's stream, holding the array it describes."""
+
+    __slots__ = ("__cuda_array_interface__", "owner")
+
+    def __init__(self, interface: dict[str, Any], owner: Any) -> None:
+        interface.pop("stream", None)
+        self.__cuda_array_interface__ = interface
+        self.owner = owner
+
+
+def device_view(array: Any) -> Any:
+    """A CuPy view of CUDA ``array`` that does not wait on the host for its producer's stream.
+
+    ``cupy.asarray`` honours the stream in a ``__cuda_array_interface__`` by synchronizing the
+    host with it; an operator that already made its own stream wait on the device
+    (``receive_cuda_stream``) and queues its work there does not need that, and the wait would
+    stop the host from running ahead of the GPU. The view keeps ``array`` alive.
+    """
+    cupy = cupy_module()
+    if isinstance(array, cupy.ndarray):
+        return array
+    interface = getattr(array, "__cuda_array_interface__", None)
+    if interface is None:
+        return cupy.asarray(array)
+    return cupy.asarray(_Unsynchronized(dict(interface), array))
 
 
 def to_host(array: Any, stream: int = 0) -> Any:

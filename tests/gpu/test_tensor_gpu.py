@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import time
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from holoflow.conditions import CountCondition
 from holoflow.core import Operator
 from holoflow.resources import BlockMemoryPool, CudaStreamPool, MemoryStorageType, UnboundedAllocator
 from holoflow.tensor import DLDeviceType, Tensor, TensorMap, as_tensor, external_stream
+from holoflow.tensor._cuda import device_view
 from holoflow.testing import Recorder, Source
 
 pytestmark = pytest.mark.gpu
@@ -249,3 +251,76 @@ def test_the_recorder_copies_device_frames_after_their_producer(app, tmp_path):
     reader = GXFReader(str(tmp_path), "slow")
     values = [np.asarray(reader[i].components[0].value) for i in range(len(reader))]
     assert [(float(v.min()), float(v.max())) for v in values] == [(1.0, 1.0), (2.0, 2.0), (3.0, 3.0)]
+
+
+def test_device_view_does_not_wait_for_the_producer_on_the_host(cp):
+    stream = cp.cuda.Stream(non_blocking=True)
+    out = cp.zeros(1 << 20, cp.float32)
+    kernel = cp.RawKernel(_SLOW_WRITE, "slow_write")
+    with stream:
+        kernel((4096,), (256,), (out, np.int32(1 << 20), np.float32(7.0), np.int64(100_000_000)))
+    tensor = as_tensor(out)
+    tensor.record_stream(stream.ptr, stream)
+    t0 = time.perf_counter()
+    view = device_view(tensor)
+    returned = time.perf_counter() - t0
+    assert view.data.ptr == out.data.ptr and view.shape == out.shape
+    t0 = time.perf_counter()
+    cp.asarray(tensor)  # CuPy honours the interface's stream: the host waits for the kernel
+    waited = time.perf_counter() - t0
+    assert returned < 0.005 < waited, (returned, waited)
+    assert float(view.min()) == 7.0
+
+
+_SLOW_FILL_U8 = r"""
+extern "C" __global__ void slow_fill(unsigned char* out, int n, unsigned char value, long long spin) {
+    long long start = clock64();
+    while (clock64() - start < spin) { }
+    int i = blockDim.x * blockIdx.x + threadIdx.x;
+    if (i < n) out[i] = value;
+}
+"""
+
+
+class SlowImages(Operator):
+    """Fills a fresh 64x96 RGB uint8 image with 10 * frame on its own stream, after a ~20 ms spin."""
+
+    def setup(self, spec):
+        spec.output("out")
+
+    def start(self):
+        import cupy as cp
+
+        self.kernel = cp.RawKernel(_SLOW_FILL_U8, "slow_fill")
+        self.frame = 0
+
+    def compute(self, op_input, op_output, context):
+        import cupy as cp
+
+        self.frame += 1
+        stream = context.allocate_cuda_stream("produce")
+        with external_stream(stream):
+            image = cp.zeros((64, 96, 3), cp.uint8)
+            n = image.size
+            self.kernel(
+                ((n + 255) // 256,),
+                (256,),
+                (image, np.int32(n), np.uint8(10 * self.frame), np.int64(40_000_000)),
+            )
+        op_output.set_cuda_stream(stream, "out")
+        op_output.emit({"": image}, "out")
+
+
+def test_operators_wait_for_slow_producers_on_the_device(app, cp):
+    from holoflow.operators import FormatConverterOp
+
+    producer = SlowImages(app, CountCondition(app, 3), name="producer")
+    converter = FormatConverterOp(app, name="converter", out_dtype="float32", out_tensor_name="x")
+    app.add_flow(producer, converter, {("out", "source_video")})
+    app.add_flow(converter, rx := Recorder(app, name="rx"), {("tensor", "in")})
+    app.run()
+    cp.cuda.Device().synchronize()
+    values = [cp.asnumpy(device_view(message["x"])) for message in rx.received]
+    assert len(values) == 3
+    for k, value in enumerate(values, start=1):  # all written, none of the zeros before the kernel
+        assert float(value.min()) == float(value.max()) == pytest.approx(10 * k / 255, rel=1e-6)
