@@ -1,14 +1,21 @@
 """Per-operator CUDA stream bookkeeping behind ``receive_cuda_stream`` and ``set_cuda_stream``.
 
 Each operator has one :class:`OperatorStreams` per run, shared by its three contexts. It
-remembers the TensorMaps received on each port during the current compute (forgotten when it
-returns, so a frame the operator drops is freed at once), the operator's own stream once one
-is asked for, and the stream chosen for each output. Nothing here touches CUDA until a CUDA
-tensor or a stream request appears, so CPU graphs never import CuPy.
+remembers the TensorMaps received on each port during the current compute, the operator's own
+stream once one is asked for, and the stream chosen for each output.
+
+When compute returns, what was received is let go: host frames at once (a pooled buffer goes
+back to its pool), CUDA tensors once the operator's streams have finished the work queued on
+them. A CUDA tensor's memory belongs to its producer's stream-ordered pool, which may hand it
+out again for the producer's next frame as soon as the last reference goes; work still queued on
+the consumer's stream would then read the next frame (or zeros) instead of this one. Nothing
+here touches CUDA until a CUDA tensor or a stream request appears, so CPU graphs never import
+CuPy.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from holoflow.tensor import Tensor, TensorMap, _cuda
@@ -22,7 +29,16 @@ __all__ = ["OperatorStreams"]
 class OperatorStreams:
     """The CUDA streams of one operator during one run."""
 
-    __slots__ = ("_named", "_objects", "_op", "_pool_streams", "output_streams", "received", "stream")
+    __slots__ = (
+        "_in_use",
+        "_named",
+        "_objects",
+        "_op",
+        "_pool_streams",
+        "output_streams",
+        "received",
+        "stream",
+    )
 
     def __init__(self, op: Operator) -> None:
         self._op = op
@@ -32,6 +48,7 @@ class OperatorStreams:
         self._named: dict[str, int] = {}
         self._objects: dict[int, Any] = {}  # stream handle -> CuPy stream object
         self._pool_streams: list[tuple[Any, Any]] = []
+        self._in_use: deque[tuple[list[Any], list[TensorMap]]] = deque()  # (events, maps)
 
     def note(self, port: str, value: Any) -> None:
         """Remember TensorMaps just received on ``port`` (the latest receive only)."""
@@ -101,8 +118,24 @@ class OperatorStreams:
                 if stream is not None and _cuda.cuda_available():
                     tensor.record_stream(stream, self._objects.get(stream))
 
+    def retire(self) -> None:
+        """End of a compute: let go of what it received (see the module notes)."""
+        in_use = self._in_use
+        if self.received:
+            streams = [self.stream, *self._named.values()]
+            if self.received_tensors(None) and any(s is not None for s in streams):
+                events = [_cuda.StreamEvent(s) for s in streams if s is not None]
+                in_use.append((events, [m for maps in self.received.values() for m in maps]))
+            self.received.clear()
+        while in_use and all(event.done() for event in in_use[0][0]):
+            in_use.popleft()
+
     def release(self) -> None:
         """Give pool streams back and drop owned streams (end of run)."""
+        for events, _ in self._in_use:
+            for event in events:
+                event.event.synchronize()
+        self._in_use.clear()
         for pool, stream in self._pool_streams:
             pool.release_stream(stream)
         self._pool_streams.clear()

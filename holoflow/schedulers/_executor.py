@@ -397,13 +397,12 @@ class GraphRun:
 
     @staticmethod
     def commit(r: OpRun, now: int) -> None:
-        """Deliver what the operator emitted, forget what it received (so buffers it dropped go
-        back to their pools now), and tell its conditions it executed."""
+        """Deliver what the operator emitted, let go of what it received (see ``OperatorStreams``),
+        and tell its conditions it executed."""
         for transmitter in r.transmitters.values():
             if transmitter.pending:
                 transmitter.deliver(now)
-        if r.streams.received:
-            r.streams.received.clear()
+        r.streams.retire()
         for condition in r.exec_conds:
             condition.on_execute(now)
 
