@@ -106,13 +106,15 @@ class CsiToBayerOp(Operator):
                 f"{self._label()}: tensor '{self.in_tensor_name}' has {tensor.size} {tensor.dtype} elements; "
                 f"a {width}x{height} {fmt.name} frame needs {needed} uint8 bytes"
             )
-        if tensor.is_cuda:
-            xp: Any = _cuda.cupy_module()
-            raw = xp.asarray(tensor).reshape(-1)
+        if tensor.is_cuda:  # on the operator's stream, after the producer's work (on the device)
+            stream = op_input.receive_cuda_stream("input")
+            with _cuda.external_stream(stream):
+                lines = _cuda.device_view(tensor).reshape(-1)[start:needed].reshape(height, line)
+                image = unpack_raw(lines, fmt, width, _cuda.cupy_module())[..., None]
+            op_output.set_cuda_stream(stream, "output")
         else:
-            xp, raw = np, np.asarray(tensor).reshape(-1)
-        lines = raw[start:needed].reshape(height, line)
-        image = unpack_raw(lines, fmt, width, xp)[..., None]
+            lines = np.asarray(tensor).reshape(-1)[start:needed].reshape(height, line)
+            image = unpack_raw(lines, fmt, width, np)[..., None]
         out: dict[str, Any] = {self.out_tensor_name: image}
         if isinstance(message, dict) and "metadata" in message:
             out["metadata"] = message["metadata"]

@@ -115,10 +115,15 @@ class ImageProcessorOp(Operator):
                 f"{self._label()}: tensor '{self.in_tensor_name}' must be uint16 (H, W) or (H, W, 1), "
                 f"got {tensor.dtype} {shape}"
             )
-        xp: Any = _cuda.cupy_module() if tensor.is_cuda else np
-        image = xp.asarray(tensor)
         bits = PixelFormat(int(self.pixel_format)).bits
-        process_bayer(image, int(self.bayer_format), bits, int(self.optical_black), xp)
+        settings = (int(self.bayer_format), bits, int(self.optical_black))
+        if tensor.is_cuda:  # on the operator's stream, after the producer's work (on the device)
+            stream = op_input.receive_cuda_stream("input")
+            with _cuda.external_stream(stream):
+                image = process_bayer(_cuda.device_view(tensor), *settings, _cuda.cupy_module())
+            op_output.set_cuda_stream(stream, "output")
+        else:
+            image = process_bayer(np.asarray(tensor), *settings, np)
         out: dict[str, Any] = {self.in_tensor_name: image}
         if isinstance(message, dict) and "metadata" in message:
             out["metadata"] = message["metadata"]
