@@ -1,6 +1,6 @@
 """Zero-copy tensors: ``Tensor``, ``as_tensor`` and ``TensorMap`` (numpy, CuPy, PyTorch, JAX)."""
 
-from holoflow.tensor._cuda import external_stream
+from holoflow.tensor._cuda import device_view, external_stream
 from holoflow.tensor._tensor import Tensor, as_tensor, is_tensor_like
 from holoflow.tensor._tensormap import TensorMap
 from holoflow.tensor._types import DLDataType, DLDataTypeCode, DLDevice, DLDeviceType
@@ -13,6 +13,7 @@ __all__ = [
     "Tensor",
     "TensorMap",
     "as_tensor",
+    "device_view",
     "external_stream",
     "is_tensor_like",
 ]

@@ -11,8 +11,7 @@ import pytest
 from holoflow.conditions import CountCondition
 from holoflow.core import Operator
 from holoflow.resources import BlockMemoryPool, CudaStreamPool, MemoryStorageType, UnboundedAllocator
-from holoflow.tensor import DLDeviceType, Tensor, TensorMap, as_tensor, external_stream
-from holoflow.tensor._cuda import device_view
+from holoflow.tensor import DLDeviceType, Tensor, TensorMap, as_tensor, device_view, external_stream
 from holoflow.testing import Recorder, Source
 
 pytestmark = pytest.mark.gpu
