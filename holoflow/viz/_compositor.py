@@ -94,7 +94,8 @@ def composite(
     if width <= 0 or height <= 0:
         raise ConfigError(f"frame size must be positive, got {width}x{height}")
     lut = lut_table(color_lut)
-    scene = Scene(camera or Camera(), depth_map_colors(layers))
+    colors = depth_map_colors(layers)
+    scene = Scene(camera or Camera(), None if colors is None else np.asarray(colors))
     frame = np.zeros((height, width, 4), np.float32)
     frame[..., 3] = 1.0
     for spec, array, kind in drawing_order(layers, lut is not None):
@@ -154,12 +155,9 @@ def drawing_order(
             yield spec, array, kind
 
 
-def depth_map_colors(layers: Sequence[tuple[InputSpec, Any]]) -> np.ndarray | None:
-    """The frame's ``depth_map_color`` tensor (the first), on the host, or None."""
-    for spec, array in layers:
-        if spec.type == "depth_map_color":
-            return np.asarray(array)
-    return None
+def depth_map_colors(layers: Sequence[tuple[InputSpec, Any]]) -> Any:
+    """The frame's ``depth_map_color`` tensor (the first) as given, or None."""
+    return next((array for spec, array in layers if spec.type == "depth_map_color"), None)
 
 
 @dataclass(frozen=True)

@@ -405,8 +405,8 @@ class GLRenderer:
         """
         lut = software.lut_table(color_lut)
         colors = software.depth_map_colors(layers)
-        if colors is not None and not isinstance(colors, np.ndarray):
-            colors = _cuda.to_host(colors, stream)
+        if colors is not None:
+            colors = self._layer_array(colors, "depth_map_color", stream)  # on the host
         scene = software.Scene(camera or Camera(), colors)
         gl = self._gl
         with self._current():

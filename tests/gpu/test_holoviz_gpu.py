@@ -118,3 +118,26 @@ def test_holoviz_keeps_cuda_frames_on_the_gpu(cp, renderer):
         assert not on_host.is_cuda and on_device.is_cuda
         cp.cuda.Device().synchronize()
         np.testing.assert_array_equal(cp.asnumpy(cp.asarray(on_device)), np.asarray(on_host))
+
+
+def test_cuda_depth_maps_and_3d_layers_draw_what_host_ones_draw(gl, cp):
+    from holoflow.viz._camera import Camera
+
+    rng = np.random.default_rng(3)
+    item = {
+        "depth": rng.random((12, 16, 1), dtype=np.float32),
+        "colors": rng.integers(0, 256, (12, 16, 4), dtype=np.uint8),
+        "rim": rng.uniform(-0.4, 0.4, (8, 3)).astype(np.float32),
+    }
+    specs = [
+        InputSpec("depth", "depth_map", depth_map_render_mode="triangles"),
+        InputSpec("colors", "depth_map_color"),
+        InputSpec("rim", "line_strip_3d", color=(1.0, 1.0, 0.0, 1.0)),
+    ]
+    camera = Camera(eye=(0.3, -1.0, 1.2), up=(0.0, 0.0, 1.0))
+    expected = gl.render([(s, item[s.name]) for s in specs], camera=camera)
+    gl.draw([(s, cp.asarray(item[s.name])) for s in specs], camera=camera)
+    frame = gl.read_cuda()
+    cp.cuda.Device().synchronize()
+    np.testing.assert_array_equal(cp.asnumpy(frame), expected)
+    assert (expected[..., :3] > 0).any()
