@@ -23,8 +23,9 @@ def label_map(
     """Per-pixel labels ``(H, W, 1)`` uint8 from float32 scores, with Holoscan's rules.
 
     ``softmax``: the index of the largest channel, starting from 0.0 at index 0 and moving only to
-    a strictly larger value (ties go to the lower index; all channels <= 0 give 0). ``sigmoid``:
-    1 where channel 0 is >= 0.5. ``none``: channel 0 cast to uint8 (labels computed upstream).
+    a strictly larger value (ties go to the lower index; all channels <= 0 give 0; NaN never
+    wins). ``sigmoid``: 1 where channel 0 is >= 0.5. ``none``: channel 0 cast to uint8 (labels
+    computed upstream).
     """
     if scores.dtype != np.float32:
         raise TensorError(f"{label}: scores must be float32, got {scores.dtype}")
@@ -45,6 +46,7 @@ def label_map(
     if network_output_type == "sigmoid":
         labels = (hwc[..., 0] >= 0.5).astype(xp.uint8)
     elif network_output_type == "softmax":
+        hwc = xp.where(xp.isnan(hwc), 0.0, hwc)  # as the running comparison, which NaN never passes
         labels = xp.where(hwc.max(axis=-1) > 0.0, xp.argmax(hwc, axis=-1), 0).astype(xp.uint8)
     else:
         labels = hwc[..., 0].astype(xp.uint8)

@@ -99,3 +99,17 @@ def test_onnxrt_without_its_cuda_provider_runs_on_the_cpu_with_cuda_io(app, cp, 
     out = rx.received[0]["y"]
     assert out.is_cuda
     assert cp.asarray(out).get().tolist() == [[0.0, 2.0, 0.0, 4.0]]
+
+
+@pytest.mark.parametrize("data_format", ["hwc", "nchw", "nhwc"])
+def test_softmax_labels_on_the_gpu_equal_the_cpu(cp, data_format):
+    rng = np.random.default_rng(7)
+    hwc = rng.standard_normal((37, 53, 5)).astype(np.float32)
+    hwc[rng.random(hwc.shape) < 0.05] = np.nan
+    hwc[:, :3] = 0.25  # ties: the lower index wins
+    hwc[:2] = -1.0  # nothing above 0: label 0
+    scores = {"hwc": hwc, "nchw": np.moveaxis(hwc, -1, 0)[None].copy(), "nhwc": hwc[None].copy()}[data_format]
+    expected = label_map(scores, "softmax", data_format)
+    got = label_map(cp.asarray(scores), "softmax", data_format, cp)
+    assert got.shape == expected.shape and got.dtype == cp.uint8
+    np.testing.assert_array_equal(cp.asnumpy(got), expected)

@@ -18,6 +18,12 @@ def test_softmax_is_argmax_with_holoscan_quirks():
     assert labels[0, :, 0].tolist() == [1, 0, 0, 0]  # all <= 0 gives 0; ties go to the lower index
 
 
+def test_nan_scores_never_win():
+    nan = np.nan
+    scores = np.array([[[nan, 0.3, 0.1], [0.2, nan, 0.9], [nan, nan, nan], [nan, -1.0, 0.0]]], np.float32)
+    assert label_map(scores, "softmax", "hwc")[0, :, 0].tolist() == [1, 2, 0, 0]
+
+
 def test_layouts_agree():
     rng = np.random.default_rng(0)
     hwc = rng.standard_normal((5, 6, 4)).astype(np.float32)
