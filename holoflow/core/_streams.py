@@ -30,11 +30,11 @@ class OperatorStreams:
     """The CUDA streams of one operator during one run."""
 
     __slots__ = (
-        "_in_use",
         "_named",
         "_objects",
         "_op",
         "_pool_streams",
+        "in_use",
         "output_streams",
         "received",
         "stream",
@@ -48,7 +48,7 @@ class OperatorStreams:
         self._named: dict[str, int] = {}
         self._objects: dict[int, Any] = {}  # stream handle -> CuPy stream object
         self._pool_streams: list[tuple[Any, Any]] = []
-        self._in_use: deque[tuple[list[Any], list[TensorMap]]] = deque()  # (events, maps)
+        self.in_use: deque[tuple[list[Any], list[TensorMap]]] = deque()  # (events, maps) still on the GPU
 
     def note(self, port: str, value: Any) -> None:
         """Remember TensorMaps just received on ``port`` (the latest receive only)."""
@@ -120,7 +120,7 @@ class OperatorStreams:
 
     def retire(self) -> None:
         """End of a compute: let go of what it received (see the module notes)."""
-        in_use = self._in_use
+        in_use = self.in_use
         if self.received:
             streams = [self.stream, *self._named.values()]
             if self.received_tensors(None) and any(s is not None for s in streams):
@@ -132,10 +132,10 @@ class OperatorStreams:
 
     def release(self) -> None:
         """Give pool streams back and drop owned streams (end of run)."""
-        for events, _ in self._in_use:
+        for events, _ in self.in_use:
             for event in events:
                 event.event.synchronize()
-        self._in_use.clear()
+        self.in_use.clear()
         for pool, stream in self._pool_streams:
             pool.release_stream(stream)
         self._pool_streams.clear()

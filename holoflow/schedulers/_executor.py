@@ -402,7 +402,9 @@ class GraphRun:
         for transmitter in r.transmitters.values():
             if transmitter.pending:
                 transmitter.deliver(now)
-        r.streams.retire()
+        streams = r.streams
+        if streams.received or streams.in_use:
+            streams.retire()
         for condition in r.exec_conds:
             condition.on_execute(now)
 
