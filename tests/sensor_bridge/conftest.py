@@ -9,8 +9,9 @@ from holoflow.sensor_bridge import Hololink, HSBEmulator, Timeout, random_loopba
 
 def make_emulator(**kwargs) -> HSBEmulator:
     """A started emulator on a fresh loopback address (retrying if the address is taken)."""
+    kwargs.setdefault("announce_to", None)
     for _ in range(5):
-        emulator = HSBEmulator(random_loopback_ip(), announce_to=kwargs.pop("announce_to", None), **kwargs)
+        emulator = HSBEmulator(random_loopback_ip(), **kwargs)
         try:
             emulator.start()
         except OSError:
