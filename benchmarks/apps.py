@@ -28,7 +28,6 @@ e.g. ``h100``).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -38,6 +37,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _results import RESULTS, write_json
 
 from holoflow.apps import RunOptions
 from holoflow.apps._models import model_path
@@ -47,7 +47,6 @@ from holoflow.apps.ultrasound_segmentation import UltrasoundSegmentationApp
 from holoflow.inference import load_backend
 from holoflow.tensor import _cuda
 
-RESULTS = Path(__file__).resolve().parent / "results"
 APPS = {
     "ultrasound_segmentation": (UltrasoundSegmentationApp, "us_unet_256x256_nhwc"),
     "endoscopy_tool_tracking": (EndoscopyToolTrackingApp, "tool_loc_convlstm"),
@@ -161,8 +160,7 @@ def main() -> None:
             ]
     text = "\n".join(lines)
     print(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"apps_{name}.json").write_text(json.dumps(results, indent=2) + "\n")
+    write_json(RESULTS / f"apps_{name}.json", results)
     (RESULTS / f"apps_{name}.txt").write_text(text + "\n")
 
 

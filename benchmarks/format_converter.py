@@ -25,18 +25,16 @@ import argparse
 import ctypes
 import ctypes.util
 import glob
-import json
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
+from _results import RESULTS, write_json
 
 from holoflow.kernels import make_plan
 from holoflow.kernels._format_cuda import convert_cuda, prepare_cuda
 from holoflow.tensor import _cuda
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = {"1080p": (1080, 1920), "4K": (2160, 3840)}
 
 
@@ -278,10 +276,7 @@ def main() -> None:
             for row in rows
         )
     )
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(
-        json.dumps({"benchmark": "format_converter", "device": gpu, "rows": rows}, indent=2) + "\n"
-    )
+    write_json(args.output, {"benchmark": "format_converter", "device": gpu, "rows": rows})
 
 
 def measure(cp, stream, case, moved, fused, npp, copy, iterations, diff) -> dict:

@@ -24,9 +24,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _results import RESULTS, write_json
 from ping_chain import holoscan_env, holoscan_python
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def frames() -> list[dict[str, np.ndarray]]:
@@ -141,19 +140,15 @@ def main() -> None:
         f"Holoscan's VideoStreamReplayerOp replayed {len(replayed)} frames"
     )
     print(f"identical (dtype, shape, sha256 of every tensor): {identical}")
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(
-        json.dumps(
-            {
-                "check": "gxf_peer_replay",
-                "peer": peer,
-                "frames": len(expected),
-                "tensors": tensors,
-                "identical": identical,
-            },
-            indent=2,
-        )
-        + "\n"
+    write_json(
+        args.output,
+        {
+            "check": "gxf_peer_replay",
+            "peer": peer,
+            "frames": len(expected),
+            "tensors": tensors,
+            "identical": identical,
+        },
     )
     if not identical:
         raise SystemExit(1)

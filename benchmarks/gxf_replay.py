@@ -16,7 +16,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import tempfile
@@ -25,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 from _operators import Count
+from _results import RESULTS, write_json
 
 from holoflow.core import Application, Operator
 from holoflow.gxf import GXFWriter, recording_paths
 from holoflow.operators import VideoStreamReplayerOp
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SHAPE = (1080, 1920, 3)
 
 
@@ -118,22 +117,18 @@ def main() -> None:
         f"{frames / statistics.median(zero_copy):>8.1f} fps"
     )
     print(f"replay / raw read: {ratio:.0%} (goal >= 80%)")
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(
-        json.dumps(
-            {
-                "benchmark": "gxf_replay",
-                "frames": frames,
-                "bytes": size,
-                "repeats": args.repeats,
-                "raw_read_gb_s": raw_gbs,
-                "replay_gb_s": replay_gbs,
-                "replay_zero_copy_gb_s": zero_copy_gbs,
-                "ratio": ratio,
-            },
-            indent=2,
-        )
-        + "\n"
+    write_json(
+        args.output,
+        {
+            "benchmark": "gxf_replay",
+            "frames": frames,
+            "bytes": size,
+            "repeats": args.repeats,
+            "raw_read_gb_s": raw_gbs,
+            "replay_gb_s": replay_gbs,
+            "replay_zero_copy_gb_s": zero_copy_gbs,
+            "ratio": ratio,
+        },
     )
 
 

@@ -22,15 +22,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 from _operators import Count, Repeat
+from _results import RESULTS, write_json
 
 from holoflow.conditions import CountCondition
 from holoflow.core import Application
@@ -38,7 +37,6 @@ from holoflow.operators import HolovizOp
 from holoflow.tensor import _cuda
 from holoflow.viz import GLRenderer, opengl_available
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = {"854x480": (854, 480), "1920x1080": (1920, 1080)}
 LUT = [[0.65, 0.81, 0.89, 0.1], [0.2, 0.63, 0.17, 0.7]]
 SPECS = [
@@ -157,19 +155,15 @@ def main() -> None:
             f"{row['frame_write_fps']:>15.0f} {row['ratio']:>7.3f}"
         )
     print("goal: >= 60 fps at 1920x1080 on the GPU")
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(
-        json.dumps(
-            {
-                "benchmark": "holoviz",
-                "opengl": gl_device,
-                "cuda_interop": interop,
-                "frames": args.frames,
-                "rows": rows,
-            },
-            indent=2,
-        )
-        + "\n"
+    write_json(
+        args.output,
+        {
+            "benchmark": "holoviz",
+            "opengl": gl_device,
+            "cuda_interop": interop,
+            "frames": args.frames,
+            "rows": rows,
+        },
     )
 
 

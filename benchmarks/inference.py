@@ -20,7 +20,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 from _operators import Repeat
+from _results import RESULTS, write_json
 
 from holoflow.conditions import CountCondition
 from holoflow.core import Application, Operator
@@ -37,7 +37,6 @@ from holoflow.inference import load_backend
 from holoflow.operators import FormatConverterOp, InferenceOp, SegmentationPostprocessorOp
 from holoflow.tensor import _cuda
 
-RESULTS = Path(__file__).resolve().parent / "results"
 CHANNELS = [(3, 64, 1), (64, 128, 2), (128, 256, 2), (256, 256, 1)]
 DECODER = [(256, 128), (128, 64)]
 
@@ -248,23 +247,19 @@ def main() -> None:
     print(f"{'converter+inference+postprocessor':<34} {pipeline * 1e3:8.3f} ms per frame")
     print(f"pipeline overhead: {overhead:+.1%} of the raw model time (goal <= 10%)")
     output = args.output or str(RESULTS / f"inference_{args.backend}_{device}.json")
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    Path(output).write_text(
-        json.dumps(
-            {
-                "benchmark": "inference",
-                "backend": args.backend,
-                "device": device,
-                "hardware": name,
-                "frames": args.frames,
-                "cuda_graphs": args.cuda_graphs,
-                "raw_ms": raw * 1e3,
-                "pipeline_ms": pipeline * 1e3,
-                "overhead": overhead,
-            },
-            indent=2,
-        )
-        + "\n"
+    write_json(
+        output,
+        {
+            "benchmark": "inference",
+            "backend": args.backend,
+            "device": device,
+            "hardware": name,
+            "frames": args.frames,
+            "cuda_graphs": args.cuda_graphs,
+            "raw_ms": raw * 1e3,
+            "pipeline_ms": pipeline * 1e3,
+            "overhead": overhead,
+        },
     )
 
 

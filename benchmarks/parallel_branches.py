@@ -14,20 +14,17 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
+from _results import RESULTS, write_json
 
 from holoflow.conditions import CountCondition
 from holoflow.core import Application, Operator
 from holoflow.schedulers import EventBasedScheduler, GreedyScheduler, MultiThreadScheduler
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 class Frames(Operator):
@@ -124,19 +121,15 @@ def main() -> None:
             f"{row['work']:<6} {row['scheduler']:<10} {workers:>7} {row['wall_s']:>8.3f} "
             f"{row['speedup']:>8.2f}x"
         )
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(
-        json.dumps(
-            {
-                "benchmark": "parallel_branches",
-                "frames": args.frames,
-                "repeats": args.repeats,
-                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-                "rows": rows,
-            },
-            indent=2,
-        )
-        + "\n"
+    write_json(
+        args.output,
+        {
+            "benchmark": "parallel_branches",
+            "frames": args.frames,
+            "repeats": args.repeats,
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "rows": rows,
+        },
     )
 
 

@@ -28,7 +28,8 @@ import sys
 import time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from _results import RESULTS, write_json
+
 SCHEDULERS = {
     "greedy": ("GreedyScheduler", {}),
     "event": ("EventBasedScheduler", {"worker_thread_number": 2}),
@@ -302,26 +303,22 @@ def main() -> None:
         row["fraction_of_bare_loop"] = share
         print(f"{row['scheduler']:<10} holoflow reaches {share:.0%} of the bare-loop limit")
 
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(
-        json.dumps(
-            {
-                "benchmark": "ping_chain",
-                "messages": args.messages,
-                "hops": args.hops,
-                "repeats": args.repeats,
-                "machine": {
-                    "cpus": os.cpu_count(),
-                    "processor": platform.processor(),
-                    "python": platform.python_version(),
-                },
-                "holoscan_python": peer,
-                "bare_loop": bare,
-                "rows": rows,
+    write_json(
+        args.output,
+        {
+            "benchmark": "ping_chain",
+            "messages": args.messages,
+            "hops": args.hops,
+            "repeats": args.repeats,
+            "machine": {
+                "cpus": os.cpu_count(),
+                "processor": platform.processor(),
+                "python": platform.python_version(),
             },
-            indent=2,
-        )
-        + "\n"
+            "holoscan_python": peer,
+            "bare_loop": bare,
+            "rows": rows,
+        },
     )
 
 

@@ -15,13 +15,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
 import threading
 import time
-from pathlib import Path
+
+from _results import RESULTS, write_json
 
 from holoflow.conditions import (
     AsynchronousCondition,
@@ -31,8 +31,6 @@ from holoflow.conditions import (
 )
 from holoflow.core import Application, Operator
 from holoflow.schedulers import EventBasedScheduler, GreedyScheduler, MultiThreadScheduler
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def make_scheduler(app: Application, kind: str):
@@ -128,19 +126,15 @@ def main() -> None:
             f"{row['wake_p99_ms']:>8.3f}ms {row['stop_ms']:>7.2f}ms"
         )
     print("bounds from the issue: idle CPU < 1% of a core, wake-up < 1 ms, stop < 100 ms")
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(
-        json.dumps(
-            {
-                "benchmark": "scheduler_latency",
-                "idle_ticks": args.idle_ticks,
-                "events": args.events,
-                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-                "rows": rows,
-            },
-            indent=2,
-        )
-        + "\n"
+    write_json(
+        args.output,
+        {
+            "benchmark": "scheduler_latency",
+            "idle_ticks": args.idle_ticks,
+            "events": args.events,
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "rows": rows,
+        },
     )
 
 

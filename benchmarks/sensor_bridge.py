@@ -35,12 +35,13 @@ import threading
 import time
 from pathlib import Path
 
+from _results import RESULTS, write_json
+
 from holoflow.core import Application, Operator
 from holoflow.operators import LinuxReceiverOp
 from holoflow.sensor_bridge import DataChannel, Hololink, Imx274Cam, Imx274Mode, random_loopback_ip
 from holoflow.sensor_bridge._recvmmsg import BatchReceiver
 
-RESULTS = Path(__file__).resolve().parent / "results"
 MODES = {"1080p": Imx274Mode.IMX274_MODE_1920X1080_60FPS, "4k": Imx274Mode.IMX274_MODE_3840X2160_60FPS}
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -317,7 +318,7 @@ def main() -> None:
             "raw_udp": raw,
             "runs": runs,
         }
-        (RESULTS / "sensor_bridge.json").write_text(json.dumps(payload, indent=2) + "\n")
+        write_json(RESULTS / "sensor_bridge.json", payload)
 
 
 if __name__ == "__main__":

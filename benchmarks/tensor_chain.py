@@ -18,22 +18,20 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
 import time
-from pathlib import Path
 
 import numpy as np
 from _operators import Repeat
+from _results import RESULTS, write_json
 
 from holoflow.conditions import CountCondition
 from holoflow.core import Application, Operator
 from holoflow.resources import BlockMemoryPool, MemoryStorageType
 from holoflow.tensor import _cuda
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = {"64x64": (64, 64, 3), "1080p": (1080, 1920, 3), "4K": (2160, 3840, 3)}
 HOPS = 5
 
@@ -175,13 +173,9 @@ def main() -> None:
             f"library empty {alloc['library_empty_us']:.2f} us "
             f"({alloc['library_empty_us'] / alloc['pool_empty_us']:.1f}x)"
         )
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(
-        json.dumps(
-            {"benchmark": "tensor_chain", "hops": HOPS, "messages": args.messages, "results": results},
-            indent=2,
-        )
-        + "\n"
+    write_json(
+        args.output,
+        {"benchmark": "tensor_chain", "hops": HOPS, "messages": args.messages, "results": results},
     )
 
 
