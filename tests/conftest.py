@@ -1,4 +1,5 @@
-"""Shared fixtures: a fresh application and a check that no test leaves threads behind."""
+"""Shared fixtures: a fresh application, schedulers, sample data, an emulated sensor-bridge device,
+and a check that no test leaves threads behind."""
 
 from __future__ import annotations
 
@@ -60,3 +61,27 @@ def sample_data(tmp_path_factory):
     for recording in (ULTRASOUND, ENDOSCOPY):
         ensure(recording, folder, stream=None)
     return folder
+
+
+@pytest.fixture
+def emulated_channel():
+    """``emulated_channel(frames, fps)`` starts a sensor-bridge emulator streaming ``frames`` on
+    its own loopback address and returns ``(emulator, DataChannel)``; stopped after the test."""
+    from holoflow.sensor_bridge import DataChannel, Hololink, HSBEmulator, random_loopback_ip
+
+    started = []
+
+    def start(frames, fps):
+        emulator = HSBEmulator(random_loopback_ip(), announce_to=None, frames=frames, fps=fps)
+        emulator.start()
+        hololink = Hololink(emulator.ip)
+        hololink.start()
+        started.append((emulator, hololink))
+        return emulator, DataChannel(emulator.channel_metadata(), hololink)
+
+    yield start
+    for emulator, hololink in started:
+        hololink.stop()
+        emulator.stop()
+    if started:
+        Hololink.reset_framework()

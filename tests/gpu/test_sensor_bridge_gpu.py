@@ -9,13 +9,9 @@ from holoflow.conditions import CountCondition
 from holoflow.operators import CsiToBayerOp, ImageProcessorOp, LinuxReceiverOp
 from holoflow.operators._image_processor import process_bayer
 from holoflow.sensor_bridge import (
-    DataChannel,
-    Hololink,
-    HSBEmulator,
     Imx274Cam,
     PixelFormat,
     pack_raw,
-    random_loopback_ip,
     unpack_raw,
 )
 from holoflow.testing import Recorder, Source
@@ -23,29 +19,20 @@ from holoflow.testing import Recorder, Source
 pytestmark = pytest.mark.gpu
 
 
-def test_receiver_delivers_device_memory(app, cp):
+def test_receiver_delivers_device_memory(app, cp, emulated_channel):
     frames = [np.random.default_rng(i).integers(0, 256, 5000, dtype=np.uint8).tobytes() for i in range(3)]
-    emulator = HSBEmulator(random_loopback_ip(), announce_to=None, frames=frames, fps=100)
-    emulator.start()
-    hololink = Hololink(emulator.ip)
-    hololink.start()
-    try:
-        channel = DataChannel(emulator.channel_metadata(), hololink)
-        receiver = LinuxReceiverOp(
-            app,
-            CountCondition(app, 3),
-            name="receiver",
-            hololink_channel=channel,
-            device=Imx274Cam(channel),
-            frame_size=5000,
-            storage="auto",
-        )
-        app.add_flow(receiver, rx := Recorder(app, name="rx"))
-        app.run()
-    finally:
-        hololink.stop()
-        emulator.stop()
-        Hololink.reset_framework()
+    _, channel = emulated_channel(frames, fps=100)
+    receiver = LinuxReceiverOp(
+        app,
+        CountCondition(app, 3),
+        name="receiver",
+        hololink_channel=channel,
+        device=Imx274Cam(channel),
+        frame_size=5000,
+        storage="auto",
+    )
+    app.add_flow(receiver, rx := Recorder(app, name="rx"))
+    app.run()
     for message in rx.received:
         frame = message[""]
         assert frame.is_cuda

@@ -15,13 +15,9 @@ from holoflow.errors import ConfigError, ResourceError, TensorError
 from holoflow.operators import CsiToBayerOp, ImageProcessorOp, LinuxReceiverOp, RoceReceiverOp
 from holoflow.operators._image_processor import process_bayer
 from holoflow.sensor_bridge import (
-    DataChannel,
-    Hololink,
-    HSBEmulator,
     Imx274Cam,
     PixelFormat,
     pack_raw,
-    random_loopback_ip,
 )
 from holoflow.testing import Recorder, Source
 
@@ -29,18 +25,11 @@ FRAME = 64 * 32 * 5 // 4  # a 64x32 RAW10 image
 
 
 @pytest.fixture
-def device():
+def device(emulated_channel):
     rng = np.random.default_rng(0)
     frames = [rng.integers(0, 256, FRAME, dtype=np.uint8).tobytes() for _ in range(4)]
-    emulator = HSBEmulator(random_loopback_ip(), announce_to=None, frames=frames, fps=200)
-    emulator.start()
-    hololink = Hololink(emulator.ip)
-    hololink.start()
-    channel = DataChannel(emulator.channel_metadata(), hololink)
-    yield emulator, channel, frames
-    hololink.stop()
-    emulator.stop()
-    Hololink.reset_framework()
+    emulator, channel = emulated_channel(frames, fps=200)
+    return emulator, channel, frames
 
 
 def test_linux_receiver_op_streams_from_the_emulated_camera(app, use_scheduler, device):
