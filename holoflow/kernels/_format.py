@@ -6,14 +6,15 @@ Design
 counts, what may be resized) once per input shape and returns a :class:`FormatPlan`.
 :func:`convert` executes a plan with array-API code written against ``xp`` — numpy on the host,
 CuPy on the GPU — and is the reference: every float operation is a separate, correctly
-rounded float32 ``*`` / ``+`` / ``-`` in a fixed order, so the fused CUDA kernels in
-``_format_cuda``, which do the same operations in the same order without fused multiply-add,
-give bit-identical results.
+rounded float32 operation in a fixed order, so the fused CUDA kernels in ``_format_cuda``,
+which do the same operations in the same order, give bit-identical results.
 
 Per-pixel rules (float32 arithmetic, ``round(x) = floor(x + 0.5)`` then saturation):
 
 * resize (uint8 with 3 or 4 channels only): separable filter from :mod:`._resize`;
-  ``row = Σ_j wx_j*src``, ``acc = Σ_i wy_i*row_i``; result rounded to uint8.
+  ``row = Σ_j wx_j*src`` (exact in float32, see there), then ``acc = fma(wy_i, row_i, acc)``
+  for each tap ``i`` in order, each a fused multiply-add rounded once to float32 (here: in
+  float64, where the product and sum are exact, then rounded); result rounded to uint8.
 * uint8 → float32: ``v*k + scale_min`` with ``k = (scale_max - scale_min) / 255``.
 * float32 → uint8: ``round((v - scale_min)*k)`` with ``k = 255 / (scale_max - scale_min)``.
 * 16-bit → 8-bit: ``round(v * 255/65535)``.
@@ -293,8 +294,12 @@ def _resize_u8(xp: Any, plan: FormatPlan, image: Any) -> Any:
         rows = image[iy[:, i]]
         row = xp.zeros_like(acc)
         for j in range(ix.shape[1]):
-            row = row + wx[None, :, j, None] * rows[:, ix[:, j]].astype(xp.float32)
-        acc = acc + wy[:, i, None, None] * row
+            row += wx[None, :, j, None] * rows[:, ix[:, j]].astype(xp.float32)
+        # fma(wy, row, acc): wy*row has <= 41 significant bits and the sum <= 42, so float64
+        # holds both exactly and the cast to float32 is the one rounding of a fused multiply-add
+        fused = wy[:, i, None, None].astype(xp.float64) * row.astype(xp.float64)
+        fused += acc
+        acc = fused.astype(xp.float32)
     return _round_u8(xp, acc)
 
 

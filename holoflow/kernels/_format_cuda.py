@@ -2,15 +2,17 @@
 
 ``u8`` plans (uint8 RGB/RGBA: resize, scale to float32, RGB↔RGBA, channel order) and NV12 →
 RGB run as single kernels; other plans run the reference code of ``_format`` on CuPy arrays.
-The kernels use ``__fmul_rn`` / ``__fadd_rn`` (no fused multiply-add) in the reference's
-order of operations, so their output equals the numpy reference bit for bit.
+The module is compiled without contraction: every fused multiply-add is an explicit
+``__fmaf_rn`` where the reference has one, the rest ``__fmul_rn`` / ``__fadd_rn`` in the
+reference's order, so the output equals the numpy reference bit for bit.
 
-A resizing block first copies the source pixels its output needs into shared memory with
-coalesced loads (the filter taps then read shared memory); the tile size is the largest any
-block of the plan needs, computed on the host from the filter tables. When that exceeds
-``_MAX_TILE`` bytes (extreme downscaling) or the pixels are not packed, the kernel reads the
-taps from global memory instead. NV12 runs four pixels per thread with word-sized loads and
-stores when the width allows.
+The resize is separable: a block copies the source window of its 32x8 output pixels into
+shared memory with word loads, filters each window row horizontally once for its 32 columns,
+then each thread filters its column vertically. The window size is the largest any block
+needs, computed on the host from the filter tables; where it exceeds ``_MAX_SHARED`` (extreme
+downscaling), the filters have more than 4 taps, or the pixels are not packed in word-aligned
+rows, a one-pixel-per-thread kernel reads the taps from global memory instead. NV12 runs four
+pixels per thread with word-sized loads and stores when the width allows.
 """
 
 from __future__ import annotations
@@ -27,85 +29,64 @@ from holoflow.tensor import _cuda
 __all__ = ["CudaFormatPlan", "convert_cuda", "prepare_cuda"]
 
 _SOURCE = r"""
-__device__ __forceinline__ unsigned char round_u8(float x) {
-    float r = floorf(__fadd_rn(x, 0.5f));
-    r = r != r ? 0.0f : fminf(fmaxf(r, 0.0f), 255.0f);
-    return (unsigned char)r;
+// x rounded half up to an 8-bit level, as a float (NaN -> 0: fmaxf returns the number).
+__device__ __forceinline__ float level_u8(float x) {
+    return fminf(fmaxf(floorf(__fadd_rn(x, 0.5f)), 0.0f), 255.0f);
 }
 
-// Writes one output pixel: channel k is input channel order[k] (-1: alpha), as uint8 or scaled float.
+__device__ __forceinline__ unsigned char round_u8(float x) { return (unsigned char)level_u8(x); }
+
+// Writes one output pixel from the levels of its C input channels: output channel k is input
+// channel (order >> 4k) & 15, 15 meaning alpha; as uint8 or scaled to float.
 template <int C>
-__device__ __forceinline__ void write_pixel(const unsigned char* value, void* dst, long long out_index,
-                                            int out_c, const int* __restrict__ order, int alpha, int to_float,
-                                            float factor, float low)
+__device__ __forceinline__ void write_pixel(const float* level, void* dst, long long out_index, int out_c,
+                                            int order, float alpha, int to_float, float factor, float low)
 {
-    for (int k = 0; k < out_c; ++k) {
-        int c = __ldg(order + k);
-        unsigned char v = (unsigned char)alpha;
+    #pragma unroll
+    for (int k = 0; k < 4; ++k) {
+        if (k >= out_c) break;
+        int c = (order >> (4 * k)) & 15;
+        float v = alpha;
         #pragma unroll
-        for (int s = 0; s < C; ++s) if (s == c) v = value[s];
-        if (to_float) ((float*)dst)[out_index + k] = __fadd_rn(__fmul_rn((float)v, factor), low);
-        else ((unsigned char*)dst)[out_index + k] = v;
+        for (int s = 0; s < C; ++s) v = s == c ? level[s] : v;
+        if (to_float) ((float*)dst)[out_index + k] = __fadd_rn(__fmul_rn(v, factor), low);
+        else ((unsigned char*)dst)[out_index + k] = (unsigned char)v;
     }
 }
 
-// Resize (optional) + convert for uint8 input with C channels; one thread per output pixel.
-// TILED: taps read from a shared-memory copy of the block's source window (packed pixels),
-// converted to float once while loading (a byte-to-float conversion is a slow instruction).
-// HOIST: the (at most 8) horizontal taps of the pixel are kept in registers.
-template <int C, bool TILED, bool HOIST>
+// Resize (optional) + convert for uint8 input with C channels, taps read from global memory;
+// one thread per output pixel. HOIST: the (at most 8) horizontal taps are kept in registers.
+template <int C, bool HOIST>
 __device__ void convert_u8_impl(
     const unsigned char* __restrict__ src, long long s0, long long s1, long long s2,
     void* __restrict__ dst, int out_h, int out_w, int out_c,
     int resized, const int* __restrict__ iy, const float* __restrict__ wy, int ty,
     const int* __restrict__ ix, const float* __restrict__ wx, int tx,
-    const int* __restrict__ order, int alpha, int to_float, float factor, float low)
+    int order, float alpha, int to_float, float factor, float low)
 {
-    extern __shared__ float tile[];
     int x = blockIdx.x * blockDim.x + threadIdx.x;
     int y = blockIdx.y * blockDim.y + threadIdx.y;
-    long long row_step = s0, pixel_step = s1, channel_step = s2;
-    int y_first = 0, x_first = 0;
-    if (TILED) {
-        int by0 = blockIdx.y * blockDim.y, bx0 = blockIdx.x * blockDim.x;
-        int by1 = min(by0 + (int)blockDim.y, out_h) - 1, bx1 = min(bx0 + (int)blockDim.x, out_w) - 1;
-        y_first = iy[by0 * ty];
-        x_first = ix[bx0 * tx];
-        int rows = iy[by1 * ty + ty - 1] - y_first + 1;
-        int row_bytes = (ix[bx1 * tx + tx - 1] - x_first + 1) * C;
-        // Rows spread over threadIdx.y and bytes over threadIdx.x: every load is independent.
-        for (int r = threadIdx.y; r < rows; r += blockDim.y) {
-            const unsigned char* line = src + (long long)(y_first + r) * s0 + (long long)x_first * C;
-            for (int b = threadIdx.x; b < row_bytes; b += blockDim.x)
-                tile[r * row_bytes + b] = (float)line[b];
-        }
-        __syncthreads();
-        row_step = row_bytes;
-        pixel_step = C;
-        channel_step = 1;
-    }
     if (x >= out_w || y >= out_h) return;
-    unsigned char value[C];
+    float value[C];
     if (!resized) {
         const unsigned char* p = src + y * s0 + x * s1;
         #pragma unroll
-        for (int c = 0; c < C; ++c) value[c] = p[c * s2];
+        for (int c = 0; c < C; ++c) value[c] = (float)p[c * s2];
     } else {
         float acc[C];
         #pragma unroll
         for (int c = 0; c < C; ++c) acc[c] = 0.0f;
-        int x_offset[8];
+        long long x_offset[8];
         float x_weight[8];
         if (HOIST) {
             #pragma unroll
             for (int j = 0; j < 8; ++j) {
-                x_offset[j] = j < tx ? (__ldg(ix + x * tx + j) - x_first) * (int)pixel_step : 0;
+                x_offset[j] = j < tx ? __ldg(ix + x * tx + j) * s1 : 0;
                 x_weight[j] = j < tx ? __ldg(wx + x * tx + j) : 0.0f;
             }
         }
         for (int i = 0; i < ty; ++i) {
-            long long row = (long long)(__ldg(iy + y * ty + i) - y_first) * row_step;
-            float row_weight = __ldg(wy + y * ty + i);
+            const unsigned char* line = src + __ldg(iy + y * ty + i) * s0;
             float r[C];
             #pragma unroll
             for (int c = 0; c < C; ++c) r[c] = 0.0f;
@@ -113,118 +94,154 @@ __device__ void convert_u8_impl(
                 #pragma unroll
                 for (int j = 0; j < 8; ++j) {
                     if (j < tx) {
-                        long long p = row + x_offset[j];
                         #pragma unroll
-                        for (int c = 0; c < C; ++c) {
-                            float v = TILED ? tile[p + c] : (float)__ldg(src + p + c * channel_step);
-                            r[c] = __fadd_rn(r[c], __fmul_rn(x_weight[j], v));
-                        }
+                        for (int c = 0; c < C; ++c)
+                            r[c] = __fmaf_rn(x_weight[j], (float)__ldg(line + x_offset[j] + c * s2), r[c]);
                     }
                 }
             } else {
                 for (int j = 0; j < tx; ++j) {
-                    long long p = row + (long long)(__ldg(ix + x * tx + j) - x_first) * pixel_step;
+                    const unsigned char* p = line + __ldg(ix + x * tx + j) * s1;
                     float w = __ldg(wx + x * tx + j);
                     #pragma unroll
-                    for (int c = 0; c < C; ++c) {
-                        float v = TILED ? tile[p + c] : (float)__ldg(src + p + c * channel_step);
-                        r[c] = __fadd_rn(r[c], __fmul_rn(w, v));
-                    }
+                    for (int c = 0; c < C; ++c) r[c] = __fmaf_rn(w, (float)__ldg(p + c * s2), r[c]);
                 }
             }
+            float row_weight = __ldg(wy + y * ty + i);
             #pragma unroll
-            for (int c = 0; c < C; ++c) acc[c] = __fadd_rn(acc[c], __fmul_rn(row_weight, r[c]));
+            for (int c = 0; c < C; ++c) acc[c] = __fmaf_rn(row_weight, r[c], acc[c]);
         }
         #pragma unroll
-        for (int c = 0; c < C; ++c) value[c] = round_u8(acc[c]);
+        for (int c = 0; c < C; ++c) value[c] = level_u8(acc[c]);
     }
     long long out_index = ((long long)y * out_w + x) * out_c;
     write_pixel<C>(value, dst, out_index, out_c, order, alpha, to_float, factor, low);
 }
 
-// The common case, specialised: a tiled resize whose filters have T taps on both axes. All
-// indices are 32-bit and every loop is unrolled, so the tap loads are independent.
-template <int C, int T>
-__device__ void resize_tiled_impl(
-    const unsigned char* __restrict__ src, long long s0, void* __restrict__ dst,
-    int out_h, int out_w, int out_c,
-    const int* __restrict__ iy, const float* __restrict__ wy, const int* __restrict__ ix,
-    const float* __restrict__ wx, const int* __restrict__ order,
-    int alpha, int to_float, float factor, float low)
-{
-    extern __shared__ float tile[];
-    int bx0 = blockIdx.x * blockDim.x, by0 = blockIdx.y * blockDim.y;
-    int bx1 = min(bx0 + (int)blockDim.x, out_w) - 1, by1 = min(by0 + (int)blockDim.y, out_h) - 1;
-    int y_first = iy[by0 * T], x_first = ix[bx0 * T];
-    int rows = iy[by1 * T + T - 1] - y_first + 1;
-    int row_len = (ix[bx1 * T + T - 1] - x_first + 1) * C;
-    for (int r = threadIdx.y; r < rows; r += blockDim.y) {
-        const unsigned char* line = src + (long long)(y_first + r) * s0 + (long long)x_first * C;
-        float* tile_row = tile + r * row_len;
-        for (int b = threadIdx.x; b < row_len; b += blockDim.x) tile_row[b] = (float)line[b];
-    }
-    __syncthreads();
-    int x = bx0 + threadIdx.x, y = by0 + threadIdx.y;
-    if (x >= out_w || y >= out_h) return;
-    int x_offset[T];
-    float x_weight[T];
-    #pragma unroll
-    for (int j = 0; j < T; ++j) {
-        x_offset[j] = (__ldg(ix + x * T + j) - x_first) * C;
-        x_weight[j] = __ldg(wx + x * T + j);
-    }
-    float acc[C];
-    #pragma unroll
-    for (int c = 0; c < C; ++c) acc[c] = 0.0f;
-    #pragma unroll
-    for (int i = 0; i < T; ++i) {
-        const float* row = tile + (__ldg(iy + y * T + i) - y_first) * row_len;
-        float row_weight = __ldg(wy + y * T + i);
-        float r[C];
-        #pragma unroll
-        for (int c = 0; c < C; ++c) r[c] = 0.0f;
-        #pragma unroll
-        for (int j = 0; j < T; ++j) {
-            #pragma unroll
-            for (int c = 0; c < C; ++c) r[c] = __fadd_rn(r[c], __fmul_rn(x_weight[j], row[x_offset[j] + c]));
-        }
-        #pragma unroll
-        for (int c = 0; c < C; ++c) acc[c] = __fadd_rn(acc[c], __fmul_rn(row_weight, r[c]));
-    }
-    unsigned char value[C];
-    #pragma unroll
-    for (int c = 0; c < C; ++c) value[c] = round_u8(acc[c]);
-    long long out_index = ((long long)y * out_w + x) * out_c;
-    write_pixel<C>(value, dst, out_index, out_c, order, alpha, to_float, factor, low);
-}
-
-#define RESIZE_TILED(NAME, C, T) \
-extern "C" __global__ void NAME( \
-    const unsigned char* src, long long s0, void* dst, int out_h, int out_w, int out_c, const int* iy, \
-    const float* wy, const int* ix, const float* wx, const int* order, int alpha, int to_float, \
-    float factor, float low) { \
-    resize_tiled_impl<C, T>(src, s0, dst, out_h, out_w, out_c, iy, wy, ix, wx, order, alpha, to_float, \
-                            factor, low); }
-RESIZE_TILED(resize_tiled_c3_t2, 3, 2)
-RESIZE_TILED(resize_tiled_c3_t4, 3, 4)
-RESIZE_TILED(resize_tiled_c4_t2, 4, 2)
-RESIZE_TILED(resize_tiled_c4_t4, 4, 4)
-
-#define CONVERT_U8(NAME, C, TILED, HOIST) \
+#define CONVERT_U8(NAME, C, HOIST) \
 extern "C" __global__ void NAME( \
     const unsigned char* src, long long s0, long long s1, long long s2, void* dst, int out_h, int out_w, \
     int out_c, int resized, const int* iy, const float* wy, int ty, const int* ix, const float* wx, int tx, \
-    const int* order, int alpha, int to_float, float factor, float low) { \
-    convert_u8_impl<C, TILED, HOIST>(src, s0, s1, s2, dst, out_h, out_w, out_c, resized, iy, wy, ty, ix, wx, \
-                                     tx, order, alpha, to_float, factor, low); }
-CONVERT_U8(convert_u8_c3, 3, false, false)
-CONVERT_U8(convert_u8_c4, 4, false, false)
-CONVERT_U8(convert_u8_c3_h8, 3, false, true)
-CONVERT_U8(convert_u8_c4_h8, 4, false, true)
-CONVERT_U8(convert_u8_c3_tiled, 3, true, false)
-CONVERT_U8(convert_u8_c4_tiled, 4, true, false)
-CONVERT_U8(convert_u8_c3_tiled_h8, 3, true, true)
-CONVERT_U8(convert_u8_c4_tiled_h8, 4, true, true)
+    int order, float alpha, int to_float, float factor, float low) { \
+    convert_u8_impl<C, HOIST>(src, s0, s1, s2, dst, out_h, out_w, out_c, resized, iy, wy, ty, ix, wx, tx, \
+                              order, alpha, to_float, factor, low); }
+CONVERT_U8(convert_u8_c3, 3, false)
+CONVERT_U8(convert_u8_c4, 4, false)
+CONVERT_U8(convert_u8_c3_h8, 3, true)
+CONVERT_U8(convert_u8_c4_h8, 4, true)
+
+// Byte c of a word as a float: 2^23 + byte, built by a byte permute, less 2^23 (exact, and two
+// full-rate instructions where an integer-to-float conversion is a quarter-rate one).
+__device__ __forceinline__ float byte_value(unsigned int word, int c) {
+    return __int_as_float(__byte_perm(word, 0x4B000000u, 0x7540 + c)) - 8388608.0f;
+}
+
+// Separable resize of packed 8-bit pixels, T taps on both axes; a block of 32x8 threads makes
+// a 32x16 tile of output pixels (two rows per thread):
+// 1. the block's source window goes to shared memory, one word per pixel (RGB padded);
+// 2. each window row is filtered horizontally once for the tile's 32 columns (a float4 each);
+// 3. each output pixel filters its column of those sums vertically.
+// The window tile holds `groups` 4-pixel groups per row and `rows_max` rows.
+template <int C, int T>
+__device__ void resize_separable_impl(
+    const unsigned char* __restrict__ src, long long s0, int in_w, void* __restrict__ dst,
+    int out_h, int out_w, int out_c,
+    const int* __restrict__ iy, const float* __restrict__ wy, const int* __restrict__ ix,
+    const float* __restrict__ wx, int order, float alpha, int to_float, float factor, float low,
+    int groups, int rows_max)
+{
+    extern __shared__ uint4 shared[];
+    const unsigned int* tile = reinterpret_cast<const unsigned int*>(shared);
+    float4* sums = reinterpret_cast<float4*>(shared + rows_max * groups);
+    const int width = 32, height = 16, threads_y = 8;
+    int bx0 = blockIdx.x * width, by0 = blockIdx.y * height;
+    int bx1 = min(bx0 + width, out_w) - 1, by1 = min(by0 + height, out_h) - 1;
+    int y_first = __ldg(iy + by0 * T), x_first = __ldg(ix + bx0 * T) & ~3;
+    int rows = __ldg(iy + by1 * T + T - 1) - y_first + 1;
+    int row_groups = (__ldg(ix + bx1 * T + T - 1) - x_first) / 4 + 1;
+    for (int g = threadIdx.x; g < row_groups; g += width) {
+        int px = x_first + 4 * g;
+        const unsigned char* column = src + (long long)y_first * s0 + px * C;
+        for (int r = threadIdx.y; r < rows; r += threads_y) {
+            const unsigned char* line = column + r * s0;
+            uint4 words;
+            if (px + 3 < in_w) {
+                const unsigned int* w = reinterpret_cast<const unsigned int*>(line);
+                if (C == 4) {
+                    words = make_uint4(__ldg(w), __ldg(w + 1), __ldg(w + 2), __ldg(w + 3));
+                } else {  // 12 bytes R0G0B0R1 G1B1R2G2 B2R3G3B3 -> four padded pixels
+                    unsigned int a = __ldg(w), b = __ldg(w + 1), c = __ldg(w + 2);
+                    words = make_uint4(a, __byte_perm(a, b, 0x0543), __byte_perm(b, c, 0x0432), c >> 8);
+                }
+            } else {
+                unsigned int p[4] = {0, 0, 0, 0};
+                for (int k = 0; k < 4 && px + k < in_w; ++k)
+                    for (int c = 0; c < C; ++c) p[k] |= (unsigned int)line[k * C + c] << (8 * c);
+                words = make_uint4(p[0], p[1], p[2], p[3]);
+            }
+            shared[r * groups + g] = words;
+        }
+    }
+    __syncthreads();
+    int x = min(bx0 + (int)threadIdx.x, bx1);
+    int offset[T];
+    float weight[T];
+    #pragma unroll
+    for (int j = 0; j < T; ++j) {
+        offset[j] = __ldg(ix + x * T + j) - x_first;
+        weight[j] = __ldg(wx + x * T + j);
+    }
+    for (int r = threadIdx.y; r < rows; r += threads_y) {
+        const unsigned int* line = tile + r * groups * 4;
+        float h[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        #pragma unroll
+        for (int j = 0; j < T; ++j) {
+            unsigned int pixel = line[offset[j]];
+            #pragma unroll
+            for (int c = 0; c < C; ++c) h[c] = __fmaf_rn(weight[j], byte_value(pixel, c), h[c]);
+        }
+        sums[r * width + threadIdx.x] = make_float4(h[0], h[1], h[2], h[3]);
+    }
+    __syncthreads();
+    x = bx0 + threadIdx.x;
+    if (x >= out_w) return;
+    #pragma unroll
+    for (int half = 0; half < height / threads_y; ++half) {
+        int y = by0 + threadIdx.y + half * threads_y;
+        if (y >= out_h) return;
+        float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        #pragma unroll
+        for (int i = 0; i < T; ++i) {
+            float4 h = sums[(__ldg(iy + y * T + i) - y_first) * width + threadIdx.x];
+            float w = __ldg(wy + y * T + i);
+            acc[0] = __fmaf_rn(w, h.x, acc[0]);
+            acc[1] = __fmaf_rn(w, h.y, acc[1]);
+            acc[2] = __fmaf_rn(w, h.z, acc[2]);
+            if (C == 4) acc[3] = __fmaf_rn(w, h.w, acc[3]);
+        }
+        float value[C];
+        #pragma unroll
+        for (int c = 0; c < C; ++c) value[c] = level_u8(acc[c]);
+        write_pixel<C>(value, dst, ((long long)y * out_w + x) * out_c, out_c, order, alpha, to_float, factor,
+                       low);
+    }
+}
+
+#define RESIZE_SEPARABLE(C, T) \
+extern "C" __global__ void __launch_bounds__(256) resize_separable_c##C##_t##T( \
+    const unsigned char* src, long long s0, int in_w, void* dst, int out_h, int out_w, int out_c, \
+    const int* iy, const float* wy, const int* ix, const float* wx, int order, float alpha, \
+    int to_float, float factor, float low, int groups, int rows_max) { \
+    resize_separable_impl<C, T>(src, s0, in_w, dst, out_h, out_w, out_c, iy, wy, ix, wx, order, alpha, \
+                                to_float, factor, low, groups, rows_max); }
+RESIZE_SEPARABLE(3, 1)
+RESIZE_SEPARABLE(3, 2)
+RESIZE_SEPARABLE(3, 3)
+RESIZE_SEPARABLE(3, 4)
+RESIZE_SEPARABLE(4, 1)
+RESIZE_SEPARABLE(4, 2)
+RESIZE_SEPARABLE(4, 3)
+RESIZE_SEPARABLE(4, 4)
 
 struct Yuv { float ky, y0, rv, gu, gv, bu; };
 
@@ -290,7 +307,8 @@ NV12(nv12_to_rgb_x4, 4)
 """
 
 _BLOCK = (32, 8, 1)
-_MAX_TILE = 40 << 10  # bytes of shared memory a resizing block may use
+_TILE = (32, 16)  # output pixels of a separable-resize block: two rows per thread
+_MAX_SHARED = 48 << 10  # bytes of shared memory a resizing block may use without opting in
 
 
 @functools.cache
@@ -301,39 +319,57 @@ def _module() -> Any:
 
 @dataclass(frozen=True)
 class CudaFormatPlan:
-    """A plan with its filter tables, channel order and tile size on the device."""
+    """A plan with its filter tables, channel order and resize window on the device."""
 
     plan: FormatPlan
     tables: tuple[Any, ...]
     order: Any
-    tile_bytes: int
-    """Shared memory per block for the tiled resize (0: not tiled)."""
+    """The channel order as a device array (NV12 kernels)."""
+    order_code: np.int32
+    """The channel order packed 4 bits per output channel, 15 for alpha (uint8 kernels)."""
+    window: tuple[int, int] | None
+    """``(rows, groups)``: the largest source window of any block of the separable resize, in
+    rows and 4-pixel groups; None where the plan runs the untiled kernel."""
 
 
-def _tile_bytes(plan: FormatPlan) -> int:
-    """Shared memory for the largest source window any 32x8 output block reads (as float32)."""
+def _shared_bytes(window: tuple[int, int]) -> int:
+    """Shared memory per block of the separable resize: the window, then a float4 sum per column."""
+    rows, groups = window
+    return rows * (groups + _TILE[0]) * 16
+
+
+def _window(plan: FormatPlan) -> tuple[int, int] | None:
+    """The source window (rows, 4-pixel groups) the separable kernel needs, or None where it
+    does not apply (taps differ between axes or exceed 4, or the window is too large)."""
     assert plan.y_table is not None and plan.x_table is not None
     iy, ix = plan.y_table[0], plan.x_table[0]
+    taps = iy.shape[1]
+    if ix.shape[1] != taps or taps > 4:
+        return None
 
-    def span(index: np.ndarray, block: int) -> int:
-        starts = index[::block, 0]
-        ends = index[np.minimum(np.arange(block - 1, len(index) + block - 1, block), len(index) - 1), -1]
-        return int((ends - starts).max()) + 1
+    def ends(index: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
+        last = np.minimum(np.arange(block - 1, len(index) + block - 1, block), len(index) - 1)
+        return index[::block, 0], index[last, -1]
 
-    return span(iy, _BLOCK[1]) * span(ix, _BLOCK[0]) * plan.channels * 4  # float32 tile
+    top, bottom = ends(iy, _TILE[1])
+    left, right = ends(ix, _TILE[0])
+    rows = int((bottom - top).max()) + 1
+    groups = int(((right - (left & ~3)) // 4).max()) + 1
+    return (rows, groups) if _shared_bytes((rows, groups)) <= _MAX_SHARED else None
 
 
 def prepare_cuda(plan: FormatPlan) -> CudaFormatPlan:
     """Upload what the kernels of ``plan`` need (once per plan)."""
     cupy = _cuda.cupy_module()
     tables: tuple[Any, ...] = ()
-    tile = 0
+    window = None
     if plan.resized:
         assert plan.y_table is not None and plan.x_table is not None
         tables = tuple(cupy.asarray(np.ascontiguousarray(t)) for t in (*plan.y_table, *plan.x_table))
-        tile = _tile_bytes(plan)
-        tile = tile if tile <= _MAX_TILE else 0
-    return CudaFormatPlan(plan, tables, cupy.asarray(np.array(plan.order, dtype=np.int32)), tile)
+        window = _window(plan)
+    order = cupy.asarray(np.array(plan.order, dtype=np.int32))
+    code = sum((c if c >= 0 else 15) << (4 * k) for k, c in enumerate(plan.order))
+    return CudaFormatPlan(plan, tables, order, np.int32(code), window)
 
 
 def _grid(width: int, height: int) -> tuple[int, int, int]:
@@ -371,20 +407,19 @@ def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
     strides = tuple(np.int64(s // image.itemsize) for s in image.strides)
     out_h, out_w, out_c = plan.out_shape
     factor, low = plan.float_factor()
-    tiled = prepared.tile_bytes > 0 and strides[1] == plan.channels and strides[2] == 1
-    if plan.resized:
+    to_float = np.int32(dtype == np.float32)
+    packed = strides[1] == plan.channels and strides[2] == 1
+    aligned = image.data.ptr % 4 == 0 and int(strides[0]) % 4 == 0  # word loads of pixel rows
+    if prepared.window is not None and packed and aligned:
         iy, wy, ix, wx = prepared.tables
-        taps = (np.int32(iy.shape[1]), np.int32(ix.shape[1]))
-    else:
-        iy = wy = ix = wx = prepared.order  # unused placeholders
-        taps = (np.int32(0), np.int32(0))
-    if tiled and int(taps[0]) == int(taps[1]) and int(taps[0]) in (2, 4):
-        _module().get_function(f"resize_tiled_c{plan.channels}_t{int(taps[0])}")(
-            _grid(out_w, out_h),
+        rows, groups = prepared.window
+        _module().get_function(f"resize_separable_c{plan.channels}_t{iy.shape[1]}")(
+            (-(-out_w // _TILE[0]), -(-out_h // _TILE[1]), 1),
             _BLOCK,
             (
                 image,
                 strides[0],
+                np.int32(plan.width),
                 out,
                 np.int32(out_h),
                 np.int32(out_w),
@@ -393,18 +428,25 @@ def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
                 wy,
                 ix,
                 wx,
-                prepared.order,
-                np.int32(plan.alpha_value),
-                np.int32(dtype == np.float32),
+                prepared.order_code,
+                np.float32(plan.alpha_value),
+                to_float,
                 factor,
                 low,
+                np.int32(groups),
+                np.int32(rows),
             ),
-            shared_mem=prepared.tile_bytes,
+            shared_mem=_shared_bytes(prepared.window),
         )
         return out
+    if plan.resized:
+        iy, wy, ix, wx = prepared.tables
+        taps = (np.int32(iy.shape[1]), np.int32(ix.shape[1]))
+    else:
+        iy = wy = ix = wx = prepared.order  # unused pointers
+        taps = (np.int32(0), np.int32(0))
     hoist = plan.resized and int(taps[1]) <= 8
-    name = f"convert_u8_c{plan.channels}" + ("_tiled" if tiled else "") + ("_h8" if hoist else "")
-    _module().get_function(name)(
+    _module().get_function(f"convert_u8_c{plan.channels}" + ("_h8" if hoist else ""))(
         _grid(out_w, out_h),
         _BLOCK,
         (
@@ -421,12 +463,11 @@ def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
             ix,
             wx,
             taps[1],
-            prepared.order,
-            np.int32(plan.alpha_value),
-            np.int32(dtype == np.float32),
+            prepared.order_code,
+            np.float32(plan.alpha_value),
+            to_float,
             factor,
             low,
         ),
-        shared_mem=prepared.tile_bytes if tiled else 0,
     )
     return out

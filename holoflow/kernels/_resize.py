@@ -1,9 +1,12 @@
 """Resize filter tables: for each output row (column), the source indices and float32 weights.
 
-Both the numpy reference and the CUDA kernel resize with these tables, in the same order of
-float32 operations, so their results are bit-identical. Coordinates map pixel centres, as NPP
-does: ``src = (dst + 0.5) * src_size / dst_size - 0.5``; taps outside the image are clamped
-to the edge.
+Coordinates map pixel centres, as NPP does: ``src = (dst + 0.5) * src_size / dst_size - 0.5``;
+taps outside the image are clamped to the edge.
+
+Weights are multiples of ``2**-WEIGHT_BITS`` whose row sums are exactly 1 and whose absolute
+sums stay below 2. For 8-bit samples every product and partial sum of a row's filter is then
+a float32 number held exactly (at most 9 integer and 15 fraction bits), so the horizontal pass
+gives the same result in any order, fused or not; flat images stay flat.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import numpy as np
 
 from holoflow.errors import ConfigError
 
-__all__ = ["RESIZE_MODES", "filter_table", "resize_mode_name"]
+__all__ = ["RESIZE_MODES", "WEIGHT_BITS", "filter_table", "resize_mode_name"]
+
+WEIGHT_BITS = 15
 
 # NPP interpolation codes -> (name, taps, cubic B, cubic C)
 RESIZE_MODES: dict[int, tuple[str, int, float, float]] = {
@@ -55,8 +60,8 @@ def _cubic(x: np.ndarray, b: float, c: float) -> np.ndarray:
 def filter_table(src: int, dst: int, mode: int) -> tuple[np.ndarray, np.ndarray]:
     """Source indices (int32) and weights (float32), both shaped ``(dst, taps)``.
 
-    Weights of each row sum to 1 (before rounding to float32); indices are clamped to the
-    image, so edge pixels repeat.
+    Weights of each row are multiples of ``2**-WEIGHT_BITS`` summing to exactly 1; indices
+    are clamped to the image, so edge pixels repeat.
     """
     mode = 4 if mode == 0 else mode
     resize_mode_name(mode)
@@ -86,4 +91,18 @@ def filter_table(src: int, dst: int, mode: int) -> tuple[np.ndarray, np.ndarray]
         index = base.astype(np.int64)[:, None] + np.arange(-1, 3)
         weight = _cubic(centre[:, None] - index, b, c)
         weight /= weight.sum(axis=1, keepdims=True)
-    return np.clip(index, 0, src - 1).astype(np.int32), weight.astype(np.float32)
+    return np.clip(index, 0, src - 1).astype(np.int32), _quantize(weight).astype(np.float32)
+
+
+def _quantize(weight: np.ndarray) -> np.ndarray:
+    """Round each row of weights to multiples of ``2**-WEIGHT_BITS`` summing to exactly 1:
+    every weight rounds down, then the row's missing steps go one each to the weights with the
+    largest remainders, so no weight moves by a whole step."""
+    scaled = weight * (1 << WEIGHT_BITS)
+    steps = np.floor(scaled)
+    missing = np.clip((1 << WEIGHT_BITS) - steps.sum(axis=1, keepdims=True), 0, weight.shape[1])
+    rank = np.argsort(np.argsort(steps - scaled, axis=1, kind="stable"), axis=1, kind="stable")
+    steps += rank < missing
+    assert (np.abs(steps).sum(axis=1) < 2 << WEIGHT_BITS).all(), "absolute weights must sum below 2"
+    quantized: np.ndarray = steps / (1 << WEIGHT_BITS)
+    return quantized

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,12 +46,48 @@ def label_map(
         raise TensorError(f"{label}: at most 255 channels, got {hwc.shape[-1]}")
     if network_output_type == "sigmoid":
         labels = (hwc[..., 0] >= 0.5).astype(xp.uint8)
+    elif network_output_type == "softmax" and xp is not np:
+        labels = _argmax_labels_cuda(hwc)
     elif network_output_type == "softmax":
         hwc = xp.where(xp.isnan(hwc), 0.0, hwc)  # as the running comparison, which NaN never passes
         labels = xp.where(hwc.max(axis=-1) > 0.0, xp.argmax(hwc, axis=-1), 0).astype(xp.uint8)
     else:
         labels = hwc[..., 0].astype(xp.uint8)
     return labels[..., None]
+
+
+_ARGMAX_SOURCE = r"""
+extern "C" __global__ void argmax_labels(const float* scores, long long sh, long long sw, long long sc,
+                                         int h, int w, int c, unsigned char* labels) {
+    int x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y;
+    if (x >= w) return;
+    const float* p = scores + y * sh + x * sw;
+    float best = 0.0f;
+    int index = 0;
+    for (int k = 0; k < c; ++k) {
+        float v = p[k * sc];
+        if (v > best) { best = v; index = k; }  // NaN never passes
+    }
+    labels[(long long)y * w + x] = (unsigned char)index;
+}
+"""
+
+
+@functools.cache
+def _argmax_kernel() -> Any:
+    return _cuda.cupy_module().RawKernel(_ARGMAX_SOURCE, "argmax_labels")
+
+
+def _argmax_labels_cuda(hwc: Any) -> Any:
+    """The softmax labels of a CuPy (H, W, C) float32 view in one kernel, on the current stream."""
+    cupy = _cuda.cupy_module()
+    h, w, c = hwc.shape
+    labels = cupy.empty((h, w), cupy.uint8)
+    strides = (np.int64(s // 4) for s in hwc.strides)
+    _argmax_kernel()(
+        ((w + 127) // 128, h), (128,), (hwc, *strides, np.int32(h), np.int32(w), np.int32(c), labels)
+    )
+    return labels
 
 
 class SegmentationPostprocessorOp(Operator):

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from holoflow.errors import ConfigError, TensorError
 from holoflow.kernels import convert, filter_table, make_plan
+from holoflow.kernels._resize import WEIGHT_BITS
 
 RNG = np.random.default_rng(0)
 
@@ -162,11 +163,41 @@ def test_resized_float_output_stays_in_the_scale_range(h, w, oh, ow, mode, low, 
     assert out.min() >= np.float32(low) - 1e-4 and out.max() <= np.float32(low + span) + 1e-4
 
 
-@pytest.mark.parametrize("mode", [1, 2, 4, 5, 6, 7, 8])
-def test_filter_tables_are_normalized_and_in_bounds(mode):
-    index, weight = filter_table(37, 11, mode)
-    assert index.min() >= 0 and index.max() <= 36
-    np.testing.assert_allclose(weight.sum(axis=1), 1.0, atol=1e-6)
+@settings(max_examples=80, deadline=None)
+@given(
+    src=st.integers(1, 3000),
+    dst=st.integers(1, 3000),
+    mode=st.sampled_from([1, 2, 4, 5, 6, 7, 8]),
+)
+def test_filter_tables_are_exact_fractions_summing_to_one(src, dst, mode):
+    index, weight = filter_table(src, dst, mode)
+    assert index.min() >= 0 and index.max() <= src - 1
+    steps = weight.astype(np.float64) * 2**WEIGHT_BITS
+    np.testing.assert_array_equal(steps, np.rint(steps))
+    assert (steps.sum(axis=1) == 2**WEIGHT_BITS).all()
+    assert (np.abs(steps).sum(axis=1) < 2 ** (WEIGHT_BITS + 1)).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    src=st.integers(1, 64),
+    dst=st.integers(1, 64),
+    mode=st.sampled_from([2, 4, 5, 6, 7, 8]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_horizontal_filter_sums_are_exact_in_float32(src, dst, mode, seed):
+    """Every product and partial sum of a row filter over 8-bit samples is a float32 number:
+    forwards, backwards and in float64 the sums agree, so GPU and CPU may add in any order."""
+    index, weight = filter_table(src, dst, mode)
+    samples = np.random.default_rng(seed).integers(0, 256, src).astype(np.float32)
+    taps = samples[index] * weight
+    forwards, backwards = np.zeros(dst, np.float32), np.zeros(dst, np.float32)
+    for j in range(index.shape[1]):
+        forwards += taps[:, j]
+        backwards += taps[:, -1 - j]
+    exact = (samples[index].astype(np.float64) * weight).sum(axis=1)
+    np.testing.assert_array_equal(forwards, exact)
+    np.testing.assert_array_equal(backwards, exact)
 
 
 @pytest.mark.parametrize(
