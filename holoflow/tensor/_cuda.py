@@ -86,19 +86,31 @@ class _StreamHandle:
         return 0, self.handle
 
 
+_EXTERNAL_STREAMS: dict[int, Any] = {}  # handle -> CuPy wrapper; a wrapper owns nothing
+_EXTERNAL_STREAMS_MAX = 256
+
+
 def external_stream(handle: int) -> Any:
     """A CuPy stream over a ``cudaStream_t`` that CuPy does not own (0: the legacy default stream).
 
     Usable as a context manager to make CuPy launch on ``handle``. The caller keeps the stream
-    alive while the object is used.
+    alive while the object is used. Wrappers are reused per handle.
     """
+    stream = _EXTERNAL_STREAMS.get(handle)
+    if stream is not None:
+        return stream
     cupy = cupy_module()
     if not handle:
         return cupy.cuda.Stream.null
     from_external = getattr(cupy.cuda.Stream, "from_external", None)
     if from_external is not None:  # CuPy >= 14; ExternalStream is deprecated there
-        return from_external(_StreamHandle(handle))
-    return cupy.cuda.ExternalStream(handle)
+        stream = from_external(_StreamHandle(handle))
+    else:
+        stream = cupy.cuda.ExternalStream(handle)
+    if len(_EXTERNAL_STREAMS) >= _EXTERNAL_STREAMS_MAX:
+        _EXTERNAL_STREAMS.clear()
+    _EXTERNAL_STREAMS[handle] = stream
+    return stream
 
 
 class _Unsynchronized:
@@ -123,10 +135,37 @@ def device_view(array: Any) -> Any:
     cupy = cupy_module()
     if isinstance(array, cupy.ndarray):
         return array
+    view = _tensor_view(cupy, array)
+    if view is not None:
+        return view
     interface = getattr(array, "__cuda_array_interface__", None)
     if interface is None:
         return cupy.asarray(array)
     return cupy.asarray(_Unsynchronized(dict(interface), array))
+
+
+def _tensor_view(cupy: Any, array: Any) -> Any:
+    """A CuPy array over a holoflow CUDA Tensor's memory, built from what the tensor records
+    (its owner itself when that is a CuPy array with the same layout); None for anything else."""
+    from holoflow.tensor._tensor import Tensor
+
+    if type(array) is not Tensor or not array.is_cuda or 0 in array.shape:
+        return None
+    owner = array.owner
+    if (
+        type(owner) is cupy.ndarray
+        and owner.data.ptr == array.data
+        and owner.shape == array.shape
+        and owner.strides == array.strides
+        and owner.dtype == array.dtype
+    ):
+        return owner
+    itemsize = array.dtype.itemsize
+    low = sum(min(0, (n - 1) * s) for n, s in zip(array.shape, array.strides, strict=True))
+    high = sum(max(0, (n - 1) * s) for n, s in zip(array.shape, array.strides, strict=True)) + itemsize
+    memory = cupy.cuda.UnownedMemory(array.data + low, high - low, array, array.device.device_id)
+    pointer = cupy.cuda.MemoryPointer(memory, -low)
+    return cupy.ndarray(array.shape, array.dtype, pointer, array.strides)
 
 
 def to_host(array: Any, stream: int = 0) -> Any:

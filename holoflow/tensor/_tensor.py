@@ -14,6 +14,7 @@ host synchronization.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -346,6 +347,13 @@ def as_tensor(obj: Any) -> Tensor:
     """
     if isinstance(obj, Tensor):
         return obj
+    wrap = _WRAPPERS.get(type(obj), _UNKNOWN)
+    if wrap is _UNKNOWN:
+        wrap = _WRAPPERS[type(obj)] = _wrapper_for(type(obj))
+    if wrap is not None:
+        tensor: Tensor | None = wrap(obj)
+        if tensor is not None:
+            return tensor
     cai = getattr(obj, "__cuda_array_interface__", None)
     if cai is not None:
         return _from_interface(obj, cai, cuda=True)
@@ -361,6 +369,73 @@ def as_tensor(obj: Any) -> Tensor:
             f"as_tensor: {type(obj).__name__} is not an array; it has none of {_PROTOCOLS}"
         ) from None
     return _from_interface(view, view.__array_interface__, cuda=False)
+
+
+# Direct wrappers for the CUDA arrays that pass between operators most, reading the attributes
+# the interchange protocols would describe (the same fields, without building the dictionary);
+# a wrapper returns None for an object it leaves to the protocols.
+_UNKNOWN: Any = object()
+_WRAPPERS: dict[type, Callable[[Any], Tensor | None] | None] = {}
+_CUDA_DEVICES: dict[int, DLDevice] = {}
+
+
+def _wrapper_for(kind: type) -> Any:
+    module = kind.__module__ or ""
+    if module.startswith("cupy") and kind.__name__ == "ndarray":
+        return _from_cupy
+    if module == "torch" and kind.__name__ == "Tensor":
+        return _from_torch
+    return None
+
+
+def _trusted(
+    data: int,
+    shape: tuple[int, ...],
+    strides: tuple[int, ...],
+    dtype: np.dtype,
+    device_id: int,
+    owner: Any,
+    stream: int | None,
+) -> Tensor:
+    """A writable CUDA tensor from fields already in their final types."""
+    device = _CUDA_DEVICES.get(device_id)
+    if device is None:
+        device = _CUDA_DEVICES[device_id] = DLDevice(DLDeviceType.DLCUDA, device_id)
+    tensor = Tensor.__new__(Tensor)
+    tensor._data, tensor._shape, tensor._strides, tensor._dtype = data, shape, strides, dtype
+    tensor._device, tensor._owner, tensor._read_only, tensor._stream = device, owner, False, stream
+    tensor._stream_owner = tensor._event = None
+    return tensor
+
+
+def _from_cupy(array: Any) -> Tensor | None:
+    # CuPy's interface names its current stream, or 1/2 for the default streams (left to it)
+    stream = _cuda.cupy_module().cuda.get_current_stream().ptr
+    if not stream:
+        return None
+    memory = array.data
+    return _trusted(memory.ptr, array.shape, array.strides, array.dtype, memory.device_id, array, stream)
+
+
+_TORCH_DTYPES: dict[Any, np.dtype] = {}
+
+
+def _from_torch(value: Any) -> Tensor | None:
+    if not value.is_cuda or value.requires_grad or value.is_sparse or value.is_conj() or value.is_neg():
+        return None
+    if not _TORCH_DTYPES:
+        import torch
+
+        for name in ("float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"):
+            _TORCH_DTYPES[getattr(torch, name)] = np.dtype(name)
+        _TORCH_DTYPES[torch.complex64] = np.dtype(np.complex64)
+        _TORCH_DTYPES[torch.complex128] = np.dtype(np.complex128)
+    dtype = _TORCH_DTYPES.get(value.dtype)
+    if dtype is None:
+        return None
+    itemsize = dtype.itemsize
+    strides = tuple(s * itemsize for s in value.stride())
+    return _trusted(value.data_ptr(), tuple(value.shape), strides, dtype, value.get_device(), value, None)
 
 
 def _from_interface(obj: Any, interface: dict[str, Any], cuda: bool) -> Tensor:

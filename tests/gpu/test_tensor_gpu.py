@@ -46,6 +46,55 @@ def test_torch_interop_both_ways(cp):
     assert cp.asarray(t2).data.ptr == x.data_ptr()
 
 
+def _interface_fields(obj):
+    """What the generic protocol path makes of ``obj`` (its array interface, read directly)."""
+    from holoflow.tensor._tensor import _from_interface
+
+    return _from_interface(obj, obj.__cuda_array_interface__, cuda=True)
+
+
+def _fields(t):
+    return (t.data, t.shape, t.strides, t.dtype, t.device, t.stream, t._read_only, t.owner)
+
+
+@pytest.mark.parametrize("on_stream", [False, True])
+def test_direct_cupy_wrapper_equals_the_interface(cp, on_stream):
+    a = cp.arange(24, dtype=cp.int16).reshape(2, 3, 4)[:, ::-1, 1:]
+    stream = cp.cuda.Stream(non_blocking=True)
+    with stream if on_stream else cp.cuda.Stream.null:
+        assert _fields(as_tensor(a)) == _fields(_interface_fields(a))
+        assert as_tensor(a).stream == (stream.ptr if on_stream else 1)
+
+
+def test_direct_torch_wrapper_equals_the_interface(cp):
+    torch = pytest.importorskip("torch")
+    x = torch.arange(60, device="cuda", dtype=torch.float32).reshape(3, 4, 5).permute(2, 0, 1)
+    for value in (x, x[1:, ::2], torch.zeros(0, 3, device="cuda", dtype=torch.uint8)):
+        assert _fields(as_tensor(value)) == _fields(_interface_fields(value))
+    grad = torch.zeros(3, device="cuda", requires_grad=True)
+    with pytest.raises(RuntimeError):  # left to torch's own interface, which refuses it
+        as_tensor(grad)
+
+
+def test_device_view_of_a_tensor_is_the_same_memory(cp):
+    torch = pytest.importorskip("torch")
+    x = torch.arange(60, device="cuda", dtype=torch.float32).reshape(3, 4, 5)
+    for value in (x, x.permute(2, 0, 1), x[:, 1:3, ::2]):
+        np.testing.assert_array_equal(device_view(as_tensor(value)).get(), value.cpu().numpy())
+    a = cp.arange(24, dtype=cp.float32).reshape(4, 6)
+    reversed_rows = a[::-1, 1:]  # negative strides, over memory another object owns
+    t = Tensor(
+        data=reversed_rows.data.ptr,
+        shape=reversed_rows.shape,
+        strides=reversed_rows.strides,
+        dtype=np.dtype(np.float32),
+        device=as_tensor(a).device,
+        owner=a,
+    )
+    np.testing.assert_array_equal(device_view(t).get(), reversed_rows.get())
+    assert device_view(as_tensor(a)) is a
+
+
 def test_jax_reads_a_tensor(cp):
     jnp = pytest.importorskip("jax.numpy")
     a = cp.arange(6, dtype=cp.float32)

@@ -87,25 +87,55 @@ class TorchBackend(Backend):
         self.inputs, self.outputs = _io_spec(model_path)
         self.cuda_graphs = cuda_graphs and device == "cuda"
         self._graph: Any = None
+        self._streams: dict[int, Any] = {}  # cudaStream_t -> torch stream over it
 
     def _to_torch(self, array: Any) -> Any:
-        from holoflow.tensor import as_tensor
+        torch = self.torch
+        if type(array) is torch.Tensor:
+            value = array
+        else:
+            from holoflow.tensor import as_tensor
 
-        tensor = as_tensor(array)
-        value = self.torch.from_dlpack(tensor)
-        return value.to(self.torch_device)
+            tensor = as_tensor(array)
+            owner: Any = tensor.owner
+            if (
+                type(owner) is torch.Tensor
+                and owner.data_ptr() == tensor.data
+                and owner.shape == tensor.shape
+            ):
+                value = owner  # the tensor this model (or another) emitted
+            else:
+                value = torch.from_dlpack(
+                    array if tensor.is_cuda and hasattr(array, "__dlpack__") else tensor
+                )
+        return value if value.device.type == self.torch_device.type else value.to(self.torch_device)
+
+    def _stream(self, handle: int) -> Any:
+        stream = self._streams.get(handle)
+        if stream is None:
+            torch = self.torch
+            wrap = getattr(torch.cuda, "get_stream_from_external", None) or torch.cuda.ExternalStream
+            stream = self._streams[handle] = wrap(handle)
+        return stream
 
     def infer(self, inputs: list[Any], stream: int | None = None) -> list[Any]:
         torch = self.torch
         if self.device == "cuda" and stream is not None:
-            wrap = getattr(torch.cuda, "get_stream_from_external", None) or torch.cuda.ExternalStream
-            with torch.cuda.stream(wrap(stream)):
-                return self._forward(inputs)
-        return self._forward(inputs)
+            with torch.cuda.stream(self._stream(stream)):
+                return self._forward(inputs, stream)
+        return self._forward(inputs, None)
 
-    def _forward(self, inputs: list[Any]) -> list[Any]:
+    def _forward(self, inputs: list[Any], stream: int | None) -> list[Any]:
         torch = self.torch
         with torch.inference_mode():
+            if (
+                self.cuda_graphs
+                and self._graph is not None
+                and stream is not None
+                and _copy_in(self._static_in, inputs, stream)
+            ):
+                self._graph.replay()
+                return [o.clone() for o in self._static_out]
             values = [self._to_torch(a) for a in inputs]
             if self.cuda_graphs:
                 outputs = self._replay(values)
@@ -132,6 +162,31 @@ class TorchBackend(Backend):
             static.copy_(value)
         self._graph.replay()
         return [o.clone() for o in self._static_out]
+
+
+def _copy_in(static: list[Any], inputs: list[Any], stream: int) -> bool:
+    """Queue on ``stream`` a device copy of each input into the captured graph's input buffer,
+    where every input is a contiguous CUDA array of the buffer's dtype and size; False (nothing
+    queued) otherwise."""
+    from holoflow.tensor import as_tensor
+    from holoflow.tensor._cuda import cupy_module
+
+    sources = []
+    for buffer, array in zip(static, inputs, strict=True):
+        tensor = as_tensor(array)
+        shape = tuple(buffer.shape)
+        if not tensor.is_cuda or not tensor.is_contiguous() or tensor.shape not in (shape, shape[1:]):
+            return False
+        if str(tensor.dtype) != str(buffer.dtype).removeprefix("torch.") or (
+            tensor.shape != shape and shape[0] != 1
+        ):
+            return False
+        nbytes = tensor.nbytes
+        sources.append((buffer.data_ptr(), tensor.data, nbytes))
+    runtime = cupy_module().cuda.runtime
+    for destination, source, nbytes in sources:
+        runtime.memcpyAsync(destination, source, nbytes, runtime.memcpyDeviceToDevice, stream)
+    return True
 
 
 def create(model_path: str, **options: Any) -> Backend:
