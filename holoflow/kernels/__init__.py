@@ -5,6 +5,14 @@ Usable without any graph: ``make_plan`` + ``convert`` (any array namespace), ``d
 
 from holoflow.kernels._bayer import BAYER_PATTERNS, demosaic
 from holoflow.kernels._format import FormatPlan, convert, make_plan
-from holoflow.kernels._resize import filter_table
+from holoflow.kernels._resize import ResizeFilter, filter_table
 
-__all__ = ["BAYER_PATTERNS", "FormatPlan", "convert", "demosaic", "filter_table", "make_plan"]
+__all__ = [
+    "BAYER_PATTERNS",
+    "FormatPlan",
+    "ResizeFilter",
+    "convert",
+    "demosaic",
+    "filter_table",
+    "make_plan",
+]

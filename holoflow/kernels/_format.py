@@ -11,10 +11,10 @@ which do the same operations in the same order, give bit-identical results.
 
 Per-pixel rules (float32 arithmetic, ``round(x) = floor(x + 0.5)`` then saturation):
 
-* resize (uint8 with 3 or 4 channels only): separable filter from :mod:`._resize`;
-  ``row = Σ_j wx_j*src`` (exact in float32, see there), then ``acc = fma(wy_i, row_i, acc)``
-  for each tap ``i`` in order, each a fused multiply-add rounded once to float32 (here: in
-  float64, where the product and sum are exact, then rounded); result rounded to uint8.
+* resize (uint8 with 3 or 4 channels only): separable fixed-point filter from :mod:`._resize`,
+  in integers: ``row = (Σ_j kx_j*src + 2**(S-1)) >> S`` with ``S = SUM_SHIFT``, then
+  ``acc = Σ_i ky_i*row_i`` and the level ``(acc + 2**(B-1)) >> B`` with
+  ``B = 2*WEIGHT_BITS - SUM_SHIFT``, clamped to 0..255. Every sum stays below 2**31.
 * uint8 → float32: ``v*k + scale_min`` with ``k = (scale_max - scale_min) / 255``.
 * float32 → uint8: ``round((v - scale_min)*k)`` with ``k = 255 / (scale_max - scale_min)``.
 * 16-bit → 8-bit: ``round(v * 255/65535)``.
@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from holoflow.errors import TensorError
-from holoflow.kernels._resize import filter_table, resize_mode_name
+from holoflow.kernels._resize import SUM_SHIFT, WEIGHT_BITS, ResizeFilter, filter_table, resize_mode_name
 
 __all__ = ["FormatPlan", "convert", "make_plan", "normalize_dtype"]
 
@@ -96,8 +96,8 @@ class FormatPlan:
     order: tuple[int, ...]
     """Source channel of each output channel; -1 means the alpha channel."""
     resize_mode: int
-    y_table: tuple[np.ndarray, np.ndarray] | None
-    x_table: tuple[np.ndarray, np.ndarray] | None
+    y_table: ResizeFilter | None
+    x_table: ResizeFilter | None
     scale_min: float
     scale_max: float
     alpha_value: int
@@ -287,20 +287,24 @@ def _round_u8(xp: Any, value: Any) -> Any:
 
 def _resize_u8(xp: Any, plan: FormatPlan, image: Any) -> Any:
     assert plan.y_table is not None and plan.x_table is not None
-    iy, wy = (xp.asarray(a) for a in plan.y_table)
-    ix, wx = (xp.asarray(a) for a in plan.x_table)
-    acc = xp.zeros((len(iy), len(ix), image.shape[2]), dtype=xp.float32)
+    iy, ky = xp.asarray(plan.y_table.indices(plan.height)), xp.asarray(plan.y_table.steps)
+    ix, kx = xp.asarray(plan.x_table.indices(plan.width)), xp.asarray(plan.x_table.steps)
+    used = xp.unique(iy)  # source rows the vertical filter reads
+    position = xp.zeros(plan.height, dtype=xp.int32)
+    position[used] = xp.arange(len(used), dtype=xp.int32)
+    pixels = image[used]
+    rows = xp.zeros((len(used), len(ix), image.shape[2]), dtype=xp.int32)
+    for j in range(ix.shape[1]):
+        rows += kx[None, :, j, None] * pixels[:, ix[:, j]].astype(xp.int32)
+    rows += 1 << (SUM_SHIFT - 1)
+    rows >>= SUM_SHIFT
+    acc = xp.zeros((len(iy), len(ix), image.shape[2]), dtype=xp.int32)
     for i in range(iy.shape[1]):
-        rows = image[iy[:, i]]
-        row = xp.zeros_like(acc)
-        for j in range(ix.shape[1]):
-            row += wx[None, :, j, None] * rows[:, ix[:, j]].astype(xp.float32)
-        # fma(wy, row, acc): wy*row has <= 41 significant bits and the sum <= 42, so float64
-        # holds both exactly and the cast to float32 is the one rounding of a fused multiply-add
-        fused = wy[:, i, None, None].astype(xp.float64) * row.astype(xp.float64)
-        fused += acc
-        acc = fused.astype(xp.float32)
-    return _round_u8(xp, acc)
+        acc += ky[:, i, None, None] * rows[position[iy[:, i]]]
+    shift = 2 * WEIGHT_BITS - SUM_SHIFT
+    acc += 1 << (shift - 1)
+    acc >>= shift
+    return xp.clip(acc, 0, 255).astype(xp.uint8)
 
 
 def _yuv_to_rgb(xp: Any, plan: FormatPlan, array: Any) -> Any:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from holoflow.kernels._format import YUV_MATRICES, FormatPlan, convert
+from holoflow.kernels._resize import SUM_SHIFT, WEIGHT_BITS, ResizeFilter
 from holoflow.tensor import _cuda
 
 __all__ = ["CudaFormatPlan", "convert_cuda", "prepare_cuda"]
@@ -54,14 +55,22 @@ __device__ __forceinline__ void write_pixel(const float* level, void* dst, long 
     }
 }
 
+// The 8-bit level of a vertical sum in fixed point (see _format), as a float (exact).
+__device__ __forceinline__ float level_of(int acc) {
+    int level = min(max((acc + (1 << (LEVEL_SHIFT - 1))) >> LEVEL_SHIFT, 0), 255);
+    return __int_as_float(0x4B000000 | level) - 8388608.0f;
+}
+
+__device__ __forceinline__ int round_sum(int sum) { return (sum + (1 << (SUM_SHIFT - 1))) >> SUM_SHIFT; }
+
 // Resize (optional) + convert for uint8 input with C channels, taps read from global memory;
-// one thread per output pixel. HOIST: the (at most 8) horizontal taps are kept in registers.
-template <int C, bool HOIST>
+// one thread per output pixel. iy/ix: clamped source indices, ky/kx: fixed-point weights.
+template <int C>
 __device__ void convert_u8_impl(
     const unsigned char* __restrict__ src, long long s0, long long s1, long long s2,
     void* __restrict__ dst, int out_h, int out_w, int out_c,
-    int resized, const int* __restrict__ iy, const float* __restrict__ wy, int ty,
-    const int* __restrict__ ix, const float* __restrict__ wx, int tx,
+    int resized, const int* __restrict__ iy, const int* __restrict__ ky, int ty,
+    const int* __restrict__ ix, const int* __restrict__ kx, int tx,
     int order, float alpha, int to_float, float factor, float low)
 {
     int x = blockIdx.x * blockDim.x + threadIdx.x;
@@ -73,175 +82,190 @@ __device__ void convert_u8_impl(
         #pragma unroll
         for (int c = 0; c < C; ++c) value[c] = (float)p[c * s2];
     } else {
-        float acc[C];
+        int acc[C];
         #pragma unroll
-        for (int c = 0; c < C; ++c) acc[c] = 0.0f;
-        long long x_offset[8];
-        float x_weight[8];
-        if (HOIST) {
-            #pragma unroll
-            for (int j = 0; j < 8; ++j) {
-                x_offset[j] = j < tx ? __ldg(ix + x * tx + j) * s1 : 0;
-                x_weight[j] = j < tx ? __ldg(wx + x * tx + j) : 0.0f;
-            }
-        }
+        for (int c = 0; c < C; ++c) acc[c] = 0;
         for (int i = 0; i < ty; ++i) {
             const unsigned char* line = src + __ldg(iy + y * ty + i) * s0;
-            float r[C];
+            int row[C];
             #pragma unroll
-            for (int c = 0; c < C; ++c) r[c] = 0.0f;
-            if (HOIST) {
+            for (int c = 0; c < C; ++c) row[c] = 0;
+            for (int j = 0; j < tx; ++j) {
+                const unsigned char* p = line + __ldg(ix + x * tx + j) * s1;
+                int k = __ldg(kx + x * tx + j);
                 #pragma unroll
-                for (int j = 0; j < 8; ++j) {
-                    if (j < tx) {
-                        #pragma unroll
-                        for (int c = 0; c < C; ++c)
-                            r[c] = __fmaf_rn(x_weight[j], (float)__ldg(line + x_offset[j] + c * s2), r[c]);
-                    }
-                }
-            } else {
-                for (int j = 0; j < tx; ++j) {
-                    const unsigned char* p = line + __ldg(ix + x * tx + j) * s1;
-                    float w = __ldg(wx + x * tx + j);
-                    #pragma unroll
-                    for (int c = 0; c < C; ++c) r[c] = __fmaf_rn(w, (float)__ldg(p + c * s2), r[c]);
-                }
+                for (int c = 0; c < C; ++c) row[c] += k * (int)__ldg(p + c * s2);
             }
-            float row_weight = __ldg(wy + y * ty + i);
+            int k = __ldg(ky + y * ty + i);
             #pragma unroll
-            for (int c = 0; c < C; ++c) acc[c] = __fmaf_rn(row_weight, r[c], acc[c]);
+            for (int c = 0; c < C; ++c) acc[c] += k * round_sum(row[c]);
         }
         #pragma unroll
-        for (int c = 0; c < C; ++c) value[c] = level_u8(acc[c]);
+        for (int c = 0; c < C; ++c) value[c] = level_of(acc[c]);
     }
     long long out_index = ((long long)y * out_w + x) * out_c;
     write_pixel<C>(value, dst, out_index, out_c, order, alpha, to_float, factor, low);
 }
 
-#define CONVERT_U8(NAME, C, HOIST) \
+#define CONVERT_U8(NAME, C) \
 extern "C" __global__ void NAME( \
     const unsigned char* src, long long s0, long long s1, long long s2, void* dst, int out_h, int out_w, \
-    int out_c, int resized, const int* iy, const float* wy, int ty, const int* ix, const float* wx, int tx, \
+    int out_c, int resized, const int* iy, const int* ky, int ty, const int* ix, const int* kx, int tx, \
     int order, float alpha, int to_float, float factor, float low) { \
-    convert_u8_impl<C, HOIST>(src, s0, s1, s2, dst, out_h, out_w, out_c, resized, iy, wy, ty, ix, wx, tx, \
-                              order, alpha, to_float, factor, low); }
-CONVERT_U8(convert_u8_c3, 3, false)
-CONVERT_U8(convert_u8_c4, 4, false)
-CONVERT_U8(convert_u8_c3_h8, 3, true)
-CONVERT_U8(convert_u8_c4_h8, 4, true)
+    convert_u8_impl<C>(src, s0, s1, s2, dst, out_h, out_w, out_c, resized, iy, ky, ty, ix, kx, tx, order, \
+                       alpha, to_float, factor, low); }
+CONVERT_U8(convert_u8_c3, 3)
+CONVERT_U8(convert_u8_c4, 4)
 
-// Byte c of a word as a float: 2^23 + byte, built by a byte permute, less 2^23 (exact, and two
-// full-rate instructions where an integer-to-float conversion is a quarter-rate one).
-__device__ __forceinline__ float byte_value(unsigned int word, int c) {
-    return __int_as_float(__byte_perm(word, 0x4B000000u, 0x7540 + c)) - 8388608.0f;
+// Channel c of four pixels (C bytes each, in `words`) as one word: byte k is pixel k's.
+template <int C>
+__device__ __forceinline__ unsigned int plane_word(const unsigned int* words, int c) {
+    if (C == 3) {  // R0G0B0R1 G1B1R2G2 B2R3G3B3
+        unsigned int a = words[0], b = words[1], d = words[2];
+        if (c == 0) return __byte_perm(__byte_perm(a, b, 0x0630), d, 0x5210);
+        if (c == 1) return __byte_perm(__byte_perm(a, b, 0x0741), d, 0x6210);
+        return __byte_perm(__byte_perm(a, b, 0x0052), d, 0x7410);
+    }
+    unsigned int low = __byte_perm(words[0], words[1], 0x0040 + 0x0011 * c);
+    unsigned int high = __byte_perm(words[2], words[3], 0x0040 + 0x0011 * c);
+    return __byte_perm(low, high, 0x5410);
 }
 
-// Separable resize of packed 8-bit pixels, T taps on both axes; a block of 32x8 threads makes
-// a 32x16 tile of output pixels (two rows per thread):
-// 1. the block's source window goes to shared memory, one word per pixel (RGB padded);
-// 2. each window row is filtered horizontally once for the tile's 32 columns (a float4 each);
+// d = c + a.h0 * b.b0 + a.h1 * b.b1 (LO) or with bytes 2 and 3 (HI): signed 16-bit weights,
+// unsigned 8-bit samples.
+__device__ __forceinline__ int dot2_lo(int a, unsigned int b, int c) {
+    int d;
+    asm("dp2a.lo.s32.u32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+    return d;
+}
+__device__ __forceinline__ int dot2_hi(int a, unsigned int b, int c) {
+    int d;
+    asm("dp2a.hi.s32.u32 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+    return d;
+}
+
+// Separable fixed-point resize of packed 8-bit pixels, up to 4 consecutive taps per axis. A
+// block of 32x8 threads makes a 32x16 tile of output pixels (two rows per thread):
+// 1. the tile's source window goes to shared memory as C byte planes per row (pixel k of a
+//    row at byte k of each plane), edge pixels repeated where taps fall outside the image;
+// 2. each window row is filtered horizontally once for the tile's 32 columns: the 4 bytes from
+//    a column's first tap, two dp2a per channel, rounded (SUM_SHIFT) into an int4;
 // 3. each output pixel filters its column of those sums vertically.
-// The window tile holds `groups` 4-pixel groups per row and `rows_max` rows.
-template <int C, int T>
+// The host precomputes each tile row's and column's window (`block_rows`: first source row,
+// rows, before clamping; `block_cols`: first pixel (a multiple of 4, before clamping) and
+// 4-pixel groups), each output column's first tap within its window and packed 16-bit weight
+// pairs (`x_taps`: position, weights 0|1, weights 2|3), and each output row's taps as byte
+// offsets into the tile's sums with their weights (`y_taps`, `y_weights`). Shared memory holds
+// the sums, then the window: `rows_max` rows of C planes of `plane` bytes. `identity`: the
+// output is the C input channels in order. Offsets are 32-bit (the host checks the sizes).
+template <int C>
 __device__ void resize_separable_impl(
-    const unsigned char* __restrict__ src, long long s0, int in_w, void* __restrict__ dst,
+    const unsigned char* __restrict__ src, long long s0, int in_h, int in_w, void* __restrict__ dst,
     int out_h, int out_w, int out_c,
-    const int* __restrict__ iy, const float* __restrict__ wy, const int* __restrict__ ix,
-    const float* __restrict__ wx, int order, float alpha, int to_float, float factor, float low,
-    int groups, int rows_max)
+    const int2* __restrict__ block_rows, const int2* __restrict__ block_cols,
+    const int4* __restrict__ y_taps, const int4* __restrict__ y_weights, const int4* __restrict__ x_taps,
+    int order, float alpha, int to_float, float factor, float low, int plane, int rows_max, int identity)
 {
+    const int width = 32, height = 16, threads_y = 8, threads = width * threads_y;
     extern __shared__ uint4 shared[];
-    const unsigned int* tile = reinterpret_cast<const unsigned int*>(shared);
-    float4* sums = reinterpret_cast<float4*>(shared + rows_max * groups);
-    const int width = 32, height = 16, threads_y = 8;
-    int bx0 = blockIdx.x * width, by0 = blockIdx.y * height;
-    int bx1 = min(bx0 + width, out_w) - 1, by1 = min(by0 + height, out_h) - 1;
-    int y_first = __ldg(iy + by0 * T), x_first = __ldg(ix + bx0 * T) & ~3;
-    int rows = __ldg(iy + by1 * T + T - 1) - y_first + 1;
-    int row_groups = (__ldg(ix + bx1 * T + T - 1) - x_first) / 4 + 1;
-    for (int g = threadIdx.x; g < row_groups; g += width) {
+    int4* sums = reinterpret_cast<int4*>(shared);  // first: 16-byte aligned
+    unsigned char* window = reinterpret_cast<unsigned char*>(sums + rows_max * width);
+    int2 span_rows = __ldg(block_rows + blockIdx.y), span_cols = __ldg(block_cols + blockIdx.x);
+    int x = min((int)(blockIdx.x * width + threadIdx.x), out_w - 1);
+    int4 x_tap = __ldg(x_taps + x);  // issued early: used once the window is in
+    int y_first = span_rows.x, rows = span_rows.y, x_first = span_cols.x, groups = span_cols.y;
+    // (row, group) items spread over all threads; a float reciprocal divides exactly here, as
+    // item < threads and the quotient's fraction is at least 1/(2*groups) from an integer
+    float inverse = __fdividef(1.0f, (float)groups);
+    int thread = threadIdx.y * width + threadIdx.x;
+    int r = (int)((thread + 0.5f) * inverse), g = thread - r * groups;
+    int r_step = (int)((threads + 0.5f) * inverse), g_step = threads - r_step * groups;
+    for (; r < rows; r += r_step, g += g_step) {
+        if (g >= groups) { g -= groups; ++r; if (r >= rows) break; }
         int px = x_first + 4 * g;
-        const unsigned char* column = src + (long long)y_first * s0 + px * C;
-        for (int r = threadIdx.y; r < rows; r += threads_y) {
-            const unsigned char* line = column + r * s0;
-            uint4 words;
-            if (px + 3 < in_w) {
-                const unsigned int* w = reinterpret_cast<const unsigned int*>(line);
-                if (C == 4) {
-                    words = make_uint4(__ldg(w), __ldg(w + 1), __ldg(w + 2), __ldg(w + 3));
-                } else {  // 12 bytes R0G0B0R1 G1B1R2G2 B2R3G3B3 -> four padded pixels
-                    unsigned int a = __ldg(w), b = __ldg(w + 1), c = __ldg(w + 2);
-                    words = make_uint4(a, __byte_perm(a, b, 0x0543), __byte_perm(b, c, 0x0432), c >> 8);
-                }
-            } else {
-                unsigned int p[4] = {0, 0, 0, 0};
-                for (int k = 0; k < 4 && px + k < in_w; ++k)
-                    for (int c = 0; c < C; ++c) p[k] |= (unsigned int)line[k * C + c] << (8 * c);
-                words = make_uint4(p[0], p[1], p[2], p[3]);
-            }
-            shared[r * groups + g] = words;
-        }
-    }
-    __syncthreads();
-    int x = min(bx0 + (int)threadIdx.x, bx1);
-    int offset[T];
-    float weight[T];
-    #pragma unroll
-    for (int j = 0; j < T; ++j) {
-        offset[j] = __ldg(ix + x * T + j) - x_first;
-        weight[j] = __ldg(wx + x * T + j);
-    }
-    for (int r = threadIdx.y; r < rows; r += threads_y) {
-        const unsigned int* line = tile + r * groups * 4;
-        float h[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-        #pragma unroll
-        for (int j = 0; j < T; ++j) {
-            unsigned int pixel = line[offset[j]];
+        const unsigned char* line = src + (long long)min(max(y_first + r, 0), in_h - 1) * s0;
+        unsigned int words[C];
+        if (px >= 0 && px + 3 < in_w) {
+            const unsigned int* w = reinterpret_cast<const unsigned int*>(line + px * C);
             #pragma unroll
-            for (int c = 0; c < C; ++c) h[c] = __fmaf_rn(weight[j], byte_value(pixel, c), h[c]);
+            for (int k = 0; k < C; ++k) words[k] = __ldg(w + k);
+        } else {  // at the image's edge: repeat its first or last pixel
+            unsigned char bytes[4 * C];
+            #pragma unroll
+            for (int k = 0; k < 4; ++k) {
+                const unsigned char* p = line + min(max(px + k, 0), in_w - 1) * C;
+                #pragma unroll
+                for (int c = 0; c < C; ++c) bytes[k * C + c] = p[c];
+            }
+            #pragma unroll
+            for (int k = 0; k < C; ++k)
+                words[k] = bytes[4 * k] | (bytes[4 * k + 1] << 8) | (bytes[4 * k + 2] << 16)
+                           | ((unsigned int)bytes[4 * k + 3] << 24);
         }
-        sums[r * width + threadIdx.x] = make_float4(h[0], h[1], h[2], h[3]);
+        unsigned int* into = reinterpret_cast<unsigned int*>(window + r * C * plane) + g;
+        #pragma unroll
+        for (int c = 0; c < C; ++c) into[c * plane / 4] = plane_word<C>(words, c);
     }
     __syncthreads();
-    x = bx0 + threadIdx.x;
-    if (x >= out_w) return;
-    #pragma unroll
-    for (int half = 0; half < height / threads_y; ++half) {
-        int y = by0 + threadIdx.y + half * threads_y;
-        if (y >= out_h) return;
-        float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    int position = x_tap.x, shift = 8 * (position & 3), pair01 = x_tap.y, pair23 = x_tap.z;
+    const unsigned char* first = window + (position & ~3);
+    for (int r = threadIdx.y; r < rows; r += threads_y) {
+        const unsigned char* line = first + r * C * plane;
+        int h[4] = {0, 0, 0, 0};
         #pragma unroll
-        for (int i = 0; i < T; ++i) {
-            float4 h = sums[(__ldg(iy + y * T + i) - y_first) * width + threadIdx.x];
-            float w = __ldg(wy + y * T + i);
-            acc[0] = __fmaf_rn(w, h.x, acc[0]);
-            acc[1] = __fmaf_rn(w, h.y, acc[1]);
-            acc[2] = __fmaf_rn(w, h.z, acc[2]);
-            if (C == 4) acc[3] = __fmaf_rn(w, h.w, acc[3]);
+        for (int c = 0; c < C; ++c) {
+            const unsigned int* w = reinterpret_cast<const unsigned int*>(line + c * plane);
+            unsigned int taps = __funnelshift_r(w[0], w[1], shift);
+            h[c] = round_sum(dot2_hi(pair23, taps, dot2_lo(pair01, taps, 0)));
+        }
+        sums[r * width + threadIdx.x] = make_int4(h[0], h[1], h[2], h[3]);
+    }
+    __syncthreads();
+    x = blockIdx.x * width + threadIdx.x;
+    if (x >= out_w) return;
+    const unsigned char* column = reinterpret_cast<const unsigned char*>(sums + threadIdx.x);
+    #pragma unroll
+    for (int half = 0; half < 2; ++half) {
+        int y = blockIdx.y * height + threadIdx.y + half * threads_y;
+        if (y >= out_h) return;
+        int4 o = __ldg(y_taps + y), k = __ldg(y_weights + y);
+        int offsets[4] = {o.x, o.y, o.z, o.w}, weights[4] = {k.x, k.y, k.z, k.w};
+        int acc[4] = {0, 0, 0, 0};
+        #pragma unroll
+        for (int i = 0; i < 4; ++i) {
+            int4 h = *reinterpret_cast<const int4*>(column + offsets[i]);
+            acc[0] += weights[i] * h.x;
+            acc[1] += weights[i] * h.y;
+            acc[2] += weights[i] * h.z;
+            if (C == 4) acc[3] += weights[i] * h.w;
         }
         float value[C];
         #pragma unroll
-        for (int c = 0; c < C; ++c) value[c] = level_u8(acc[c]);
-        write_pixel<C>(value, dst, ((long long)y * out_w + x) * out_c, out_c, order, alpha, to_float, factor,
-                       low);
+        for (int c = 0; c < C; ++c) value[c] = level_of(acc[c]);
+        unsigned int out_index = ((unsigned int)y * out_w + x) * out_c;
+        if (identity) {
+            #pragma unroll
+            for (int c = 0; c < C; ++c) {
+                if (to_float) ((float*)dst)[out_index + c] = __fadd_rn(__fmul_rn(value[c], factor), low);
+                else ((unsigned char*)dst)[out_index + c] = (unsigned char)value[c];
+            }
+        } else {
+            write_pixel<C>(value, dst, out_index, out_c, order, alpha, to_float, factor, low);
+        }
     }
 }
 
-#define RESIZE_SEPARABLE(C, T) \
-extern "C" __global__ void __launch_bounds__(256) resize_separable_c##C##_t##T( \
-    const unsigned char* src, long long s0, int in_w, void* dst, int out_h, int out_w, int out_c, \
-    const int* iy, const float* wy, const int* ix, const float* wx, int order, float alpha, \
-    int to_float, float factor, float low, int groups, int rows_max) { \
-    resize_separable_impl<C, T>(src, s0, in_w, dst, out_h, out_w, out_c, iy, wy, ix, wx, order, alpha, \
-                                to_float, factor, low, groups, rows_max); }
-RESIZE_SEPARABLE(3, 1)
-RESIZE_SEPARABLE(3, 2)
-RESIZE_SEPARABLE(3, 3)
-RESIZE_SEPARABLE(3, 4)
-RESIZE_SEPARABLE(4, 1)
-RESIZE_SEPARABLE(4, 2)
-RESIZE_SEPARABLE(4, 3)
-RESIZE_SEPARABLE(4, 4)
+#define RESIZE_SEPARABLE(C) \
+extern "C" __global__ void __launch_bounds__(256) resize_separable_c##C( \
+    const unsigned char* src, long long s0, int in_h, int in_w, void* dst, int out_h, int out_w, int out_c, \
+    const int2* block_rows, const int2* block_cols, const int4* y_taps, const int4* y_weights, \
+    const int4* x_taps, int order, float alpha, int to_float, float factor, float low, int plane, \
+    int rows_max, int identity) { \
+    resize_separable_impl<C>(src, s0, in_h, in_w, dst, out_h, out_w, out_c, block_rows, block_cols, y_taps, \
+                             y_weights, x_taps, order, alpha, to_float, factor, low, plane, rows_max, \
+                             identity); }
+RESIZE_SEPARABLE(3)
+RESIZE_SEPARABLE(4)
 
 struct Yuv { float ky, y0, rv, gu, gv, bu; };
 
@@ -314,62 +338,106 @@ _MAX_SHARED = 48 << 10  # bytes of shared memory a resizing block may use withou
 @functools.cache
 def _module() -> Any:
     cupy = _cuda.cupy_module()
-    return cupy.RawModule(code=_SOURCE, options=("-fmad=false", "--std=c++17"))
+    constants = f"#define SUM_SHIFT {SUM_SHIFT}\n#define LEVEL_SHIFT {2 * WEIGHT_BITS - SUM_SHIFT}\n"
+    return cupy.RawModule(code=constants + _SOURCE, options=("-fmad=false", "--std=c++17"))
+
+
+@dataclass(frozen=True)
+class SeparableResize:
+    """The tables of the separable resize kernel for one plan (see the kernel's notes)."""
+
+    rows: int
+    """Rows of the largest source window of any block."""
+    plane: int
+    """Bytes per channel plane of a window row."""
+    tables: tuple[Any, ...]
+    """block_rows, block_cols, y_taps, y_weights, x_taps on the device."""
 
 
 @dataclass(frozen=True)
 class CudaFormatPlan:
-    """A plan with its filter tables, channel order and resize window on the device."""
+    """A plan with its filter tables and channel order on the device."""
 
     plan: FormatPlan
     tables: tuple[Any, ...]
+    """Clamped indices and weights (iy, ky, ix, kx) for the one-pixel-per-thread kernel."""
     order: Any
     """The channel order as a device array (NV12 kernels)."""
     order_code: np.int32
     """The channel order packed 4 bits per output channel, 15 for alpha (uint8 kernels)."""
-    window: tuple[int, int] | None
-    """``(rows, groups)``: the largest source window of any block of the separable resize, in
-    rows and 4-pixel groups; None where the plan runs the untiled kernel."""
+    separable: SeparableResize | None
+    """None where the resize runs the one-pixel-per-thread kernel."""
 
 
-def _shared_bytes(window: tuple[int, int]) -> int:
-    """Shared memory per block of the separable resize: the window, then a float4 sum per column."""
-    rows, groups = window
-    return rows * (groups + _TILE[0]) * 16
+def _shared_bytes(plan: FormatPlan, separable: SeparableResize) -> int:
+    """Shared memory per block of the separable resize: an int4 sum per window row and column,
+    then the window (with a word to spare: the last tap's word read may pass its end)."""
+    return separable.rows * (plan.channels * separable.plane + _TILE[0] * 16) + 4
 
 
-def _window(plan: FormatPlan) -> tuple[int, int] | None:
-    """The source window (rows, 4-pixel groups) the separable kernel needs, or None where it
-    does not apply (taps differ between axes or exceed 4, or the window is too large)."""
-    assert plan.y_table is not None and plan.x_table is not None
-    iy, ix = plan.y_table[0], plan.x_table[0]
-    taps = iy.shape[1]
-    if ix.shape[1] != taps or taps > 4:
+def _separable(plan: FormatPlan) -> SeparableResize | None:
+    """Tables for the separable kernel, or None where it does not apply (more than 4 taps on an
+    axis, or a window too large for shared memory)."""
+    fy, fx = plan.y_table, plan.x_table
+    assert fy is not None and fx is not None
+    if fy.taps > 4 or fx.taps > 4:
         return None
 
-    def ends(index: np.ndarray, block: int) -> tuple[np.ndarray, np.ndarray]:
-        last = np.minimum(np.arange(block - 1, len(index) + block - 1, block), len(index) - 1)
-        return index[::block, 0], index[last, -1]
+    def spans(table: ResizeFilter, block: int) -> tuple[np.ndarray, np.ndarray]:
+        last = np.minimum(np.arange(block - 1, len(table.first) + block - 1, block), len(table.first) - 1)
+        return table.first[::block].copy(), table.first[last] + table.taps - 1
 
-    top, bottom = ends(iy, _TILE[1])
-    left, right = ends(ix, _TILE[0])
+    top, bottom = spans(fy, _TILE[1])
+    left, right = spans(fx, _TILE[0])
+    left -= left % 4  # word-aligned groups of 4 pixels
+    groups = (right - left) // 4 + 1
     rows = int((bottom - top).max()) + 1
-    groups = int(((right - (left & ~3)) // 4).max()) + 1
-    return (rows, groups) if _shared_bytes((rows, groups)) <= _MAX_SHARED else None
+    shape = SeparableResize(rows, 4 * int(groups.max()) + 4, ())
+    if _shared_bytes(plan, shape) > _MAX_SHARED:
+        return None
+
+    def padded(steps: np.ndarray) -> np.ndarray:
+        return np.pad(steps.astype(np.int64), ((0, 0), (0, 4 - steps.shape[1])))
+
+    tap = np.arange(4)
+    y_block_top = np.repeat(top, _TILE[1])[: len(fy.first), None]
+    y_taps = np.where(tap < fy.taps, (fy.first[:, None] + tap - y_block_top) * _TILE[0] * 16, 0)
+    kx = padded(fx.steps) & 0xFFFF
+    x_taps = np.stack(
+        [
+            fx.first - np.repeat(left, _TILE[0])[: len(fx.first)],
+            kx[:, 0] | kx[:, 1] << 16,
+            kx[:, 2] | kx[:, 3] << 16,
+            np.zeros(len(fx.first), np.int64),
+        ],
+        axis=1,
+    )
+    host = (
+        np.stack([top, bottom - top + 1], axis=1),
+        np.stack([left, groups], axis=1),
+        y_taps,
+        padded(fy.steps),
+        x_taps,
+    )
+    cupy = _cuda.cupy_module()
+    tables = tuple(cupy.asarray(t.astype(np.uint32).view(np.int32)) for t in host)
+    return SeparableResize(shape.rows, shape.plane, tables)
 
 
 def prepare_cuda(plan: FormatPlan) -> CudaFormatPlan:
     """Upload what the kernels of ``plan`` need (once per plan)."""
     cupy = _cuda.cupy_module()
     tables: tuple[Any, ...] = ()
-    window = None
+    separable = None
     if plan.resized:
-        assert plan.y_table is not None and plan.x_table is not None
-        tables = tuple(cupy.asarray(np.ascontiguousarray(t)) for t in (*plan.y_table, *plan.x_table))
-        window = _window(plan)
+        fy, fx = plan.y_table, plan.x_table
+        assert fy is not None and fx is not None
+        host = (fy.indices(plan.height), fy.steps, fx.indices(plan.width), fx.steps)
+        tables = tuple(cupy.asarray(np.ascontiguousarray(t, dtype=np.int32)) for t in host)
+        separable = _separable(plan)
     order = cupy.asarray(np.array(plan.order, dtype=np.int32))
     code = sum((c if c >= 0 else 15) << (4 * k) for k, c in enumerate(plan.order))
-    return CudaFormatPlan(plan, tables, order, np.int32(code), window)
+    return CudaFormatPlan(plan, tables, order, np.int32(code), separable)
 
 
 def _grid(width: int, height: int) -> tuple[int, int, int]:
@@ -410,43 +478,40 @@ def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
     to_float = np.int32(dtype == np.float32)
     packed = strides[1] == plan.channels and strides[2] == 1
     aligned = image.data.ptr % 4 == 0 and int(strides[0]) % 4 == 0  # word loads of pixel rows
-    if prepared.window is not None and packed and aligned:
-        iy, wy, ix, wx = prepared.tables
-        rows, groups = prepared.window
-        _module().get_function(f"resize_separable_c{plan.channels}_t{iy.shape[1]}")(
+    separable = prepared.separable
+    if separable is not None and packed and aligned and out_h * out_w * out_c < 2**31:
+        _module().get_function(f"resize_separable_c{plan.channels}")(
             (-(-out_w // _TILE[0]), -(-out_h // _TILE[1]), 1),
             _BLOCK,
             (
                 image,
                 strides[0],
+                np.int32(plan.height),
                 np.int32(plan.width),
                 out,
                 np.int32(out_h),
                 np.int32(out_w),
                 np.int32(out_c),
-                iy,
-                wy,
-                ix,
-                wx,
+                *separable.tables,
                 prepared.order_code,
                 np.float32(plan.alpha_value),
                 to_float,
                 factor,
                 low,
-                np.int32(groups),
-                np.int32(rows),
+                np.int32(separable.plane),
+                np.int32(separable.rows),
+                np.int32(plan.order == tuple(range(plan.channels))),
             ),
-            shared_mem=_shared_bytes(prepared.window),
+            shared_mem=_shared_bytes(plan, separable),
         )
         return out
     if plan.resized:
-        iy, wy, ix, wx = prepared.tables
+        iy, ky, ix, kx = prepared.tables
         taps = (np.int32(iy.shape[1]), np.int32(ix.shape[1]))
     else:
-        iy = wy = ix = wx = prepared.order  # unused pointers
+        iy = ky = ix = kx = prepared.order  # unused pointers
         taps = (np.int32(0), np.int32(0))
-    hoist = plan.resized and int(taps[1]) <= 8
-    _module().get_function(f"convert_u8_c{plan.channels}" + ("_h8" if hoist else ""))(
+    _module().get_function(f"convert_u8_c{plan.channels}")(
         _grid(out_w, out_h),
         _BLOCK,
         (
@@ -458,10 +523,10 @@ def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
             np.int32(out_c),
             np.int32(plan.resized),
             iy,
-            wy,
+            ky,
             taps[0],
             ix,
-            wx,
+            kx,
             taps[1],
             prepared.order_code,
             np.float32(plan.alpha_value),
