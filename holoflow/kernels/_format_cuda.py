@@ -18,7 +18,7 @@ pixels per thread with word-sized loads and stores when the width allows.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -152,9 +152,10 @@ __device__ __forceinline__ int dot2_hi(int a, unsigned int b, int c) {
 //    a column's first tap, two dp2a per channel, rounded (SUM_SHIFT) into an int4;
 // 3. each output pixel filters its column of those sums vertically.
 // The host precomputes each tile row's and column's window (`block_rows`: first source row,
-// rows, before clamping; `block_cols`: first pixel (a multiple of 4, before clamping) and
-// 4-pixel groups), each output column's first tap within its window and packed 16-bit weight
-// pairs (`x_taps`: position, weights 0|1, weights 2|3), and each output row's taps as byte
+// rows, before clamping; `block_cols`: first pixel (a multiple of 4, before clamping), 4-pixel
+// groups and ceil(2^32 / groups) mod 2^32), each output column's first tap within its window
+// and packed 16-bit weight pairs (`x_taps`: position, weights 0|1, weights 2|3), and each
+// output row's taps as byte
 // offsets into the tile's sums with their weights (`y_taps`, `y_weights`). Shared memory holds
 // the sums, then the window: `rows_max` rows of C planes of `plane` bytes. `identity`: the
 // output is the C input channels in order. Offsets are 32-bit (the host checks the sizes).
@@ -162,7 +163,7 @@ template <int C>
 __device__ void resize_separable_impl(
     const unsigned char* __restrict__ src, long long s0, int in_h, int in_w, void* __restrict__ dst,
     int out_h, int out_w, int out_c,
-    const int2* __restrict__ block_rows, const int2* __restrict__ block_cols,
+    const int2* __restrict__ block_rows, const int4* __restrict__ block_cols,
     const int4* __restrict__ y_taps, const int4* __restrict__ y_weights, const int4* __restrict__ x_taps,
     int order, float alpha, int to_float, float factor, float low, int plane, int rows_max, int identity)
 {
@@ -170,41 +171,61 @@ __device__ void resize_separable_impl(
     extern __shared__ uint4 shared[];
     int4* sums = reinterpret_cast<int4*>(shared);  // first: 16-byte aligned
     unsigned char* window = reinterpret_cast<unsigned char*>(sums + rows_max * width);
-    int2 span_rows = __ldg(block_rows + blockIdx.y), span_cols = __ldg(block_cols + blockIdx.x);
+    __shared__ int4 y_table[2][height];  // each output row's tap offsets, then its weights
+    int2 span_rows = __ldg(block_rows + blockIdx.y);
+    int4 span_cols = __ldg(block_cols + blockIdx.x);
     int x = min((int)(blockIdx.x * width + threadIdx.x), out_w - 1);
     int4 x_tap = __ldg(x_taps + x);  // issued early: used once the window is in
-    int y_first = span_rows.x, rows = span_rows.y, x_first = span_cols.x, groups = span_cols.y;
-    // (row, group) items spread over all threads; a float reciprocal divides exactly here, as
-    // item < threads and the quotient's fraction is at least 1/(2*groups) from an integer
-    float inverse = __fdividef(1.0f, (float)groups);
     int thread = threadIdx.y * width + threadIdx.x;
-    int r = (int)((thread + 0.5f) * inverse), g = thread - r * groups;
-    int r_step = (int)((threads + 0.5f) * inverse), g_step = threads - r_step * groups;
-    for (; r < rows; r += r_step, g += g_step) {
-        if (g >= groups) { g -= groups; ++r; if (r >= rows) break; }
-        int px = x_first + 4 * g;
-        const unsigned char* line = src + (long long)min(max(y_first + r, 0), in_h - 1) * s0;
-        unsigned int words[C];
-        if (px >= 0 && px + 3 < in_w) {
-            const unsigned int* w = reinterpret_cast<const unsigned int*>(line + px * C);
-            #pragma unroll
-            for (int k = 0; k < C; ++k) words[k] = __ldg(w + k);
-        } else {  // at the image's edge: repeat its first or last pixel
-            unsigned char bytes[4 * C];
-            #pragma unroll
-            for (int k = 0; k < 4; ++k) {
-                const unsigned char* p = line + min(max(px + k, 0), in_w - 1) * C;
-                #pragma unroll
-                for (int c = 0; c < C; ++c) bytes[k * C + c] = p[c];
-            }
-            #pragma unroll
-            for (int k = 0; k < C; ++k)
-                words[k] = bytes[4 * k] | (bytes[4 * k + 1] << 8) | (bytes[4 * k + 2] << 16)
-                           | ((unsigned int)bytes[4 * k + 3] << 24);
-        }
-        unsigned int* into = reinterpret_cast<unsigned int*>(window + r * C * plane) + g;
+    if (thread < 2 * height) {
+        int y = min((int)blockIdx.y * height + thread % height, out_h - 1);
+        y_table[thread / height][thread % height] = __ldg((thread < height ? y_taps : y_weights) + y);
+    }
+    int y_first = span_rows.x, rows = span_rows.y, x_first = span_cols.x, groups = span_cols.y;
+    // (row, group) items, `batch` per thread at a time so that their loads are in flight
+    // together; item / groups is umulhi(item, ceil(2^32 / groups)), exact as items < 2^16
+    const int batch = 3;
+    unsigned int reciprocal = (unsigned int)span_cols.z;
+    int items = rows * groups;
+    for (int base = thread; base < items; base += batch * threads) {
+        unsigned int words[batch][C];
+        int slot[batch];  // word index of the item's first plane in the window, -1: none
         #pragma unroll
-        for (int c = 0; c < C; ++c) into[c * plane / 4] = plane_word<C>(words, c);
+        for (int n = 0; n < batch; ++n) {
+            int item = base + n * threads;
+            slot[n] = -1;
+            if (item >= items) continue;
+            int r = reciprocal ? (int)__umulhi((unsigned int)item, reciprocal) : item;  // 0: one group
+            int g = item - r * groups;
+            int px = x_first + 4 * g;
+            unsigned int row = (unsigned int)min(max(y_first + r, 0), in_h - 1);
+            const unsigned char* line = src + (size_t)row * (unsigned int)s0;
+            if (px >= 0 && px + 3 < in_w) {
+                const unsigned int* w = reinterpret_cast<const unsigned int*>(line + px * C);
+                #pragma unroll
+                for (int k = 0; k < C; ++k) words[n][k] = __ldg(w + k);
+            } else {  // at the image's edge: repeat its first or last pixel
+                unsigned char bytes[4 * C];
+                #pragma unroll
+                for (int k = 0; k < 4; ++k) {
+                    const unsigned char* p = line + min(max(px + k, 0), in_w - 1) * C;
+                    #pragma unroll
+                    for (int c = 0; c < C; ++c) bytes[k * C + c] = p[c];
+                }
+                #pragma unroll
+                for (int k = 0; k < C; ++k)
+                    words[n][k] = bytes[4 * k] | (bytes[4 * k + 1] << 8) | (bytes[4 * k + 2] << 16)
+                                  | ((unsigned int)bytes[4 * k + 3] << 24);
+            }
+            slot[n] = r * C * plane / 4 + g;
+        }
+        #pragma unroll
+        for (int n = 0; n < batch; ++n) {
+            if (slot[n] < 0) continue;
+            unsigned int* into = reinterpret_cast<unsigned int*>(window) + slot[n];
+            #pragma unroll
+            for (int c = 0; c < C; ++c) into[c * plane / 4] = plane_word<C>(words[n], c);
+        }
     }
     __syncthreads();
     int position = x_tap.x, shift = 8 * (position & 3), pair01 = x_tap.y, pair23 = x_tap.z;
@@ -216,7 +237,8 @@ __device__ void resize_separable_impl(
         for (int c = 0; c < C; ++c) {
             const unsigned int* w = reinterpret_cast<const unsigned int*>(line + c * plane);
             unsigned int taps = __funnelshift_r(w[0], w[1], shift);
-            h[c] = round_sum(dot2_hi(pair23, taps, dot2_lo(pair01, taps, 0)));
+            const int half = 1 << (SUM_SHIFT - 1);  // round_sum, its addition folded into the dot
+            h[c] = dot2_hi(pair23, taps, dot2_lo(pair01, taps, half)) >> SUM_SHIFT;
         }
         sums[r * width + threadIdx.x] = make_int4(h[0], h[1], h[2], h[3]);
     }
@@ -226,9 +248,9 @@ __device__ void resize_separable_impl(
     const unsigned char* column = reinterpret_cast<const unsigned char*>(sums + threadIdx.x);
     #pragma unroll
     for (int half = 0; half < 2; ++half) {
-        int y = blockIdx.y * height + threadIdx.y + half * threads_y;
+        int local = threadIdx.y + half * threads_y, y = blockIdx.y * height + local;
         if (y >= out_h) return;
-        int4 o = __ldg(y_taps + y), k = __ldg(y_weights + y);
+        int4 o = y_table[0][local], k = y_table[1][local];
         int offsets[4] = {o.x, o.y, o.z, o.w}, weights[4] = {k.x, k.y, k.z, k.w};
         int acc[4] = {0, 0, 0, 0};
         #pragma unroll
@@ -244,10 +266,12 @@ __device__ void resize_separable_impl(
         for (int c = 0; c < C; ++c) value[c] = level_of(acc[c]);
         unsigned int out_index = ((unsigned int)y * out_w + x) * out_c;
         if (identity) {
+            float* as_float = (float*)dst + out_index;
+            unsigned char* as_byte = (unsigned char*)dst + out_index;
             #pragma unroll
             for (int c = 0; c < C; ++c) {
-                if (to_float) ((float*)dst)[out_index + c] = __fadd_rn(__fmul_rn(value[c], factor), low);
-                else ((unsigned char*)dst)[out_index + c] = (unsigned char)value[c];
+                if (to_float) as_float[c] = __fadd_rn(__fmul_rn(value[c], factor), low);
+                else as_byte[c] = (unsigned char)value[c];
             }
         } else {
             write_pixel<C>(value, dst, out_index, out_c, order, alpha, to_float, factor, low);
@@ -258,7 +282,7 @@ __device__ void resize_separable_impl(
 #define RESIZE_SEPARABLE(C) \
 extern "C" __global__ void __launch_bounds__(256) resize_separable_c##C( \
     const unsigned char* src, long long s0, int in_h, int in_w, void* dst, int out_h, int out_w, int out_c, \
-    const int2* block_rows, const int2* block_cols, const int4* y_taps, const int4* y_weights, \
+    const int2* block_rows, const int4* block_cols, const int4* y_taps, const int4* y_weights, \
     const int4* x_taps, int order, float alpha, int to_float, float factor, float low, int plane, \
     int rows_max, int identity) { \
     resize_separable_impl<C>(src, s0, in_h, in_w, dst, out_h, out_w, out_c, block_rows, block_cols, y_taps, \
@@ -367,6 +391,8 @@ class CudaFormatPlan:
     """The channel order packed 4 bits per output channel, 15 for alpha (uint8 kernels)."""
     separable: SeparableResize | None
     """None where the resize runs the one-pixel-per-thread kernel."""
+    launches: dict[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=dict, compare=False)
+    """Kernel launches prepared per input layout (strides, pointer alignment)."""
 
 
 def _shared_bytes(plan: FormatPlan, separable: SeparableResize) -> int:
@@ -393,7 +419,7 @@ def _separable(plan: FormatPlan) -> SeparableResize | None:
     groups = (right - left) // 4 + 1
     rows = int((bottom - top).max()) + 1
     shape = SeparableResize(rows, 4 * int(groups.max()) + 4, ())
-    if _shared_bytes(plan, shape) > _MAX_SHARED:
+    if _shared_bytes(plan, shape) > _MAX_SHARED or rows * int(groups.max()) >= 1 << 16:
         return None
 
     def padded(steps: np.ndarray) -> np.ndarray:
@@ -414,7 +440,7 @@ def _separable(plan: FormatPlan) -> SeparableResize | None:
     )
     host = (
         np.stack([top, bottom - top + 1], axis=1),
-        np.stack([left, groups], axis=1),
+        np.stack([left, groups, -(-(1 << 32) // groups), np.zeros_like(groups)], axis=1),
         y_taps,
         padded(fy.steps),
         x_taps,
@@ -472,23 +498,34 @@ def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
         )
         return out
     image = source.reshape(plan.height, plan.width, plan.channels) if source.ndim == 2 else source
+    key = (image.strides, image.data.ptr % 4)
+    launch = prepared.launches.get(key)
+    if launch is None:
+        launch = prepared.launches[key] = _u8_launch(prepared, image)
+    kernel, grid, shared, before, after = launch
+    kernel(grid, _BLOCK, (image, *before, out, *after), shared_mem=shared)
+    return out
+
+
+def _u8_launch(prepared: CudaFormatPlan, image: Any) -> tuple[Any, ...]:
+    """How to launch the uint8 kernel for inputs laid out as ``image``: the kernel, grid, shared
+    memory and the arguments before and after the output (the same for every such input)."""
+    plan = prepared.plan
     strides = tuple(np.int64(s // image.itemsize) for s in image.strides)
     out_h, out_w, out_c = plan.out_shape
     factor, low = plan.float_factor()
-    to_float = np.int32(dtype == np.float32)
+    to_float = np.int32(plan.out_dtype == "float32")
     packed = strides[1] == plan.channels and strides[2] == 1
     aligned = image.data.ptr % 4 == 0 and int(strides[0]) % 4 == 0  # word loads of pixel rows
     separable = prepared.separable
-    if separable is not None and packed and aligned and out_h * out_w * out_c < 2**31:
-        _module().get_function(f"resize_separable_c{plan.channels}")(
+    small = 0 < int(strides[0]) < 2**31 and out_h * out_w * out_c < 2**31  # 32-bit offsets
+    if separable is not None and packed and aligned and small:
+        return (
+            _module().get_function(f"resize_separable_c{plan.channels}"),
             (-(-out_w // _TILE[0]), -(-out_h // _TILE[1]), 1),
-            _BLOCK,
+            _shared_bytes(plan, separable),
+            (strides[0], np.int32(plan.height), np.int32(plan.width)),
             (
-                image,
-                strides[0],
-                np.int32(plan.height),
-                np.int32(plan.width),
-                out,
                 np.int32(out_h),
                 np.int32(out_w),
                 np.int32(out_c),
@@ -502,22 +539,19 @@ def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
                 np.int32(separable.rows),
                 np.int32(plan.order == tuple(range(plan.channels))),
             ),
-            shared_mem=_shared_bytes(plan, separable),
         )
-        return out
     if plan.resized:
         iy, ky, ix, kx = prepared.tables
         taps = (np.int32(iy.shape[1]), np.int32(ix.shape[1]))
     else:
         iy = ky = ix = kx = prepared.order  # unused pointers
         taps = (np.int32(0), np.int32(0))
-    _module().get_function(f"convert_u8_c{plan.channels}")(
+    return (
+        _module().get_function(f"convert_u8_c{plan.channels}"),
         _grid(out_w, out_h),
-        _BLOCK,
+        0,
+        strides,
         (
-            image,
-            *strides,
-            out,
             np.int32(out_h),
             np.int32(out_w),
             np.int32(out_c),
@@ -535,4 +569,3 @@ def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
             low,
         ),
     )
-    return out

@@ -14,6 +14,7 @@ host synchronization.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -409,12 +410,23 @@ def _trusted(
 
 
 def _from_cupy(array: Any) -> Tensor | None:
-    # CuPy's interface names its current stream, or 1/2 for the default streams (left to it)
-    stream = _cuda.cupy_module().cuda.get_current_stream().ptr
-    if not stream:
-        return None
+    cupy = _cuda.cupy_module()
+    exports_stream, default_stream = _cupy_stream_export(cupy)
+    stream = None
+    if exports_stream:  # CuPy's interface names its current stream (1 or 2 for the default one)
+        stream = cupy.cuda.get_current_stream().ptr or default_stream
     memory = array.data
     return _trusted(memory.ptr, array.shape, array.strides, array.dtype, memory.device_id, array, stream)
+
+
+@functools.cache
+def _cupy_stream_export(cupy: Any) -> tuple[bool, int | None]:
+    """Whether CuPy's array interface carries a stream, and the value it gives the default
+    stream (fixed for the process by CuPy's settings): read once from a probe array."""
+    with cupy.cuda.Stream.null:
+        interface = cupy.empty(0, cupy.uint8).__cuda_array_interface__
+    stream = interface.get("stream")
+    return stream is not None, None if stream is None else int(stream)
 
 
 _TORCH_DTYPES: dict[Any, np.dtype] = {}

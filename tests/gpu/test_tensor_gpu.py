@@ -63,7 +63,7 @@ def test_direct_cupy_wrapper_equals_the_interface(cp, on_stream):
     stream = cp.cuda.Stream(non_blocking=True)
     with stream if on_stream else cp.cuda.Stream.null:
         assert _fields(as_tensor(a)) == _fields(_interface_fields(a))
-        assert as_tensor(a).stream == (stream.ptr if on_stream else 1)
+        assert as_tensor(a).stream == int(a.__cuda_array_interface__["stream"])
 
 
 def test_direct_torch_wrapper_equals_the_interface(cp):
