@@ -128,7 +128,8 @@ class OperatorStreams:
                 in_use.append((events, [m for maps in self.received.values() for m in maps]))
             self.received.clear()
         while in_use and all(event.done() for event in in_use[0][0]):
-            in_use.popleft()
+            for event in in_use.popleft()[0]:
+                event.recycle()  # these events were only ever this object's
 
     def release(self) -> None:
         """Give pool streams back and drop owned streams (end of run)."""

@@ -145,7 +145,7 @@ __device__ __forceinline__ int dot2_hi(int a, unsigned int b, int c) {
 }
 
 // Separable fixed-point resize of packed 8-bit pixels, up to 4 consecutive taps per axis. A
-// block of 32x8 threads makes a 32x16 tile of output pixels (two rows per thread):
+// block of 32x8 threads makes a 32x(8*ROWS_PER_THREAD) tile of output pixels:
 // 1. the tile's source window goes to shared memory as C byte planes per row (pixel k of a
 //    row at byte k of each plane), edge pixels repeated where taps fall outside the image;
 // 2. each window row is filtered horizontally once for the tile's 32 columns: the 4 bytes from
@@ -167,7 +167,7 @@ __device__ void resize_separable_impl(
     const int4* __restrict__ y_taps, const int4* __restrict__ y_weights, const int4* __restrict__ x_taps,
     int order, float alpha, int to_float, float factor, float low, int plane, int rows_max, int identity)
 {
-    const int width = 32, height = 16, threads_y = 8, threads = width * threads_y;
+    const int width = 32, threads_y = 8, height = threads_y * ROWS_PER_THREAD, threads = width * threads_y;
     extern __shared__ uint4 shared[];
     int4* sums = reinterpret_cast<int4*>(shared);  // first: 16-byte aligned
     unsigned char* window = reinterpret_cast<unsigned char*>(sums + rows_max * width);
@@ -186,7 +186,8 @@ __device__ void resize_separable_impl(
     // together; item / groups is umulhi(item, ceil(2^32 / groups)), exact as items < 2^16
     const int batch = 3;
     unsigned int reciprocal = (unsigned int)span_cols.z;
-    int items = rows * groups;
+    int items = rows * groups, plane_words = plane >> 2, row_words = C * plane_words;
+    unsigned int* window_words = reinterpret_cast<unsigned int*>(window);
     for (int base = thread; base < items; base += batch * threads) {
         unsigned int words[batch][C];
         int slot[batch];  // word index of the item's first plane in the window, -1: none
@@ -201,7 +202,7 @@ __device__ void resize_separable_impl(
             unsigned int row = (unsigned int)min(max(y_first + r, 0), in_h - 1);
             const unsigned char* line = src + (size_t)row * (unsigned int)s0;
             if (px >= 0 && px + 3 < in_w) {
-                const unsigned int* w = reinterpret_cast<const unsigned int*>(line + px * C);
+                const unsigned int* w = reinterpret_cast<const unsigned int*>(line + (unsigned int)px * C);
                 #pragma unroll
                 for (int k = 0; k < C; ++k) words[n][k] = __ldg(w + k);
             } else {  // at the image's edge: repeat its first or last pixel
@@ -217,14 +218,13 @@ __device__ void resize_separable_impl(
                     words[n][k] = bytes[4 * k] | (bytes[4 * k + 1] << 8) | (bytes[4 * k + 2] << 16)
                                   | ((unsigned int)bytes[4 * k + 3] << 24);
             }
-            slot[n] = r * C * plane / 4 + g;
+            slot[n] = r * row_words + g;
         }
         #pragma unroll
         for (int n = 0; n < batch; ++n) {
             if (slot[n] < 0) continue;
-            unsigned int* into = reinterpret_cast<unsigned int*>(window) + slot[n];
             #pragma unroll
-            for (int c = 0; c < C; ++c) into[c * plane / 4] = plane_word<C>(words[n], c);
+            for (int c = 0; c < C; ++c) window_words[slot[n] + c * plane_words] = plane_word<C>(words[n], c);
         }
     }
     __syncthreads();
@@ -247,8 +247,8 @@ __device__ void resize_separable_impl(
     if (x >= out_w) return;
     const unsigned char* column = reinterpret_cast<const unsigned char*>(sums + threadIdx.x);
     #pragma unroll
-    for (int half = 0; half < 2; ++half) {
-        int local = threadIdx.y + half * threads_y, y = blockIdx.y * height + local;
+    for (int part = 0; part < ROWS_PER_THREAD; ++part) {
+        int local = threadIdx.y + part * threads_y, y = blockIdx.y * height + local;
         if (y >= out_h) return;
         int4 o = y_table[0][local], k = y_table[1][local];
         int offsets[4] = {o.x, o.y, o.z, o.w}, weights[4] = {k.x, k.y, k.z, k.w};
@@ -355,14 +355,18 @@ NV12(nv12_to_rgb_x4, 4)
 """
 
 _BLOCK = (32, 8, 1)
-_TILE = (32, 16)  # output pixels of a separable-resize block: two rows per thread
+_ROWS_PER_THREAD = 2
+_TILE = (32, 8 * _ROWS_PER_THREAD)  # output pixels of a separable-resize block
 _MAX_SHARED = 48 << 10  # bytes of shared memory a resizing block may use without opting in
 
 
 @functools.cache
 def _module() -> Any:
     cupy = _cuda.cupy_module()
-    constants = f"#define SUM_SHIFT {SUM_SHIFT}\n#define LEVEL_SHIFT {2 * WEIGHT_BITS - SUM_SHIFT}\n"
+    constants = (
+        f"#define SUM_SHIFT {SUM_SHIFT}\n#define LEVEL_SHIFT {2 * WEIGHT_BITS - SUM_SHIFT}\n"
+        f"#define ROWS_PER_THREAD {_ROWS_PER_THREAD}\n"
+    )
     return cupy.RawModule(code=constants + _SOURCE, options=("-fmad=false", "--std=c++17"))
 
 

@@ -73,6 +73,9 @@ class FormatConverterOp(Operator):
         except ValueError as exc:
             raise ConfigError(f"{self._label()}: {exc}") from None
         self._plans: dict[tuple[Any, ...], Any] = {}
+        pool = next((r for r in self.resources.values() if isinstance(r, BlockMemoryPool)), None)
+        device = pool is not None and pool.storage_type is MemoryStorageType.DEVICE
+        self._device_pool = pool if device else None
 
     def _plan(self, shape: tuple[int, ...], dtype: np.dtype, cuda: bool) -> Any:
         key = (shape, dtype, cuda)
@@ -121,8 +124,8 @@ class FormatConverterOp(Operator):
         return result
 
     def _output(self, plan: FormatPlan) -> Any:
-        pool = next((r for r in self.resources.values() if isinstance(r, BlockMemoryPool)), None)
-        if pool is None or pool.storage_type is not MemoryStorageType.DEVICE:
+        pool = self._device_pool
+        if pool is None:
             return None
         dtype = np.float32 if plan.out_dtype == "float32" else np.uint8
         return pool.empty(plan.out_shape, dtype)

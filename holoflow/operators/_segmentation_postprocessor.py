@@ -30,30 +30,39 @@ def label_map(
     """
     if scores.dtype != np.float32:
         raise TensorError(f"{label}: scores must be float32, got {scores.dtype}")
-    if data_format == "hwc":
-        if scores.ndim != 3:
-            raise TensorError(f"{label}: data_format 'hwc' needs (H, W, C), got {tuple(scores.shape)}")
-        hwc = scores
-    elif data_format in ("nchw", "nhwc"):
-        if scores.ndim != 4 or scores.shape[0] != 1:
-            raise TensorError(
-                f"{label}: data_format '{data_format}' needs (1, ...) with 4 dims, got {tuple(scores.shape)}"
-            )
-        hwc = xp.moveaxis(scores[0], 0, -1) if data_format == "nchw" else scores[0]
-    else:
-        raise TensorError(f"{label}: unknown data_format {data_format!r}")
-    if hwc.shape[-1] > 255:
-        raise TensorError(f"{label}: at most 255 channels, got {hwc.shape[-1]}")
+    shape, strides = _hwc_layout(tuple(scores.shape), tuple(scores.strides), data_format, label)
+    if shape[2] > 255:
+        raise TensorError(f"{label}: at most 255 channels, got {shape[2]}")
+    if network_output_type == "softmax" and xp is not np:
+        return _argmax_labels_cuda(scores, shape, strides)
+    hwc = scores if data_format == "hwc" else scores[0]
+    if data_format == "nchw":
+        hwc = xp.moveaxis(hwc, 0, -1)
     if network_output_type == "sigmoid":
         labels = (hwc[..., 0] >= 0.5).astype(xp.uint8)
-    elif network_output_type == "softmax" and xp is not np:
-        labels = _argmax_labels_cuda(hwc)
     elif network_output_type == "softmax":
         hwc = xp.where(xp.isnan(hwc), 0.0, hwc)  # as the running comparison, which NaN never passes
         labels = xp.where(hwc.max(axis=-1) > 0.0, xp.argmax(hwc, axis=-1), 0).astype(xp.uint8)
     else:
         labels = hwc[..., 0].astype(xp.uint8)
     return labels[..., None]
+
+
+def _hwc_layout(
+    shape: tuple[int, ...], strides: tuple[int, ...], data_format: str, label: str
+) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """The (H, W, C) extents and byte strides of scores laid out as ``data_format``."""
+    if data_format == "hwc":
+        if len(shape) != 3:
+            raise TensorError(f"{label}: data_format 'hwc' needs (H, W, C), got {shape}")
+        return (shape[0], shape[1], shape[2]), (strides[0], strides[1], strides[2])
+    if data_format in ("nchw", "nhwc"):
+        if len(shape) != 4 or shape[0] != 1:
+            raise TensorError(f"{label}: data_format '{data_format}' needs (1, ...) with 4 dims, got {shape}")
+        if data_format == "nchw":
+            return (shape[2], shape[3], shape[1]), (strides[2], strides[3], strides[1])
+        return (shape[1], shape[2], shape[3]), (strides[1], strides[2], strides[3])
+    raise TensorError(f"{label}: unknown data_format {data_format!r}")
 
 
 _ARGMAX_SOURCE = r"""
@@ -78,14 +87,14 @@ def _argmax_kernel() -> Any:
     return _cuda.cupy_module().RawKernel(_ARGMAX_SOURCE, "argmax_labels")
 
 
-def _argmax_labels_cuda(hwc: Any) -> Any:
-    """The softmax labels of a CuPy (H, W, C) float32 view in one kernel, on the current stream."""
+def _argmax_labels_cuda(scores: Any, shape: tuple[int, int, int], strides: tuple[int, int, int]) -> Any:
+    """The softmax labels (H, W, 1) of CuPy float32 scores in one kernel, on the current stream."""
     cupy = _cuda.cupy_module()
-    h, w, c = hwc.shape
-    labels = cupy.empty((h, w), cupy.uint8)
-    strides = (np.int64(s // 4) for s in hwc.strides)
+    h, w, c = shape
+    labels = cupy.empty((h, w, 1), cupy.uint8)
+    element = tuple(np.int64(s // 4) for s in strides)
     _argmax_kernel()(
-        ((w + 127) // 128, h), (128,), (hwc, *strides, np.int32(h), np.int32(w), np.int32(c), labels)
+        ((w + 127) // 128, h), (128,), (scores, *element, np.int32(h), np.int32(w), np.int32(c), labels)
     )
     return labels
 

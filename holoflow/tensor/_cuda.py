@@ -176,20 +176,33 @@ def to_host(array: Any, stream: int = 0) -> Any:
         return cupy.asnumpy(cupy.asarray(array))
 
 
+_SPARE_EVENTS: dict[int, list[Any]] = {}  # device -> events given back by StreamEvent.recycle
+_SPARE_EVENTS_MAX = 64
+
+
 class StreamEvent:
     """A CUDA event recorded on a stream: the point a consumer must wait for."""
 
-    __slots__ = ("event", "stream")
+    __slots__ = ("device", "event", "stream")
 
     def __init__(self, stream: int) -> None:
         cupy = cupy_module()
         self.stream = stream
-        self.event = cupy.cuda.Event(block=False, disable_timing=True)
+        self.device = cupy.cuda.runtime.getDevice()
+        spare = _SPARE_EVENTS.get(self.device)
+        self.event = spare.pop() if spare else cupy.cuda.Event(block=False, disable_timing=True)
         cupy.cuda.runtime.eventRecord(self.event.ptr, stream)
 
     def done(self) -> bool:
         """Whether the work before the event has finished."""
         return bool(self.event.done)
+
+    def recycle(self) -> None:
+        """Give the CUDA event back for a later StreamEvent to record again; only for an event
+        that has completed and that nothing else will wait on."""
+        spare = _SPARE_EVENTS.setdefault(self.device, [])
+        if len(spare) < _SPARE_EVENTS_MAX:
+            spare.append(self.event)
 
 
 def wait_event(stream: int, event: StreamEvent) -> None:

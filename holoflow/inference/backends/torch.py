@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import yaml
@@ -121,18 +121,21 @@ class TorchBackend(Backend):
     def infer(self, inputs: list[Any], stream: int | None = None) -> list[Any]:
         torch = self.torch
         if self.device == "cuda" and stream is not None:
-            with torch.cuda.stream(self._stream(stream)):
+            previous = torch.cuda.current_stream()
+            torch.cuda.set_stream(self._stream(stream))  # cheaper than the stream() context
+            try:
                 return self._forward(inputs, stream)
+            finally:
+                torch.cuda.set_stream(previous)
         return self._forward(inputs, None)
 
     def _forward(self, inputs: list[Any], stream: int | None) -> list[Any]:
         torch = self.torch
         with torch.inference_mode():
             if (
-                self.cuda_graphs
-                and self._graph is not None
+                self._graph is not None
                 and stream is not None
-                and _copy_in(self._static_in, inputs, stream)
+                and _copy_in(self._graph_inputs, inputs, stream)
             ):
                 self._graph.replay()
                 return [o.clone() for o in self._static_out]
@@ -158,31 +161,40 @@ class TorchBackend(Backend):
             with torch.cuda.graph(self._graph):
                 result = self.module(*self._static_in)
             self._static_out = list(result) if isinstance(result, (tuple, list)) else [result]
+            self._graph_inputs = [
+                _GraphInput(v.data_ptr(), tuple(v.shape), np.dtype(str(v.dtype).removeprefix("torch.")))
+                for v in self._static_in
+            ]
         for static, value in zip(self._static_in, values, strict=True):
             static.copy_(value)
         self._graph.replay()
         return [o.clone() for o in self._static_out]
 
 
-def _copy_in(static: list[Any], inputs: list[Any], stream: int) -> bool:
+class _GraphInput(NamedTuple):
+    """A captured graph's input buffer: where it is and what it holds."""
+
+    pointer: int
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+
+def _copy_in(buffers: list[_GraphInput], inputs: list[Any], stream: int) -> bool:
     """Queue on ``stream`` a device copy of each input into the captured graph's input buffer,
-    where every input is a contiguous CUDA array of the buffer's dtype and size; False (nothing
-    queued) otherwise."""
+    where every input is a contiguous CUDA array of the buffer's dtype and shape (or the shape
+    without its leading 1); False (nothing queued) otherwise."""
     from holoflow.tensor import as_tensor
     from holoflow.tensor._cuda import cupy_module
 
     sources = []
-    for buffer, array in zip(static, inputs, strict=True):
+    for buffer, array in zip(buffers, inputs, strict=True):
         tensor = as_tensor(array)
-        shape = tuple(buffer.shape)
-        if not tensor.is_cuda or not tensor.is_contiguous() or tensor.shape not in (shape, shape[1:]):
+        shape = tensor.shape
+        if not tensor.is_cuda or tensor.dtype != buffer.dtype or not tensor.is_contiguous():
             return False
-        if str(tensor.dtype) != str(buffer.dtype).removeprefix("torch.") or (
-            tensor.shape != shape and shape[0] != 1
-        ):
+        if shape != buffer.shape and not (buffer.shape[0] == 1 and shape == buffer.shape[1:]):
             return False
-        nbytes = tensor.nbytes
-        sources.append((buffer.data_ptr(), tensor.data, nbytes))
+        sources.append((buffer.pointer, tensor.data, tensor.nbytes))
     runtime = cupy_module().cuda.runtime
     for destination, source, nbytes in sources:
         runtime.memcpyAsync(destination, source, nbytes, runtime.memcpyDeviceToDevice, stream)
