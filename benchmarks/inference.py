@@ -7,8 +7,9 @@ FormatConverterOp (to float32), InferenceOp and SegmentationPostprocessorOp into
 measurement calls the backend directly on the already converted input. Both are timed as sustained
 throughput — frames back to back, one synchronization at the end, from the first frame out (the
 model's loading and first run excluded, as the raw call is warmed up) — so the host work of the
-graph overlaps the device work as it does in a streaming app. Overhead = pipeline time per frame / raw
-time per call - 1 (goal: <= 10%).
+graph overlaps the device work as it does in a streaming app. Each is the median of ``--repeats``
+timed runs, as other processes on the host make single runs vary. Overhead = pipeline time per
+frame / raw time per call - 1 (goal: <= 10%).
 
 Backends: ``onnxrt`` (CPU; ONNX model) and ``torch`` (CUDA when present, else CPU; TorchScript).
 
@@ -177,7 +178,9 @@ def pipeline_seconds(
     return (end - app.sink.first_time) / (frames - 1)
 
 
-def raw_seconds(backend: str, model: str, x, frames: int, on_cpu: bool, graphs: bool = False) -> float:
+def raw_seconds(
+    backend: str, model: str, x, frames: int, on_cpu: bool, graphs: bool = False, repeats: int = 5
+) -> float:
     cuda = not on_cpu and _cuda.cuda_available() and backend != "onnxrt"
     options = {"cuda_graphs": True} if graphs and cuda else {}
     runner = load_backend(backend, model, device="cuda" if cuda else "cpu", **options)
@@ -186,7 +189,7 @@ def raw_seconds(backend: str, model: str, x, frames: int, on_cpu: bool, graphs: 
         runner.infer([x])
     sync()
     samples = []
-    for _ in range(3):
+    for _ in range(repeats):
         t0 = time.perf_counter()
         for _ in range(frames):
             runner.infer([x])
@@ -202,6 +205,9 @@ def main() -> None:
     parser.add_argument("--cpu", action="store_true", help="run on the CPU even where CUDA is present")
     parser.add_argument(
         "--cuda-graphs", action="store_true", help="capture the model in a CUDA graph (both runs)"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="timed runs of each; the median counts (host noise)"
     )
     parser.add_argument("--profile", help="write a cProfile of one pipeline run to this file")
     parser.add_argument("--output")
@@ -221,9 +227,10 @@ def main() -> None:
             frame, x = cupy.asarray(frame), cupy.asarray(x)
         graphs = args.cuda_graphs
         pipeline_seconds(frame, args.backend, model, 10, on_cpu, graphs)  # warm up (engine, kernels, caches)
-        raw = raw_seconds(args.backend, model, x, args.frames, on_cpu, graphs)
+        raw = raw_seconds(args.backend, model, x, args.frames, on_cpu, graphs, args.repeats)
         pipeline = statistics.median(
-            pipeline_seconds(frame, args.backend, model, args.frames, on_cpu, graphs) for _ in range(3)
+            pipeline_seconds(frame, args.backend, model, args.frames, on_cpu, graphs)
+            for _ in range(args.repeats)
         )
         if args.profile:
             import cProfile
