@@ -5,9 +5,9 @@ Design
 :func:`make_plan` validates an input against Holoscan's converter rules (dtype names, channel
 counts, what may be resized) once per input shape and returns a :class:`FormatPlan`.
 :func:`convert` executes a plan with array-API code written against ``xp`` — numpy on the host,
-CuPy on the GPU — and is the reference: every float operation is a separate, correctly
-rounded float32 operation in a fixed order, so the fused CUDA kernels in ``_format_cuda``,
-which do the same operations in the same order, give bit-identical results.
+CuPy on the GPU — and is the reference: the resize is exact integer arithmetic and every float
+operation is a separate, correctly rounded float32 operation in a fixed order, so the fused
+CUDA kernels in ``_format_cuda``, which do the same, give bit-identical results.
 
 Per-pixel rules (float32 arithmetic, ``round(x) = floor(x + 0.5)`` then saturation):
 

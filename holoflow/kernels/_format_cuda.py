@@ -2,17 +2,18 @@
 
 ``u8`` plans (uint8 RGB/RGBA: resize, scale to float32, RGB↔RGBA, channel order) and NV12 →
 RGB run as single kernels; other plans run the reference code of ``_format`` on CuPy arrays.
-The module is compiled without contraction: every fused multiply-add is an explicit
-``__fmaf_rn`` where the reference has one, the rest ``__fmul_rn`` / ``__fadd_rn`` in the
-reference's order, so the output equals the numpy reference bit for bit.
+The resize is integer arithmetic (see ``_format``); the float operations are ``__fmul_rn`` /
+``__fadd_rn`` in the reference's order, in a module compiled without contraction, so the
+output equals the numpy reference bit for bit.
 
-The resize is separable: a block copies the source window of its 32x8 output pixels into
-shared memory with word loads, filters each window row horizontally once for its 32 columns,
-then each thread filters its column vertically. The window size is the largest any block
-needs, computed on the host from the filter tables; where it exceeds ``_MAX_SHARED`` (extreme
-downscaling), the filters have more than 4 taps, or the pixels are not packed in word-aligned
-rows, a one-pixel-per-thread kernel reads the taps from global memory instead. NV12 runs four
-pixels per thread with word-sized loads and stores when the width allows.
+The resize is separable where the filters have at most 4 taps: a block copies the source
+window of its 32x16 output pixels into shared memory as byte planes, filters each window row
+horizontally once for its 32 columns (dp2a), then each thread filters its column vertically.
+The window size is the largest any block needs, computed on the host from the filter tables;
+where it exceeds ``_MAX_SHARED`` (extreme downscaling), the filters are longer, or the pixels
+are not packed in word-aligned rows, a one-pixel-per-thread kernel reads the taps from global
+memory instead. NV12 runs four pixels per thread with word-sized loads and stores when the
+width allows.
 """
 
 from __future__ import annotations

@@ -100,10 +100,11 @@ class TorchBackend(Backend):
             owner: Any = tensor.owner
             if (
                 type(owner) is torch.Tensor
+                and tensor.stream is None  # else DLPack orders this stream after the producer's
                 and owner.data_ptr() == tensor.data
                 and owner.shape == tensor.shape
             ):
-                value = owner  # the tensor this model (or another) emitted
+                value = owner
             else:
                 value = torch.from_dlpack(
                     array if tensor.is_cuda and hasattr(array, "__dlpack__") else tensor
