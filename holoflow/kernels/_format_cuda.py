@@ -451,7 +451,7 @@ def _separable(plan: FormatPlan) -> SeparableResize | None:
         x_taps,
     )
     cupy = _cuda.cupy_module()
-    tables = tuple(cupy.asarray(t.astype(np.uint32).view(np.int32)) for t in host)
+    tables = tuple(cupy.asarray((t & 0xFFFFFFFF).astype(np.uint32).view(np.int32)) for t in host)
     return SeparableResize(shape.rows, shape.plane, tables)
 
 
