@@ -8,24 +8,15 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import yaml
 
 from holoflow.errors import ConfigError
 from holoflow.inference._backend import Backend, TensorSpec
-
-_TORCH_TO_NUMPY = {
-    "float32": np.float32,
-    "float16": np.float16,
-    "float64": np.float64,
-    "int8": np.int8,
-    "uint8": np.uint8,
-    "int32": np.int32,
-    "int64": np.int64,
-    "bool": np.bool_,
-}
+from holoflow.tensor import Tensor, as_tensor
+from holoflow.tensor._cuda import cupy_module
 
 
 def _torch() -> Any:
@@ -94,8 +85,6 @@ class TorchBackend(Backend):
         if type(array) is torch.Tensor:
             value = array
         else:
-            from holoflow.tensor import as_tensor
-
             tensor = as_tensor(array)
             owner: Any = tensor.owner
             if (
@@ -162,40 +151,26 @@ class TorchBackend(Backend):
             with torch.cuda.graph(self._graph):
                 result = self.module(*self._static_in)
             self._static_out = list(result) if isinstance(result, (tuple, list)) else [result]
-            self._graph_inputs = [
-                _GraphInput(v.data_ptr(), tuple(v.shape), np.dtype(str(v.dtype).removeprefix("torch.")))
-                for v in self._static_in
-            ]
+            self._graph_inputs = [as_tensor(v) for v in self._static_in]
         for static, value in zip(self._static_in, values, strict=True):
             static.copy_(value)
         self._graph.replay()
         return [o.clone() for o in self._static_out]
 
 
-class _GraphInput(NamedTuple):
-    """A captured graph's input buffer: where it is and what it holds."""
-
-    pointer: int
-    shape: tuple[int, ...]
-    dtype: np.dtype
-
-
-def _copy_in(buffers: list[_GraphInput], inputs: list[Any], stream: int) -> bool:
+def _copy_in(buffers: list[Tensor], inputs: list[Any], stream: int) -> bool:
     """Queue on ``stream`` a device copy of each input into the captured graph's input buffer,
     where every input is a contiguous CUDA array of the buffer's dtype and shape (or the shape
     without its leading 1); False (nothing queued) otherwise."""
-    from holoflow.tensor import as_tensor
-    from holoflow.tensor._cuda import cupy_module
-
     sources = []
     for buffer, array in zip(buffers, inputs, strict=True):
         tensor = as_tensor(array)
         shape = tensor.shape
         if not tensor.is_cuda or tensor.dtype != buffer.dtype or not tensor.is_contiguous():
             return False
-        if shape != buffer.shape and not (buffer.shape[0] == 1 and shape == buffer.shape[1:]):
+        if shape != buffer.shape and not (buffer.shape[:1] == (1,) and shape == buffer.shape[1:]):
             return False
-        sources.append((buffer.pointer, tensor.data, tensor.nbytes))
+        sources.append((buffer.data, tensor.data, tensor.nbytes))
     runtime = cupy_module().cuda.runtime
     for destination, source, nbytes in sources:
         runtime.memcpyAsync(destination, source, nbytes, runtime.memcpyDeviceToDevice, stream)
