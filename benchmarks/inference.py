@@ -15,7 +15,8 @@ Backends: ``onnxrt`` (CPU; ONNX model) and ``torch`` (CUDA when present, else CP
 
 Usage::
 
-    python benchmarks/inference.py [--backend onnxrt|torch] [--frames 100] [--output FILE]
+    python benchmarks/inference.py [--backend onnxrt|torch] [--cuda-graphs] [--workers N] [--frames 100]
+        [--output FILE]
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from holoflow.conditions import CountCondition
 from holoflow.core import Application, Operator
 from holoflow.inference import load_backend
 from holoflow.operators import FormatConverterOp, InferenceOp, SegmentationPostprocessorOp
+from holoflow.schedulers import MultiThreadScheduler
 from holoflow.tensor import _cuda
 
 CHANNELS = [(3, 64, 1), (64, 128, 2), (128, 256, 2), (256, 256, 1)]
@@ -143,7 +145,7 @@ class Sink(Operator):
 
 
 def pipeline_seconds(
-    frame, backend: str, model: str, frames: int, on_cpu: bool, graphs: bool = False
+    frame, backend: str, model: str, frames: int, on_cpu: bool, graphs: bool = False, workers: int = 0
 ) -> float:
     class Pipeline(Application):
         def compose(self):
@@ -167,6 +169,8 @@ def pipeline_seconds(
             self.add_flow(post, self.sink)
 
     app = Pipeline([])
+    if workers:
+        app.scheduler(MultiThreadScheduler(app, worker_thread_number=workers))
     app.compose_graph()
     app.run()
     if app.sink.last.is_cuda:
@@ -209,6 +213,12 @@ def main() -> None:
     parser.add_argument(
         "--repeats", type=int, default=5, help="timed runs of each; the median counts (host noise)"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="run the pipeline under a MultiThreadScheduler with this many threads (0: greedy)",
+    )
     parser.add_argument("--profile", help="write a cProfile of one pipeline run to this file")
     parser.add_argument("--output")
     args = parser.parse_args()
@@ -226,17 +236,18 @@ def main() -> None:
             cupy = _cuda.cupy_module()
             frame, x = cupy.asarray(frame), cupy.asarray(x)
         graphs = args.cuda_graphs
-        pipeline_seconds(frame, args.backend, model, 10, on_cpu, graphs)  # warm up (engine, kernels, caches)
+        # warm up (engine, kernels, caches)
+        pipeline_seconds(frame, args.backend, model, 10, on_cpu, graphs, args.workers)
         raw = raw_seconds(args.backend, model, x, args.frames, on_cpu, graphs, args.repeats)
         pipeline = statistics.median(
-            pipeline_seconds(frame, args.backend, model, args.frames, on_cpu, graphs)
+            pipeline_seconds(frame, args.backend, model, args.frames, on_cpu, graphs, args.workers)
             for _ in range(args.repeats)
         )
         if args.profile:
             import cProfile
 
             cProfile.runctx(
-                "pipeline_seconds(frame, args.backend, model, args.frames, on_cpu, graphs)",
+                "pipeline_seconds(frame, args.backend, model, args.frames, on_cpu, graphs, args.workers)",
                 globals(),
                 locals(),
                 args.profile,
@@ -246,6 +257,8 @@ def main() -> None:
     if device == "cuda":
         name = _cuda.cupy_module().cuda.runtime.getDeviceProperties(0)["name"].decode()
     graphs_note = ", CUDA graphs" if args.cuda_graphs else ""
+    if args.workers:
+        graphs_note += f", MultiThreadScheduler x{args.workers}"
     print(
         f"inference pipeline ({args.backend} on {device}{graphs_note}, {name}): 256x256 U-Net, "
         f"{args.frames} frames"
@@ -263,6 +276,7 @@ def main() -> None:
             "hardware": name,
             "frames": args.frames,
             "cuda_graphs": args.cuda_graphs,
+            "worker_threads": args.workers,
             "raw_ms": raw * 1e3,
             "pipeline_ms": pipeline * 1e3,
             "overhead": overhead,
