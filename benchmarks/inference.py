@@ -256,11 +256,11 @@ def main() -> None:
     name = platform.processor() or platform.machine()
     if device == "cuda":
         name = _cuda.cupy_module().cuda.runtime.getDeviceProperties(0)["name"].decode()
-    graphs_note = ", CUDA graphs" if args.cuda_graphs else ""
+    run_note = ", CUDA graphs" if args.cuda_graphs else ""
     if args.workers:
-        graphs_note += f", MultiThreadScheduler x{args.workers}"
+        run_note += f", MultiThreadScheduler x{args.workers}"
     print(
-        f"inference pipeline ({args.backend} on {device}{graphs_note}, {name}): 256x256 U-Net, "
+        f"inference pipeline ({args.backend} on {device}{run_note}, {name}): 256x256 U-Net, "
         f"{args.frames} frames"
     )
     print(f"{'raw backend call':<34} {raw * 1e3:8.3f} ms")
