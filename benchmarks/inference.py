@@ -236,22 +236,17 @@ def main() -> None:
             cupy = _cuda.cupy_module()
             frame, x = cupy.asarray(frame), cupy.asarray(x)
         graphs = args.cuda_graphs
-        # warm up (engine, kernels, caches)
-        pipeline_seconds(frame, args.backend, model, 10, on_cpu, graphs, args.workers)
+
+        def run_pipeline(frames: int) -> float:
+            return pipeline_seconds(frame, args.backend, model, frames, on_cpu, graphs, args.workers)
+
+        run_pipeline(10)  # warm up (engine, kernels, caches)
         raw = raw_seconds(args.backend, model, x, args.frames, on_cpu, graphs, args.repeats)
-        pipeline = statistics.median(
-            pipeline_seconds(frame, args.backend, model, args.frames, on_cpu, graphs, args.workers)
-            for _ in range(args.repeats)
-        )
+        pipeline = statistics.median(run_pipeline(args.frames) for _ in range(args.repeats))
         if args.profile:
             import cProfile
 
-            cProfile.runctx(
-                "pipeline_seconds(frame, args.backend, model, args.frames, on_cpu, graphs, args.workers)",
-                globals(),
-                locals(),
-                args.profile,
-            )
+            cProfile.runctx("run_pipeline(args.frames)", globals(), locals(), args.profile)
     overhead = pipeline / raw - 1
     name = platform.processor() or platform.machine()
     if device == "cuda":
