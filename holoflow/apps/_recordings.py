@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from holoflow import _env
 from holoflow._progress import Progress
 from holoflow.apps.synthetic import EndoscopyScene, UltrasoundScene
 from holoflow.gxf import Component, GXFWriter, StorageType, recording_paths
@@ -55,10 +56,7 @@ def data_directory(directory: str | os.PathLike[str] | None = None) -> Path:
     """The folder sample recordings are read from and generated into."""
     if directory:
         return Path(directory)
-    if os.environ.get("HOLOFLOW_DATA"):
-        return Path(os.environ["HOLOFLOW_DATA"])
-    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "holoflow" / "sample_data"
+    return _env.sample_data_dir()
 
 
 def _stamp(folder: Path, recording: SampleRecording) -> Path:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import enum
 from collections import deque
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from holoflow.core._arrays import ArrayScope
 from holoflow.core._streams import OperatorStreams
 from holoflow.errors import GraphError
 from holoflow.tensor import TensorMap
@@ -102,6 +104,35 @@ class InputContext:
         value = self._receive(name, kind)
         self._streams.note(name, value)
         return value
+
+    def receive_array(self, name: str = "", tensor_name: str = "") -> ArrayScope:
+        """Receive the tensor ``tensor_name`` on port ``name``, to open on its device.
+
+        Use it as ``with op_input.receive_array("in", "image") as (xp, image): ...``: inside the
+        block ``xp`` is ``numpy`` for a host tensor, or ``cupy`` for a CUDA tensor, and then
+        the operator's CUDA stream has waited for the producer and is CuPy's current stream, so
+        the work queued in the block is ordered after the producer's and before every consumer
+        of what the operator emits. ``tensor_name=""`` also accepts a bare array.
+
+        Raises
+        ------
+        holoflow.errors.TensorError
+            If nothing arrived, or the message holds no array called ``tensor_name``.
+        holoflow.errors.GraphError
+            If the operator has no input port ``name``.
+        """
+        return ArrayScope(self._streams, self._label, name, self.receive(name), (tensor_name,), True)
+
+    def receive_arrays(self, name: str, tensor_names: Sequence[str]) -> ArrayScope:
+        """Like :meth:`receive_array` for several tensors of one message; the block gets
+        ``(xp, (array, ...))`` in the order of ``tensor_names``.
+
+        Raises
+        ------
+        holoflow.errors.TensorError
+            If a tensor is missing, or the tensors are not all on one device.
+        """
+        return ArrayScope(self._streams, self._label, name, self.receive(name), tuple(tensor_names), False)
 
     def receive_cuda_stream(self, input_port_name: str | None = None, allocate: bool = True) -> int:
         """The operator's CUDA stream, made to wait for the tensors just received.

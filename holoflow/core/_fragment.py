@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+from holoflow import _env
 from holoflow.core._config import Config
 from holoflow.core._graph import Connection, OperatorGraph
 from holoflow.core._operator import Operator
@@ -177,7 +178,7 @@ class Fragment:
         return self._config
 
     def _config_override(self) -> str | None:
-        return os.environ.get("HOLOFLOW_CONFIG_PATH") or os.environ.get("HOLOSCAN_CONFIG_PATH")
+        return _env.config_path()
 
     def _require_config(self, key: str) -> Config:
         if self._config is None:

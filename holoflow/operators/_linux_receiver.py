@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from holoflow import _env
 from holoflow.conditions import AsynchronousCondition, AsynchronousEventState
 from holoflow.core._operator import Operator
 from holoflow.errors import ConfigError
@@ -154,8 +155,9 @@ class LinuxReceiverOp(Operator):
         )
         self._receiver.start()
         affinity = self.receiver_affinity
-        if affinity is None and os.environ.get("HOLOLINK_AFFINITY", "").strip():
-            affinity = {int(core) for core in os.environ["HOLOLINK_AFFINITY"].split(",")}
+        cores = _env.hololink_affinity()
+        if affinity is None and cores:
+            affinity = {int(core) for core in cores.split(",")}
         if affinity:
             self._pin(set(affinity))
         self._frame_ready.event_state = AsynchronousEventState.EVENT_WAITING

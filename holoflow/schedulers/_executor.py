@@ -45,12 +45,12 @@ Invariants
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from collections.abc import Callable
 from typing import Any
 
+from holoflow import _env
 from holoflow.conditions import (
     DownstreamMessageAffordableCondition,
     ExpiringMessageAvailableCondition,
@@ -108,7 +108,7 @@ def _overrides(condition: Condition, method: str) -> bool:
 
 
 def _default_policy() -> QueuePolicy:
-    name = os.environ.get("HOLOFLOW_QUEUE_POLICY") or os.environ.get("HOLOSCAN_QUEUE_POLICY") or "fail"
+    name = _env.queue_policy_name() or "fail"
     try:
         return _POLICY_NAMES[name.strip().lower()]
     except KeyError:

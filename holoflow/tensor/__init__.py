@@ -1,6 +1,23 @@
-"""Zero-copy tensors: ``Tensor``, ``as_tensor`` and ``TensorMap`` (numpy, CuPy, PyTorch, JAX)."""
+"""Zero-copy tensors: ``Tensor``, ``as_tensor`` and ``TensorMap`` (numpy, CuPy, PyTorch, JAX), and
+the device layer: where an array lives, which namespace computes on it, and the CUDA streams and
+events that order work across operators.
 
-from holoflow.tensor._cuda import device_view, external_stream
+Nothing here imports CuPy until a CUDA array or stream is asked for.
+"""
+
+from holoflow.tensor._cuda import (
+    StreamEvent,
+    array_namespace,
+    cuda_available,
+    cupy_module,
+    current_stream,
+    device_view,
+    external_stream,
+    new_stream,
+    require_cuda,
+    to_host,
+    wait_event,
+)
 from holoflow.tensor._tensor import Tensor, as_tensor, is_tensor_like
 from holoflow.tensor._tensormap import TensorMap
 from holoflow.tensor._types import DLDataType, DLDataTypeCode, DLDevice, DLDeviceType
@@ -10,10 +27,19 @@ __all__ = [
     "DLDataTypeCode",
     "DLDevice",
     "DLDeviceType",
+    "StreamEvent",
     "Tensor",
     "TensorMap",
+    "array_namespace",
     "as_tensor",
+    "cuda_available",
+    "cupy_module",
+    "current_stream",
     "device_view",
     "external_stream",
     "is_tensor_like",
+    "new_stream",
+    "require_cuda",
+    "to_host",
+    "wait_event",
 ]

@@ -13,12 +13,14 @@ from holoflow.errors import ResourceError
 
 __all__ = [
     "StreamEvent",
+    "array_namespace",
     "cuda_available",
     "cupy_module",
     "current_stream",
     "device_view",
     "external_stream",
     "new_stream",
+    "require_cuda",
     "to_host",
     "wait_event",
 ]
@@ -62,6 +64,27 @@ def require_cuda(what: str) -> Any:
     if not cuda_available():
         raise ResourceError(f"{what} needs a CUDA device, and none is available")
     return cupy
+
+
+def array_namespace(array: Any) -> Any:
+    """The module that computes on ``array``: ``numpy`` for host memory, ``cupy`` for CUDA memory.
+
+    Takes anything ``as_tensor`` takes (numpy, CuPy, torch, a holoflow ``Tensor``...).
+
+    Raises
+    ------
+    ImportError
+        If ``array`` lives in CUDA memory and CuPy is not installed.
+    holoflow.errors.TensorError
+        If ``array`` is not an array of a supported kind.
+    """
+    from holoflow.tensor._tensor import as_tensor
+
+    if as_tensor(array).is_cuda:
+        return cupy_module()
+    import numpy
+
+    return numpy
 
 
 def current_stream() -> int:

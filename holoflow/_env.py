@@ -1,0 +1,47 @@
+"""Every environment variable holoflow reads, in one place; this module imports nothing else
+from holoflow.
+
+Each function reads the environment when called, so a variable set before a run takes effect
+for that run. Holoscan's spelling (``HOLOSCAN_*``) is accepted wherever Holoscan has the
+variable; holoflow's (``HOLOFLOW_*``) wins when both are set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["config_path", "hololink_affinity", "queue_policy_name", "sample_data_dir"]
+
+
+def _first(*names: str) -> str | None:
+    for name in names:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def queue_policy_name() -> str | None:
+    """``HOLOFLOW_QUEUE_POLICY`` / ``HOLOSCAN_QUEUE_POLICY``: the default full-queue policy."""
+    return _first("HOLOFLOW_QUEUE_POLICY", "HOLOSCAN_QUEUE_POLICY")
+
+
+def config_path() -> str | None:
+    """``HOLOFLOW_CONFIG_PATH`` / ``HOLOSCAN_CONFIG_PATH``: a YAML file overriding ``config()``."""
+    return _first("HOLOFLOW_CONFIG_PATH", "HOLOSCAN_CONFIG_PATH")
+
+
+def hololink_affinity() -> str | None:
+    """``HOLOLINK_AFFINITY``: CPU cores (comma-separated) for sensor-bridge receiver threads."""
+    return _first("HOLOLINK_AFFINITY")
+
+
+def sample_data_dir() -> Path:
+    """Where sample recordings are kept: ``HOLOFLOW_DATA``, else
+    ``$XDG_CACHE_HOME/holoflow/sample_data`` (``~/.cache`` when ``XDG_CACHE_HOME`` is unset)."""
+    explicit = _first("HOLOFLOW_DATA")
+    if explicit:
+        return Path(explicit)
+    cache = _first("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "holoflow" / "sample_data"
