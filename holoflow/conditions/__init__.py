@@ -1,12 +1,18 @@
-"""Conditions that decide when an operator may run (Holoscan's ``holoscan.conditions``)."""
+"""Conditions that decide when an operator may run (Holoscan's ``holoscan.conditions``).
+
+The three port conditions every run binds to ports live in the core; they are re-exported here
+under Holoscan's path.
+"""
 
 from holoflow.conditions._asynchronous import AsynchronousCondition, AsynchronousEventState
 from holoflow.conditions._boolean import BooleanCondition
 from holoflow.conditions._count import CountCondition
-from holoflow.conditions._downstream_affordable import DownstreamMessageAffordableCondition
-from holoflow.conditions._expiring_message import ExpiringMessageAvailableCondition
-from holoflow.conditions._message_available import MessageAvailableCondition
 from holoflow.conditions._periodic import PeriodicCondition, PeriodicConditionPolicy
+from holoflow.core import (
+    DownstreamMessageAffordableCondition,
+    ExpiringMessageAvailableCondition,
+    MessageAvailableCondition,
+)
 
 __all__ = [
     "AsynchronousCondition",

@@ -6,10 +6,10 @@ import enum
 import threading
 from typing import TYPE_CHECKING
 
-from holoflow.core._condition import Condition, ConditionType, SchedulingStatusType
+from holoflow.core import Condition, ConditionType, SchedulingStatusType
 
 if TYPE_CHECKING:
-    from holoflow.core._fragment import Fragment
+    from holoflow.core import Fragment
 
 __all__ = ["AsynchronousCondition", "AsynchronousEventState"]
 

@@ -7,10 +7,10 @@ import enum
 from typing import TYPE_CHECKING
 
 from holoflow._helpers import parse_period_ns
-from holoflow.core._condition import Condition, ConditionType, SchedulingStatusType
+from holoflow.core import Condition, ConditionType, SchedulingStatusType
 
 if TYPE_CHECKING:
-    from holoflow.core._fragment import Fragment
+    from holoflow.core import Fragment
 
 __all__ = ["PeriodicCondition", "PeriodicConditionPolicy"]
 

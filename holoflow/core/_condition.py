@@ -13,7 +13,8 @@ sleeping scheduler re-evaluates at once instead of polling.
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from holoflow.core._component import Component
 from holoflow.errors import GraphError
@@ -84,7 +85,7 @@ class Condition(Component):
         self.receiver_name = receiver_name
         self.transmitter_name = transmitter_name
         self._operator: Operator | None = None
-        self._notify = _no_notify
+        self._notify: Callable[[], None] = _no_notify
         super().__init__(fragment, *args, **kwargs)
 
     # -- overridable ---------------------------------------------------------------------------
@@ -113,16 +114,20 @@ class Condition(Component):
 
     def receiver(self, port_name: str) -> Receiver:
         """The queue of the operator's input ``port_name`` in the current run."""
-        return cast("Receiver", self._require_operator()._port_runtime(port_name, "input"))
+        return self._require_operator().receiver(port_name)
 
     def transmitter(self, port_name: str) -> Transmitter:
         """The transmitter of the operator's output ``port_name`` in the current run."""
-        return cast("Transmitter", self._require_operator()._port_runtime(port_name, "output"))
+        return self._require_operator().transmitter(port_name)
 
     def _require_operator(self) -> Operator:
         if self._operator is None:
             raise GraphError(f"{self._label()} is not attached to an operator")
         return self._operator
+
+    def _set_notify(self, callback: Callable[[], None]) -> None:
+        """Route :meth:`notify` to the run that evaluates this condition (set when it is built)."""
+        self._notify = callback
 
     def _attach(self, operator: Operator) -> None:
         if self._operator is not None and self._operator is not operator:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from holoflow.core._arrays import ArrayScope
 from holoflow.core._streams import OperatorStreams
 from holoflow.errors import GraphError
-from holoflow.tensor import TensorMap
+from holoflow.tensor import StreamEvent, TensorMap, cuda_available, wait_event
 
 if TYPE_CHECKING:
     from holoflow.core._operator import Operator
@@ -257,11 +257,9 @@ class ExecutionContext:
 
     def synchronize_streams(self, cuda_stream_ptrs: list[int | None], target_cuda_stream_ptr: int) -> None:
         """Make ``target_cuda_stream_ptr`` wait for the work queued so far on each stream."""
-        from holoflow.tensor import _cuda
-
         for stream in cuda_stream_ptrs:
             if stream is not None and stream != target_cuda_stream_ptr:
-                _cuda.wait_event(target_cuda_stream_ptr, _cuda.StreamEvent(stream))
+                wait_event(target_cuda_stream_ptr, StreamEvent(stream))
 
     def find_operator(self, op_name: str = "") -> Operator | None:
         """The operator of the running graph called ``op_name``, or ``None``."""
@@ -270,6 +268,4 @@ class ExecutionContext:
     @property
     def is_gpu_available(self) -> bool:
         """Whether a CUDA device can be used (CuPy installed and a device present)."""
-        from holoflow.tensor import _cuda
-
-        return _cuda.cuda_available()
+        return cuda_available()

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from holoflow import _env
 from holoflow.core._config import Config
 from holoflow.core._graph import Connection, OperatorGraph
+from holoflow.core._greedy import GreedyScheduler
 from holoflow.core._operator import Operator
 from holoflow.core._scheduler import Scheduler
 from holoflow.core._spec import IOSpec
@@ -230,8 +231,6 @@ class Fragment:
         try:
             self.compose_graph()
             if self._scheduler is None:
-                from holoflow.schedulers import GreedyScheduler
-
                 self._scheduler = GreedyScheduler(self, name="greedy_scheduler")
             self._active_scheduler = self._scheduler
             self._scheduler.run_graph(self)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import enum
 import itertools
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from holoflow.core._component import Component
 from holoflow.core._condition import Condition
+from holoflow.core._queue import QueuePolicy
 from holoflow.core._resource import Resource
 from holoflow.core._spec import IOSpec, OperatorSpec
 from holoflow.errors import GraphError
@@ -15,7 +16,9 @@ from holoflow.errors import GraphError
 if TYPE_CHECKING:
     from holoflow.core._context import ExecutionContext, InputContext, OutputContext
     from holoflow.core._fragment import Fragment
-    from holoflow.core._queue import QueuePolicy, Receiver, Transmitter
+    from holoflow.core._queue import Receiver, Transmitter
+    from holoflow.core._thread_pool import ThreadPool
+    from holoflow.core.run import OpRun
 
 __all__ = ["Operator"]
 
@@ -57,8 +60,11 @@ class Operator(Component):
     def __init__(self, fragment: Fragment, *args: Any, **kwargs: Any) -> None:
         self._conditions: dict[str, Condition] = {}
         self._resources: dict[str, Resource] = {}
-        # The run-time state while a run is in progress; the name avoids clashing with subclasses.
-        self._holoflow_run: Any = None
+        # Set by holoflow only; the prefix keeps them clear of attributes that subclasses define.
+        self._holoflow_run: OpRun | None = None
+        """The operator's run-time state while a run is in progress."""
+        self._holoflow_thread_pool: ThreadPool | None = None
+        """The thread pool the operator was added to, if any."""
         super().__init__(fragment, *args, **kwargs)
 
     # -- lifecycle, overridable ------------------------------------------------------------------
@@ -116,7 +122,7 @@ class Operator(Component):
         self,
         port_name: str,
         port_type: IOSpec.IOType = IOSpec.IOType.INPUT,
-        policy: QueuePolicy | int = 2,
+        policy: QueuePolicy | int = QueuePolicy.FAULT,
     ) -> None:
         """Set the full-queue policy of one of the operator's ports."""
         self._port_spec(port_name, port_type).queue_policy = policy
@@ -128,12 +134,27 @@ class Operator(Component):
             run.request_stop()
 
     def receiver(self, port_name: str) -> Receiver:
-        """The queue of input ``port_name`` in the current run."""
-        return cast("Receiver", self._port_runtime(port_name, "input"))
+        """The queue of input ``port_name`` in the current run (a list of them, one per
+        connection, for an ``IOSpec.ANY_SIZE`` port).
+
+        Raises
+        ------
+        holoflow.errors.GraphError
+            If there is no such port, or no run is in progress.
+        """
+        self._port_spec(port_name, IOSpec.IOType.INPUT)
+        return self._current_run().receiver(port_name)  # type: ignore[return-value]
 
     def transmitter(self, port_name: str) -> Transmitter:
-        """The transmitter of output ``port_name`` in the current run."""
-        return cast("Transmitter", self._port_runtime(port_name, "output"))
+        """The transmitter of output ``port_name`` in the current run.
+
+        Raises
+        ------
+        holoflow.errors.GraphError
+            If there is no such port, or no run is in progress.
+        """
+        self._port_spec(port_name, IOSpec.IOType.OUTPUT)
+        return self._current_run().transmitters[port_name]
 
     # -- internals -----------------------------------------------------------------------------
     @classmethod
@@ -176,9 +197,7 @@ class Operator(Component):
             )
         return ports[port_name]
 
-    def _port_runtime(self, port_name: str, kind: str) -> Any:
-        port_type = IOSpec.IOType.INPUT if kind == "input" else IOSpec.IOType.OUTPUT
-        self._port_spec(port_name, port_type)
+    def _current_run(self) -> OpRun:
         if self._holoflow_run is None:
             raise GraphError(f"{self._label()}: port queues exist only while the graph runs")
-        return self._holoflow_run.port_runtime(port_name, kind)
+        return self._holoflow_run

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from holoflow.core._component import Component
 
-__all__ = ["Resource"]
+__all__ = ["Resource", "StreamPool"]
 
 
 class Resource(Component):
@@ -16,3 +18,21 @@ class Resource(Component):
 
     _kind = "resource"
     _default_name = "noname_resource"
+
+
+class StreamPool(Resource):
+    """A resource that hands out CUDA streams; an operator holding one takes its streams from it.
+
+    Subclasses implement :meth:`allocate_stream` and :meth:`release_stream`
+    (:class:`~holoflow.resources.CudaStreamPool` is the built-in one).
+    """
+
+    _default_name = "stream_pool"
+
+    def allocate_stream(self) -> Any:
+        """A stream object whose ``ptr`` is the ``cudaStream_t``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement allocate_stream()")
+
+    def release_stream(self, stream: Any) -> None:
+        """Take back a stream given by :meth:`allocate_stream`."""
+        raise NotImplementedError(f"{type(self).__name__} must implement release_stream(stream)")

@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from holoflow.tensor import Tensor, TensorMap, _cuda
+from holoflow.core._resource import StreamPool
+from holoflow.tensor import StreamEvent, Tensor, TensorMap, cuda_available, current_stream, new_stream
 
 if TYPE_CHECKING:
     from holoflow.core._operator import Operator
@@ -47,7 +48,7 @@ class OperatorStreams:
         self.output_streams: dict[str, int] = {}
         self._named: dict[str, int] = {}
         self._objects: dict[int, Any] = {}  # stream handle -> CuPy stream object
-        self._pool_streams: list[tuple[Any, Any]] = []
+        self._pool_streams: list[tuple[StreamPool, Any]] = []
         self.in_use: deque[tuple[list[Any], list[TensorMap]]] = deque()  # (events, maps) still on the GPU
 
     def note(self, port: str, value: Any) -> None:
@@ -60,14 +61,12 @@ class OperatorStreams:
                 self.received[port] = maps
 
     def _new_stream(self) -> int:
-        from holoflow.resources import CudaStreamPool
-
-        pool = next((r for r in self._op.resources.values() if isinstance(r, CudaStreamPool)), None)
+        pool = next((r for r in self._op.resources.values() if isinstance(r, StreamPool)), None)
         if pool is not None:
             stream = pool.allocate_stream()
             self._pool_streams.append((pool, stream))
         else:
-            stream = _cuda.new_stream()
+            stream = new_stream()
         self._objects[int(stream.ptr)] = stream
         return int(stream.ptr)
 
@@ -113,9 +112,9 @@ class OperatorStreams:
                 stream = self.output_streams.get(port, self.stream)
                 if stream is None:
                     stream = tensor.stream
-                if stream is None and _cuda.cuda_available():
-                    stream = _cuda.current_stream()
-                if stream is not None and _cuda.cuda_available():
+                if stream is None and cuda_available():
+                    stream = current_stream()
+                if stream is not None and cuda_available():
                     tensor.record_stream(stream, self._objects.get(stream))
 
     def retire(self) -> None:
@@ -124,7 +123,7 @@ class OperatorStreams:
         if self.received:
             streams = [self.stream, *self._named.values()]
             if self.received_tensors(None) and any(s is not None for s in streams):
-                events = [_cuda.StreamEvent(s) for s in streams if s is not None]
+                events = [StreamEvent(s) for s in streams if s is not None]
                 in_use.append((events, [m for maps in self.received.values() for m in maps]))
             self.received.clear()
         while in_use and all(event.done() for event in in_use[0][0]):

@@ -56,10 +56,10 @@ class ThreadPool(Resource):
                 raise TypeError(f"{self._label()}: add() takes operators, not {type(op).__name__}")
             if op.fragment is not self.fragment:
                 raise GraphError(f"{self._label()}: operator '{op.name}' belongs to another fragment")
-            owner = getattr(op, "_thread_pool", None)
+            owner = op._holoflow_thread_pool
             if owner is not None and owner is not self:
                 raise GraphError(f"operator '{op.name}' is already in thread pool '{owner.name}'")
-            op._thread_pool = self  # type: ignore[attr-defined]
+            op._holoflow_thread_pool = self
             if op not in self._operators:
                 self._operators.append(op)
             if pin_operator:

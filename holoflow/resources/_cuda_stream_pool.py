@@ -5,17 +5,17 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from holoflow.core._resource import Resource
+from holoflow.core import StreamPool
 from holoflow.errors import ResourceError
-from holoflow.tensor import _cuda
+from holoflow.tensor import require_cuda
 
 if TYPE_CHECKING:
-    from holoflow.core._fragment import Fragment
+    from holoflow.core import Fragment
 
 __all__ = ["CudaStreamPool"]
 
 
-class CudaStreamPool(Resource):
+class CudaStreamPool(StreamPool):
     """A pool of CUDA streams; an operator holding one takes its stream from it.
 
     Parameters
@@ -61,7 +61,7 @@ class CudaStreamPool(Resource):
         self._lock = threading.Lock()
 
     def _create(self) -> Any:
-        cupy = _cuda.require_cuda(f"{self._label()}")
+        cupy = require_cuda(f"{self._label()}")
         with cupy.cuda.Device(self.dev_id):
             return cupy.cuda.Stream(non_blocking=bool(self.stream_flags & 1), priority=self.stream_priority)
 

@@ -1,8 +1,11 @@
-"""Schedulers that run a graph (Holoscan's ``holoscan.schedulers``)."""
+"""Schedulers that run a graph (Holoscan's ``holoscan.schedulers``).
 
-from holoflow.core._scheduler import Scheduler
+``GreedyScheduler``, the default, lives in the core with the run kernel; the threaded ones are
+policies over the same kernel (``holoflow.core.run``).
+"""
+
+from holoflow.core import GreedyScheduler, Scheduler
 from holoflow.schedulers._event_based import EventBasedScheduler
-from holoflow.schedulers._greedy import GreedyScheduler
 from holoflow.schedulers._multi_thread import MultiThreadScheduler
 
 __all__ = ["EventBasedScheduler", "GreedyScheduler", "MultiThreadScheduler", "Scheduler"]

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 from holoflow.schedulers._threaded import ThreadedScheduler, _check_cores
 
 if TYPE_CHECKING:
-    from holoflow.core._fragment import Fragment
-    from holoflow.resources import Clock
+    from holoflow.core import Clock, Fragment
 
 __all__ = ["EventBasedScheduler"]
 

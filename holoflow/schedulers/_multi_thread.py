@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 from holoflow.schedulers._threaded import ThreadedScheduler
 
 if TYPE_CHECKING:
-    from holoflow.core._fragment import Fragment
-    from holoflow.resources import Clock
+    from holoflow.core import Clock, Fragment
 
 __all__ = ["MultiThreadScheduler"]
 

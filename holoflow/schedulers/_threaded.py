@@ -38,7 +38,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Hashable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NamedTuple
 
 from holoflow.conditions import (
     AsynchronousCondition,
@@ -47,13 +47,12 @@ from holoflow.conditions import (
     ExpiringMessageAvailableCondition,
     PeriodicCondition,
 )
-from holoflow.core._scheduler import Scheduler
+from holoflow.core import Clock, RealtimeClock, Scheduler, ThreadPool
+from holoflow.core.run import NEVER, READY, WAIT_EVENT, WAIT_TIME, GraphRun, OpRun, StopRule, annotate
 from holoflow.errors import GraphError
-from holoflow.resources import Clock, RealtimeClock
-from holoflow.schedulers._executor import NEVER, READY, WAIT_EVENT, WAIT_TIME, GraphRun, OpRun, annotate
 
 if TYPE_CHECKING:
-    from holoflow.core._fragment import Fragment
+    from holoflow.core import Fragment, SchedulingStatusType
 
 __all__ = ["ThreadedScheduler"]
 
@@ -67,6 +66,35 @@ _SIGNALLED = (
 )
 
 _DEFAULT = "default"
+
+
+class _Task:
+    """The engine's bookkeeping for one operator, guarded by the engine's lock."""
+
+    __slots__ = ("dirty", "finished", "neighbours", "op_run", "placement", "running", "status")
+
+    def __init__(self, op_run: OpRun) -> None:
+        self.op_run = op_run
+        self.dirty = False
+        """Queued for re-evaluation."""
+        self.running = False
+        """Its compute is in progress on a worker."""
+        self.finished = False
+        """It said NEVER: it is not evaluated again."""
+        self.status: SchedulingStatusType = READY
+        """Its status at the last evaluation."""
+        self.placement: Hashable = _DEFAULT
+        """The queue of the workers that may run it."""
+        self.neighbours: list[_Task] = []
+        """The operators whose readiness its commit can change: itself, consumers, producers."""
+
+
+class _PoolPlacement(NamedTuple):
+    """Where a thread pool's operator runs: on the pool's thread ``thread`` (pinned), or on any
+    thread of the pool (``thread`` None)."""
+
+    pool: int
+    thread: int | None
 
 
 class _Worker:
@@ -87,23 +115,30 @@ class _Engine:
         self.run = run
         self.clock = clock
         self.cv = threading.Condition(threading.Lock())
-        self.stop_on_deadlock = scheduler.stop_on_deadlock
-        self.deadlock_timeout = scheduler.stop_on_deadlock_timeout / 1000
-        self.recession = scheduler._recession_seconds()
-        self.workers = _plan_workers(run, scheduler)
-        self.queues: dict[Hashable, deque[OpRun]] = {k: deque() for w in self.workers for k in w.keys}
+        self.tasks = [_Task(op_run) for op_run in run.ops]
+        for task in self.tasks:
+            op_run = task.op_run
+            task.neighbours = [task, *(self.tasks[o.index] for o in (*op_run.consumers, *op_run.producers))]
+        self.workers = _plan_workers(self.tasks, scheduler)
+        self.queues: dict[Hashable, deque[_Task]] = {k: deque() for w in self.workers for k in w.keys}
         # With one kind of worker any sleeper can take any dirty operator: waking one suffices.
         self.wake_one = len({w.keys for w in self.workers}) == 1
-        self.timers: list[tuple[int, int, OpRun]] = []
+        self.timers: list[tuple[int, int, _Task]] = []
         self.sequence = itertools.count()
-        self.polled = [r for r in run.ops if any(type(c) not in _SIGNALLED for c in r.conds)]
+        self.polled = [t for t in self.tasks if any(type(c) not in _SIGNALLED for c in t.op_run.conds)]
+        self.recession = scheduler._recession_seconds()
         self.next_poll = 0.0
-        self.active = len(run.ops)
+        self.rule = StopRule(
+            scheduler.max_duration_ms,
+            scheduler.stop_on_deadlock,
+            scheduler.stop_on_deadlock_timeout,
+            self.recession if self.polled else None,
+        )
+        self.active = len(self.tasks)
         self.pending = 0
         self.running = 0
         self.stopping = False
         self.error: BaseException | None = None
-        self.deadlock_since: float | None = None
         self.alive = len(self.workers)
         # Held until the last worker exits. A bare lock, not an Event: Ctrl-C can interrupt the
         # caller's wait at any point, and an Event's condition variable can be left broken by
@@ -111,16 +146,14 @@ class _Engine:
         self.finished = threading.Lock()
         self.finished.acquire()
         run.on_notify = self.notify
-        for r in run.ops:
-            r.dirty = r.running = r.finished = False
-            r.status = READY
-            self._mark(r)
+        for task in self.tasks:
+            self._mark(task)
 
     # -- called from any thread -----------------------------------------------------------------
-    def notify(self, r: OpRun) -> None:
-        """A condition of ``r`` changed: re-evaluate it soon."""
+    def notify(self, op_run: OpRun) -> None:
+        """A condition of ``op_run`` changed: re-evaluate it soon."""
         with self.cv:
-            self._mark(r)
+            self._mark(self.tasks[op_run.index])
             self.cv.notify_all()
 
     def request_stop(self) -> None:
@@ -130,15 +163,17 @@ class _Engine:
             self.cv.notify_all()
 
     # -- the caller's side ------------------------------------------------------------------------
-    def execute(self, max_duration_ms: int) -> None:
+    def execute(self) -> None:
         """Start the workers, wait for the end, join them; raise the first error."""
         threads = [
             threading.Thread(target=self._work, args=(w,), name=w.name, daemon=True) for w in self.workers
         ]
+        self.rule.begin()
         for thread in threads:
             thread.start()
+        max_duration = self.rule.max_duration
         try:
-            if not self.finished.acquire(timeout=max_duration_ms / 1000 if max_duration_ms >= 0 else -1):
+            if not self.finished.acquire(timeout=-1 if max_duration is None else max_duration):
                 self.request_stop()
                 self.finished.acquire()
         except BaseException:  # Ctrl-C while waiting: stop cleanly, then let it propagate
@@ -152,10 +187,10 @@ class _Engine:
             raise self.error
 
     # -- the workers' side (everything below runs with the lock held unless said otherwise) ------------
-    def _mark(self, r: OpRun) -> None:
-        if not r.dirty and not r.finished:
-            r.dirty = True
-            self.queues[r.affinity].append(r)
+    def _mark(self, task: _Task) -> None:
+        if not task.dirty and not task.finished:
+            task.dirty = True
+            self.queues[task.placement].append(task)
             self.pending += 1
 
     def _fail(self, exc: BaseException) -> None:
@@ -166,65 +201,59 @@ class _Engine:
 
     def _work(self, worker: _Worker) -> None:
         cv = self.cv
-        run = self.run
-        timestamp = self.clock.timestamp
-        cv.acquire()
+        with cv:
+            try:
+                if worker.cores is not None:
+                    os.sched_setaffinity(0, worker.cores)
+                while not self.stopping and self.active:
+                    task = self._take(worker.keys)
+                    if task is None:
+                        timeout = self._idle_timeout()
+                        if not self.stopping:
+                            cv.wait(timeout)
+                        continue
+                    self._dispatch(task)
+            except BaseException as exc:
+                self._fail(exc)
+            finally:
+                self.alive -= 1
+                if self.alive == 0:
+                    self.finished.release()
+                cv.notify_all()
+
+    def _dispatch(self, task: _Task) -> None:
+        """Run ``task``'s compute outside the lock, then commit it and mark its neighbours."""
+        op_run = task.op_run
+        task.running = True
+        self.running += 1
+        self.run.reserve(op_run)
+        if self.pending:  # more dirty work: let a sleeping worker take it
+            if self.wake_one:
+                self.cv.notify()
+            else:
+                self.cv.notify_all()
         try:
-            if worker.cores is not None:
-                os.sched_setaffinity(0, worker.cores)
-            while not self.stopping and self.active:
-                r = self._take(worker.keys)
-                if r is None:
-                    timeout = self._idle_timeout()
-                    if not self.stopping:
-                        cv.wait(timeout)
-                    continue
-                r.running = True
-                self.running += 1
-                run.reserve(r)
-                if self.pending:  # more dirty work: let a sleeping worker take it
-                    if self.wake_one:
-                        cv.notify()
-                    else:
-                        cv.notify_all()
-                cv.release()
-                try:
-                    r.compute(r.inputs, r.outputs, r.context)
-                except BaseException as exc:
-                    annotate(exc, f"{r.label}.compute()")
-                    cv.acquire()
-                    self._finish_tick(r)
-                    self._fail(exc)
-                    return
-                cv.acquire()
-                try:
-                    run.commit(r, timestamp())
-                finally:
-                    self._finish_tick(r)
-                self._mark(r)
-                for other in r.consumers:
-                    self._mark(other)
-                for other in r.producers:
-                    self._mark(other)
-                for other in self.polled:
-                    self._mark(other)
-                if not self.wake_one:
-                    cv.notify_all()  # the dirty operators may belong to another worker's queue
-        except BaseException as exc:
-            self._fail(exc)
+            self.cv.release()  # compute runs outside the lock
+            try:
+                op_run.compute(op_run.inputs, op_run.outputs, op_run.context)
+            except BaseException as exc:
+                annotate(exc, f"{op_run.label}.compute()")
+                raise
+            finally:
+                self.cv.acquire()
+            self.run.commit(op_run, self.clock.timestamp())
         finally:
-            self.alive -= 1
-            if self.alive == 0:
-                self.finished.release()
-            cv.notify_all()
-            cv.release()
+            self.run.release(op_run)
+            task.running = False
+            self.running -= 1
+        for other in task.neighbours:
+            self._mark(other)
+        for other in self.polled:
+            self._mark(other)
+        if not self.wake_one:
+            self.cv.notify_all()  # the dirty operators may belong to another worker's queue
 
-    def _finish_tick(self, r: OpRun) -> None:
-        self.run.release(r)
-        r.running = False
-        self.running -= 1
-
-    def _take(self, keys: tuple[Hashable, ...]) -> OpRun | None:
+    def _take(self, keys: tuple[Hashable, ...]) -> _Task | None:
         """Evaluate dirty operators this worker may run; return the first READY one."""
         now = self.clock.timestamp()
         timers = self.timers
@@ -232,56 +261,45 @@ class _Engine:
             self._mark(heapq.heappop(timers)[2])
         if self.polled and self.recession is not None and time.monotonic() >= self.next_poll:
             self.next_poll = time.monotonic() + self.recession
-            for r in self.polled:
-                self._mark(r)
+            for task in self.polled:
+                self._mark(task)
         evaluate = self.run.evaluate
         for key in keys:
             queue = self.queues[key]
             while queue:
-                r = queue.popleft()
+                task = queue.popleft()
                 self.pending -= 1
-                r.dirty = False
-                if r.running or r.finished:
+                task.dirty = False
+                if task.running or task.finished:
                     continue  # a running operator is marked again when it commits
-                status, when = evaluate(r, now)
-                r.status = status
+                status, when = evaluate(task.op_run, now)
+                task.status = status
                 if status is READY:
-                    self.deadlock_since = None
-                    return r
+                    self.rule.progress()
+                    return task
                 if status is NEVER:
-                    r.finished = True
+                    task.finished = True
                     self.active -= 1
                 elif status is WAIT_TIME and when is not None:
-                    heapq.heappush(timers, (when, next(self.sequence), r))
-                    if timers[0][2] is r:  # a new earliest deadline: sleepers must shorten their wait
+                    heapq.heappush(timers, (when, next(self.sequence), task))
+                    if timers[0][2] is task:  # a new earliest deadline: sleepers must shorten their wait
                         self.cv.notify_all()
         return None
 
     def _idle_timeout(self) -> float | None:
-        """How long an idle worker may sleep; detects a deadlock and ends the run on it."""
+        """How long an idle worker may sleep; ends the run when the stop rule says so."""
         if not self.active:
             return 0.0
-        timeout = self.recession if self.polled else None
-        if self.running or self.pending:
-            self.deadlock_since = None
-            return _earliest(timeout, self._timer_delay(jump=False))
-        if self.timers:
-            self.deadlock_since = None
-            return _earliest(timeout, self._timer_delay(jump=True))
-        if any(r.status is WAIT_EVENT and not r.finished for r in self.run.ops):
-            self.deadlock_since = None
-            return timeout
-        if not self.stop_on_deadlock:
-            return timeout
-        moment = time.monotonic()
-        if self.deadlock_since is None:
-            self.deadlock_since = moment
-        remaining = self.deadlock_timeout - (moment - self.deadlock_since)
-        if remaining <= 0:
+        busy = bool(self.running or self.pending)
+        delay = self._timer_delay(jump=not busy)
+        waiting = (
+            busy or bool(self.timers) or any(t.status is WAIT_EVENT and not t.finished for t in self.tasks)
+        )
+        timeout = self.rule.idle(delay, deadlocked=not waiting)
+        if self.rule.ended:
             self.stopping = True
             self.cv.notify_all()
-            return 0.0
-        return _earliest(timeout, remaining)
+        return timeout
 
     def _timer_delay(self, jump: bool) -> float | None:
         if not self.timers:
@@ -295,40 +313,30 @@ class _Engine:
         return self.clock.seconds_until(target)
 
 
-def _earliest(a: float | None, b: float | None) -> float | None:
-    if a is None:
-        return b
-    return a if b is None else min(a, b)
-
-
-def _plan_workers(run: GraphRun, scheduler: ThreadedScheduler) -> list[_Worker]:
-    """Give every operator a placement key and build the workers that serve each key."""
+def _plan_workers(tasks: list[_Task], scheduler: ThreadedScheduler) -> list[_Worker]:
+    """Give every operator its placement and build the workers that serve each placement."""
     workers = [
         _Worker(f"holoflow-worker-{i}", (_DEFAULT,), scheduler._default_cores())
         for i in range(scheduler.worker_thread_number)
     ]
-    pools: dict[int, Any] = {}
-    for r in run.ops:
-        pool = getattr(r.op, "_thread_pool", None)
-        r.affinity = _DEFAULT
+    pools: dict[int, ThreadPool] = {}
+    for task in tasks:
+        pool = task.op_run.thread_pool
         if pool is not None:
             pools.setdefault(id(pool), pool)
     for pool in pools.values():
         pinned = [op for op in pool.operators if pool.is_pinned(op)]
+        shared = _PoolPlacement(id(pool), None)
         for index in range(pool.size):
             op = pinned[index] if index < len(pinned) else None
             cores = pool.cores_of(op) if op is not None else None
             _check_cores(cores, f"thread pool '{pool.name}'")
-            workers.append(
-                _Worker(
-                    f"holoflow-{pool.name}-{index}", (("thread", id(pool), index), ("pool", id(pool))), cores
-                )
-            )
-        for r in run.ops:
-            if getattr(r.op, "_thread_pool", None) is pool:
-                r.affinity = (
-                    ("thread", id(pool), pinned.index(r.op)) if r.op in pinned else ("pool", id(pool))
-                )
+            keys = (_PoolPlacement(id(pool), index), shared)
+            workers.append(_Worker(f"holoflow-{pool.name}-{index}", keys, cores))
+        for task in tasks:
+            op = task.op_run.op
+            if task.op_run.thread_pool is pool:
+                task.placement = _PoolPlacement(id(pool), pinned.index(op)) if op in pinned else shared
     return workers
 
 
@@ -392,6 +400,6 @@ class ThreadedScheduler(Scheduler):
         engine = _Engine(run, clock, self)
         self._engine = engine
         try:
-            run.execute(lambda: engine.execute(self.max_duration_ms))
+            run.execute(engine.execute)
         finally:
             self._engine = None

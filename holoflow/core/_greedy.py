@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
+from holoflow.core._clock import Clock, RealtimeClock
 from holoflow.core._scheduler import Scheduler
-from holoflow.resources import Clock, RealtimeClock
-from holoflow.schedulers._executor import NEVER, READY, WAIT_EVENT, WAIT_TIME, GraphRun, annotate
+from holoflow.core.run import NEVER, READY, WAIT_EVENT, WAIT_TIME, GraphRun, OpRun, StopRule, annotate
 
 if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
@@ -56,8 +55,14 @@ class GreedyScheduler(Scheduler):
         super().__init__(fragment, name=name)
         if clock is not None and not isinstance(clock, Clock):
             raise TypeError(f"{self._label()}: clock must be a Clock, not {type(clock).__name__}")
-        if check_recession_period_ms < 0 or stop_on_deadlock_timeout < 0:
-            raise ValueError(f"{self._label()}: periods and timeouts must be >= 0")
+        if check_recession_period_ms < 0:
+            raise ValueError(
+                f"{self._label()}: check_recession_period_ms must be >= 0, got {check_recession_period_ms}"
+            )
+        if stop_on_deadlock_timeout < 0:
+            raise ValueError(
+                f"{self._label()}: stop_on_deadlock_timeout must be >= 0, got {stop_on_deadlock_timeout}"
+            )
         self.clock = clock
         self.stop_on_deadlock = bool(stop_on_deadlock)
         self.max_duration_ms = int(max_duration_ms)
@@ -85,61 +90,52 @@ class GreedyScheduler(Scheduler):
         commit = run.commit
         wake = run.wake
         timestamp = clock.timestamp
-        deadline = time.monotonic() + self.max_duration_ms / 1000 if self.max_duration_ms >= 0 else None
-        recession = self.check_recession_period_ms / 1000 or None
-        deadlock_since: float | None = None
+        rule = StopRule(
+            self.max_duration_ms,
+            self.stop_on_deadlock,
+            self.stop_on_deadlock_timeout,
+            self.check_recession_period_ms / 1000 or None,
+        )
+        rule.begin()
         while ops and not run.stop_requested:
             wake.clear()
             now = timestamp()
             ran = False
-            finished = []
+            finished: list[OpRun] = []
             next_time: int | None = None
             waiting_event = False
-            for r in ops:
-                status, when = evaluate(r, now)
+            for op_run in ops:
+                status, when = evaluate(op_run, now)
                 if status is READY:
                     try:
-                        r.compute(r.inputs, r.outputs, r.context)
+                        op_run.compute(op_run.inputs, op_run.outputs, op_run.context)
                     except BaseException as exc:
-                        annotate(exc, f"{r.label}.compute()")
+                        annotate(exc, f"{op_run.label}.compute()")
                         raise
-                    commit(r, now)
+                    commit(op_run, now)
                     ran = True
                 elif status is NEVER:
-                    finished.append(r)
+                    finished.append(op_run)
                 elif status is WAIT_TIME:
-                    if next_time is None or when < next_time:  # type: ignore[operator]
+                    if when is not None and (next_time is None or when < next_time):
                         next_time = when
                 elif status is WAIT_EVENT:
                     waiting_event = True
             if finished:
-                ops = [r for r in ops if r not in finished]
-            if deadline is not None and time.monotonic() >= deadline:
+                ops = [op_run for op_run in ops if op_run not in finished]
+            if rule.timed_out():
                 return
             if ran:
-                deadlock_since = None
+                rule.progress()
                 continue
             if not ops:
                 return
-            budget = _min_timeout(recession, None if deadline is None else deadline - time.monotonic())
-            if next_time is not None:
-                if budget is None:
-                    clock.wait_until(next_time, wake)
-                else:
-                    clock.wait_until(min(next_time, timestamp() + int(budget * 1e9)), wake)
-            elif waiting_event or not self.stop_on_deadlock:
+            budget = rule.idle(None, deadlocked=next_time is None and not waiting_event)
+            if rule.ended:
+                return
+            if next_time is None:
                 wake.wait(budget)
+            elif budget is None:
+                clock.wait_until(next_time, wake)
             else:
-                moment = time.monotonic()
-                if deadlock_since is None:
-                    deadlock_since = moment
-                remaining = self.stop_on_deadlock_timeout / 1000 - (moment - deadlock_since)
-                if remaining <= 0:
-                    return
-                wake.wait(_min_timeout(budget, remaining))
-
-
-def _min_timeout(a: float | None, b: float | None) -> float | None:
-    if a is None:
-        return None if b is None else max(b, 0.0)
-    return a if b is None else max(min(a, b), 0.0)
+                clock.wait_until(min(next_time, timestamp() + int(budget * 1e9)), wake)

@@ -1,0 +1,219 @@
+"""Building a run: every port's queue, every port's conditions, each operator's contexts.
+
+:func:`build_ports` is called once per run by :class:`~holoflow.core.run.GraphRun`, before any
+operator starts, so every mistake it finds (a required input connected to nothing, a condition
+a port cannot take, a queue policy the environment names wrongly) is raised before ``start``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from holoflow import _env
+from holoflow.core._condition import ConditionType
+from holoflow.core._context import InputPort, PortMode
+from holoflow.core._port_conditions import (
+    DownstreamMessageAffordableCondition,
+    ExpiringMessageAvailableCondition,
+    MessageAvailableCondition,
+    PortCondition,
+)
+from holoflow.core._queue import QueuePolicy, Receiver, Transmitter
+from holoflow.core._spec import IOSpec
+from holoflow.errors import GraphError
+
+if TYPE_CHECKING:
+    from holoflow.core._graph import Connection
+    from holoflow.core.run import GraphRun, OpRun
+
+__all__ = ["build_ports"]
+
+_INPUT_CONDITIONS: dict[ConditionType, type[PortCondition]] = {
+    ConditionType.MESSAGE_AVAILABLE: MessageAvailableCondition,
+    ConditionType.EXPIRING_MESSAGE_AVAILABLE: ExpiringMessageAvailableCondition,
+}
+_OUTPUT_CONDITIONS: dict[ConditionType, type[PortCondition]] = {
+    ConditionType.DOWNSTREAM_MESSAGE_AFFORDABLE: DownstreamMessageAffordableCondition,
+}
+_POLICY_NAMES = {
+    "pop": QueuePolicy.POP,
+    "reject": QueuePolicy.REJECT,
+    "fail": QueuePolicy.FAULT,
+    "fault": QueuePolicy.FAULT,
+}
+
+_PortConditions = list[tuple[type[PortCondition], dict[str, Any]]]
+
+
+def default_policy() -> QueuePolicy:
+    """The full-queue policy of ports that set none (``HOLOFLOW_QUEUE_POLICY``, default FAULT).
+
+    Raises
+    ------
+    GraphError
+        If the environment names an unknown policy.
+    """
+    name = _env.queue_policy_name() or "fail"
+    try:
+        return _POLICY_NAMES[name.lower()]
+    except KeyError:
+        raise GraphError(
+            f"queue policy {name!r} from the environment is not one of {sorted(_POLICY_NAMES)}"
+        ) from None
+
+
+def build_ports(run: GraphRun) -> None:
+    """Give every operator of ``run`` its receivers, transmitters and port conditions, and link
+    producers to consumers.
+
+    Raises
+    ------
+    GraphError
+        If a port is left unconnected while a condition waits on it, or a port declares a
+        condition it cannot take.
+    """
+    policy = default_policy()
+    connections = run.fragment.graph.connections
+    by_op = {id(op_run.op): op_run for op_run in run.ops}
+    for op_run in run.ops:
+        _build_inputs(run, op_run, [c for c in connections if c.target is op_run.op], policy)
+    for op_run in run.ops:
+        outgoing = [c for c in connections if c.source is op_run.op]
+        _build_outputs(run, op_run, outgoing, by_op, connections, policy)
+    for c in connections:
+        source, target = by_op[id(c.source)], by_op[id(c.target)]
+        if target not in source.consumers:
+            source.consumers.append(target)
+        if source not in target.producers:
+            target.producers.append(source)
+    for op_run in run.ops:
+        _bind_user_conditions(run, op_run)
+
+
+def _port_conditions(
+    spec: IOSpec,
+    user_bound: bool,
+    table: dict[ConditionType, type[PortCondition]],
+    default: _PortConditions,
+) -> _PortConditions:
+    """A port's conditions: none (``ConditionType.NONE``), the declared ones, none when the
+    user bound a condition object to the port, else the default."""
+    declared = spec.conditions
+    if any(kind is ConditionType.NONE for kind, _ in declared):
+        return []
+    if declared:
+        return [(_condition_class(spec, kind, table), kwargs) for kind, kwargs in declared]
+    return [] if user_bound else default
+
+
+def _condition_class(
+    spec: IOSpec, kind: ConditionType, table: dict[ConditionType, type[PortCondition]]
+) -> type[PortCondition]:
+    if kind not in table:
+        raise GraphError(
+            f"{spec.label}: condition {kind.name} is not supported on this port; "
+            f"supported: {sorted(k.name for k in table)} or NONE"
+        )
+    return table[kind]
+
+
+def _build_inputs(run: GraphRun, op_run: OpRun, incoming: list[Connection], policy: QueuePolicy) -> None:
+    user_bound = {c.receiver_name for c in op_run.op.conditions.values() if c.receiver_name}
+    for name, spec in op_run.op.spec.inputs.items():
+        links = [c for c in incoming if c.input == name]
+        min_size = len(links) if spec.queue_size == 0 else max(spec.queue_size, 1)
+        default: _PortConditions = [(MessageAvailableCondition, {"min_size": max(min_size, 1)})]
+        conds = _port_conditions(spec, name in user_bound, _INPUT_CONDITIONS, default)
+        tracks = any(cls.tracks_arrivals for cls, _ in conds)
+        queue_policy = spec._policy(policy)
+        if spec.queue_size == IOSpec.ANY_SIZE:
+            mode = PortMode.PER_CONNECTION
+            receivers = [
+                Receiver(f"{op_run.label}: input port '{name}:{k}'", spec._capacity(1), queue_policy, tracks)
+                for k in range(len(links))
+            ]
+        else:
+            mode = PortMode.SINGLE if spec.queue_size == 1 else PortMode.BATCH
+            if links:
+                receivers = [Receiver(spec.label, spec._capacity(len(links)), queue_policy, tracks)]
+            elif conds:
+                raise GraphError(
+                    f"{op_run.label}: input port '{name}' is connected to nothing, so it can never "
+                    "receive the message its condition waits for; connect it with add_flow or "
+                    "declare it with .condition(ConditionType.NONE)"
+                )
+            else:
+                receivers = []
+        for receiver in receivers:
+            for cls, kwargs in conds:
+                condition = _make(run, cls, kwargs, spec.label)
+                condition.bind(receiver)
+                run.add_condition(op_run, condition)
+        op_run.input_ports[name] = InputPort(spec.label, mode, receivers)
+
+
+def _build_outputs(
+    run: GraphRun,
+    op_run: OpRun,
+    outgoing: list[Connection],
+    by_op: dict[int, OpRun],
+    connections: list[Connection],
+    policy: QueuePolicy,
+) -> None:
+    user_bound = {c.transmitter_name for c in op_run.op.conditions.values() if c.transmitter_name}
+    for name, spec in op_run.op.spec.outputs.items():
+        transmitter = Transmitter(spec.label, spec._capacity(1), spec._policy(policy))
+        for link in (c for c in outgoing if c.output == name):
+            port = by_op[id(link.target)].input_ports[link.input]
+            index = 0
+            if port.mode is PortMode.PER_CONNECTION:
+                same_port = [c for c in connections if c.target is link.target and c.input == link.input]
+                index = same_port.index(link)
+            transmitter.receivers.append(port.receivers[index])
+        op_run.transmitters[name] = transmitter
+        default: _PortConditions = [(DownstreamMessageAffordableCondition, {"min_size": 1})]
+        for cls, kwargs in _port_conditions(spec, name in user_bound, _OUTPUT_CONDITIONS, default):
+            condition = _make(run, cls, kwargs, spec.label)
+            condition.bind(transmitter)
+            run.add_condition(op_run, condition)
+
+
+def _make(run: GraphRun, cls: type[PortCondition], kwargs: dict[str, Any], label: str) -> PortCondition:
+    try:
+        return cls(run.fragment, **kwargs)
+    except TypeError as exc:
+        raise GraphError(f"{label}: invalid arguments for {cls.__name__}: {exc}") from exc
+
+
+def _bind_user_conditions(run: GraphRun, op_run: OpRun) -> None:
+    """The conditions passed to the operator; port conditions among them watch the port they name."""
+    for condition in op_run.op.conditions.values():
+        if isinstance(condition, PortCondition):
+            _bind_named_port(op_run, condition)
+        run.add_condition(op_run, condition)
+
+
+def _bind_named_port(op_run: OpRun, condition: PortCondition) -> None:
+    input_name, output_name = condition.receiver_name, condition.transmitter_name
+    if condition.port_kind == "output":
+        if not output_name or output_name not in op_run.transmitters:
+            raise GraphError(
+                f"{op_run.label}: {condition._label()} names output port {output_name!r}; "
+                f"declared outputs: {sorted(op_run.transmitters)}"
+            )
+        condition.bind(op_run.transmitters[output_name])
+        return
+    port = op_run.input_ports.get(input_name or "")
+    if port is None:
+        raise GraphError(
+            f"{op_run.label}: {condition._label()} names input port {input_name!r}; "
+            f"declared inputs: {sorted(op_run.input_ports)}"
+        )
+    if not port.receivers:
+        raise GraphError(f"{op_run.label}: input port '{input_name}' is connected to nothing")
+    if port.mode is PortMode.PER_CONNECTION or len(port.receivers) != 1:
+        raise GraphError(
+            f"{op_run.label}: {condition._label()} cannot watch input port '{input_name}': it must have "
+            f"exactly one queue (an IOSpec.ANY_SIZE port has one per connection)"
+        )
+    condition.bind(port.receivers[0])
