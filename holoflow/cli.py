@@ -24,8 +24,7 @@ def _split_recording(path: str) -> tuple[Path, str]:
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from holoflow.gxf import StorageType
-    from holoflow.gxf._convert import convert
+    from holoflow.gxf import StorageType, convert
 
     directory, basename = _split_recording(args.output)
     progress = Progress(sys.stderr, f"converting {args.input}")

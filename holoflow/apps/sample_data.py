@@ -23,12 +23,12 @@ from holoflow.apps._recordings import (
     ground_truth,
 )
 
-__all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exports.py checks
+__all__ = [
     "ENDOSCOPY",
     "FRAME_RATE",
     "RECORDINGS",
-    "SampleRecording",
     "ULTRASOUND",
+    "SampleRecording",
     "data_directory",
     "ensure",
     "ground_truth",

@@ -1,6 +1,6 @@
 """Building a run: every port's queue, every port's conditions, each operator's contexts.
 
-:func:`build_ports` is called once per run by :class:`~holoflow.core.run.GraphRun`, before any
+:func:`build_ports` is called once per run by :class:`~holoflow.core._run.GraphRun`, before any
 operator starts, so every mistake it finds (a required input connected to nothing, a condition
 a port cannot take, a queue policy the environment names wrongly) is raised before ``start``.
 """
@@ -24,7 +24,7 @@ from holoflow.errors import GraphError
 
 if TYPE_CHECKING:
     from holoflow.core._graph import Connection
-    from holoflow.core.run import GraphRun, OpRun
+    from holoflow.core._run import GraphRun, OpRun
 
 __all__ = ["build_ports"]
 

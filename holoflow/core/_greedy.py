@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from holoflow.core._clock import Clock, RealtimeClock
+from holoflow.core._run import NEVER, READY, WAIT_EVENT, WAIT_TIME, GraphRun, OpRun, StopRule, annotate
 from holoflow.core._scheduler import Scheduler
-from holoflow.core.run import NEVER, READY, WAIT_EVENT, WAIT_TIME, GraphRun, OpRun, StopRule, annotate
 
 if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment

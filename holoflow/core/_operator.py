@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from holoflow.core._context import ExecutionContext, InputContext, OutputContext
     from holoflow.core._fragment import Fragment
     from holoflow.core._queue import Receiver, Transmitter
+    from holoflow.core._run import OpRun
     from holoflow.core._thread_pool import ThreadPool
-    from holoflow.core.run import OpRun
 
 __all__ = ["Operator"]
 

@@ -3,10 +3,10 @@
 from holoflow.apps.synthetic._endoscopy import TOOL_NAMES, EndoscopyFrame, EndoscopyScene
 from holoflow.apps.synthetic._ultrasound import UltrasoundFrame, UltrasoundScene
 
-__all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_exports.py checks
+__all__ = [
+    "TOOL_NAMES",
     "EndoscopyFrame",
     "EndoscopyScene",
-    "TOOL_NAMES",
     "UltrasoundFrame",
     "UltrasoundScene",
 ]

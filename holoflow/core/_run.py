@@ -1,0 +1,443 @@
+"""The run kernel every scheduler shares: readiness, commit, lifecycle and the stop rule.
+
+Design
+======
+A *run* starts from a composed, frozen graph. :class:`GraphRun` turns it into plain run-time
+objects once (``core/_build.py`` wires the ports), so that the hot path touches only lists,
+deques and bound methods:
+
+* every input port gets a :class:`~holoflow.core._queue.Receiver` (one per connection for an
+  ``ANY_SIZE`` port), every output port a :class:`~holoflow.core._queue.Transmitter` that knows
+  the receivers it feeds;
+* every port gets its conditions: the ones declared on its ``IOSpec``, or the defaults
+  (``MessageAvailableCondition`` on inputs, ``DownstreamMessageAffordableCondition`` on outputs);
+* each operator gets an :class:`OpRun` holding its contexts and its conditions, split so that
+  the built-in port conditions cost no call: ``need`` — ``(deque, n)`` pairs, ready iff
+  ``len(deque) >= n`` (message available); ``room`` — ``(receiver, n)`` pairs, ready iff the
+  receiver has room for ``n`` more counting reserved slots (downstream affordable); ``conds`` —
+  everything else, asked through ``check(now)``; plus the subsets overriding ``update_state`` /
+  ``on_execute``.
+
+Readiness (:meth:`GraphRun.evaluate`) combines statuses with the priority
+NEVER > WAIT_EVENT > WAIT > WAIT_TIME > READY; the WAIT_TIME target of an operator is the latest
+of its conditions' targets. Execution is ``compute`` followed by :meth:`GraphRun.commit`, which
+delivers what was emitted and calls ``on_execute``. A message is therefore visible downstream
+only after its producer's compute returned.
+
+Threaded schedulers evaluate, reserve, commit and release under one lock and run ``compute``
+outside it. :meth:`GraphRun.reserve` books ``n`` slots in every receiver an operator's
+affordability condition promised before the operator is dispatched, and
+:meth:`GraphRun.release` returns them after its commit; so producers running at the same time
+can never overfill a shared queue. Conditions changed from outside call ``notify()``, which
+reaches :attr:`GraphRun.on_notify` with the operator concerned.
+
+When nothing is ready, every scheduler asks one :class:`StopRule` how long it may sleep and
+whether the run is over: past ``max_duration_ms``; or deadlocked (no operator ready, running,
+waiting for a time or for an outside event) for ``stop_on_deadlock_timeout``. An operator
+waiting for an event (WAIT_EVENT) keeps the run alive.
+
+Invariants
+----------
+* An operator is evaluated, executed and committed by one thread at a time, and never runs
+  concurrently with itself.
+* Only an operator's own ``compute`` pops its input queues; producers append under the lock.
+  Both sides use ``collections.deque``, whose appends and pops are thread-safe.
+* NEVER is final: an operator that said NEVER once is not evaluated again in that run.
+* ``start`` runs for every operator before the first ``compute``; ``stop`` runs exactly once for
+  every operator whose ``start`` returned, also when the run fails.
+* The first exception raised by user code ends the run and propagates unchanged, with a note
+  naming the operator and the method.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from holoflow.core._build import build_ports
+from holoflow.core._condition import Condition, SchedulingStatusType
+from holoflow.core._context import ExecutionContext, InputContext, InputPort, OutputContext, PortMode
+from holoflow.core._port_conditions import DownstreamMessageAffordableCondition, MessageAvailableCondition
+from holoflow.core._queue import Receiver, Transmitter
+from holoflow.core._streams import OperatorStreams
+from holoflow.errors import GraphError
+
+if TYPE_CHECKING:
+    from holoflow.core._fragment import Fragment
+    from holoflow.core._operator import Operator
+
+__all__ = [
+    "NEVER",
+    "READY",
+    "WAIT",
+    "WAIT_EVENT",
+    "WAIT_TIME",
+    "GraphRun",
+    "OpRun",
+    "StopRule",
+    "annotate",
+    "earliest",
+]
+
+READY = SchedulingStatusType.READY
+NEVER = SchedulingStatusType.NEVER
+WAIT = SchedulingStatusType.WAIT
+WAIT_TIME = SchedulingStatusType.WAIT_TIME
+WAIT_EVENT = SchedulingStatusType.WAIT_EVENT
+_RANK = {READY: 0, WAIT_TIME: 1, WAIT: 2, WAIT_EVENT: 3, NEVER: 4}
+_BY_RANK = [READY, WAIT_TIME, WAIT, WAIT_EVENT, NEVER]
+_WAIT_EVENT_RANK = _RANK[WAIT_EVENT]
+
+
+def annotate(exc: BaseException, where: str) -> None:
+    """Attach ``where`` (operator and method) to ``exc`` as a note, once."""
+    note = f"raised in {where}"
+    notes = getattr(exc, "__notes__", None) or []
+    if note in notes:
+        return
+    if sys.version_info >= (3, 11):
+        exc.add_note(note)
+    else:  # pragma: no cover - Python 3.10
+        exc.__notes__ = [*notes, note]  # type: ignore[attr-defined]
+
+
+def earliest(*delays: float | None) -> float | None:
+    """The shortest of the given delays in seconds, never below 0; ``None`` (no limit) when all
+    are ``None``."""
+    known = [d for d in delays if d is not None]
+    return max(min(known), 0.0) if known else None
+
+
+def _overrides(condition: Condition, method: str) -> bool:
+    return getattr(type(condition), method) is not getattr(Condition, method)
+
+
+class OpRun:
+    """The run-time state of one operator during one run."""
+
+    __slots__ = (
+        "compute",
+        "conds",
+        "consumers",
+        "context",
+        "exec_conds",
+        "graph_run",
+        "index",
+        "input_ports",
+        "inputs",
+        "label",
+        "need",
+        "op",
+        "outputs",
+        "producers",
+        "room",
+        "started",
+        "stop_requested",
+        "streams",
+        "thread_pool",
+        "transmitters",
+        "update_conds",
+    )
+
+    def __init__(self, op: Operator, graph_run: GraphRun, index: int) -> None:
+        self.op = op
+        self.index = index
+        """Position in the run's topological order (``graph_run.ops[index] is self``)."""
+        self.label = f"operator '{op.name}'"
+        self.graph_run = graph_run
+        self.compute = op.compute
+        self.input_ports: dict[str, InputPort] = {}
+        self.transmitters: dict[str, Transmitter] = {}
+        self.need: list[tuple[Any, int]] = []
+        self.room: list[tuple[Receiver, int]] = []
+        self.producers: list[OpRun] = []
+        self.consumers: list[OpRun] = []
+        self.conds: list[Condition] = []
+        self.update_conds: list[Condition] = []
+        self.exec_conds: list[Condition] = []
+        self.thread_pool = op._holoflow_thread_pool
+        """The thread pool whose threads run the operator (threaded schedulers), if any."""
+        self.started = False
+        self.stop_requested = False
+        self.streams: OperatorStreams
+        self.inputs: InputContext
+        self.outputs: OutputContext
+        self.context: ExecutionContext
+
+    def request_stop(self) -> None:
+        """Make the operator NEVER from now on and wake the scheduler."""
+        self.stop_requested = True
+        self.graph_run.on_notify(self)
+
+    def receiver(self, name: str) -> Receiver | list[Receiver]:
+        """The receiver of input ``name`` (a list, one per connection, for an ``ANY_SIZE`` port).
+
+        Raises
+        ------
+        GraphError
+            If a single-queue input is connected to nothing.
+        """
+        port = self.input_ports[name]
+        if port.mode is PortMode.PER_CONNECTION:
+            return list(port.receivers)
+        if not port.receivers:
+            raise GraphError(f"{self.label}: input port '{name}' is connected to nothing")
+        return port.receivers[0]
+
+
+class StopRule:
+    """When an idle run sleeps, and for how long, and when it is over.
+
+    Parameters
+    ----------
+    max_duration_ms : int
+        The run ends this long after :meth:`begin` (-1: no limit).
+    stop_on_deadlock : bool
+        End the run once it has been deadlocked for ``stop_on_deadlock_timeout_ms``.
+    stop_on_deadlock_timeout_ms : int
+        How long a deadlock must last before the run ends.
+    recession : float or None
+        Longest single sleep in seconds (``None``: sleep until woken or due).
+    """
+
+    __slots__ = (
+        "_since",
+        "deadline",
+        "deadlock_timeout",
+        "ended",
+        "max_duration",
+        "recession",
+        "stop_on_deadlock",
+    )
+
+    def __init__(
+        self,
+        max_duration_ms: int,
+        stop_on_deadlock: bool,
+        stop_on_deadlock_timeout_ms: int,
+        recession: float | None,
+    ) -> None:
+        self.max_duration = max_duration_ms / 1000 if max_duration_ms >= 0 else None
+        self.stop_on_deadlock = stop_on_deadlock
+        self.deadlock_timeout = stop_on_deadlock_timeout_ms / 1000
+        self.recession = recession
+        self.deadline: float | None = None
+        self.ended = False
+        """Set by :meth:`idle` when the run must end now."""
+        self._since: float | None = None
+
+    def begin(self) -> None:
+        """Start the clock of ``max_duration_ms`` (when the loop starts)."""
+        self.deadline = None if self.max_duration is None else time.monotonic() + self.max_duration
+        self.ended = False
+        self._since = None
+
+    def timed_out(self) -> bool:
+        """Whether ``max_duration_ms`` has passed."""
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def idle(self, delay: float | None, deadlocked: bool) -> float | None:
+        """How long an idle loop may sleep, in seconds (``None``: until woken).
+
+        ``delay`` is the time until the earliest timer, if any; ``deadlocked`` says that no
+        operator is ready, running, timed or waiting for an outside event. Sets :attr:`ended`
+        (and returns 0) when the run is over: past the deadline, or deadlocked for the timeout
+        with ``stop_on_deadlock``.
+        """
+        now = time.monotonic()
+        remaining = None if self.deadline is None else self.deadline - now
+        if remaining is not None and remaining <= 0:
+            self.ended = True
+            return 0.0
+        limit = earliest(delay, self.recession, remaining)
+        if not deadlocked or not self.stop_on_deadlock:
+            self._since = None
+            return limit
+        if self._since is None:
+            self._since = now
+        left = self.deadlock_timeout - (now - self._since)
+        if left <= 0:
+            self.ended = True
+            return 0.0
+        return earliest(limit, left)
+
+    def progress(self) -> None:
+        """Something ran: a deadlock, if one was being timed, is over."""
+        self._since = None
+
+
+class GraphRun:
+    """One run of a fragment's graph: run-time objects, readiness, commit and lifecycle.
+
+    Parameters
+    ----------
+    fragment : Fragment
+        A composed fragment.
+    now : callable
+        The scheduler clock's ``timestamp`` (ns), used for arrival times.
+
+    Raises
+    ------
+    GraphError
+        If the graph cannot run: a required input connected to nothing, an unsupported port
+        condition or connector.
+    """
+
+    def __init__(self, fragment: Fragment, now: Callable[[], int]) -> None:
+        self.fragment = fragment
+        self.now = now
+        self.wake = threading.Event()
+        self.stop_requested = False
+        self.on_notify: Callable[[OpRun], None] = lambda _op_run: self.wake.set()
+        self.ops = [OpRun(op, self, index) for index, op in enumerate(fragment.graph.topological_order())]
+        build_ports(self)
+        operators = {op_run.op.name: op_run.op for op_run in self.ops}
+        for op_run in self.ops:
+            op_run.streams = OperatorStreams(op_run.op)
+            op_run.inputs = InputContext(op_run.label, dict(op_run.input_ports), op_run.streams)
+            op_run.outputs = OutputContext(op_run.label, dict(op_run.transmitters), op_run.streams)
+            op_run.context = ExecutionContext(op_run.inputs, op_run.outputs, operators, op_run.streams)
+
+    def add_condition(self, op_run: OpRun, condition: Condition) -> None:
+        """Make ``condition`` part of ``op_run``'s readiness (while the run is built)."""
+        condition._set_notify(lambda: self.on_notify(op_run))
+        # Only the exact built-in classes are flattened: a subclass may redefine check().
+        if type(condition) is MessageAvailableCondition:
+            op_run.need.extend(condition.need_checks())
+        elif type(condition) is DownstreamMessageAffordableCondition:
+            op_run.room.extend(condition.room_checks())
+        else:
+            op_run.conds.append(condition)
+        if _overrides(condition, "update_state"):
+            op_run.update_conds.append(condition)
+        if _overrides(condition, "on_execute"):
+            op_run.exec_conds.append(condition)
+
+    # -- readiness and commit ------------------------------------------------------------------------
+    def evaluate(self, op_run: OpRun, now: int) -> tuple[SchedulingStatusType, int | None]:
+        """Combine the operator's conditions into one status (and WAIT_TIME target)."""
+        if op_run.stop_requested:
+            return NEVER, None
+        rank = 0
+        target = None
+        for condition in op_run.update_conds:
+            condition.update_state(now)
+        for condition in op_run.conds:
+            status, when = condition.check(now)
+            if status is READY:
+                continue
+            if status is NEVER:
+                return NEVER, None
+            if status is WAIT_TIME:
+                if when is not None and (target is None or when > target):
+                    target = when
+            elif _RANK[status] > rank:
+                rank = _RANK[status]
+        for queue, n in op_run.need:
+            if len(queue) < n:
+                return (WAIT_EVENT if rank == _WAIT_EVENT_RANK else WAIT), None
+        for receiver, n in op_run.room:
+            if len(receiver.queue) + receiver.reserved + n > receiver.capacity:
+                return (WAIT_EVENT if rank == _WAIT_EVENT_RANK else WAIT), None
+        if rank:
+            return _BY_RANK[rank], None
+        if target is not None:
+            return WAIT_TIME, target
+        return READY, None
+
+    @staticmethod
+    def commit(op_run: OpRun, now: int) -> None:
+        """Deliver what the operator emitted, let go of what it received (see ``OperatorStreams``),
+        and tell its conditions it executed."""
+        for transmitter in op_run.transmitters.values():
+            if transmitter.pending:
+                transmitter.deliver(now)
+        streams = op_run.streams
+        if streams.received or streams.in_use:
+            streams.retire()
+        for condition in op_run.exec_conds:
+            condition.on_execute(now)
+
+    @staticmethod
+    def reserve(op_run: OpRun) -> None:
+        """Book the slots the operator's affordability conditions promised (before dispatch)."""
+        for receiver, n in op_run.room:
+            receiver.reserved += n
+
+    @staticmethod
+    def release(op_run: OpRun) -> None:
+        """Return the slots booked by :meth:`reserve` (after commit)."""
+        for receiver, n in op_run.room:
+            receiver.reserved -= n
+
+    # -- lifecycle -----------------------------------------------------------------------------------
+    def initialize(self) -> None:
+        """Reset conditions, bind parameters and call ``initialize`` on every operator in order."""
+        for op_run in self.ops:
+            op = op_run.op
+            op._holoflow_run = op_run
+            for condition in op.conditions.values():
+                condition.reset()
+                condition.initialize()
+            for resource in op.resources.values():
+                resource.initialize()
+            op._bind_params()
+            self._call(op_run, op.initialize, "initialize")
+
+    def start(self) -> None:
+        """Call ``start`` on every operator, in topological order."""
+        for op_run in self.ops:
+            self._call(op_run, op_run.op.start, "start")
+            op_run.started = True
+
+    def stop(self) -> BaseException | None:
+        """Call ``stop`` on every started operator; return the first exception it raised."""
+        first: BaseException | None = None
+        for op_run in self.ops:
+            if op_run.started:
+                op_run.started = False
+                try:
+                    self._call(op_run, op_run.op.stop, "stop")
+                except BaseException as exc:
+                    first = first or exc
+        for op_run in self.ops:
+            op_run.op._holoflow_run = None
+            op_run.streams.release()
+        return first
+
+    @staticmethod
+    def _call(op_run: OpRun, method: Callable[[], None], name: str) -> None:
+        try:
+            method()
+        except BaseException as exc:
+            annotate(exc, f"{op_run.label}.{name}()")
+            raise
+
+    def execute(self, body: Callable[[], None]) -> None:
+        """Initialize and start every operator, run ``body``, then stop every started operator.
+
+        Re-raises the first exception (with its note); an exception from ``stop`` during a
+        failed run is added to the first one as a note.
+        """
+        error: BaseException | None = None
+        try:
+            self.initialize()
+            self.start()
+            body()
+        except BaseException as exc:
+            error = exc
+        stop_error = self.stop()
+        if error is not None:
+            if stop_error is not None:
+                annotate(error, "the run; stop() also raised " + repr(stop_error))
+            raise error
+        if stop_error is not None:
+            raise stop_error
+
+    def request_stop(self) -> None:
+        """Ask the run to end soon; safe from any thread."""
+        self.stop_requested = True
+        self.wake.set()

@@ -1,0 +1,120 @@
+"""The dependency direction of ``docs/design.md``, read from every import in the package.
+
+Each package may import only the packages its row of ``ALLOWED`` names (plus itself and the
+ground modules), and only through their faces: no module imports a private module or a private
+name of another package. Type-only imports count too: they are dependencies a reader follows.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "holoflow"
+
+GROUND = {"errors", "_env", "_helpers", "_progress"}
+"""Leaf modules anyone may import; they import nothing else of holoflow."""
+
+SUBSYSTEM = {"errors", "tensor"}
+ALLOWED: dict[str, set[str]] = {
+    "tensor": set(),
+    "gxf": SUBSYSTEM,
+    "kernels": SUBSYSTEM,
+    "inference": SUBSYSTEM,
+    "viz": SUBSYSTEM,
+    "sensor_bridge": SUBSYSTEM,
+    "core": SUBSYSTEM,
+    "conditions": {"core", *SUBSYSTEM},
+    "resources": {"core", *SUBSYSTEM},
+    "schedulers": {"core", "conditions", *SUBSYSTEM},
+    "operators": {
+        "core",
+        "conditions",
+        "resources",
+        "gxf",
+        "kernels",
+        "inference",
+        "viz",
+        "sensor_bridge",
+        *SUBSYSTEM,
+    },
+}
+"""What each package may import besides itself and the ground. Packages missing here (``apps``,
+``testing``, ``cli``, ``__main__``, ``__init__``) sit on top and may import any face."""
+
+
+def _imports() -> list[tuple[str, str, str, str]]:
+    """(file, importing package, imported package, dotted name imported) for every import."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        package = parts[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                if node.module == "holoflow":
+                    names = [f"holoflow.{alias.name}" for alias in node.names]
+                elif node.module.startswith("holoflow."):
+                    names = [f"{node.module}.{alias.name}" for alias in node.names]
+                else:
+                    continue
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names if alias.name.startswith("holoflow.")]
+            else:
+                continue
+            file = str(path.relative_to(PACKAGE.parent))
+            found.extend((file, package, name.split(".")[1], name) for name in names)
+    return found
+
+
+IMPORTS = _imports()
+
+
+def test_the_scan_sees_the_package():
+    assert len(IMPORTS) > 300
+    assert ("holoflow/schedulers/_threaded.py", "schedulers", "core", "holoflow.core.Scheduler") in IMPORTS
+
+
+def test_no_private_import_across_packages():
+    bad = [
+        f"{file}: {name}"
+        for file, package, target, name in IMPORTS
+        if target != package
+        and target not in GROUND
+        and any(part.startswith("_") for part in name.split(".")[2:])
+    ]
+    assert not bad, "import these through the package's face:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_package_imports_only_what_its_layer_allows(package):
+    allowed = ALLOWED[package] | GROUND | {package}
+    bad = sorted(
+        {f"{file}: {name}" for file, p, target, name in IMPORTS if p == package and target not in allowed}
+    )
+    assert not bad, f"{package} may import only {sorted(allowed)}:\n" + "\n".join(bad)
+
+
+def test_the_ground_imports_nothing_of_holoflow():
+    bad = [f"{file}: {name}" for file, package, _, name in IMPORTS if package in GROUND | {"errors"}]
+    assert not bad, bad
+
+
+def test_the_layers_have_no_cycle():
+    """The table itself is a DAG, so the packages it admits can never import in a circle."""
+    visiting: set[str] = set()
+    done: set[str] = set()
+
+    def visit(package: str, path: list[str]) -> None:
+        assert package not in visiting, " -> ".join([*path, package])
+        if package in done:
+            return
+        visiting.add(package)
+        for dependency in ALLOWED.get(package, set()) - GROUND:
+            visit(dependency, [*path, package])
+        visiting.discard(package)
+        done.add(package)
+
+    for package in ALLOWED:
+        visit(package, [])
