@@ -25,6 +25,7 @@ from holoflow.sensor_bridge._control import (
     ControlReply,
     ControlRequest,
     Status,
+    Timeout,
 )
 from holoflow.sensor_bridge._crc import frame_crc, icrc, icrc_prefix
 from holoflow.sensor_bridge._csi import (
@@ -43,7 +44,7 @@ from holoflow.sensor_bridge._emulator import (
     random_loopback_ip,
 )
 from holoflow.sensor_bridge._enumeration import Enumerator, apply_strategy
-from holoflow.sensor_bridge._hololink import ControlStatistics, Hololink, Timeout
+from holoflow.sensor_bridge._hololink import ControlStatistics, Hololink
 from holoflow.sensor_bridge._imx274 import Imx274Cam, Imx274Mode, SensorMode
 from holoflow.sensor_bridge._metadata import FrameMetadata
 from holoflow.sensor_bridge._peripherals import EmulatedImx274, SpiMemory, bayer_test_pattern, csi_test_frame
