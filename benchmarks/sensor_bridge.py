@@ -39,8 +39,9 @@ from _results import RESULTS, write_json
 
 from holoflow.core import Application, Operator
 from holoflow.operators import LinuxReceiverOp
-from holoflow.sensor_bridge import DataChannel, Hololink, Imx274Cam, Imx274Mode, random_loopback_ip
+from holoflow.sensor_bridge import DataChannel, Hololink, Imx274Cam, Imx274Mode
 from holoflow.sensor_bridge._recvmmsg import BatchReceiver
+from holoflow.testing import random_loopback_ip
 
 MODES = {"1080p": Imx274Mode.IMX274_MODE_1920X1080_60FPS, "4k": Imx274Mode.IMX274_MODE_3840X2160_60FPS}
 TICK = os.sysconf("SC_CLK_TCK")

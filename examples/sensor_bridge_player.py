@@ -28,11 +28,10 @@ from holoflow.sensor_bridge import (
     DataChannel,
     Enumerator,
     Hololink,
-    HSBEmulator,
     Imx274Cam,
     Imx274Mode,
-    random_loopback_ip,
 )
+from holoflow.testing import HSBEmulator, random_loopback_ip
 
 MODES = {"1080p": Imx274Mode.IMX274_MODE_1920X1080_60FPS, "4k": Imx274Mode.IMX274_MODE_3840X2160_60FPS}
 

@@ -67,7 +67,8 @@ def sample_data(tmp_path_factory):
 def emulated_channel():
     """``emulated_channel(frames, fps)`` starts a sensor-bridge emulator streaming ``frames`` on
     its own loopback address and returns ``(emulator, DataChannel)``; stopped after the test."""
-    from holoflow.sensor_bridge import DataChannel, Hololink, HSBEmulator, random_loopback_ip
+    from holoflow.sensor_bridge import DataChannel, Hololink
+    from holoflow.testing import HSBEmulator, random_loopback_ip
 
     started = []
 

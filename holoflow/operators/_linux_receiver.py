@@ -5,25 +5,19 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from holoflow import _env
 from holoflow.conditions import AsynchronousCondition, AsynchronousEventState
-from holoflow.core._operator import Operator
 from holoflow.errors import ConfigError
-from holoflow.resources._allocator import host_buffer
-from holoflow.sensor_bridge import DataChannel, FrameAssembler, LinuxReceiver, ReceivedFrame
-from holoflow.sensor_bridge._data_channel import local_ip_for, round_up
-from holoflow.sensor_bridge._metadata import METADATA_SIZE
-from holoflow.tensor import _cuda
+from holoflow.operators._receiver_base import ReceiverOp
+from holoflow.sensor_bridge import DataChannel, FrameAssembler, LinuxReceiver, ReceivedFrame, local_ip_for
+from holoflow.tensor import cuda_available, cupy_module, require_cuda
 
 if TYPE_CHECKING:
-    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
-    from holoflow.core._fragment import Fragment
-    from holoflow.core._spec import OperatorSpec
+    from holoflow.core import ExecutionContext, Fragment, InputContext, OperatorSpec, OutputContext
 
 __all__ = ["LinuxReceiverOp"]
 
@@ -32,7 +26,17 @@ _queue_pairs = itertools.count(0xCAF0)
 RKEY = 0xBEEF
 
 
-class LinuxReceiverOp(Operator):
+def _host_pages(nbytes: int) -> tuple[np.ndarray, Any]:
+    """``nbytes`` of uint8 host memory for the receiver's pages, page-locked when CUDA is present
+    (so copies to the device are fast). Returns the array and the object that owns its memory."""
+    if cuda_available():
+        pinned = cupy_module().cuda.alloc_pinned_memory(max(nbytes, 1))
+        return np.frombuffer(pinned, dtype=np.uint8, count=nbytes), pinned
+    array = np.empty(nbytes, dtype=np.uint8)
+    return array, array
+
+
+class LinuxReceiverOp(ReceiverOp):
     """Receive frames from ``hololink_channel`` and emit them on ``output``.
 
     On start the operator allocates its pages (pinned host memory when CUDA is present), binds
@@ -77,14 +81,6 @@ class LinuxReceiverOp(Operator):
         Accepted for Holoscan compatibility (CUDA contexts are CuPy's).
     """
 
-    hololink_channel: DataChannel
-    device: Any
-    frame_size: int
-    trim: bool
-    use_frame_ready_condition: bool
-    pages: int
-    queue_size: int
-    rename_metadata: Callable[[str], str] | None
     receiver_affinity: Any
     storage: str
     timeout: float
@@ -102,16 +98,7 @@ class LinuxReceiverOp(Operator):
             self.add_arg(self._frame_ready)
 
     def setup(self, spec: OperatorSpec) -> None:
-        spec.output("output")
-        spec.param("hololink_channel", None)
-        spec.param("device", None)
-        spec.param("frame_size", 0)
-        spec.param("frame_context", None)
-        spec.param("trim", True)
-        spec.param("use_frame_ready_condition", True)
-        spec.param("pages", 1)
-        spec.param("queue_size", 1)
-        spec.param("rename_metadata", None)
+        super().setup(spec)
         spec.param("receiver_affinity", None)
         spec.param("storage", "auto")
         spec.param("timeout", 1.0)
@@ -124,8 +111,7 @@ class LinuxReceiverOp(Operator):
             raise ConfigError(
                 f"{label}: hololink_channel must be a DataChannel, got {self.hololink_channel!r}"
             )
-        if int(self.frame_size) <= 0:
-            raise ConfigError(f"{label}: frame_size must be > 0, got {self.frame_size}")
+        super().initialize()
         if not 1 <= int(self.queue_size) <= max(int(self.pages), 1) or not 1 <= int(self.pages) <= 4096:
             raise ConfigError(
                 f"{label}: need 1 <= queue_size <= pages <= 4096, got {self.queue_size}, {self.pages}"
@@ -139,16 +125,16 @@ class LinuxReceiverOp(Operator):
     # -- lifecycle -----------------------------------------------------------------------------------
     def start(self) -> None:
         frame_size = int(self.frame_size)
-        page_size = round_up(frame_size, 128) + METADATA_SIZE
+        page_size = DataChannel.page_size_for(frame_size)
         buffers = int(self.queue_size) + 2
-        memory, self._memory_owner = host_buffer(buffers * page_size)
+        memory, self._memory_owner = _host_pages(buffers * page_size)
         qp = next(_queue_pairs) & 0xFFFFFF
         self._assembler = FrameAssembler(
             frame_size, page_size, int(self.pages), qp, RKEY, int(self.queue_size), 0, memory
         )
-        self._device_storage = self.storage == "device" or (self.storage == "auto" and _cuda.cuda_available())
+        self._device_storage = self.storage == "device" or (self.storage == "auto" and cuda_available())
         if self._device_storage:
-            _cuda.require_cuda(f"{self._label()}: storage='device'")
+            require_cuda(f"{self._label()}: storage='device'")
         channel = self.hololink_channel
         self._receiver = LinuxReceiver(
             self._assembler, local_ip_for(channel.peer_ip), int(self.receive_buffer), self._on_frame
@@ -212,7 +198,7 @@ class LinuxReceiverOp(Operator):
         try:
             data = assembler.frame_array(frame, bool(self.trim))
             if self._device_storage:
-                out: Any = _cuda.cupy_module().asarray(data)
+                out: Any = cupy_module().asarray(data)
             else:
                 out = np.empty(data.size, np.uint8)
                 np.copyto(out, data)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from holoflow.core._operator import Operator
-from holoflow.errors import ConfigError, ResourceError
+from holoflow.errors import ResourceError
+from holoflow.operators._receiver_base import ReceiverOp
 
 if TYPE_CHECKING:
-    from holoflow.core._spec import OperatorSpec
+    from holoflow.core import OperatorSpec
 
 __all__ = ["RoceReceiverOp", "rdma_devices"]
 
@@ -27,7 +27,7 @@ def rdma_devices() -> list[str]:
         return []
 
 
-class RoceReceiverOp(Operator):
+class RoceReceiverOp(ReceiverOp):
     """The receiver for hosts with an RDMA NIC (ibverbs, through rdma-core's ``pyverbs``).
 
     Parameters match Holoscan's: ``hololink_channel``, ``device``, ``frame_size``,
@@ -41,30 +41,16 @@ class RoceReceiverOp(Operator):
     through a socket.
     """
 
+    default_pages = 2
+
     ibv_name: str
     ibv_port: int
-    pages: int
-    queue_size: int
-    frame_size: int
 
     def setup(self, spec: OperatorSpec) -> None:
-        spec.output("output")
-        spec.param("hololink_channel", None)
-        spec.param("device", None)
-        spec.param("frame_size", 0)
-        spec.param("frame_context", None)
+        super().setup(spec)
         spec.param("ibv_name", "roceP5p3s0f0")
         spec.param("ibv_port", 1)
-        spec.param("pages", 2)
-        spec.param("queue_size", 1)
         spec.param("metadata_offset", 0)
-        spec.param("trim", True)
-        spec.param("use_frame_ready_condition", True)
-        spec.param("rename_metadata", None)
-
-    def initialize(self) -> None:
-        if int(self.frame_size) <= 0:
-            raise ConfigError(f"{self._label()}: frame_size must be > 0, got {self.frame_size}")
 
     def start(self) -> None:
         label = self._label()

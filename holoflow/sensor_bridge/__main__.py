@@ -13,8 +13,7 @@ import signal
 import sys
 import threading
 
-from holoflow.sensor_bridge._emulator import HSBEmulator, frames_from_gxf
-from holoflow.sensor_bridge._transmitter import Impairment
+from holoflow.testing import HSBEmulator, Impairment, frames_from_gxf
 
 
 def main(argv: list[str] | None = None) -> int:

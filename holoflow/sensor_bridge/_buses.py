@@ -4,23 +4,54 @@ I2C runs as a software-event program (see :mod:`._sequencer`): the host loads a 
 fills the controller's buffer, starts the transfer, waits for DONE and copies the status and
 the read data into result slots, then triggers it and polls the status slot. SPI is driven
 directly: one block write sets everything up and starts the transfer, then the host polls.
+
+Both drive a :class:`RegisterController` (a :class:`~holoflow.sensor_bridge.Hololink`); this
+module does not import the controller, which imports it.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
 from holoflow.errors import BusError
 from holoflow.sensor_bridge import _registers as reg
+from holoflow.sensor_bridge._control import Timeout
 from holoflow.sensor_bridge._sequencer import Sequencer
 
-if TYPE_CHECKING:
-    from holoflow.sensor_bridge._hololink import Hololink, Timeout
-
-__all__ = ["I2c", "Spi", "pack_words", "unpack_words"]
+__all__ = ["I2c", "RegisterController", "Spi", "pack_words", "unpack_words"]
 
 _APB_TICK_S = 51.2e-9
+
+
+class RegisterController(Protocol):
+    """What the bus controllers need of a device's controller (:class:`Hololink` has it)."""
+
+    timeout: Timeout
+    """Default timeout of a transaction."""
+    _i2c_lock: threading.Lock
+    """Held while an I2C program is loaded and run (one at a time per device)."""
+
+    @property
+    def device(self) -> str:
+        """The device as error messages name it."""
+        ...
+
+    def write_uint32(
+        self, address: int, value: int, timeout: Timeout | None = None, retry: bool = True
+    ) -> None: ...
+
+    def write_uint32_block(
+        self, pairs: Sequence[tuple[int, int]], timeout: Timeout | None = None
+    ) -> None: ...
+
+    def read_uint32(
+        self, address: int, timeout: Timeout | None = None, sequence_check: bool = True
+    ) -> int: ...
+
+    def read_uint32_block(self, addresses: Sequence[int], timeout: Timeout | None = None) -> list[int]: ...
 
 
 def pack_words(data: bytes) -> list[int]:
@@ -50,7 +81,7 @@ def _status_error(status: int) -> str:
 class I2c:
     """The I2C controller at ``address`` driving ``bus_number``."""
 
-    def __init__(self, hololink: Hololink, bus_number: int, address: int = reg.I2C_CTRL) -> None:
+    def __init__(self, hololink: RegisterController, bus_number: int, address: int = reg.I2C_CTRL) -> None:
         self.hololink = hololink
         self.bus_number = bus_number
         self.address = address
@@ -142,7 +173,7 @@ class Spi:
 
     def __init__(
         self,
-        hololink: Hololink,
+        hololink: RegisterController,
         bus_number: int,
         prescaler: int = 15,
         cpol: int = 0,

@@ -31,6 +31,7 @@ __all__ = [
     "ControlReply",
     "ControlRequest",
     "Status",
+    "Timeout",
 ]
 
 CONTROL_UDP_PORT = 8192
@@ -92,6 +93,20 @@ def status_name(status: int) -> str:
 def _check_address(address: int) -> None:
     if not 0 <= address <= 0xFFFFFFFF or address % 4:
         raise PacketFormatError("control", "address", f"0x{address:X} is not a 4-byte aligned 32-bit address")
+
+
+@dataclass(frozen=True, slots=True)
+class Timeout:
+    """How long a control transaction may take, and how often the request is resent."""
+
+    total: float = 0.5
+    """Seconds before the transaction fails."""
+    retry: float = 0.1
+    """Seconds between resends."""
+
+    def __post_init__(self) -> None:
+        if self.total <= 0 or self.retry <= 0:
+            raise ValueError(f"timeout total and retry must be > 0, got {self.total}, {self.retry}")
 
 
 @dataclass(frozen=True, slots=True)

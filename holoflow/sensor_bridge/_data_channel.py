@@ -97,6 +97,12 @@ class DataChannel:
             raise ConfigError(f"DataChannel: mtu {mtu} is outside {_OVERHEAD + PAGE_UNIT}..65527")
         return payload
 
+    @staticmethod
+    def page_size_for(frame_size: int) -> int:
+        """The smallest page that holds a ``frame_size``-byte frame and its metadata:
+        ``frame_size`` rounded up to 128 bytes, plus the 128-byte metadata block."""
+        return round_up(frame_size, PAGE_UNIT) + METADATA_SIZE
+
     def hololink(self) -> Hololink:
         """The device's controller."""
         return self._hololink
@@ -132,9 +138,7 @@ class DataChannel:
             raise SensorBridgeError(hololink.device, "configure_roce before authenticate(qp, rkey)")
         if frame_memory % PAGE_UNIT or page_size % PAGE_UNIT:
             raise ConfigError(f"DataChannel: frame_memory and page_size must be multiples of {PAGE_UNIT}")
-        if frame_size <= 0 or (
-            frame_size > PAGE_UNIT and page_size < round_up(frame_size, PAGE_UNIT) + METADATA_SIZE
-        ):
+        if frame_size <= 0 or (frame_size > PAGE_UNIT and page_size < DataChannel.page_size_for(frame_size)):
             raise ConfigError(
                 f"DataChannel: page_size {page_size} has no room for a {frame_size}-byte frame "
                 "and its metadata"

@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Protocol
 from holoflow.errors import ControlStatusError, ControlTimeoutError, PacketFormatError, SensorBridgeError
 from holoflow.sensor_bridge import _registers as reg
 from holoflow.sensor_bridge._bootp import BOOTP_REQUEST_PORT
+from holoflow.sensor_bridge._buses import I2c, Spi
 from holoflow.sensor_bridge._control import (
     CONTROL_PACKET_SIZE,
     CONTROL_UDP_PORT,
@@ -31,26 +32,14 @@ from holoflow.sensor_bridge._control import (
     ControlReply,
     ControlRequest,
     Status,
+    Timeout,
     status_name,
 )
+from holoflow.sensor_bridge._enumeration import Enumerator
 
-__all__ = ["ControlStatistics", "Hololink", "ResetController", "Timeout"]
+__all__ = ["ControlStatistics", "Hololink", "ResetController"]
 
 FIRST_SEQUENCE = 0x0100
-
-
-@dataclass(frozen=True, slots=True)
-class Timeout:
-    """How long a control transaction may take, and how often the request is resent."""
-
-    total: float = 0.5
-    """Seconds before the transaction fails."""
-    retry: float = 0.1
-    """Seconds between resends."""
-
-    def __post_init__(self) -> None:
-        if self.total <= 0 or self.retry <= 0:
-            raise ValueError(f"timeout total and retry must be > 0, got {self.total}, {self.retry}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,8 +202,6 @@ class Hololink:
         holoflow.errors.DeviceNotFoundError
             If the device does not come back within ``find_timeout`` seconds.
         """
-        from holoflow.sensor_bridge._enumeration import Enumerator
-
         with Enumerator(bootp_request_port=self.bootp_request_port) as enumerator:
             self.write_uint32(reg.BOARD_ENABLES, 0)
             time.sleep(settle)
@@ -284,10 +271,8 @@ class Hololink:
         return ControlStatistics(**self._counts)
 
     # -- buses ---------------------------------------------------------------------------------------
-    def get_i2c(self, bus_number: int, i2c_address: int = reg.I2C_CTRL) -> Any:
+    def get_i2c(self, bus_number: int, i2c_address: int = reg.I2C_CTRL) -> I2c:
         """The I2C controller for ``bus_number`` (0 board, 1 camera)."""
-        from holoflow.sensor_bridge._buses import I2c
-
         return I2c(self, bus_number, i2c_address)
 
     def get_spi(
@@ -299,12 +284,10 @@ class Hololink:
         cpha: int = 1,
         width: int = 1,
         spi_address: int = reg.SPI_CTRL,
-    ) -> Any:
+    ) -> Spi:
         """The SPI controller for ``bus_number`` (``chip_select`` is accepted and unused, as on
         the device)."""
         del chip_select
-        from holoflow.sensor_bridge._buses import Spi
-
         return Spi(self, bus_number, prescaler, cpol, cpha, width, spi_address)
 
     # -- the transaction -------------------------------------------------------------------------

@@ -6,12 +6,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from holoflow.conditions import BooleanCondition
-from holoflow.core._operator import Operator
+from holoflow.core import Operator
 
 if TYPE_CHECKING:
-    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
-    from holoflow.core._fragment import Fragment
-    from holoflow.core._spec import OperatorSpec
+    from holoflow.core import ExecutionContext, Fragment, InputContext, OperatorSpec, OutputContext
 
 __all__ = ["Recorder", "Source"]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from holoflow.sensor_bridge import Hololink, HSBEmulator, Timeout, random_loopback_ip
+from holoflow.sensor_bridge import Hololink, Timeout
+from holoflow.testing import HSBEmulator, random_loopback_ip
 
 
 def make_emulator(**kwargs) -> HSBEmulator:

@@ -13,7 +13,6 @@ from holoflow.sensor_bridge import (
     ControlRequest,
     FrameAssembler,
     FrameMetadata,
-    HSBEmulator,
     RocePacket,
     decode_announcement,
     decode_set_ip_reply,
@@ -21,6 +20,7 @@ from holoflow.sensor_bridge import (
     make_immediate,
 )
 from holoflow.sensor_bridge._sequencer import run_program
+from holoflow.testing import HSBEmulator
 
 VALID_ROCE = [
     encode_packet(dest_qp=0xCAF0, psn=5, virtual_address=256, rkey=0xBEEF, payload=bytes(range(200))),

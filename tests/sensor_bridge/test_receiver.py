@@ -13,12 +13,12 @@ from holoflow.sensor_bridge import (
     FrameAssembler,
     FrameMetadata,
     Hololink,
-    Impairment,
     LinuxReceiver,
     encode_packet,
     frame_crc,
     make_immediate,
 )
+from holoflow.testing import Impairment
 
 from .conftest import make_emulator
 
@@ -328,7 +328,7 @@ def test_assembler_validates_its_geometry():
 
 def test_frames_replayed_from_a_gxf_recording(link, tmp_path):
     from holoflow.gxf import GXFWriter
-    from holoflow.sensor_bridge import frames_from_gxf
+    from holoflow.testing import frames_from_gxf
 
     recorded = frames(3, seed=11)
     with GXFWriter(tmp_path, "csi") as writer:

@@ -30,22 +30,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from holoflow.errors import PacketFormatError
-from holoflow.sensor_bridge import _registers as reg
-from holoflow.sensor_bridge._bootp import BOOTP_REQUEST_PORT, Announcement, decode_set_ip_reply
-from holoflow.sensor_bridge._control import (
+from holoflow.gxf import GXFReader
+from holoflow.sensor_bridge import (
+    BOOTP_REQUEST_PORT,
     CONTROL_PACKET_SIZE,
     CONTROL_UDP_PORT,
     FLAG_ACK_REQUEST,
     FLAG_SEQUENCE_CHECK,
+    Announcement,
     Command,
     ControlReply,
     ControlRequest,
+    EmulatedImx274,
+    I2cPeripheral,
+    RegisterMap,
+    SpiMemory,
+    SpiPeripheral,
     Status,
+    apply_strategy,
+    csi_test_frame,
+    decode_announcement,
+    decode_set_ip_reply,
 )
-from holoflow.sensor_bridge._enumeration import apply_strategy
-from holoflow.sensor_bridge._peripherals import EmulatedImx274, SpiMemory, csi_test_frame
-from holoflow.sensor_bridge._register_map import I2cPeripheral, RegisterMap, SpiPeripheral
-from holoflow.sensor_bridge._transmitter import DataPlaneConfig, Impairment, RoceTransmitter
+from holoflow.sensor_bridge import registers as reg
+from holoflow.testing._sensor_bridge_transmitter import DataPlaneConfig, Impairment, RoceTransmitter
 
 __all__ = [
     "EmulatorStatistics",
@@ -298,8 +306,6 @@ class HSBEmulator:
 
     def channel_metadata(self, data_plane: int = 0) -> dict[str, Any]:
         """Channel metadata for this device without enumeration (as a test fixture would)."""
-        from holoflow.sensor_bridge._bootp import decode_announcement
-
         metadata = decode_announcement(self.announcement(data_plane).encode())
         metadata.update(peer_ip=self.ip, control_port=self.control_port, sequence_number_checking=1)
         apply_strategy(metadata)
@@ -519,8 +525,6 @@ def frames_from_gxf(
 ) -> Iterator[bytes]:
     """The raw bytes of one tensor per entity of a GXF recording (the first one, or ``tensor``),
     for :class:`HSBEmulator`'s ``frames``: a recorded CSI stream replayed as the camera's."""
-    from holoflow.gxf import GXFReader
-
     with GXFReader(directory, basename) as reader:
         for entity in reader:
             tensors = entity.tensors()

@@ -21,13 +21,17 @@ import time
 import zlib
 from dataclasses import dataclass
 
-from holoflow.sensor_bridge._crc import frame_crc, icrc_prefix
-from holoflow.sensor_bridge._metadata import FLAG_COUNT_ENDED, FLAG_EARLY_TLAST, METADATA_SIZE, FrameMetadata
-from holoflow.sensor_bridge._roce import (
+from holoflow.sensor_bridge import (
+    FLAG_COUNT_ENDED,
+    FLAG_EARLY_TLAST,
+    METADATA_SIZE,
     OPCODE_WRITE_ONLY,
     OPCODE_WRITE_ONLY_IMMEDIATE,
     PKEY_DEFAULT,
     PSN_MASK,
+    FrameMetadata,
+    frame_crc,
+    icrc_prefix,
     make_immediate,
 )
 
