@@ -42,7 +42,12 @@ ALLOWED: dict[str, set[str]] = {
     },
 }
 """What each package may import besides itself and the ground. Packages missing here (``apps``,
-``testing``, ``cli``, ``__main__``, ``__init__``) sit on top and may import any face."""
+``testing``, ``cli``, ``__main__``, ``__init__``) sit on top and may import any face, and so do
+the ``__main__`` modules of packages (entry points, run as scripts)."""
+
+COMPATIBILITY = {("holoflow/sensor_bridge/__init__.py", "holoflow.testing")}
+"""Imports above the layer kept for old names: the sensor-bridge emulator moved to
+``holoflow.testing`` and ``holoflow.sensor_bridge`` still resolves its old names there, lazily."""
 
 
 def _imports() -> list[tuple[str, str, str, str]]:
@@ -91,7 +96,14 @@ def test_no_private_import_across_packages():
 def test_package_imports_only_what_its_layer_allows(package):
     allowed = ALLOWED[package] | GROUND | {package}
     bad = sorted(
-        {f"{file}: {name}" for file, p, target, name in IMPORTS if p == package and target not in allowed}
+        {
+            f"{file}: {name}"
+            for file, p, target, name in IMPORTS
+            if p == package
+            and target not in allowed
+            and not file.endswith("/__main__.py")
+            and (file, name) not in COMPATIBILITY
+        }
     )
     assert not bad, f"{package} may import only {sorted(allowed)}:\n" + "\n".join(bad)
 
