@@ -11,7 +11,7 @@ nox.options.sessions = ["tests", "lint"]
 def tests(session: nox.Session) -> None:
     """Run the test suite (what CI runs)."""
     session.install("-e", ".[test]")
-    session.run("python", "-m", "pytest", "-q", *session.posargs)
+    session.run("python", "-m", "pytest", "-q", *(session.posargs or ["--cov"]))
 
 
 @nox.session

@@ -52,7 +52,7 @@ def _no_such_port(op_label: str, kind: str, name: str, known: list[str]) -> Grap
 class InputContext:
     """Reads messages from an operator's input ports inside ``compute``."""
 
-    __slots__ = ("_fast", "_label", "_ports", "_streams")
+    __slots__ = ("_fast", "_label", "_only", "_ports", "_streams")
 
     def __init__(self, op_label: str, ports: dict[str, InputPort], streams: OperatorStreams) -> None:
         self._label = op_label
@@ -66,8 +66,11 @@ class InputContext:
             and len(port.receivers) == 1
             and not port.receivers[0].tracks_arrivals
         }
+        self._only = ""
+        """The port that ``""`` names: the operator's only input, if it has one."""
         if len(ports) == 1:
             (only,) = ports
+            self._only = only
             ports.setdefault("", ports[only])
             if only in self._fast:
                 self._fast.setdefault("", self._fast[only])
@@ -99,10 +102,10 @@ class InputContext:
         if queue is not None and not kind:
             value = queue.popleft() if queue else None
             if type(value) is TensorMap:
-                self._streams.note(name, value)
+                self._streams.note(name or self._only, value)
             return value
         value = self._receive(name, kind)
-        self._streams.note(name, value)
+        self._streams.note(name or self._only, value)
         return value
 
     def receive_array(self, name: str = "", tensor_name: str = "") -> ArrayScope:
@@ -121,7 +124,8 @@ class InputContext:
         holoflow.errors.GraphError
             If the operator has no input port ``name``.
         """
-        return ArrayScope(self._streams, self._label, name, self.receive(name), (tensor_name,), True)
+        value = self.receive(name)
+        return ArrayScope(self._streams, self._label, name or self._only, value, (tensor_name,), True)
 
     def receive_arrays(self, name: str, tensor_names: Sequence[str]) -> ArrayScope:
         """Like :meth:`receive_array` for several tensors of one message; the block gets
@@ -132,7 +136,8 @@ class InputContext:
         holoflow.errors.TensorError
             If a tensor is missing, or the tensors are not all on one device.
         """
-        return ArrayScope(self._streams, self._label, name, self.receive(name), tuple(tensor_names), False)
+        value = self.receive(name)
+        return ArrayScope(self._streams, self._label, name or self._only, value, tuple(tensor_names), False)
 
     def receive_cuda_stream(self, input_port_name: str | None = None, allocate: bool = True) -> int:
         """The operator's CUDA stream, made to wait for the tensors just received.
@@ -149,13 +154,16 @@ class InputContext:
         holoflow.errors.ResourceError
             If no CUDA device is present.
         """
-        if input_port_name is not None and input_port_name not in self._ports:
-            raise _no_such_port(self._label, "input", input_port_name, [p for p in self._ports if p])
+        if input_port_name is not None:
+            if input_port_name not in self._ports:
+                raise _no_such_port(self._label, "input", input_port_name, [p for p in self._ports if p])
+            input_port_name = input_port_name or self._only
         return self._streams.synchronize(input_port_name, allocate)
 
     def receive_cuda_streams(self, input_port_name: str | None = None) -> list[int | None]:
         """The producer streams of the CUDA tensors just received on a port (or all ports)."""
-        return [t.stream for t in self._streams.received_tensors(input_port_name)]
+        port = input_port_name if input_port_name is None else input_port_name or self._only
+        return [t.stream for t in self._streams.received_tensors(port)]
 
     def _receive(self, name: str, kind: str) -> Any:
         port = self._ports.get(name)

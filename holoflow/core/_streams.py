@@ -52,13 +52,21 @@ class OperatorStreams:
         self.in_use: deque[tuple[list[Any], list[TensorMap]]] = deque()  # (events, maps) still on the GPU
 
     def note(self, port: str, value: Any) -> None:
-        """Remember TensorMaps just received on ``port`` (the latest receive only)."""
+        """Remember the TensorMaps just received on ``port``, with those received on it earlier
+        in the same compute (all of them stay alive until the operator's stream is done)."""
         if type(value) is TensorMap:
-            self.received[port] = [value]
+            maps = [value]
         elif type(value) is tuple:
             maps = [v for v in value if type(v) is TensorMap]
-            if maps:
-                self.received[port] = maps
+            if not maps:
+                return
+        else:
+            return
+        earlier = self.received.get(port)
+        if earlier is None:
+            self.received[port] = maps
+        else:
+            earlier.extend(maps)
 
     def _new_stream(self) -> int:
         pool = next((r for r in self._op.resources.values() if isinstance(r, StreamPool)), None)
@@ -106,7 +114,8 @@ class OperatorStreams:
         return stream
 
     def stamp(self, port: str, value: TensorMap) -> None:
-        """Record, on each CUDA tensor emitted, the stream it was produced on."""
+        """Record, on each CUDA tensor emitted, the stream it was produced on (a tensor received
+        and sent on stays ordered after its first producer: see ``Tensor.record_stream``)."""
         for tensor in value.values():
             if isinstance(tensor, Tensor) and tensor.is_cuda:
                 stream = self.output_streams.get(port, self.stream)

@@ -196,8 +196,12 @@ class Tensor:
         """Say the tensor was produced on CUDA ``stream``; record an event there to wait for.
 
         ``owner`` (the stream object) is kept alive with the tensor, so consumers that read
-        the stream from ``__cuda_array_interface__`` never see a destroyed one.
+        the stream from ``__cuda_array_interface__`` never see a destroyed one. A tensor that
+        already carries an event on another stream (one received and sent on) makes ``stream``
+        wait for it first, so whoever waits for ``stream`` also waits for the earlier producer.
         """
+        if self._event is not None and self._stream != stream:
+            _cuda.wait_event(stream, self._event)
         self._stream = stream
         self._stream_owner = owner
         self._event = _cuda.StreamEvent(stream)

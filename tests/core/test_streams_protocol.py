@@ -607,11 +607,6 @@ class AliasSink(Operator):
         self.streams.append(op_input.receive_cuda_stream("in"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="InputContext.receive() notes the map under the alias '' and receive_cuda_stream('in') "
-    "looks under 'in': the operator stream does not wait for the producer",
-)
 def test_receive_through_the_alias_then_the_port_name_still_waits(gpu, app):
     src = GpuSource(app, frames=1, mode="own", name="src")
     sink = AliasSink(app, name="sink")
@@ -644,11 +639,6 @@ class TwiceSink(Operator):
             device_view(first["x"]) + device_view(second["x"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OperatorStreams.note keeps only the latest receive per port, so retire() lets go of a "
-    "message received earlier in the same compute while the operator's stream may still read it",
-)
 def test_every_message_received_in_a_compute_lives_until_the_stream_is_done(gpu, app):
     gpu.busy = True  # no event completes during the run
     sink = TwiceSink(app, gpu=gpu, name="sink")
@@ -689,9 +679,8 @@ class BareSink(Operator):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="emit stamps only dicts/TensorMaps and OperatorStreams.note only notes TensorMaps: a "
-    "bare CUDA array, which receive_array('in') accepts, carries no producer stream or event, "
-    "so the operator's stream is not ordered after the producer",
+    reason="documented limit: stream order travels with TensorMaps; a bare CUDA array is sent as "
+    "it is and carries no producer stream or event (emit CUDA arrays in a dict)",
 )
 def test_receive_array_of_a_bare_cuda_array_is_ordered_after_the_producer(gpu, app):
     src = BareSource(app, name="src")
@@ -714,12 +703,6 @@ class Tee(Operator):
         op_output.emit(message, "out")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OperatorStreams.stamp re-records a forwarded tensor on the operator's stream without "
-    "making that stream wait for the tensor's event first (and mutates the Tensor every other "
-    "consumer of the message shares): downstream waits no longer follow the producer",
-)
 def test_a_forwarded_tensor_stays_ordered_after_its_producer(gpu, app):
     src = GpuSource(app, frames=1, mode="own", name="src")
     sink = StreamSink(app, name="sink")
