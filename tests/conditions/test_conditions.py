@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import threading
 import time
 
 import pytest
@@ -23,7 +22,7 @@ from holoflow.conditions import (
 from holoflow.core import Condition, ConditionType, IOSpec, Operator, SchedulingStatusType
 from holoflow.resources import ManualClock
 from holoflow.schedulers import GreedyScheduler
-from holoflow.testing import Recorder, Source
+from holoflow.testing import EventDriver, Recorder, Source
 
 READY, NEVER = SchedulingStatusType.READY, SchedulingStatusType.NEVER
 
@@ -242,25 +241,11 @@ def test_asynchronous_condition_driven_from_a_thread(app):
     cond.event_state = AsynchronousEventState.EVENT_WAITING
     op = Ticker(app, cond, name="op")
     app.add_operator(op)
-    stamps = []
-
-    def driver():
-        for _ in range(5):
-            while cond.event_state is not AsynchronousEventState.EVENT_WAITING:
-                time.sleep(0.001)
-            time.sleep(0.005)
-            stamps.append(time.monotonic())
-            cond.event_state = AsynchronousEventState.EVENT_DONE
-        while cond.event_state is not AsynchronousEventState.EVENT_WAITING:
-            time.sleep(0.001)
-        cond.event_state = AsynchronousEventState.EVENT_NEVER
-
-    thread = threading.Thread(target=driver)
-    thread.start()
-    app.run()
-    thread.join()
+    with EventDriver(cond, 5, gap=0.005, poll=0.001) as driver:
+        app.run()
     assert len(op.ticks) == 5
-    assert all(0 <= tick - stamp < 0.25 for tick, stamp in zip(op.ticks, stamps))
+    assert not driver.timed_out
+    assert all(0 <= tick - stamp < 0.25 for tick, stamp in zip(op.ticks, driver.sent))
 
 
 def test_asynchronous_event_during_compute_is_not_lost(app, use_scheduler):

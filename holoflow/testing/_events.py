@@ -1,0 +1,71 @@
+"""``EventDriver``: a thread that fires an ``AsynchronousCondition`` the way a device callback would."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from holoflow.conditions import AsynchronousCondition, AsynchronousEventState
+
+__all__ = ["EventDriver"]
+
+
+class EventDriver:
+    """Fire ``condition`` ``count`` times from a thread of its own, then finish its operator.
+
+    For each event the thread waits until the operator is waiting again (``EVENT_WAITING``),
+    sleeps ``gap`` seconds, notes the time in :attr:`sent` and sets ``EVENT_DONE``; after the
+    last one it sets ``EVENT_NEVER``. If the operator stops waiting for ``timeout`` seconds
+    (the graph ended or hangs), the thread gives up with ``EVENT_NEVER`` and says so in
+    :attr:`timed_out`, so a test never hangs on it.
+
+    Use it as a context manager around ``app.run()``: the thread starts on entry and is joined
+    on exit.
+    """
+
+    def __init__(
+        self,
+        condition: AsynchronousCondition,
+        count: int,
+        *,
+        gap: float = 0.002,
+        poll: float = 0.0002,
+        timeout: float = 10.0,
+    ) -> None:
+        self.condition = condition
+        self.count = count
+        self.gap = gap
+        self.poll = poll
+        self.timeout = timeout
+        self.sent: list[float] = []
+        """``time.monotonic()`` when each event was set."""
+        self.timed_out = False
+        self._thread = threading.Thread(target=self._drive, name="holoflow-event-driver", daemon=True)
+
+    def __enter__(self) -> EventDriver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._thread.join()
+
+    def _drive(self) -> None:
+        condition = self.condition
+        for _ in range(self.count):
+            if not self._wait_for_waiting():
+                break
+            time.sleep(self.gap)
+            self.sent.append(time.monotonic())
+            condition.event_state = AsynchronousEventState.EVENT_DONE
+        else:
+            self._wait_for_waiting()
+        condition.event_state = AsynchronousEventState.EVENT_NEVER
+
+    def _wait_for_waiting(self) -> bool:
+        deadline = time.monotonic() + self.timeout
+        while self.condition.event_state is not AsynchronousEventState.EVENT_WAITING:
+            if time.monotonic() >= deadline:
+                self.timed_out = True
+                return False
+            time.sleep(self.poll)
+        return True
