@@ -175,7 +175,8 @@ class _SoftwareRenderer(Renderer):
         self.width, self.height = width, height
         self._label = label
         self._copied: set[str] = set()  # layers whose CUDA arrays were copied (logged once each)
-        self._frame = composite([], width, height)
+        self._frame = np.zeros((height, width, 4), np.uint8)
+        self._frame[..., 3] = 255  # what drawing no layers gives: opaque black
 
     def draw(
         self, layers: Layers, lut: ColorTable = None, camera: Camera | None = None, stream: int = 0
