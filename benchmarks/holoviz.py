@@ -34,7 +34,7 @@ from _results import RESULTS, write_json
 from holoflow.conditions import CountCondition
 from holoflow.core import Application
 from holoflow.operators import HolovizOp
-from holoflow.tensor import _cuda
+from holoflow.tensor import cuda_available, cupy_module
 from holoflow.viz import GLRenderer, opengl_available
 
 SIZES = {"854x480": (854, 480), "1920x1080": (1920, 1080)}
@@ -67,7 +67,7 @@ def holoviz_fps(width: int, height: int, frames: int, renderer: str, inputs: str
     app = Application([])
     item: dict[str, object] = dict(message(width, height))
     if inputs == "cuda":
-        cupy = _cuda.cupy_module()
+        cupy = cupy_module()
         item = {name: cupy.asarray(array) for name, array in item.items()}
         cupy.cuda.Device().synchronize()
     source = Repeat(app, item, CountCondition(app, frames), name="source")
@@ -93,7 +93,7 @@ def holoviz_fps(width: int, height: int, frames: int, renderer: str, inputs: str
 
 
 def frame_write_fps(width: int, height: int, frames: int, inputs: str) -> float:
-    xp = _cuda.cupy_module() if inputs == "cuda" else np
+    xp = cupy_module() if inputs == "cuda" else np
     source = xp.ones((height, width, 4), np.uint8)
     target = xp.zeros_like(source)
     t0 = time.perf_counter()
@@ -112,7 +112,7 @@ def main() -> None:
     args = parser.parse_args()
     renderers = ["software"] + (["opengl"] if opengl_available() else [])
     cases = [("host", renderer) for renderer in renderers]
-    if "opengl" in renderers and _cuda.cuda_available():
+    if "opengl" in renderers and cuda_available():
         cases.append(("cuda", "opengl"))
     gl_device, interop = "", False
     if "opengl" in renderers:

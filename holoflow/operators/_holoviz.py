@@ -8,19 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from holoflow.core._condition import ConditionType
-from holoflow.core._operator import Operator
-from holoflow.core._spec import IOSpec
-from holoflow.errors import ConfigError, HoloflowError, ResourceError, TensorError
-from holoflow.tensor import Tensor, TensorMap, _cuda, as_tensor, is_tensor_like
-from holoflow.viz import GLRenderer, InputType, composite, detect_type
+from holoflow.core import ConditionType, IOSpec, Operator
+from holoflow.errors import ConfigError, HoloflowError, TensorError
+from holoflow.tensor import Tensor, TensorMap, as_tensor, device_view, is_tensor_like
+from holoflow.viz import Camera, InputType, Renderer, detect_type, lut_table, open_renderer
 from holoflow.viz import InputSpec as _Spec
-from holoflow.viz._camera import Camera
-from holoflow.viz._compositor import lut_table
-from holoflow.viz._window import Window
 
 if TYPE_CHECKING:
-    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
+    from holoflow.core import ExecutionContext, InputContext, OutputContext
 
 __all__ = ["HolovizOp"]
 
@@ -44,12 +39,12 @@ class HolovizOp(Operator):
     on ``input_specs`` (a list) are drawn after the static ones for that frame; tensors no spec
     names are drawn when their type can be detected, as in Holoviz.
 
-    ``renderer`` (holoflow's addition): ``"opengl"`` draws offscreen with OpenGL 3.3 through EGL,
-    ``"software"`` with the numpy compositor (:mod:`holoflow.viz`), and ``"auto"`` (default) uses
-    OpenGL when a context can be made, else software with one warning. Both draw the same pixels
-    up to rounding. With ``headless=False`` (the default) the frame is shown in a window
-    (``window_title``, ``fullscreen``, ``vsync``) drawn by OpenGL; closing it disables the operator
-    (``window_close_condition``, else the operator is stopped).
+    ``renderer`` (holoflow's addition, :func:`holoflow.viz.open_renderer`'s mode): ``"opengl"``
+    draws offscreen with OpenGL 3.3 through EGL, ``"software"`` with the numpy compositor, and
+    ``"auto"`` (default) uses OpenGL when a context can be made, else software with one warning.
+    Both draw the same pixels up to rounding. With ``headless=False`` (the default) the frame is
+    shown in a window (``window_title``, ``fullscreen``, ``vsync``) drawn by OpenGL; closing it
+    disables the operator (``window_close_condition``, else the operator is stopped).
 
     CUDA tensors: OpenGL on the CUDA device takes images and LUT overlays straight from GPU
     memory (CUDA-OpenGL interop, on the stream of the received tensors), and the software
@@ -70,6 +65,8 @@ class HolovizOp(Operator):
         switch or camera pose type that is not supported.
     holoflow.errors.TensorError
         A tensor named by a spec is missing from the frame, or its shape does not suit its type.
+    holoflow.errors.ResourceError
+        At start, when OpenGL is required (``renderer="opengl"`` or a window) and cannot be had.
     """
 
     InputSpec = _Spec  # as in Holoscan: HolovizOp.InputSpec(name, HolovizOp.InputType.TEXT)
@@ -162,41 +159,23 @@ class HolovizOp(Operator):
             if getattr(self, switch):
                 raise ConfigError(f"{self._label()}: {switch} is not supported by holoflow's HolovizOp yet")
         self._warned: set[str] = set()
-        self._gl: GLRenderer | None = None
-        self._window: Window | None = None
+        self._renderer: Renderer | None = None
 
     def start(self) -> None:
-        if not self.headless:
-            self._open_window()
-        elif self.renderer != "software":
-            try:
-                self._gl = GLRenderer(int(self.width), int(self.height))
-            except (ImportError, ResourceError) as exc:
-                if self.renderer == "opengl":
-                    raise ResourceError(f"{self._label()}: {exc}") from exc
-                logger.warning("%s: rendering in software: %s", self._label(), exc)
-
-    def _open_window(self) -> None:
-        try:
-            self._window = Window(
-                str(self.window_title),
-                int(self.width),
-                int(self.height),
-                bool(self.fullscreen),
-                bool(self.vsync),
-            )
-            self._gl = GLRenderer(int(self.width), int(self.height), window=self._window)
-        except (ImportError, ResourceError) as exc:
-            self.stop()
-            raise ResourceError(f"{self._label()}: {exc}") from exc
+        self._renderer = open_renderer(
+            str(self.renderer),
+            int(self.width),
+            int(self.height),
+            window=None if self.headless else str(self.window_title),
+            fullscreen=bool(self.fullscreen),
+            vsync=bool(self.vsync),
+            label=self._label(),
+        )
 
     def stop(self) -> None:
-        if self._gl is not None:
-            self._gl.close()
-            self._gl = None
-        if self._window is not None:
-            self._window.close()
-            self._window = None
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
 
     def _coerce(self, values: Any, where: str) -> list[_Spec]:
         if values is None:
@@ -209,11 +188,37 @@ class HolovizOp(Operator):
             raise ConfigError(f"{self._label()}: {where}: {exc}") from exc
 
     def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
-        self._move_camera(op_input)
-        tensors = self._tensors(op_input.receive("receivers"))
-        specs = self._specs + self._coerce(op_input.receive("input_specs"), "input_specs")
+        moves = {port: op_input.receive(port) for port in _CAMERA_PORTS}
+        extra = op_input.receive("input_specs")
+        tensors = _tensors(op_input.receive("receivers"))
         on_cuda = any(tensor.is_cuda for tensor in tensors.values())
         stream = op_input.receive_cuda_stream("receivers") if on_cuda else 0
+        # Every input is in: render the frame.
+        self._move_camera(moves)
+        layers = self._layers(tensors, self._specs + self._coerce(extra, "input_specs"))
+        renderer = self._renderer
+        assert renderer is not None  # start made it
+        renderer.draw(layers, self._lut, self._camera, stream)
+        if self.enable_render_buffer_output:
+            frame = renderer.read_cuda(stream) if on_cuda else renderer.read()
+            op_output.emit({"": frame}, "render_buffer_output")
+        if self.enable_camera_pose_output:
+            aspect = int(self.width) / int(self.height)
+            pose = self._camera.view_projection(aspect).astype(np.float32).reshape(16)
+            op_output.emit(pose, "camera_pose_output")
+        renderer.present()
+        if renderer.should_close():
+            self._closed()
+
+    def _layers(self, tensors: dict[str, Tensor], specs: list[_Spec]) -> list[tuple[_Spec, Any]]:
+        """``(spec, array)`` for each spec, then for each tensor no spec names whose layer type
+        can be detected (the others are logged once); arrays stay on their device.
+
+        Raises
+        ------
+        holoflow.errors.TensorError
+            If a spec names a tensor the frame does not have.
+        """
         layers = []
         for spec in specs:
             if spec.name not in tensors:
@@ -221,53 +226,34 @@ class HolovizOp(Operator):
                     f"{self._label()}: input spec '{spec.name}' names a tensor this frame does not have; "
                     f"tensors received: {sorted(tensors)}"
                 )
-            layers.append((spec, self._array(spec.name, tensors[spec.name], stream)))
+            layers.append((spec, _array(tensors[spec.name])))
         named = {spec.name for spec in specs}
-        for name, array in tensors.items():
+        for name, tensor in tensors.items():
             if name in named:
                 continue
-            if detect_type(array, self._lut is not None) is None:
+            if detect_type(tensor, self._lut is not None) is None:
                 self._warn_once(
-                    name, f"ignoring tensor '{name}' {array.shape} {array.dtype}: no layer type fits"
+                    name, f"ignoring tensor '{name}' {tensor.shape} {tensor.dtype}: no layer type fits"
                 )
                 continue
-            layers.append((_Spec(name), self._array(name, array, stream)))
-        try:
-            if self._gl is None:
-                frame = composite(layers, int(self.width), int(self.height), self._lut, self._camera)
-            else:
-                self._gl.draw(layers, self._lut, stream, self._camera)
-                frame = None
-                if self.enable_render_buffer_output:
-                    frame = self._gl.read_cuda(stream) if on_cuda else self._gl.read()
-        except (ConfigError, TensorError) as exc:
-            raise type(exc)(f"{self._label()}: {exc}") from exc
-        if self.enable_render_buffer_output:
-            if on_cuda:
-                if isinstance(frame, np.ndarray):
-                    with _cuda.external_stream(stream):
-                        frame = _cuda.cupy_module().asarray(frame)
-                op_output.set_cuda_stream(stream, "render_buffer_output")
-            op_output.emit({"": frame}, "render_buffer_output")
-        if self.enable_camera_pose_output:
-            aspect = int(self.width) / int(self.height)
-            pose = self._camera.view_projection(aspect).astype(np.float32).reshape(16)
-            op_output.emit(pose, "camera_pose_output")
-        if self._window is not None and self._gl is not None:
-            self._gl.present()
-            if self._window.should_close():
-                self._closed()
+            layers.append((_Spec(name), _array(tensor)))
+        return layers
 
-    def _move_camera(self, op_input: InputContext) -> None:
-        """Take a new eye, look-at point or up vector arriving on the camera ports (at once)."""
+    def _move_camera(self, moves: dict[str, Any]) -> None:
+        """Take a new eye, look-at point or up vector that arrived on the camera ports (at once).
+
+        Raises
+        ------
+        holoflow.errors.ConfigError
+            If a value is not three numbers, or the moved camera is not valid.
+        """
         pose = {"eye": self._camera.eye, "look_at": self._camera.look_at, "up": self._camera.up}
         moved = False
-        for port, field in _CAMERA_PORTS.items():
-            value = op_input.receive(port)
+        for port, value in moves.items():
             if value is None:
                 continue
             try:
-                pose[field] = np.asarray(value, np.float64).reshape(-1).tolist()
+                pose[_CAMERA_PORTS[port]] = np.asarray(value, np.float64).reshape(-1).tolist()
             except (TypeError, ValueError) as exc:
                 raise ConfigError(f"{self._label()}: {port}: expected three numbers, got {value!r}") from exc
             moved = True
@@ -285,33 +271,26 @@ class HolovizOp(Operator):
         else:
             self.fragment.stop_execution(self.name)
 
-    def _tensors(self, messages: tuple[Any, ...]) -> dict[str, Tensor]:
-        """Every tensor of every message, by name (where it is: a GPU tensor is copied only if drawn)."""
-        found: dict[str, Tensor] = {}
-        for message in messages:
-            if message is None:
-                continue
-            items = message.items() if isinstance(message, (dict, TensorMap)) else [("", message)]
-            for name, value in items:
-                if is_tensor_like(value):
-                    found[name] = as_tensor(value)
-        return found
-
-    def _array(self, name: str, tensor: Tensor, stream: int) -> Any:
-        """The array drawn for ``tensor``: CUDA tensors stay on the GPU for the OpenGL renderer
-        (which copies what it cannot take from the GPU), and are copied for the software one."""
-        if not tensor.is_cuda:
-            return np.asarray(tensor)
-        if self._gl is not None:
-            if not self._gl.cuda_interop:
-                self._warn_once(
-                    "interop", "OpenGL is not on the CUDA device: CUDA tensors pass through the host"
-                )
-            return _cuda.device_view(tensor)  # the renderer works on `stream`, which waited for it
-        self._warn_once(f"cuda:{name}", f"tensor '{name}' is copied from the GPU for the software renderer")
-        return _cuda.to_host(tensor, stream)
-
     def _warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:
             self._warned.add(key)
             logger.warning("%s: %s", self._label(), message)
+
+
+def _tensors(messages: tuple[Any, ...]) -> dict[str, Tensor]:
+    """Every tensor of every message, by name, where it is (host or GPU)."""
+    found: dict[str, Tensor] = {}
+    for message in messages:
+        if message is None:
+            continue
+        items = message.items() if isinstance(message, (dict, TensorMap)) else [("", message)]
+        for name, value in items:
+            if is_tensor_like(value):
+                found[name] = as_tensor(value)
+    return found
+
+
+def _array(tensor: Tensor) -> Any:
+    """The array drawn for ``tensor``: a numpy view, or for a CUDA tensor a CuPy view that does
+    not wait on the host (the renderer works on the operator's stream, which waited for it)."""
+    return device_view(tensor) if tensor.is_cuda else np.asarray(tensor)

@@ -18,7 +18,8 @@ their textures through an OpenGL pixel buffer that CUDA writes (:mod:`holoflow.v
 and :meth:`GLRenderer.read_cuda` returns the frame as a CuPy array the same way, when OpenGL
 runs on the CUDA device; elsewhere they pass through the host.
 
-PyOpenGL is imported on first use with ``PYOPENGL_PLATFORM=egl`` unless the variable is set.
+The context, programs, framebuffers and CUDA pixel buffers come from :mod:`holoflow.viz._gl`
+(PyOpenGL imported on first use, for EGL).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -34,18 +34,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from holoflow.errors import ConfigError, ResourceError
-from holoflow.tensor import _cuda
+from holoflow.tensor import cupy_module, external_stream, require_cuda, to_host
 from holoflow.viz import _compositor as software
 from holoflow.viz._camera import Camera
-from holoflow.viz._cuda_gl import CudaGLBuffer
+from holoflow.viz._gl import (
+    PixelBuffers,
+    egl_context,
+    gl_modules,
+    link_program,
+    make_framebuffer,
+    raw_pixel_calls,
+)
 from holoflow.viz._input_spec import InputSpec
+from holoflow.viz._shapes import Scene, Shapes, layer_shapes
 
 if TYPE_CHECKING:
     from holoflow.viz._window import Window
 
 __all__ = ["GLRenderer", "opengl_available"]
-
-_EGL_PLATFORM_SURFACELESS_MESA = 0x31DD
 
 _VERTEX = """
 #version 330 core
@@ -140,33 +146,6 @@ void main() {
 }
 """
 
-_lock = threading.Lock()
-_gl: Any = None
-
-
-def _modules() -> tuple[Any, Any]:
-    """``(OpenGL.EGL, OpenGL.GL)``, importing PyOpenGL for EGL on first use."""
-    global _gl
-    with _lock:
-        if _gl is None:
-            os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
-            try:
-                from OpenGL import EGL, GL
-            except ImportError as exc:
-                raise ImportError("the OpenGL renderer needs PyOpenGL: pip install 'holoflow[viz]'") from exc
-            _gl = (EGL, GL)
-        return _gl  # type: ignore[no-any-return]
-
-
-@functools.cache
-def _raw_pixel_calls() -> tuple[Any, Any]:
-    """PyOpenGL's unwrapped ``glReadPixels`` and ``glTexSubImage2D``, which take a raw pointer:
-    a host address, or an offset into the bound pixel buffer."""
-    from OpenGL.raw.GL.VERSION.GL_1_0 import glReadPixels
-    from OpenGL.raw.GL.VERSION.GL_1_1 import glTexSubImage2D
-
-    return glReadPixels, glTexSubImage2D
-
 
 @functools.cache
 def opengl_available() -> bool:
@@ -198,13 +177,13 @@ class GLRenderer:
         if width <= 0 or height <= 0:
             raise ConfigError(f"frame size must be positive, got {width}x{height}")
         self.width, self.height = int(width), int(height)
-        self._egl, self._gl = _modules()
+        self._egl, self._gl = gl_modules()
         self._lock = threading.Lock()
         self._window = window
         self._display: Any = None
         self._context: Any = None
         if window is None:
-            self._display, self._context = self._make_context()
+            self._display, self._context = egl_context(self._egl)
         try:
             with self._current():
                 self._setup()
@@ -215,43 +194,6 @@ class GLRenderer:
         except Exception:
             self.close()
             raise
-
-    # -- context ------------------------------------------------------------------------------------
-    def _make_context(self) -> tuple[Any, Any]:
-        egl = self._egl
-        try:
-            display = egl.eglGetPlatformDisplayEXT(
-                _EGL_PLATFORM_SURFACELESS_MESA, egl.EGL_DEFAULT_DISPLAY, None
-            )
-            if not display:
-                display = egl.eglGetDisplay(egl.EGL_DEFAULT_DISPLAY)
-            major, minor = egl.EGLint(), egl.EGLint()
-            if not display or not egl.eglInitialize(display, ctypes.pointer(major), ctypes.pointer(minor)):
-                raise ResourceError("OpenGL renderer: no EGL display could be initialized")
-            attributes = (egl.EGLint * 5)(
-                egl.EGL_RENDERABLE_TYPE, egl.EGL_OPENGL_BIT, egl.EGL_SURFACE_TYPE, 0, egl.EGL_NONE
-            )
-            config, count = egl.EGLConfig(), egl.EGLint()
-            if (
-                not egl.eglChooseConfig(display, attributes, ctypes.pointer(config), 1, ctypes.pointer(count))
-                or not count.value
-            ):
-                raise ResourceError("OpenGL renderer: EGL has no configuration for offscreen OpenGL")
-            egl.eglBindAPI(egl.EGL_OPENGL_API)
-            version = (egl.EGLint * 7)(
-                egl.EGL_CONTEXT_MAJOR_VERSION, 3,
-                egl.EGL_CONTEXT_MINOR_VERSION, 3,
-                egl.EGL_CONTEXT_OPENGL_PROFILE_MASK, egl.EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT,
-                egl.EGL_NONE,
-            )  # fmt: skip
-            context = egl.eglCreateContext(display, config, egl.EGL_NO_CONTEXT, version)
-            if not context:
-                raise ResourceError("OpenGL renderer: EGL could not create an OpenGL 3.3 core context")
-        except ResourceError:
-            raise
-        except Exception as exc:  # PyOpenGL raises its own errors when the EGL library is missing or fails
-            raise ResourceError(f"OpenGL renderer: EGL failed: {exc}") from exc
-        return display, context
 
     @contextlib.contextmanager
     def _current(self) -> Iterator[None]:
@@ -274,12 +216,10 @@ class GLRenderer:
 
     def close(self) -> None:
         """Destroy the context (and with it every GL object); a window is closed by its owner."""
-        buffers = getattr(self, "_pixel_buffers", {})
-        if buffers:
+        pixels: PixelBuffers | None = getattr(self, "_pixels", None)
+        if pixels is not None and pixels.holding:
             with self._current():
-                for _, _, interop in buffers.values():
-                    interop.close()
-            buffers.clear()
+                pixels.close()
         context, self._context = getattr(self, "_context", None), None
         if context:
             self._egl.eglDestroyContext(self._display, context)
@@ -301,7 +241,7 @@ class GLRenderer:
     # -- GL objects ---------------------------------------------------------------------------------
     def _setup(self) -> None:
         gl = self._gl
-        self._program = self._link(_VERTEX, _FRAGMENT)
+        self._program = link_program(gl, _VERTEX, _FRAGMENT)
         self._vao = gl.glGenVertexArrays(1)
         self._vbo = gl.glGenBuffers(1)
         gl.glBindVertexArray(self._vao)
@@ -312,8 +252,6 @@ class GLRenderer:
             gl.glVertexAttribPointer(
                 location, size, gl.GL_FLOAT, gl.GL_FALSE, stride, ctypes.c_void_p(offset)
             )
-        self._framebuffer = gl.glGenFramebuffers(1)
-        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self._framebuffer)
         self._color = gl.glGenTextures(1)
         gl.glBindTexture(gl.GL_TEXTURE_2D, self._color)
         gl.glTexImage2D(
@@ -321,32 +259,25 @@ class GLRenderer:
         )
         for parameter in (gl.GL_TEXTURE_MIN_FILTER, gl.GL_TEXTURE_MAG_FILTER):
             gl.glTexParameteri(gl.GL_TEXTURE_2D, parameter, gl.GL_NEAREST)
-        gl.glFramebufferTexture2D(
-            gl.GL_FRAMEBUFFER, gl.GL_COLOR_ATTACHMENT0, gl.GL_TEXTURE_2D, self._color, 0
+        # Layers blend into the float frame (with a stencil); the last pass rounds it into 8 bits.
+        self._framebuffer, _ = make_framebuffer(
+            gl,
+            "float RGBA",
+            self.width,
+            self.height,
+            color_texture=self._color,
+            renderbuffers=[(gl.GL_DEPTH_STENCIL_ATTACHMENT, gl.GL_DEPTH24_STENCIL8)],
         )
-        self._stencil = gl.glGenRenderbuffers(1)
-        gl.glBindRenderbuffer(gl.GL_RENDERBUFFER, self._stencil)
-        gl.glRenderbufferStorage(gl.GL_RENDERBUFFER, gl.GL_DEPTH24_STENCIL8, self.width, self.height)
-        gl.glFramebufferRenderbuffer(
-            gl.GL_FRAMEBUFFER, gl.GL_DEPTH_STENCIL_ATTACHMENT, gl.GL_RENDERBUFFER, self._stencil
+        self._output, _ = make_framebuffer(
+            gl,
+            "8-bit integer RGBA",
+            self.width,
+            self.height,
+            renderbuffers=[(gl.GL_COLOR_ATTACHMENT0, gl.GL_RGBA8UI)],
         )
-        if gl.glCheckFramebufferStatus(gl.GL_FRAMEBUFFER) != gl.GL_FRAMEBUFFER_COMPLETE:
-            raise ResourceError("OpenGL renderer: the float RGBA framebuffer is not supported")
-        self._output = gl.glGenFramebuffers(1)
-        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self._output)
-        self._output_color = gl.glGenRenderbuffers(1)
-        gl.glBindRenderbuffer(gl.GL_RENDERBUFFER, self._output_color)
-        gl.glRenderbufferStorage(gl.GL_RENDERBUFFER, gl.GL_RGBA8UI, self.width, self.height)
-        gl.glFramebufferRenderbuffer(
-            gl.GL_FRAMEBUFFER, gl.GL_COLOR_ATTACHMENT0, gl.GL_RENDERBUFFER, self._output_color
-        )
-        if gl.glCheckFramebufferStatus(gl.GL_FRAMEBUFFER) != gl.GL_FRAMEBUFFER_COMPLETE:
-            raise ResourceError("OpenGL renderer: the 8-bit integer RGBA framebuffer is not supported")
-        self._output_program = self._link(_OUTPUT_VERTEX, _OUTPUT_FRAGMENT)
+        self._output_program = link_program(gl, _OUTPUT_VERTEX, _OUTPUT_FRAGMENT)
         self._output_vao = gl.glGenVertexArrays(1)
-        # Pixel buffers that CUDA writes into (texture uploads) and reads from (the frame).
-        self._pixel_buffers: dict[Any, tuple[int, int, CudaGLBuffer]] = {}
-        self._interop_error: str | None = None
+        self._pixels = PixelBuffers(gl)
         self._textures = gl.glGenTextures(3)  # image, indices, LUT
         self._allocated: dict[int, tuple[Any, int, int]] = {}  # unit -> storage of its texture
         gl.glUseProgram(self._program)
@@ -356,23 +287,6 @@ class GLRenderer:
             n: gl.glGetUniformLocation(self._program, n)
             for n in ("mode", "channels", "opacity", "color", "frame", "origin", "vertex_colors")
         }
-
-    def _link(self, vertex: str, fragment: str) -> Any:
-        gl = self._gl
-        program = gl.glCreateProgram()
-        for kind, source in ((gl.GL_VERTEX_SHADER, vertex), (gl.GL_FRAGMENT_SHADER, fragment)):
-            shader = gl.glCreateShader(kind)
-            gl.glShaderSource(shader, source)
-            gl.glCompileShader(shader)
-            if not gl.glGetShaderiv(shader, gl.GL_COMPILE_STATUS):
-                raise ResourceError(
-                    f"OpenGL renderer: shader failed to compile: {gl.glGetShaderInfoLog(shader)}"
-                )
-            gl.glAttachShader(program, shader)
-        gl.glLinkProgram(program)
-        if not gl.glGetProgramiv(program, gl.GL_LINK_STATUS):
-            raise ResourceError(f"OpenGL renderer: program failed to link: {gl.glGetProgramInfoLog(program)}")
-        return program
 
     # -- drawing ------------------------------------------------------------------------------------
     def render(
@@ -407,7 +321,7 @@ class GLRenderer:
         colors = software.depth_map_colors(layers)
         if colors is not None:
             colors = self._layer_array(colors, "depth_map_color", stream)  # on the host
-        scene = software.Scene(camera or Camera(), colors)
+        scene = Scene(camera or Camera(), colors)
         gl = self._gl
         with self._current():
             gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self._framebuffer)
@@ -454,9 +368,9 @@ class GLRenderer:
         if not hasattr(array, "__cuda_array_interface__"):
             return np.asarray(array)
         if kind in ("color", "color_lut") and self._interop_ready():
-            with _cuda.external_stream(stream):
-                return _cuda.cupy_module().asarray(array)
-        return _cuda.to_host(array, stream)
+            with external_stream(stream):
+                return cupy_module().asarray(array)
+        return to_host(array, stream)
 
     def _finish(self) -> None:
         """Round the float frame into the 8-bit output framebuffer, top row first."""
@@ -474,7 +388,7 @@ class GLRenderer:
         """The last frame drawn, ``(height, width, 4)`` uint8, top row first."""
         gl = self._gl
         frame = np.empty((self.height, self.width, 4), np.uint8)
-        read_pixels, _ = _raw_pixel_calls()
+        read_pixels, _ = raw_pixel_calls()
         with self._current():
             gl.glBindFramebuffer(gl.GL_READ_FRAMEBUFFER, self._output)
             gl.glPixelStorei(gl.GL_PACK_ALIGNMENT, 1)
@@ -488,22 +402,14 @@ class GLRenderer:
     def cuda_interop(self) -> bool:
         """Whether CUDA arrays reach OpenGL, and the frame reaches CUDA, without the host: a CUDA
         device is present and OpenGL runs on it (found out on the first use)."""
-        if self._interop_error is None and not self._pixel_buffers:
+        if not self._pixels.probed:
             with self._current():
                 return self._interop_ready()
-        return self._interop_error is None
+        return self._pixels.error is None
 
     def _interop_ready(self) -> bool:
         """:attr:`cuda_interop`, with the context already current."""
-        if self._interop_error is None and not self._pixel_buffers:
-            if not _cuda.cuda_available():
-                self._interop_error = "no CUDA device"
-            else:
-                try:
-                    self._pixel_buffer(self._gl.GL_PIXEL_PACK_BUFFER, self.width * self.height * 4)
-                except ResourceError as exc:
-                    self._interop_error = str(exc)
-        return self._interop_error is None
+        return self._pixels.ready(self.width * self.height * 4)
 
     def read_cuda(self, stream: int = 0) -> Any:
         """The last frame drawn as a CuPy ``(height, width, 4)`` uint8 array, top row first, copied
@@ -514,17 +420,17 @@ class GLRenderer:
         holoflow.errors.ResourceError
             If there is no CUDA device; without interop the frame goes through the host.
         """
-        cupy = _cuda.require_cuda("read_cuda")
+        cupy = require_cuda("read_cuda")
         if not self.cuda_interop:
             frame = self.read()
-            with _cuda.external_stream(stream):
+            with external_stream(stream):
                 return cupy.asarray(frame)
         gl = self._gl
         nbytes = self.width * self.height * 4
-        read_pixels, _ = _raw_pixel_calls()
-        with self._current(), _cuda.external_stream(stream):
+        read_pixels, _ = raw_pixel_calls()
+        with self._current(), external_stream(stream):
             frame = cupy.empty((self.height, self.width, 4), np.uint8)
-            pack, interop = self._pixel_buffer(gl.GL_PIXEL_PACK_BUFFER, nbytes)
+            pack, interop = self._pixels.get(gl.GL_PIXEL_PACK_BUFFER, nbytes)
             gl.glBindFramebuffer(gl.GL_READ_FRAMEBUFFER, self._output)
             gl.glPixelStorei(gl.GL_PACK_ALIGNMENT, 1)
             gl.glBindBuffer(gl.GL_PIXEL_PACK_BUFFER, pack)
@@ -537,40 +443,6 @@ class GLRenderer:
                     frame.data.ptr, pointer, nbytes, cupy.cuda.runtime.memcpyDeviceToDevice, stream
                 )
         return frame
-
-    def _pixel_buffer(self, target: Any, nbytes: int) -> tuple[int, CudaGLBuffer]:
-        """The pixel buffer for ``target`` (pack: the frame; unpack: uploads), at least ``nbytes``
-        long and registered with CUDA. Call with the context current.
-
-        Raises
-        ------
-        holoflow.errors.ResourceError
-            If CUDA cannot register it (OpenGL is not on the CUDA device).
-        """
-        gl = self._gl
-        held = self._pixel_buffers.get(target)
-        if held is not None and held[1] >= nbytes:
-            return held[0], held[2]
-        if held is not None:
-            held[2].close()
-            gl.glDeleteBuffers(1, [held[0]])
-        buffer = gl.glGenBuffers(1)
-        gl.glBindBuffer(target, buffer)
-        usage = gl.GL_STREAM_READ if target == gl.GL_PIXEL_PACK_BUFFER else gl.GL_STREAM_DRAW
-        gl.glBufferData(target, nbytes, None, usage)
-        gl.glBindBuffer(target, 0)
-        try:
-            interop = CudaGLBuffer(
-                int(buffer),
-                _cuda.cupy_module().cuda.runtime.getDevice(),
-                "read_only" if target == gl.GL_PIXEL_PACK_BUFFER else "write_discard",
-            )
-        except ResourceError:
-            gl.glDeleteBuffers(1, [buffer])
-            self._pixel_buffers.pop(target, None)
-            raise
-        self._pixel_buffers[target] = (int(buffer), nbytes, interop)
-        return int(buffer), interop
 
     def _quad(self, width: int, height: int) -> None:
         w, h = float(width), float(height)
@@ -612,22 +484,22 @@ class GLRenderer:
                 gl.GL_TEXTURE_2D, 0, 0, 0, width, height, fmt, kind, np.ascontiguousarray(data)
             )
             return
-        cupy = _cuda.cupy_module()
-        with _cuda.external_stream(stream):
+        cupy = cupy_module()
+        with external_stream(stream):
             data = cupy.ascontiguousarray(data)
-        unpack, interop = self._pixel_buffer(gl.GL_PIXEL_UNPACK_BUFFER, data.nbytes)
+        unpack, interop = self._pixels.get(gl.GL_PIXEL_UNPACK_BUFFER, data.nbytes)
         with interop.mapped(stream) as (pointer, _):
             cupy.cuda.runtime.memcpyAsync(
                 pointer, data.data.ptr, data.nbytes, cupy.cuda.runtime.memcpyDeviceToDevice, stream
             )
-        _, tex_sub_image = _raw_pixel_calls()
+        _, tex_sub_image = raw_pixel_calls()
         gl.glBindBuffer(gl.GL_PIXEL_UNPACK_BUFFER, unpack)
         tex_sub_image(gl.GL_TEXTURE_2D, 0, 0, 0, width, height, fmt, kind, ctypes.c_void_p(0))
         gl.glBindBuffer(gl.GL_PIXEL_UNPACK_BUFFER, 0)
 
     def _draw_image(self, spec: InputSpec, array: Any, width: int, height: int, stream: int) -> None:
         gl = self._gl
-        array = software._image_array(spec, array)
+        array = software.image_array(spec, array)
         channels = array.shape[2]
         fmt = {1: gl.GL_RED, 3: gl.GL_RGB, 4: gl.GL_RGBA}[channels]
         sized = {
@@ -651,10 +523,10 @@ class GLRenderer:
     ) -> None:
         gl = self._gl
         if isinstance(array, np.ndarray):
-            index = software._lut_indices(spec, array, lut).astype(np.uint32)
+            index = software.lut_indices(spec, array, lut).astype(np.uint32)
         else:
-            with _cuda.external_stream(stream):  # numpy's functions dispatch to CuPy's
-                index = software._lut_indices(spec, array, lut).astype(np.uint32)
+            with external_stream(stream):  # numpy's functions dispatch to CuPy's
+                index = software.lut_indices(spec, array, lut).astype(np.uint32)
         self._texture(
             1, gl.GL_R32UI, gl.GL_RED_INTEGER, gl.GL_UNSIGNED_INT, index, linear=False, stream=stream
         )
@@ -662,11 +534,11 @@ class GLRenderer:
         self._quad(width, height)
 
     def _draw_shapes(
-        self, spec: InputSpec, kind: str, array: np.ndarray, width: int, height: int, scene: software.Scene
+        self, spec: InputSpec, kind: str, array: np.ndarray, width: int, height: int, scene: Scene
     ) -> None:
         gl = self._gl
         with np.errstate(invalid="ignore", over="ignore"):
-            shapes = software._shapes(spec, kind, array, width, height, scene)
+            shapes = layer_shapes(spec, kind, array, width, height, scene)
         gl.glUniform1i(self._uniforms["mode"], 0)
         gl.glUniform4f(self._uniforms["color"], *spec.color)
         colored = shapes.colors is not None
@@ -683,7 +555,7 @@ _RECORD = 14  # floats per vertex: position, a, b, c, half width, kind, colour
 _FAR = 1e30  # pixels; shapes reaching beyond are not drawn (float32 range)
 
 
-def _vertices(shapes: software.Shapes, width: int, height: int) -> np.ndarray:
+def _vertices(shapes: Shapes, width: int, height: int) -> np.ndarray:
     """The bounding quad (two triangles) of every segment, box and triangle, as vertex records."""
     records = [(s, e, s, h, 0.0) for (s, e), h in shapes.segments]
     records += [(centre, centre, centre, h, 1.0) for centre, h in shapes.boxes]

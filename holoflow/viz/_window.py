@@ -10,7 +10,7 @@ import warnings
 from typing import Any
 
 from holoflow.errors import ResourceError
-from holoflow.viz._gl_renderer import _modules
+from holoflow.viz._gl import gl_modules
 
 __all__ = ["Window"]
 
@@ -48,7 +48,7 @@ class Window:
     def __init__(
         self, title: str, width: int, height: int, fullscreen: bool = False, vsync: bool = False
     ) -> None:
-        _modules()  # PyOpenGL on the EGL platform, before any GL call
+        gl_modules()  # PyOpenGL on the EGL platform, before any GL call
         self._glfw = glfw = _glfw()
         ready, reasons = _call(glfw, glfw.init)
         if not ready:

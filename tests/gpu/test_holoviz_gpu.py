@@ -12,7 +12,7 @@ import pytest
 from holoflow.core import Application
 from holoflow.operators import HolovizOp
 from holoflow.testing import Recorder, Source
-from holoflow.viz import GLRenderer, InputSpec, opengl_available
+from holoflow.viz import Camera, GLRenderer, InputSpec, opengl_available
 
 W, H = 96, 64
 LUT = [[0.0, 0.0, 1.0, 0.1], [0.0, 1.0, 0.0, 0.7], [1.0, 0.0, 0.0, 0.5]]
@@ -47,7 +47,7 @@ def layers(item):
 
 
 def test_opengl_runs_on_the_cuda_device(gl):
-    assert gl.cuda_interop, gl._interop_error
+    assert gl.cuda_interop, gl._pixels.error
     assert "llvmpipe" not in gl.device
 
 
@@ -121,8 +121,6 @@ def test_holoviz_keeps_cuda_frames_on_the_gpu(cp, renderer):
 
 
 def test_cuda_depth_maps_and_3d_layers_draw_what_host_ones_draw(gl, cp):
-    from holoflow.viz._camera import Camera
-
     rng = np.random.default_rng(3)
     item = {
         "depth": rng.random((12, 16, 1), dtype=np.float32),

@@ -12,8 +12,7 @@ from hypothesis import strategies as st
 from holoflow.errors import ConfigError, TensorError
 from holoflow.operators import HolovizOp
 from holoflow.testing import Recorder, Source
-from holoflow.viz import InputSpec, composite
-from holoflow.viz._camera import Camera
+from holoflow.viz import Camera, InputSpec, composite
 
 W, H = 48, 32
 TAN = math.tan(math.radians(30.0))  # half the 60-degree vertical field of view
