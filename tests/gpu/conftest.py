@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from holoflow.tensor import _cuda
+from holoflow.tensor import cuda_available, cupy_module
 
 
 def pytest_collection_modifyitems(config, items):
-    if _cuda.cuda_available():
+    if cuda_available():
         return
     skip = pytest.mark.skip(reason="no CUDA device (CuPy with a GPU): GPU tests run on a GPU machine")
     for item in items:
@@ -18,4 +18,4 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def cp():
-    return _cuda.cupy_module()
+    return cupy_module()
