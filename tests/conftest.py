@@ -3,6 +3,13 @@ and a check that no test leaves threads behind."""
 
 from __future__ import annotations
 
+import os
+
+# OpenBLAS's worker threads spin for ~0.1 s after each call: the tests that check an idle graph
+# uses no CPU would measure that spin after any test that multiplied matrices. One BLAS thread
+# has no worker to spin (set before numpy is first imported).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import threading
 import time
 

@@ -126,7 +126,7 @@ class GreedyScheduler(Scheduler):
             if rule.timed_out():
                 return
             if ran:
-                rule.progress()
+                rule.deadlocked_since = None
                 continue
             if not ops:
                 return

@@ -204,9 +204,9 @@ class StopRule:
     """
 
     __slots__ = (
-        "_since",
         "deadline",
         "deadlock_timeout",
+        "deadlocked_since",
         "ended",
         "max_duration",
         "recession",
@@ -227,13 +227,15 @@ class StopRule:
         self.deadline: float | None = None
         self.ended = False
         """Set by :meth:`idle` when the run must end now."""
-        self._since: float | None = None
+        self.deadlocked_since: float | None = None
+        """When the current deadlock began (``time.monotonic()``); a loop that runs an operator
+        sets it back to ``None``."""
 
     def begin(self) -> None:
         """Start the clock of ``max_duration_ms`` (when the loop starts)."""
         self.deadline = None if self.max_duration is None else time.monotonic() + self.max_duration
         self.ended = False
-        self._since = None
+        self.deadlocked_since = None
 
     def timed_out(self) -> bool:
         """Whether ``max_duration_ms`` has passed."""
@@ -254,19 +256,15 @@ class StopRule:
             return 0.0
         limit = earliest(delay, self.recession, remaining)
         if not deadlocked or not self.stop_on_deadlock:
-            self._since = None
+            self.deadlocked_since = None
             return limit
-        if self._since is None:
-            self._since = now
-        left = self.deadlock_timeout - (now - self._since)
+        if self.deadlocked_since is None:
+            self.deadlocked_since = now
+        left = self.deadlock_timeout - (now - self.deadlocked_since)
         if left <= 0:
             self.ended = True
             return 0.0
         return earliest(limit, left)
-
-    def progress(self) -> None:
-        """Something ran: a deadlock, if one was being timed, is over."""
-        self._since = None
 
 
 class GraphRun:

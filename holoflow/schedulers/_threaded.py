@@ -201,6 +201,9 @@ class _Engine:
 
     def _work(self, worker: _Worker) -> None:
         cv = self.cv
+        run = self.run
+        timestamp = self.clock.timestamp
+        mark = self._mark
         with cv:
             try:
                 if worker.cores is not None:
@@ -212,7 +215,36 @@ class _Engine:
                         if not self.stopping:
                             cv.wait(timeout)
                         continue
-                    self._dispatch(task)
+                    # Dispatch: book the room downstream, run compute outside the lock, commit.
+                    op_run = task.op_run
+                    task.running = True
+                    self.running += 1
+                    run.reserve(op_run)
+                    if self.pending:  # more dirty work: let a sleeping worker take it
+                        if self.wake_one:
+                            cv.notify()
+                        else:
+                            cv.notify_all()
+                    try:
+                        cv.release()
+                        try:
+                            op_run.compute(op_run.inputs, op_run.outputs, op_run.context)
+                        except BaseException as exc:
+                            annotate(exc, f"{op_run.label}.compute()")
+                            raise
+                        finally:
+                            cv.acquire()
+                        run.commit(op_run, timestamp())
+                    finally:
+                        run.release(op_run)
+                        task.running = False
+                        self.running -= 1
+                    for other in task.neighbours:
+                        mark(other)
+                    for other in self.polled:
+                        mark(other)
+                    if not self.wake_one:
+                        cv.notify_all()  # the dirty operators may belong to another worker's queue
             except BaseException as exc:
                 self._fail(exc)
             finally:
@@ -220,38 +252,6 @@ class _Engine:
                 if self.alive == 0:
                     self.finished.release()
                 cv.notify_all()
-
-    def _dispatch(self, task: _Task) -> None:
-        """Run ``task``'s compute outside the lock, then commit it and mark its neighbours."""
-        op_run = task.op_run
-        task.running = True
-        self.running += 1
-        self.run.reserve(op_run)
-        if self.pending:  # more dirty work: let a sleeping worker take it
-            if self.wake_one:
-                self.cv.notify()
-            else:
-                self.cv.notify_all()
-        try:
-            self.cv.release()  # compute runs outside the lock
-            try:
-                op_run.compute(op_run.inputs, op_run.outputs, op_run.context)
-            except BaseException as exc:
-                annotate(exc, f"{op_run.label}.compute()")
-                raise
-            finally:
-                self.cv.acquire()
-            self.run.commit(op_run, self.clock.timestamp())
-        finally:
-            self.run.release(op_run)
-            task.running = False
-            self.running -= 1
-        for other in task.neighbours:
-            self._mark(other)
-        for other in self.polled:
-            self._mark(other)
-        if not self.wake_one:
-            self.cv.notify_all()  # the dirty operators may belong to another worker's queue
 
     def _take(self, keys: tuple[Hashable, ...]) -> _Task | None:
         """Evaluate dirty operators this worker may run; return the first READY one."""
@@ -275,7 +275,7 @@ class _Engine:
                 status, when = evaluate(task.op_run, now)
                 task.status = status
                 if status is READY:
-                    self.rule.progress()
+                    self.rule.deadlocked_since = None
                     return task
                 if status is NEVER:
                     task.finished = True
