@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from holoflow.core._clock import Clock, RealtimeClock
@@ -97,6 +98,7 @@ class GreedyScheduler(Scheduler):
             self.check_recession_period_ms / 1000 or None,
         )
         rule.begin()
+        deadline = rule.deadline
         while ops and not run.stop_requested:
             wake.clear()
             now = timestamp()
@@ -123,7 +125,7 @@ class GreedyScheduler(Scheduler):
                     waiting_event = True
             if finished:
                 ops = [op_run for op_run in ops if op_run not in finished]
-            if rule.timed_out():
+            if deadline is not None and time.monotonic() >= deadline:
                 return
             if ran:
                 rule.deadlocked_since = None

@@ -237,10 +237,6 @@ class StopRule:
         self.ended = False
         self.deadlocked_since = None
 
-    def timed_out(self) -> bool:
-        """Whether ``max_duration_ms`` has passed."""
-        return self.deadline is not None and time.monotonic() >= self.deadline
-
     def idle(self, delay: float | None, deadlocked: bool) -> float | None:
         """How long an idle loop may sleep, in seconds (``None``: until woken).
 
