@@ -31,9 +31,8 @@ import time
 import numpy as np
 from _results import RESULTS, write_json
 
-from holoflow.kernels import make_plan
-from holoflow.kernels._format_cuda import convert_cuda, prepare_cuda
-from holoflow.tensor import _cuda
+from holoflow.kernels import convert_cuda, make_plan, prepare_cuda
+from holoflow.tensor import require_cuda
 
 SIZES = {"1080p": (1080, 1920), "4K": (2160, 3840)}
 
@@ -133,7 +132,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--output", default=str(RESULTS / "format_converter.json"))
     args = parser.parse_args()
-    cp = _cuda.require_cuda("the format converter benchmark")
+    cp = require_cuda("the format converter benchmark")
     gpu = cp.cuda.runtime.getDeviceProperties(0)["name"].decode()
     npp_geometry, npp_data, npp_colour = load_npp("nppig"), load_npp("nppidei"), load_npp("nppicc")
     resize = npp_geometry.nppiResize_8u_C3R_Ctx

@@ -9,14 +9,12 @@ import numpy as np
 
 from holoflow.apps._output import FrameWriter
 from holoflow.apps._timing import FrameTimer
-from holoflow.core._operator import Operator
+from holoflow.core import Operator
 from holoflow.operators import VideoStreamReplayerOp
-from holoflow.operators._tensor_input import select_tensor
-from holoflow.tensor import _cuda
+from holoflow.tensor import current_stream, to_host
 
 if TYPE_CHECKING:
-    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
-    from holoflow.core._fragment import Fragment
+    from holoflow.core import ExecutionContext, Fragment, InputContext, OperatorSpec, OutputContext
 
 __all__ = ["RenderedFrameSinkOp", "TimedReplayerOp"]
 
@@ -68,13 +66,13 @@ class RenderedFrameSinkOp(Operator):
         self.last_frame: np.ndarray | None = None
         super().__init__(fragment, *args, **kwargs)
 
-    def setup(self, spec: Any) -> None:
+    def setup(self, spec: OperatorSpec) -> None:
         spec.input("in")
 
     def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
-        tensor = select_tensor(self._label(), "in", op_input.receive("in"), "")
-        self.timer.finished()
-        frame: np.ndarray = _cuda.to_host(tensor) if tensor.is_cuda else np.asarray(tensor)
+        with op_input.receive_array("in") as (xp, image):
+            self.timer.finished()
+            frame: np.ndarray = image if xp is np else to_host(image, current_stream())
         self.last_frame = frame
         if self.writer is not None:
             self.writer.write(frame)

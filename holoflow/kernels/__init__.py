@@ -1,20 +1,31 @@
-"""Image kernels: format conversion and Bayer demosaicing, with a numpy reference and CUDA paths.
+"""Image kernels: format conversion, Bayer demosaicing and segmentation labels, with a numpy
+reference and CUDA paths.
 
-Usable without any graph: ``make_plan`` + ``convert`` (any array namespace), ``demosaic``.
+Usable without any graph: ``make_plan`` + ``convert`` (any array namespace), or
+``prepare_cuda`` + ``convert_cuda`` (fused CUDA kernels); ``demosaic``; ``label_map``.
+Importing this package does not import CuPy; the CUDA paths import it when they first run.
 """
 
 from holoflow.kernels._bayer import BAYER_PATTERNS, demosaic
-from holoflow.kernels._format import FormatPlan, convert, make_plan
-from holoflow.kernels._resize import SUM_SHIFT, WEIGHT_BITS, ResizeFilter, filter_table
+from holoflow.kernels._format import FormatPlan, convert, make_plan, normalize_dtype
+from holoflow.kernels._format_cuda import CudaFormatPlan, convert_cuda, prepare_cuda
+from holoflow.kernels._labels import label_map
+from holoflow.kernels._resize import SUM_SHIFT, WEIGHT_BITS, ResizeFilter, filter_table, resize_mode_name
 
 __all__ = [
     "BAYER_PATTERNS",
     "SUM_SHIFT",
     "WEIGHT_BITS",
+    "CudaFormatPlan",
     "FormatPlan",
     "ResizeFilter",
     "convert",
+    "convert_cuda",
     "demosaic",
     "filter_table",
+    "label_map",
     "make_plan",
+    "normalize_dtype",
+    "prepare_cuda",
+    "resize_mode_name",
 ]

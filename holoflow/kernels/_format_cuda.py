@@ -26,7 +26,7 @@ import numpy as np
 
 from holoflow.kernels._format import YUV_MATRICES, FormatPlan, convert
 from holoflow.kernels._resize import SUM_SHIFT, WEIGHT_BITS, ResizeFilter
-from holoflow.tensor import _cuda
+from holoflow.tensor import cupy_module
 
 __all__ = ["CudaFormatPlan", "convert_cuda", "prepare_cuda"]
 
@@ -363,7 +363,7 @@ _MAX_SHARED = 48 << 10  # bytes of shared memory a resizing block may use withou
 
 @functools.cache
 def _module() -> Any:
-    cupy = _cuda.cupy_module()
+    cupy = cupy_module()
     constants = (
         f"#define SUM_SHIFT {SUM_SHIFT}\n#define LEVEL_SHIFT {2 * WEIGHT_BITS - SUM_SHIFT}\n"
         f"#define ROWS_PER_THREAD {_ROWS_PER_THREAD}\n"
@@ -450,14 +450,14 @@ def _separable(plan: FormatPlan) -> SeparableResize | None:
         padded(fy.steps),
         x_taps,
     )
-    cupy = _cuda.cupy_module()
+    cupy = cupy_module()
     tables = tuple(cupy.asarray((t & 0xFFFFFFFF).astype(np.uint32).view(np.int32)) for t in host)
     return SeparableResize(shape.rows, shape.plane, tables)
 
 
 def prepare_cuda(plan: FormatPlan) -> CudaFormatPlan:
     """Upload what the kernels of ``plan`` need (once per plan)."""
-    cupy = _cuda.cupy_module()
+    cupy = cupy_module()
     tables: tuple[Any, ...] = ()
     separable = None
     if plan.resized:
@@ -478,7 +478,7 @@ def _grid(width: int, height: int) -> tuple[int, int, int]:
 def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
     """Execute a plan on a CUDA array (CuPy, or anything ``cupy.asarray`` takes), on the
     current CuPy stream; returns ``out`` (allocated with ``cupy.empty`` when omitted)."""
-    cupy = _cuda.cupy_module()
+    cupy = cupy_module()
     plan = prepared.plan
     source = cupy.asarray(array)
     fused_nv12 = plan.family == "yuv" and plan.in_dtype.startswith("nv12")

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from holoflow.core._operator import Operator
+from holoflow.core import Operator
 from holoflow.errors import ConfigError
 from holoflow.kernels import BAYER_PATTERNS, demosaic
-from holoflow.operators._tensor_input import select_tensor
-from holoflow.tensor import _cuda
 
 if TYPE_CHECKING:
-    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
-    from holoflow.core._spec import OperatorSpec
+    from holoflow.core import ExecutionContext, InputContext, OperatorSpec, OutputContext
 
 __all__ = ["BayerDemosaicOp"]
 
@@ -55,19 +50,10 @@ class BayerDemosaicOp(Operator):
                 f"{self._label()}: bayer_grid_pos must be 0 (BGGR), 1 (RGGB), 2 (GBRG) or 3 (GRBG), "
                 f"got {self.bayer_grid_pos}"
             )
+        self._tensor_label = f"{self._label()}: tensor '{self.in_tensor_name}'"
 
     def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
-        tensor = select_tensor(self._label(), "receiver", op_input.receive("receiver"), self.in_tensor_name)
         alpha = int(self.alpha_value) if self.generate_alpha else None
-        label = f"{self._label()}: tensor '{self.in_tensor_name}'"
-        if tensor.is_cuda:
-            cupy = _cuda.cupy_module()
-            stream = op_input.receive_cuda_stream("receiver")
-            with _cuda.external_stream(stream):
-                result: Any = demosaic(
-                    _cuda.device_view(tensor), int(self.bayer_grid_pos), alpha=alpha, xp=cupy, label=label
-                )
-            op_output.set_cuda_stream(stream, "transmitter")
-        else:
-            result = demosaic(np.asarray(tensor), int(self.bayer_grid_pos), alpha=alpha, label=label)
-        op_output.emit({self.out_tensor_name: result}, "transmitter")
+        with op_input.receive_array("receiver", self.in_tensor_name) as (xp, raw):
+            rgb = demosaic(raw, int(self.bayer_grid_pos), alpha=alpha, xp=xp, label=self._tensor_label)
+        op_output.emit({self.out_tensor_name: rgb}, "transmitter")

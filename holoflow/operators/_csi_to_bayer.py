@@ -6,15 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from holoflow.core._operator import Operator
+from holoflow.core import Operator
 from holoflow.errors import ConfigError, TensorError
-from holoflow.operators._tensor_input import select_tensor
-from holoflow.sensor_bridge._csi import PixelFormat, transmitted_line_bytes, unpack_raw
-from holoflow.tensor import _cuda
+from holoflow.sensor_bridge import PixelFormat, transmitted_line_bytes, unpack_raw
+from holoflow.tensor import as_tensor
 
 if TYPE_CHECKING:
-    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
-    from holoflow.core._spec import OperatorSpec
+    from holoflow.core import ExecutionContext, InputContext, OperatorSpec, OutputContext
 
 __all__ = ["CsiToBayerOp"]
 
@@ -98,23 +96,18 @@ class CsiToBayerOp(Operator):
     def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
         assert self._geometry is not None
         start, line, width, height, fmt, _ = self._geometry
-        message = op_input.receive("input")
-        tensor = select_tensor(self._label(), "input", message, self.in_tensor_name)
+        scope = op_input.receive_array("input", self.in_tensor_name)
+        message = scope.message
+        frame = as_tensor(message[self.in_tensor_name] if isinstance(message, dict) else message)
         needed = start + line * height
-        if tensor.size < needed or np.dtype(tensor.dtype) != np.uint8:
+        if frame.size < needed or np.dtype(frame.dtype) != np.uint8:  # checked before any device work
             raise TensorError(
-                f"{self._label()}: tensor '{self.in_tensor_name}' has {tensor.size} {tensor.dtype} elements; "
+                f"{self._label()}: tensor '{self.in_tensor_name}' has {frame.size} {frame.dtype} elements; "
                 f"a {width}x{height} {fmt.name} frame needs {needed} uint8 bytes"
             )
-        if tensor.is_cuda:  # on the operator's stream, after the producer's work (on the device)
-            stream = op_input.receive_cuda_stream("input")
-            with _cuda.external_stream(stream):
-                lines = _cuda.device_view(tensor).reshape(-1)[start:needed].reshape(height, line)
-                image = unpack_raw(lines, fmt, width, _cuda.cupy_module())[..., None]
-            op_output.set_cuda_stream(stream, "output")
-        else:
-            lines = np.asarray(tensor).reshape(-1)[start:needed].reshape(height, line)
-            image = unpack_raw(lines, fmt, width, np)[..., None]
+        with scope as (xp, raw):
+            lines = raw.reshape(-1)[start:needed].reshape(height, line)
+            image = unpack_raw(lines, fmt, width, xp)[..., None]
         out: dict[str, Any] = {self.out_tensor_name: image}
         if isinstance(message, dict) and "metadata" in message:
             out["metadata"] = message["metadata"]

@@ -6,18 +6,22 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from holoflow.core._operator import Operator
+from holoflow.core import Operator
 from holoflow.errors import ConfigError
-from holoflow.kernels import make_plan
-from holoflow.kernels._format import FormatPlan, convert, normalize_dtype
-from holoflow.kernels._resize import resize_mode_name
-from holoflow.operators._tensor_input import select_tensor
+from holoflow.kernels import (
+    CudaFormatPlan,
+    FormatPlan,
+    convert,
+    convert_cuda,
+    make_plan,
+    normalize_dtype,
+    prepare_cuda,
+    resize_mode_name,
+)
 from holoflow.resources import BlockMemoryPool, MemoryStorageType
-from holoflow.tensor import _cuda
 
 if TYPE_CHECKING:
-    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
-    from holoflow.core._spec import OperatorSpec
+    from holoflow.core import ExecutionContext, InputContext, OperatorSpec, OutputContext
 
 __all__ = ["FormatConverterOp"]
 
@@ -72,14 +76,15 @@ class FormatConverterOp(Operator):
                 resize_mode_name(int(self.resize_mode))
         except ValueError as exc:
             raise ConfigError(f"{self._label()}: {exc}") from None
-        self._plans: dict[tuple[Any, ...], Any] = {}
+        self._plans: dict[tuple[tuple[int, ...], np.dtype[Any]], FormatPlan] = {}
+        self._cuda_plans: dict[tuple[tuple[int, ...], np.dtype[Any]], CudaFormatPlan] = {}
         pool = next((r for r in self.resources.values() if isinstance(r, BlockMemoryPool)), None)
         device = pool is not None and pool.storage_type is MemoryStorageType.DEVICE
         self._device_pool = pool if device else None
 
-    def _plan(self, shape: tuple[int, ...], dtype: np.dtype, cuda: bool) -> Any:
-        key = (shape, dtype, cuda)
-        plan = self._plans.get(key)
+    def _plan(self, shape: tuple[int, ...], dtype: np.dtype[Any]) -> FormatPlan:
+        """The conversion plan of inputs of ``shape`` and ``dtype`` (made once per kind)."""
+        plan = self._plans.get((shape, dtype))
         if plan is None:
             plan = make_plan(
                 self.in_dtype,
@@ -94,34 +99,24 @@ class FormatConverterOp(Operator):
                 out_channel_order=tuple(self.out_channel_order or ()),
                 label=f"{self._label()}: tensor '{self.in_tensor_name}'",
             )
-            if cuda:
-                from holoflow.kernels._format_cuda import prepare_cuda
-
-                plan = prepare_cuda(plan)
-            self._plans[key] = plan
+            self._plans[(shape, dtype)] = plan
         return plan
 
     def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
-        tensor = select_tensor(
-            self._label(), "source_video", op_input.receive("source_video"), self.in_tensor_name
-        )
-        if tensor.is_cuda:
-            result = self._convert_cuda(tensor, op_input, op_output)
-        else:
-            plan: FormatPlan = self._plan(tensor.shape, tensor.dtype, cuda=False)
-            result = convert(plan, np.asarray(tensor))
+        with op_input.receive_array("source_video", self.in_tensor_name) as (xp, image):
+            if xp is np:
+                result = convert(self._plan(image.shape, image.dtype), image)
+            else:
+                result = self._convert_cuda(image)
         op_output.emit({self.out_tensor_name: result}, "tensor")
 
-    def _convert_cuda(self, tensor: Any, op_input: InputContext, op_output: OutputContext) -> Any:
-        from holoflow.kernels._format_cuda import convert_cuda
-
-        prepared = self._plan(tensor.shape, tensor.dtype, cuda=True)
-        stream = op_input.receive_cuda_stream("source_video")
-        with _cuda.external_stream(stream):
-            out = self._output(prepared.plan)
-            result = convert_cuda(prepared, _cuda.device_view(tensor), out)
-        op_output.set_cuda_stream(stream, "tensor")
-        return result
+    def _convert_cuda(self, image: Any) -> Any:
+        """``image`` (a CuPy array) converted by the fused kernels on the current stream."""
+        key = (image.shape, image.dtype)
+        prepared = self._cuda_plans.get(key)
+        if prepared is None:
+            prepared = self._cuda_plans[key] = prepare_cuda(self._plan(*key))
+        return convert_cuda(prepared, image, self._output(prepared.plan))
 
     def _output(self, plan: FormatPlan) -> Any:
         pool = self._device_pool

@@ -6,16 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from holoflow.core._operator import Operator
+from holoflow.core import Operator
 from holoflow.errors import ConfigError, TensorError
 from holoflow.kernels import BAYER_PATTERNS
-from holoflow.operators._tensor_input import select_tensor
-from holoflow.sensor_bridge._csi import PixelFormat
-from holoflow.tensor import _cuda
+from holoflow.sensor_bridge import PixelFormat
+from holoflow.tensor import as_tensor
 
 if TYPE_CHECKING:
-    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
-    from holoflow.core._spec import OperatorSpec
+    from holoflow.core import ExecutionContext, InputContext, OperatorSpec, OutputContext
 
 __all__ = ["ImageProcessorOp", "process_bayer"]
 
@@ -106,24 +104,19 @@ class ImageProcessorOp(Operator):
             raise ConfigError(f"{label}: optical_black {self.optical_black} outside 0..{(1 << bits) - 1}")
 
     def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
-        message = op_input.receive("input")
-        tensor = select_tensor(self._label(), "input", message, self.in_tensor_name)
-        shape = tuple(tensor.shape)
+        scope = op_input.receive_array("input", self.in_tensor_name)
+        message = scope.message
+        frame = as_tensor(message[self.in_tensor_name] if isinstance(message, dict) else message)
+        shape = tuple(frame.shape)
         rank_ok = len(shape) == 2 or (len(shape) == 3 and shape[2] == 1)
-        if np.dtype(tensor.dtype) != np.uint16 or not rank_ok:
+        if np.dtype(frame.dtype) != np.uint16 or not rank_ok:  # checked before any device work
             raise TensorError(
                 f"{self._label()}: tensor '{self.in_tensor_name}' must be uint16 (H, W) or (H, W, 1), "
-                f"got {tensor.dtype} {shape}"
+                f"got {frame.dtype} {shape}"
             )
         bits = PixelFormat(int(self.pixel_format)).bits
-        settings = (int(self.bayer_format), bits, int(self.optical_black))
-        if tensor.is_cuda:  # on the operator's stream, after the producer's work (on the device)
-            stream = op_input.receive_cuda_stream("input")
-            with _cuda.external_stream(stream):
-                image = process_bayer(_cuda.device_view(tensor), *settings, _cuda.cupy_module())
-            op_output.set_cuda_stream(stream, "output")
-        else:
-            image = process_bayer(np.asarray(tensor), *settings, np)
+        with scope as (xp, raw):
+            image = process_bayer(raw, int(self.bayer_format), bits, int(self.optical_black), xp)
         out: dict[str, Any] = {self.in_tensor_name: image}
         if isinstance(message, dict) and "metadata" in message:
             out["metadata"] = message["metadata"]

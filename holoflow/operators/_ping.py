@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from holoflow.core._operator import Operator
+from holoflow.core import Operator
 
 if TYPE_CHECKING:
-    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
-    from holoflow.core._fragment import Fragment
-    from holoflow.core._spec import OperatorSpec
+    from holoflow.core import ExecutionContext, Fragment, InputContext, OperatorSpec, OutputContext
 
 __all__ = ["PingRxOp", "PingTxOp"]
 

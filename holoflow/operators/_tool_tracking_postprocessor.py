@@ -11,17 +11,16 @@ tool's colour.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from holoflow.core._operator import Operator
+from holoflow.core import Operator
 from holoflow.errors import ConfigError, TensorError
-from holoflow.tensor import _cuda, as_tensor, is_tensor_like
+from holoflow.tensor import as_tensor
 
 if TYPE_CHECKING:
-    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
+    from holoflow.core import ExecutionContext, InputContext, OperatorSpec, OutputContext
 
 __all__ = ["DEFAULT_OVERLAY_COLORS", "ToolTrackingPostprocessorOp", "tool_overlays"]
 
@@ -94,7 +93,7 @@ class ToolTrackingPostprocessorOp(Operator):
     min_prob: float
     overlay_img_colors: list[list[float]]
 
-    def setup(self, spec: Any) -> None:
+    def setup(self, spec: OperatorSpec) -> None:
         spec.input("in")
         spec.output("out")
         spec.param("min_prob", 0.5)
@@ -118,37 +117,21 @@ class ToolTrackingPostprocessorOp(Operator):
         self._device_colors: Any = None
 
     def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
-        message = op_input.receive("in")
-        probs, coords, masks = (self._tensor(message, name) for name in _INPUTS)
-        if probs.is_cuda:
-            cupy = _cuda.cupy_module()
-            stream = op_input.receive_cuda_stream("in")
-            with _cuda.external_stream(stream):
+        scope = op_input.receive_arrays("in", _INPUTS)
+        for name in _INPUTS:  # checked before any device work
+            dtype = as_tensor(scope.message[name]).dtype
+            if dtype != np.float32:
+                raise TensorError(f"{self._label()}: tensor '{name}' must be float32, got {dtype}")
+        with scope as (xp, arrays):
+            if xp is np:
+                colors = self._colors
+            else:
                 if self._device_colors is None:
-                    self._device_colors = cupy.asarray(self._colors)
-                arrays = self._shaped(*(_cuda.device_view(t) for t in (probs, coords, masks)))
-                out_coords, heat = tool_overlays(*arrays, float(self.min_prob), self._device_colors, cupy)
-            op_output.set_cuda_stream(stream, "out")
-        else:
-            arrays = self._shaped(np.asarray(probs), np.asarray(coords), np.asarray(masks))
-            out_coords, heat = tool_overlays(*arrays, float(self.min_prob), self._colors, np)
+                    self._device_colors = xp.asarray(self._colors)
+                colors = self._device_colors
+            probs, coords, masks = self._shaped(*arrays)
+            out_coords, heat = tool_overlays(probs, coords, masks, float(self.min_prob), colors, xp)
         op_output.emit({"scaled_coords": out_coords, "mask": heat}, "out")
-
-    def _tensor(self, message: Any, name: str) -> Any:
-        if not isinstance(message, Mapping):
-            raise TensorError(
-                f"{self._label()}: port 'in' expected a dict of tensors, got {type(message).__name__}"
-            )
-        value = message.get(name)
-        if value is None or not is_tensor_like(value):
-            present = sorted(k for k, v in message.items() if is_tensor_like(v))
-            raise TensorError(
-                f"{self._label()}: port 'in' has no tensor '{name}'; tensors received: {present}"
-            )
-        tensor = as_tensor(value)
-        if tensor.dtype != np.float32:
-            raise TensorError(f"{self._label()}: tensor '{name}' must be float32, got {tensor.dtype}")
-        return tensor
 
     def _shaped(self, probs: Any, coords: Any, masks: Any) -> tuple[Any, Any, Any]:
         """Drop the leading batch dimension of 1 and check that the tool counts agree."""

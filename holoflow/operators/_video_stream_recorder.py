@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from holoflow.core._operator import Operator
+from holoflow.core import Operator
 from holoflow.errors import CodecError, ConfigError
 from holoflow.gxf import Component, GXFWriter, StorageType, Timestamp
-from holoflow.tensor import Tensor, _cuda, as_tensor, is_tensor_like
+from holoflow.tensor import Tensor, as_tensor, is_tensor_like, to_host
 
 if TYPE_CHECKING:
-    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
-    from holoflow.core._spec import OperatorSpec
+    from holoflow.core import ExecutionContext, InputContext, OperatorSpec, OutputContext
 
 __all__ = ["VideoStreamRecorderOp"]
 
@@ -79,7 +78,7 @@ class VideoStreamRecorderOp(Operator):
             elif isinstance(value, Tensor) or is_tensor_like(value):
                 tensor = as_tensor(value)
                 if tensor.is_cuda:  # copied on the producer's stream, after the work that made it
-                    host = _cuda.to_host(tensor, op_input.receive_cuda_stream("input", allocate=False))
+                    host = to_host(tensor, op_input.receive_cuda_stream("input", allocate=False))
                     components.append(Component(str(name), host, StorageType.DEVICE))
                 else:
                     components.append(Component(str(name), np.asarray(tensor), StorageType.SYSTEM))

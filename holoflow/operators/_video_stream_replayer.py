@@ -5,17 +5,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from holoflow.core._condition import Condition, SchedulingStatusType
-from holoflow.core._operator import Operator
+from holoflow.core import Condition, Operator, SchedulingStatusType
 from holoflow.errors import ConfigError, GXFFormatError, ResourceError
 from holoflow.gxf import Entity, GXFReader, StorageType
 from holoflow.resources import BlockMemoryPool, MemoryStorageType
-from holoflow.tensor import _cuda
+from holoflow.tensor import cuda_available, require_cuda
 
 if TYPE_CHECKING:
-    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
-    from holoflow.core._fragment import Fragment
-    from holoflow.core._spec import OperatorSpec
+    from holoflow.core import ExecutionContext, Fragment, InputContext, OperatorSpec, OutputContext
 
 __all__ = ["VideoStreamReplayerOp"]
 
@@ -210,8 +207,8 @@ class VideoStreamReplayerOp(Operator):
 
     def _deliver(self, array: Any, storage: StorageType) -> Any:
         on_device = storage in (StorageType.DEVICE, StorageType.CUDA_MANAGED)
-        if self.device == "cuda" or (self.device == "auto" and on_device and _cuda.cuda_available()):
-            return _cuda.require_cuda(f"{self._label()}: device='cuda'").asarray(array)
+        if self.device == "cuda" or (self.device == "auto" and on_device and cuda_available()):
+            return require_cuda(f"{self._label()}: device='cuda'").asarray(array)
         return array
 
     def _schedule_next(self) -> None:

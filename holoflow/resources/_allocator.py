@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from holoflow.core._resource import Resource
+from holoflow.core import Resource
 from holoflow.errors import ResourceError
-from holoflow.tensor import _cuda
+from holoflow.tensor import cuda_available, cupy_module, require_cuda
 
 if TYPE_CHECKING:
-    from holoflow.core._fragment import Fragment
+    from holoflow.core import Fragment
 
 __all__ = ["Allocator", "MemoryStorageType", "UnboundedAllocator", "host_buffer"]
 
@@ -40,8 +40,8 @@ def host_buffer(nbytes: int) -> tuple[np.ndarray, Any]:
 
     Returns the array and the object that owns its memory.
     """
-    if _cuda.cuda_available():
-        pinned = _cuda.cupy_module().cuda.alloc_pinned_memory(max(nbytes, 1))
+    if cuda_available():
+        pinned = cupy_module().cuda.alloc_pinned_memory(max(nbytes, 1))
         return np.frombuffer(pinned, dtype=np.uint8, count=nbytes), pinned
     array = np.empty(nbytes, dtype=np.uint8)
     return array, array
@@ -77,16 +77,16 @@ class UnboundedAllocator(Allocator):
     ) -> Any:
         storage = MemoryStorageType(storage_type)
         if storage is MemoryStorageType.DEVICE:
-            return _cuda.require_cuda(f"{self._label()}: device storage").empty(shape, dtype=dtype)
+            return require_cuda(f"{self._label()}: device storage").empty(shape, dtype=dtype)
         if storage is MemoryStorageType.CUDA_MANAGED:
-            cupy = _cuda.require_cuda(f"{self._label()}: managed storage")
+            cupy = require_cuda(f"{self._label()}: managed storage")
             dtype = np.dtype(dtype)
             count = int(np.prod(shape, dtype=np.int64))
             memory = cupy.cuda.malloc_managed(max(count * dtype.itemsize, 1))
             return cupy.ndarray(shape, dtype=dtype, memptr=memory)
         dtype = np.dtype(dtype)
         count = int(np.prod(shape, dtype=np.int64))
-        if storage is MemoryStorageType.HOST and _cuda.cuda_available():
+        if storage is MemoryStorageType.HOST and cuda_available():
             buffer, _ = host_buffer(count * dtype.itemsize)
             return buffer.view(dtype).reshape(shape)
         return np.empty(shape, dtype=dtype)

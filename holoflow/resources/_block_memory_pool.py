@@ -25,10 +25,10 @@ import numpy as np
 
 from holoflow.errors import ResourceError
 from holoflow.resources._allocator import Allocator, MemoryStorageType, host_buffer
-from holoflow.tensor import _cuda
+from holoflow.tensor import cupy_module, require_cuda
 
 if TYPE_CHECKING:
-    from holoflow.core._fragment import Fragment
+    from holoflow.core import Fragment
 
 __all__ = ["BlockMemoryPool", "PoolStatistics"]
 
@@ -132,7 +132,7 @@ class BlockMemoryPool(Allocator):
         self.wait_timeout_ms = float(wait_timeout_ms)
         total = self.block_size * self.num_blocks
         if self.storage_type is MemoryStorageType.DEVICE:
-            cupy = _cuda.require_cuda(f"{self._label()}: device storage")
+            cupy = require_cuda(f"{self._label()}: device storage")
             with cupy.cuda.Device(self.dev_id):
                 self._backing: Any = cupy.cuda.alloc(total)
             base = int(self._backing.ptr)
@@ -170,7 +170,7 @@ class BlockMemoryPool(Allocator):
             )
         block = self._take()
         if self.storage_type is MemoryStorageType.DEVICE:
-            cupy = _cuda.cupy_module()
+            cupy = cupy_module()
             memory = cupy.cuda.UnownedMemory(block.pointer, max(nbytes, 1), block, self.dev_id)
             return cupy.ndarray(shape_tuple, dtype=dtype, memptr=cupy.cuda.MemoryPointer(memory, 0))
         return np.asarray(_HostBlockView(block, shape_tuple, dtype))

@@ -140,9 +140,9 @@ def test_the_summary_reports_every_frame(sample_data, capsys):
 
 
 def test_tensorrt_without_a_gpu_is_reported(sample_data, capsys):
-    from holoflow.tensor import _cuda
+    from holoflow.tensor import cuda_available
 
-    if _cuda.cuda_available():
+    if cuda_available():
         pytest.skip("a CUDA device is present: the trt backend may run")
     status = run("ultrasound_segmentation", ["--headless", "--data", str(sample_data), "--backend", "trt"])
     assert status == 2

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from holoflow.kernels import convert, demosaic, make_plan
-from holoflow.kernels._format_cuda import convert_cuda, prepare_cuda
+from holoflow.kernels import convert, convert_cuda, demosaic, make_plan, prepare_cuda
 from holoflow.operators import BayerDemosaicOp, FormatConverterOp
 from holoflow.resources import BlockMemoryPool, MemoryStorageType
 from holoflow.testing import Recorder, Source

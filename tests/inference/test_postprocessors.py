@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from holoflow.errors import ConfigError, TensorError
+from holoflow.kernels import label_map
 from holoflow.operators import InferenceProcessorOp, SegmentationPostprocessorOp
-from holoflow.operators._segmentation_postprocessor import label_map
 from holoflow.testing import Recorder, Source
 
 

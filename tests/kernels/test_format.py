@@ -8,8 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from holoflow.errors import ConfigError, TensorError
-from holoflow.kernels import convert, filter_table, make_plan
-from holoflow.kernels._resize import SUM_SHIFT, WEIGHT_BITS
+from holoflow.kernels import SUM_SHIFT, WEIGHT_BITS, convert, filter_table, make_plan
 
 RNG = np.random.default_rng(0)
 

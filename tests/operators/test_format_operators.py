@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,16 @@ import pytest
 from holoflow.errors import ConfigError, TensorError
 from holoflow.gxf import GXFReader
 from holoflow.kernels import convert, demosaic, make_plan
-from holoflow.operators import BayerDemosaicOp, FormatConverterOp, VideoStreamReplayerOp
+from holoflow.operators import (
+    BayerDemosaicOp,
+    CsiToBayerOp,
+    FormatConverterOp,
+    ImageProcessorOp,
+    SegmentationPostprocessorOp,
+    ToolTrackingPostprocessorOp,
+    VideoStreamReplayerOp,
+)
+from holoflow.sensor_bridge import PixelFormat
 from holoflow.testing import Recorder, Source
 
 CONFORMANCE = Path(__file__).resolve().parents[1] / "data" / "gxf-holoscan-4.6"
@@ -56,6 +66,34 @@ def test_missing_tensor_names_what_arrived(app):
             "operator 'converter': port 'source_video' has no tensor 'frame'; tensors received: ['video']"
         ),
     ):
+        app.run()
+
+
+def _csi_to_bayer(app, **kwargs):
+    op = CsiToBayerOp(app, **kwargs)
+    op.configure(0, 8, 8, 2, PixelFormat.RAW_8)
+    return op
+
+
+# operator factory, input port, the tensor it asks for (when in_tensor_name is "frame")
+READERS = {
+    "demosaic": (BayerDemosaicOp, "receiver", "frame"),
+    "csi_to_bayer": (_csi_to_bayer, "input", "frame"),
+    "format_converter": (partial(FormatConverterOp, out_dtype="float32"), "source_video", "frame"),
+    "image_processor": (ImageProcessorOp, "input", "frame"),
+    "segmentation": (SegmentationPostprocessorOp, "in_tensor", "frame"),
+    "tool_tracking": (ToolTrackingPostprocessorOp, "in", "probs"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(READERS))
+def test_missing_tensor_names_operator_port_and_tensor(app, kind):
+    make, port, tensor = READERS[kind]
+    kwargs = {} if kind == "tool_tracking" else {"in_tensor_name": "frame"}
+    op = make(app, name="op", **kwargs)
+    app.add_flow(Source(app, [{"video": np.zeros((4, 4, 3), np.uint8)}], name="src"), op, {("out", port)})
+    expected = f"operator 'op': port '{port}' has no tensor '{tensor}'; tensors received: ['video']"
+    with pytest.raises(TensorError, match=re.escape(expected)):
         app.run()
 
 
