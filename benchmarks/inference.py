@@ -38,7 +38,7 @@ from holoflow.core import Application, Operator
 from holoflow.inference import load_backend
 from holoflow.operators import FormatConverterOp, InferenceOp, SegmentationPostprocessorOp
 from holoflow.schedulers import MultiThreadScheduler
-from holoflow.tensor import _cuda
+from holoflow.tensor import cuda_available, cupy_module
 
 CHANNELS = [(3, 64, 1), (64, 128, 2), (128, 256, 2), (256, 256, 1)]
 DECODER = [(256, 128), (128, 64)]
@@ -174,7 +174,7 @@ def pipeline_seconds(
     app.compose_graph()
     app.run()
     if app.sink.last.is_cuda:
-        _cuda.cupy_module().cuda.Device().synchronize()
+        cupy_module().cuda.Device().synchronize()
     end = time.perf_counter()
     assert app.sink.count == frames
     # Steady state: from the first frame out to the last, so that loading the model (start) and
@@ -185,10 +185,10 @@ def pipeline_seconds(
 def raw_seconds(
     backend: str, model: str, x, frames: int, on_cpu: bool, graphs: bool = False, repeats: int = 5
 ) -> float:
-    cuda = not on_cpu and _cuda.cuda_available() and backend != "onnxrt"
+    cuda = not on_cpu and cuda_available() and backend != "onnxrt"
     options = {"cuda_graphs": True} if graphs and cuda else {}
     runner = load_backend(backend, model, device="cuda" if cuda else "cpu", **options)
-    sync = _cuda.cupy_module().cuda.Device().synchronize if cuda else (lambda: None)
+    sync = cupy_module().cuda.Device().synchronize if cuda else (lambda: None)
     for _ in range(5):
         runner.infer([x])
     sync()
@@ -222,7 +222,7 @@ def main() -> None:
     parser.add_argument("--profile", help="write a cProfile of one pipeline run to this file")
     parser.add_argument("--output")
     args = parser.parse_args()
-    on_cpu = args.cpu or args.backend == "onnxrt" or not _cuda.cuda_available()
+    on_cpu = args.cpu or args.backend == "onnxrt" or not cuda_available()
     device = "cpu" if on_cpu else "cuda"
     with tempfile.TemporaryDirectory() as folder:
         model = (
@@ -233,7 +233,7 @@ def main() -> None:
         frame = np.random.default_rng(0).integers(0, 256, (256, 256, 3), dtype=np.uint8)
         x = (frame.astype(np.float32) / np.float32(255))[None]
         if device == "cuda":
-            cupy = _cuda.cupy_module()
+            cupy = cupy_module()
             frame, x = cupy.asarray(frame), cupy.asarray(x)
         graphs = args.cuda_graphs
 
@@ -250,7 +250,7 @@ def main() -> None:
     overhead = pipeline / raw - 1
     name = platform.processor() or platform.machine()
     if device == "cuda":
-        name = _cuda.cupy_module().cuda.runtime.getDeviceProperties(0)["name"].decode()
+        name = cupy_module().cuda.runtime.getDeviceProperties(0)["name"].decode()
     run_note = ", CUDA graphs" if args.cuda_graphs else ""
     if args.workers:
         run_note += f", MultiThreadScheduler x{args.workers}"

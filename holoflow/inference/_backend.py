@@ -4,6 +4,9 @@ A backend wraps one model: :attr:`Backend.inputs` / :attr:`Backend.outputs` desc
 in the model's order, and :meth:`Backend.infer` runs it on arrays (host or CUDA, as the backend
 supports) and returns the outputs in that order. Backends live in ``backends/<name>.py`` and
 are imported only when a model asks for them, so an unused framework is never imported.
+
+Each backend module owns its device choice and its options: ``create(model_path, *, device,
+enable_fp16, **options)`` resolves ``device="auto"`` itself and reads the options it knows.
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ from holoflow.errors import ConfigError
 
 __all__ = ["Backend", "TensorSpec", "load_backend"]
 
-BACKENDS = ("onnxrt", "torch", "trt")
+_BACKENDS = ("onnxrt", "torch", "trt")
+"""The backends ``load_backend`` finds by name (``backends/<name>.py``)."""
+
+_DEVICES = ("auto", "cpu", "cuda")
+"""The devices ``load_backend`` accepts; each backend resolves ``"auto"``."""
+
+_OPTIONS = {"cuda_graphs": "torch", "is_engine_path": "trt"}
+"""Every backend-specific option, and the backend that reads it; the others ignore it."""
 
 
 @dataclass(frozen=True)
@@ -64,18 +74,50 @@ class Backend:
         raise NotImplementedError(f"{type(self).__name__} must implement infer(inputs)")
 
 
-def load_backend(name: str, model_path: str, **options: Any) -> Backend:
+def load_backend(
+    name: str, model_path: str, *, device: str = "auto", enable_fp16: bool = False, **options: Any
+) -> Backend:
     """Import ``holoflow.inference.backends.<name>`` and build its backend for ``model_path``.
+
+    Parameters
+    ----------
+    name : {"onnxrt", "torch", "trt"}
+        The backend. Only these names load: a plain-Python model is a
+        :class:`~holoflow.inference.FunctionBackend` built in code, never found by name.
+    model_path : str
+        The model file (for ``trt`` with ``is_engine_path``, the engine file).
+    device : {"auto", "cpu", "cuda"}
+        Where the model runs. ``"auto"`` is resolved by the backend: ``onnxrt`` takes CUDA when
+        a CUDA device is present and ONNX Runtime has its CUDA execution provider
+        (onnxruntime-gpu), else the CPU; ``torch`` takes CUDA when a CUDA device is present and
+        PyTorch is built with CUDA, else the CPU; ``trt`` takes CUDA, and refuses to load
+        without a CUDA device.
+    enable_fp16 : bool
+        Allow half precision where the backend supports it.
+    **options
+        Backend-specific options: ``is_engine_path`` (``trt``: ``model_path`` is a serialized
+        engine, not ONNX) and ``cuda_graphs`` (``torch``: capture a CUDA model into a CUDA
+        graph). A backend ignores the options of the others, so one set of options serves every
+        backend; a name no backend knows is refused.
 
     Raises
     ------
     holoflow.errors.ConfigError
-        For an unknown backend name or an unreadable model.
+        For an unknown backend name, device or option, a device the backend cannot use (``trt``
+        on the CPU or without a CUDA device), or a missing or unreadable model.
+    holoflow.errors.ResourceError
+        For ``device="cuda"`` where the backend cannot reach CUDA (``onnxrt`` without its CUDA
+        execution provider).
     ImportError
         If the backend's framework is not installed (the message names the extra).
     """
-    if name not in BACKENDS:
-        raise ConfigError(f"unknown inference backend {name!r}; use one of {list(BACKENDS)}")
+    if name not in _BACKENDS:
+        raise ConfigError(f"unknown inference backend {name!r}; use one of {list(_BACKENDS)}")
+    if device not in _DEVICES:
+        raise ConfigError(f"unknown inference device {device!r}; use one of {list(_DEVICES)}")
+    unknown = sorted(set(options) - set(_OPTIONS))
+    if unknown:
+        raise ConfigError(f"unknown inference backend options {unknown}; known: {sorted(_OPTIONS)}")
     module = importlib.import_module(f"holoflow.inference.backends.{name}")
-    backend: Backend = module.create(model_path, **options)
+    backend: Backend = module.create(model_path, device=device, enable_fp16=enable_fp16, **options)
     return backend

@@ -8,18 +8,27 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from holoflow.core._operator import Operator
-from holoflow.core._spec import IOSpec
-from holoflow.errors import ConfigError, TensorError
+from holoflow.core import IOSpec, Operator, OperatorSpec
+from holoflow.errors import ConfigError, ResourceError, TensorError
 from holoflow.inference import Backend, TensorSpec, load_backend
-from holoflow.tensor import Tensor, _cuda, as_tensor, is_tensor_like
+from holoflow.tensor import (
+    Tensor,
+    as_tensor,
+    cuda_available,
+    cupy_module,
+    device_view,
+    external_stream,
+    is_tensor_like,
+    to_host,
+)
 
 if TYPE_CHECKING:
-    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
+    from holoflow.core import ExecutionContext, InputContext, OutputContext
 
 __all__ = ["InferenceOp"]
 
 _ACCEPTED = {np.dtype(t) for t in (np.float32, np.float16, np.int32, np.int64, np.int8, np.uint8)}
+_FITS_MAX = 256  # verified (model, tensor, shape, dtype) entries kept; a stream of new shapes resets it
 
 
 def _names(value: Any) -> list[str]:
@@ -38,16 +47,36 @@ class InferenceOp(Operator):
     re-emit its last result in between), ``activation_map`` (``"0"`` switches a model off: its
     last result is re-emitted), ``parallel_inference``. holoflow adds ``state_map``:
     ``{model: {output_tensor: input_tensor}}`` feeds an output back as an input on the next frame
-    (zeros before the first), for stateful models such as a convolutional LSTM.
+    (zeros before the first), for stateful models such as a convolutional LSTM. holoflow also
+    accepts a :class:`~holoflow.inference.Backend` instance (such as a
+    :class:`~holoflow.inference.FunctionBackend`) as a ``backend`` or ``backend_map`` value, set
+    in code: that model runs on the instance as it is (its own device; ``infer_on_cpu``,
+    ``enable_fp16``, ``is_engine_path`` and ``enable_cuda_graphs`` do not apply, and its
+    ``model_path_map`` entry is not read). A configuration file names backends, never code.
+
+    A backend name is loaded with ``device="cpu"`` under ``infer_on_cpu``, else ``"auto"`` (each
+    backend decides: see :func:`holoflow.inference.load_backend`).
 
     Input tensors are looked up by name across every message received (the first match wins)
-    and fed in their own layout: a tensor matches a model input when its dimensions, sorted,
-    equal the model's (dimensions <= 0 are wildcards; a missing leading 1 is allowed). All
-    outputs go out in one dict on ``transmitter``.
+    and fed in their own layout. A tensor fits a model input when both dimension lists, sorted,
+    agree (Holoscan's rule: a transposed tensor fits; model dimensions <= 0 match anything); one
+    missing leading dimension is fed as a batch of 1. Unless ``dynamic_input_dims``, a tensor
+    that does not fit raises; the check runs once per new (model, tensor, shape, dtype), not
+    per frame. All outputs go out in one dict on ``transmitter``.
+
+    Raises
+    ------
+    holoflow.errors.ConfigError
+        Before the first frame: inconsistent maps, no or an unknown backend, a model file that
+        is missing or unreadable, or a model whose input or output count differs from the maps.
+    holoflow.errors.TensorError
+        On a frame: a missing input tensor, an unaccepted dtype or one other than the model's,
+        a shape that does not fit, or a model that returns another number of outputs than
+        ``inference_map`` names.
     """
 
-    backend: str
-    backend_map: dict[str, str]
+    backend: str | Backend
+    backend_map: dict[str, str | Backend]
     model_path_map: dict[str, str]
     pre_processor_map: dict[str, Any]
     inference_map: dict[str, Any]
@@ -67,7 +96,7 @@ class InferenceOp(Operator):
     dynamic_input_dims: bool
     enable_cuda_graphs: bool
 
-    def setup(self, spec: Any) -> None:
+    def setup(self, spec: OperatorSpec) -> None:
         spec.input("receivers", size=IOSpec.ANY_SIZE)
         spec.output("transmitter")
         for name, default in (
@@ -109,9 +138,15 @@ class InferenceOp(Operator):
                     f"model_path_map has {sorted(models)}"
                 )
         for model in models:
-            if not (self.backend_map.get(model) or self.backend):
+            backend = self.backend_map.get(model) or self.backend
+            if not backend:
                 raise ConfigError(
                     f"{self._label()}: no backend for model '{model}'; set backend or backend_map"
+                )
+            if not isinstance(backend, (str, Backend)):
+                raise ConfigError(
+                    f"{self._label()}: the backend of model '{model}' must be a backend name or a "
+                    f"holoflow.inference.Backend, not {type(backend).__name__}"
                 )
         self._inputs = {m: _names(self.pre_processor_map[m]) for m in models}
         self._outputs = {m: _names(self.inference_map[m]) for m in models}
@@ -119,49 +154,38 @@ class InferenceOp(Operator):
         self._last: dict[str, dict[str, Any]] = {}
         self._state: dict[str, dict[str, Any]] = {}
         self._frame = 0
-        self._checked: set[str] = set()
-
-    def _device(self, backend_name: str = "") -> str:
-        """Where a backend runs: CUDA when present and allowed; ONNX Runtime only with its CUDA
-        provider (onnxruntime-gpu), else on the CPU."""
-        if self.infer_on_cpu or not _cuda.cuda_available():
-            return "cpu"
-        if backend_name == "onnxrt":
-            import onnxruntime
-
-            if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
-                return "cpu"
-        return "cuda"
+        # (model, tensor name, shape, dtype) verified by _check_fit -> whether a batch 1 is added
+        self._fitted: dict[tuple[str, str, tuple[int, ...], np.dtype], bool] = {}
 
     def start(self) -> None:
+        device = "cpu" if self.infer_on_cpu else "auto"
+        options = {"is_engine_path": bool(self.is_engine_path), "cuda_graphs": bool(self.enable_cuda_graphs)}
         for model, path in self.model_path_map.items():
-            backend_name = self.backend_map.get(model) or self.backend
-            device = self._device(backend_name)
-            if backend_name == "trt" and device == "cpu":
-                raise ConfigError(f"{self._label()}: model '{model}': the trt backend cannot run on the CPU")
-            options: dict[str, Any] = {"device": device, "enable_fp16": bool(self.enable_fp16)}
-            if backend_name == "trt":
-                options["is_engine_path"] = bool(self.is_engine_path)
-            if backend_name == "torch":
-                options["cuda_graphs"] = bool(self.enable_cuda_graphs)
-            try:
-                backend = load_backend(backend_name, str(path), **options)
-            except ConfigError as exc:
-                raise ConfigError(f"{self._label()}: model '{model}': {exc}") from None
-            count = len(backend.inputs) or len(self._inputs[model])
-            if backend.inputs and len(self._inputs[model]) != count:
-                raise ConfigError(
-                    f"{self._label()}: model '{model}' has {count} inputs "
-                    f"{[s.name for s in backend.inputs]}; pre_processor_map names {self._inputs[model]}"
-                )
-            if backend.outputs and len(self._outputs[model]) != len(backend.outputs):
-                raise ConfigError(
-                    f"{self._label()}: model '{model}' has {len(backend.outputs)} outputs "
-                    f"{[s.name for s in backend.outputs]}; inference_map names {self._outputs[model]}"
-                )
+            backend = self.backend_map.get(model) or self.backend
+            if not isinstance(backend, Backend):
+                try:
+                    backend = load_backend(
+                        backend, str(path), device=device, enable_fp16=bool(self.enable_fp16), **options
+                    )
+                except (ConfigError, ResourceError) as exc:
+                    raise type(exc)(f"{self._label()}: model '{model}': {exc}") from None
+            self._check_io(model, backend)
             self._backends[model] = backend
         workers = len(self._backends) if self.parallel_inference and len(self._backends) > 1 else 0
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix=f"{self.name}-model") if workers else None
+
+    def _check_io(self, model: str, backend: Backend) -> None:
+        """Raise ConfigError when the maps name a different number of tensors than the model has."""
+        if backend.inputs and len(self._inputs[model]) != len(backend.inputs):
+            raise ConfigError(
+                f"{self._label()}: model '{model}' has {len(backend.inputs)} inputs "
+                f"{[s.name for s in backend.inputs]}; pre_processor_map names {self._inputs[model]}"
+            )
+        if backend.outputs and len(self._outputs[model]) != len(backend.outputs):
+            raise ConfigError(
+                f"{self._label()}: model '{model}' has {len(backend.outputs)} outputs "
+                f"{[s.name for s in backend.outputs]}; inference_map names {self._outputs[model]}"
+            )
 
     def stop(self) -> None:
         if self._pool is not None:
@@ -174,7 +198,7 @@ class InferenceOp(Operator):
         self._frame += 1
         # The operator's stream waits (on the device) for the producers of the inputs; every model
         # runs on it, so the outputs are ready on it and go out stamped with it.
-        stream = op_input.receive_cuda_stream() if _cuda.cuda_available() else None
+        stream = op_input.receive_cuda_stream() if cuda_available() else None
         jobs = []
         for model in self._backends:
             if self._skipped(model):
@@ -231,6 +255,25 @@ class InferenceOp(Operator):
         )
 
     def _fit(self, model: str, name: str, tensor: Tensor, spec: TensorSpec | None) -> Any:
+        """``tensor`` as the model input ``spec`` takes it, checked once per new shape and dtype."""
+        key = (model, name, tensor.shape, tensor.dtype)
+        add_batch = self._fitted.get(key)
+        if add_batch is None:
+            add_batch = self._check_fit(model, name, tensor, spec)
+            if len(self._fitted) >= _FITS_MAX:
+                self._fitted.clear()
+            self._fitted[key] = add_batch
+        return _reshape(tensor, (1, *tensor.shape)) if add_batch else tensor
+
+    def _check_fit(self, model: str, name: str, tensor: Tensor, spec: TensorSpec | None) -> bool:
+        """Whether ``tensor`` is fed with a leading batch dimension of 1 added.
+
+        Raises
+        ------
+        holoflow.errors.TensorError
+            For a dtype InferenceOp does not accept or the model does not take, or (unless
+            ``dynamic_input_dims``) a shape that does not fit the model's (see :func:`_fits`).
+        """
         where = f"{self._label()}: model '{model}', tensor '{name}'"
         if tensor.dtype not in _ACCEPTED:
             raise TensorError(
@@ -238,43 +281,57 @@ class InferenceOp(Operator):
                 "use float32, float16, int32, int64, int8 or uint8"
             )
         if spec is None:
-            return tensor
+            return False
         if spec.dtype != tensor.dtype:
             raise TensorError(f"{where}: the model expects {spec.dtype}, got {tensor.dtype}")
-        shape = tensor.shape
-        if not self.dynamic_input_dims or name not in self._checked:
-            model_dims = spec.shape
-            candidate = shape if len(shape) == len(model_dims) else (1, *shape)
-            fits = len(candidate) == len(model_dims) and all(
-                m <= 0 or m == c for m, c in zip(sorted(model_dims), sorted(candidate), strict=True)
+        if not self.dynamic_input_dims and not _fits(tensor.shape, spec.shape):
+            raise TensorError(
+                f"{where}: shape {tensor.shape} does not fit the model input {list(spec.shape)} (-1: any)"
             )
-            if not fits and not self.dynamic_input_dims:
-                raise TensorError(
-                    f"{where}: shape {shape} does not fit the model input {list(model_dims)} (-1: any)"
-                )
-            self._checked.add(name)
-        if len(shape) + 1 == len(spec.shape):
-            return _reshape(tensor, (1, *shape))
-        return tensor
+        return len(tensor.shape) + 1 == len(spec.shape)
 
     def _infer_model(self, model: str, arrays: list[Any], stream: int | None) -> dict[str, Any]:
-        outputs = self._backends[model].infer(arrays, stream)
-        named = dict(zip(self._outputs[model], outputs, strict=True))
+        backend = self._backends[model]
+        outputs = backend.infer(arrays, stream)
+        names = self._outputs[model]
+        if len(outputs) != len(names):
+            raise TensorError(
+                f"{self._label()}: model '{model}' returned {len(outputs)} outputs; "
+                f"inference_map names {names}"
+            )
+        named = dict(zip(names, outputs, strict=True))
         state = self.state_map.get(model, {})
         if state:
             self._state[model] = {inp: named[out] for out, inp in state.items() if out in named}
-        if not self.transmit_on_cuda or not _cuda.cuda_available():
+        if not self.transmit_on_cuda or not cuda_available():
             named = {k: _to_host(v, stream) for k, v in named.items()}
-        elif self.output_on_cuda and self._backends[model].device == "cpu":
-            cupy = _cuda.cupy_module()
-            with _cuda.external_stream(stream or 0):
+        elif self.output_on_cuda and backend.device == "cpu":
+            cupy = cupy_module()
+            with external_stream(stream or 0):
                 named = {k: cupy.asarray(v) for k, v in named.items()}
         return named
 
 
+def _fits(shape: tuple[int, ...], model_dims: tuple[int, ...]) -> bool:
+    """Whether a tensor of ``shape`` fits a model input of ``model_dims`` (-1 or 0: any size).
+
+    HoloInfer's rule (``tensor_dimension_check``): both dimension lists are sorted and compared
+    element by element, model dimensions <= 0 matching anything. Sorting compares the sizes,
+    not their order, so a tensor of transposed layout fits (and is fed as it is); and as a
+    wildcard sorts first, it lines up with the smallest tensor dimension. A tensor with one
+    dimension fewer than the model fits when it does with a leading 1 added (the batch
+    dimension it is then fed with). Holoscan refuses that case where the model's smallest
+    dimension is a wildcard; holoflow lets the wildcard take the 1.
+    """
+    candidate = shape if len(shape) == len(model_dims) else (1, *shape)
+    if len(candidate) != len(model_dims):
+        return False
+    return all(m <= 0 or m == c for m, c in zip(sorted(model_dims), sorted(candidate), strict=True))
+
+
 def _reshape(tensor: Tensor, shape: tuple[int, ...]) -> Any:
     if tensor.is_cuda:
-        return _cuda.device_view(tensor).reshape(shape)  # a view: no work on any stream
+        return device_view(tensor).reshape(shape)  # a view: no work on any stream
     return np.asarray(tensor).reshape(shape)
 
 
@@ -282,4 +339,4 @@ def _to_host(value: Any, stream: int | None) -> Any:
     tensor = as_tensor(value)
     if not tensor.is_cuda:
         return value
-    return _cuda.to_host(tensor, stream or 0)
+    return to_host(tensor, stream or 0)

@@ -6,13 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from holoflow.core._operator import Operator
-from holoflow.core._spec import IOSpec
+from holoflow.core import IOSpec, Operator, OperatorSpec
 from holoflow.errors import ConfigError, TensorError
 from holoflow.tensor import as_tensor, is_tensor_like
 
 if TYPE_CHECKING:
-    from holoflow.core._context import ExecutionContext, InputContext, OutputContext
+    from holoflow.core import ExecutionContext, InputContext, OutputContext
 
 __all__ = ["PROCESS_OPERATIONS", "InferenceProcessorOp"]
 
@@ -62,7 +61,7 @@ class InferenceProcessorOp(Operator):
     in_tensor_names: list[str]
     disable_transmitter: bool
 
-    def setup(self, spec: Any) -> None:
+    def setup(self, spec: OperatorSpec) -> None:
         spec.input("receivers", size=IOSpec.ANY_SIZE)
         spec.output("transmitter")
         spec.param("process_operations", {})

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
+from holoflow.inference import FunctionBackend, TensorSpec
 from holoflow.operators import InferenceOp, SegmentationPostprocessorOp
 from holoflow.operators._segmentation_postprocessor import label_map
 from holoflow.testing import Recorder, Source
@@ -113,3 +114,54 @@ def test_softmax_labels_on_the_gpu_equal_the_cpu(cp, data_format):
     got = label_map(cp.asarray(scores), "softmax", data_format, cp)
     assert got.shape == expected.shape and got.dtype == cp.uint8
     np.testing.assert_array_equal(cp.asnumpy(got), expected)
+
+
+def test_function_backend_on_cuda_runs_on_the_operator_stream(app, cp):
+    seen = []
+
+    def double(x):
+        seen.append((type(x), cp.cuda.get_current_stream().ptr))
+        return x * 2
+
+    backend = FunctionBackend(double, device="cuda", inputs=[TensorSpec("x", (1, 4), "float32")])
+    frames = [{"v": cp.arange(4, dtype=cp.float32) + i} for i in range(3)]
+    inference = InferenceOp(
+        app,
+        name="inference",
+        backend=backend,
+        model_path_map={"m": ""},
+        pre_processor_map={"m": ["v"]},
+        inference_map={"m": ["y"]},
+    )
+    app.add_flow(Source(app, frames, name="src"), inference, {("out", "receivers")})
+    app.add_flow(inference, rx := Recorder(app, name="rx"))
+    app.run()
+    assert [kind for kind, _ in seen] == [cp.ndarray] * 3
+    assert all(stream != 0 for _, stream in seen)  # the operator's stream, not the legacy default
+    for i, message in enumerate(rx.received):
+        assert message["y"].is_cuda
+        assert cp.asarray(message["y"]).get().tolist() == [[2.0 * (k + i) for k in range(4)]]
+
+
+def test_function_backend_on_the_cpu_gets_host_copies_and_emits_on_cuda(app, cp):
+    seen = []
+
+    def negate(x):
+        seen.append(type(x))
+        return -x
+
+    inference = InferenceOp(
+        app,
+        name="inference",
+        backend=FunctionBackend(negate),
+        model_path_map={"m": ""},
+        pre_processor_map={"m": ["v"]},
+        inference_map={"m": ["y"]},
+    )
+    source = Source(app, [{"v": cp.ones((2, 3), dtype=cp.float32)}], name="src")
+    app.add_flow(source, inference, {("out", "receivers")})
+    app.add_flow(inference, rx := Recorder(app, name="rx"))
+    app.run()
+    assert seen == [np.ndarray]
+    assert rx.received[0]["y"].is_cuda
+    assert cp.asarray(rx.received[0]["y"]).get().tolist() == [[-1.0] * 3] * 2

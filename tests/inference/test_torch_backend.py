@@ -73,3 +73,16 @@ def test_torch_models_match_the_module(app, tmp_path, which):
             y, pooled = module(torch.from_numpy(frame["image"])[None])
         np.testing.assert_allclose(np.asarray(message["seg"]), y.numpy(), rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(np.asarray(message["pooled"]), pooled.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_auto_takes_cuda_only_with_a_device_and_a_cuda_build(tmp_path):
+    from holoflow.inference import load_backend
+    from holoflow.tensor import cuda_available
+
+    _, scripted, _ = save_both(tmp_path)
+    with_cuda = cuda_available() and torch.cuda.is_available()
+    assert load_backend("torch", scripted).device == ("cuda" if with_cuda else "cpu")
+    on_cpu = load_backend("torch", scripted, device="cpu", cuda_graphs=True, is_engine_path=True)
+    assert on_cpu.device == "cpu" and not on_cpu.cuda_graphs  # graphs need CUDA; trt's option ignored
+    (y, pooled) = on_cpu.infer([np.zeros((1, 3, 16, 16), np.float32)])
+    assert tuple(y.shape) == (1, 4, 16, 16) and tuple(pooled.shape) == (1, 4)

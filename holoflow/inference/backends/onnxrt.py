@@ -1,4 +1,8 @@
-"""ONNX Runtime backend: CPU everywhere, the CUDA execution provider with onnxruntime-gpu."""
+"""ONNX Runtime backend: CPU everywhere, the CUDA execution provider with onnxruntime-gpu.
+
+``device="auto"`` takes CUDA only when a CUDA device is present and ONNX Runtime offers its
+CUDA execution provider; otherwise the model runs on the CPU (CUDA inputs are copied to the host).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import numpy as np
 
 from holoflow.errors import ConfigError, ResourceError
 from holoflow.inference._backend import Backend, TensorSpec
+from holoflow.tensor import as_tensor, cuda_available, to_host
 
 _ORT_TYPES = {
     "tensor(float)": np.float32,
@@ -30,6 +35,24 @@ def _ort() -> Any:
     return onnxruntime
 
 
+def _has_cuda_provider(ort: Any) -> bool:
+    return "CUDAExecutionProvider" in ort.get_available_providers()
+
+
+def resolve_device(device: str) -> str:
+    """``"cuda"`` for ``"auto"`` when a CUDA device is present and ONNX Runtime has its CUDA
+    execution provider, else ``"cpu"``; ``"cpu"`` and ``"cuda"`` as given.
+
+    Raises
+    ------
+    ImportError
+        If ONNX Runtime is not installed (naming the extra).
+    """
+    if device != "auto":
+        return device
+    return "cuda" if cuda_available() and _has_cuda_provider(_ort()) else "cpu"
+
+
 def _shape(dims: list[Any]) -> tuple[int, ...]:
     return tuple(d if isinstance(d, int) and d > 0 else -1 for d in dims)
 
@@ -46,7 +69,7 @@ class OnnxRuntimeBackend(Backend):
             raise ConfigError(f"model file not found: {model_path}")
         providers = ["CPUExecutionProvider"]
         if device == "cuda":
-            if "CUDAExecutionProvider" not in ort.get_available_providers():
+            if not _has_cuda_provider(ort):
                 raise ResourceError("onnxrt on CUDA needs onnxruntime-gpu (the CUDA execution provider)")
             providers.insert(0, "CUDAExecutionProvider")
         options = ort.SessionOptions()
@@ -77,18 +100,15 @@ class OnnxRuntimeBackend(Backend):
 
 def _host(array: Any, stream: int | None) -> np.ndarray:
     """A host copy of ``array`` (ordered after ``stream`` for CUDA arrays)."""
-    from holoflow.tensor import as_tensor
-
     tensor = as_tensor(array)
     if tensor.is_cuda:
-        from holoflow.tensor import _cuda
-
-        copied: np.ndarray = _cuda.to_host(tensor, stream or 0)
+        copied: np.ndarray = to_host(tensor, stream or 0)
         return copied
     host: np.ndarray = np.ascontiguousarray(np.asarray(tensor))
     return host
 
 
-def create(model_path: str, **options: Any) -> Backend:
-    """The backend for ``model_path``."""
-    return OnnxRuntimeBackend(model_path, **options)
+def create(model_path: str, *, device: str = "auto", enable_fp16: bool = False, **_others: Any) -> Backend:
+    """The backend for ``model_path`` on ``device`` (``"auto"`` resolved by :func:`resolve_device`);
+    the options of other backends are ignored."""
+    return OnnxRuntimeBackend(model_path, device=resolve_device(device), enable_fp16=enable_fp16)

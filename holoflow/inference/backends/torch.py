@@ -1,7 +1,8 @@
 """PyTorch backend: TorchScript (``torch.jit.save``) and ``torch.export`` programs, CPU or CUDA.
 
 Tensors cross in and out through DLPack, without copies. With ``cuda_graphs`` a CUDA model with
-fixed input shapes is captured once into a CUDA graph and replayed.
+fixed input shapes is captured once into a CUDA graph and replayed. ``device="auto"`` takes CUDA
+when a CUDA device is present and PyTorch is built with CUDA, else the CPU.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ import yaml
 
 from holoflow.errors import ConfigError
 from holoflow.inference._backend import Backend, TensorSpec
-from holoflow.tensor import Tensor, as_tensor
-from holoflow.tensor._cuda import cupy_module
+from holoflow.tensor import Tensor, as_tensor, cuda_available, cupy_module
 
 
 def _torch() -> Any:
@@ -25,6 +25,20 @@ def _torch() -> Any:
     except ImportError as exc:
         raise ImportError("the torch backend needs PyTorch: pip install 'holoflow[torch]'") from exc
     return torch
+
+
+def resolve_device(device: str) -> str:
+    """``"cuda"`` for ``"auto"`` when a CUDA device is present and PyTorch is built with CUDA,
+    else ``"cpu"``; ``"cpu"`` and ``"cuda"`` as given.
+
+    Raises
+    ------
+    ImportError
+        If PyTorch is not installed (naming the extra).
+    """
+    if device != "auto":
+        return device
+    return "cuda" if cuda_available() and _torch().cuda.is_available() else "cpu"
 
 
 def _io_spec(model_path: str) -> tuple[list[TensorSpec], list[TensorSpec]]:
@@ -177,6 +191,17 @@ def _copy_in(buffers: list[Tensor], inputs: list[Any], stream: int) -> bool:
     return True
 
 
-def create(model_path: str, **options: Any) -> Backend:
-    """The backend for ``model_path``."""
-    return TorchBackend(model_path, **options)
+def create(
+    model_path: str,
+    *,
+    device: str = "auto",
+    enable_fp16: bool = False,
+    cuda_graphs: bool = False,
+    **_others: Any,
+) -> Backend:
+    """The backend for ``model_path`` on ``device`` (``"auto"`` resolved by :func:`resolve_device`);
+    ``cuda_graphs`` captures a CUDA model into a CUDA graph. The options of other backends are
+    ignored."""
+    return TorchBackend(
+        model_path, device=resolve_device(device), enable_fp16=enable_fp16, cuda_graphs=bool(cuda_graphs)
+    )

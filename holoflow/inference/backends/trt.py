@@ -1,5 +1,9 @@
 """TensorRT backend: builds an engine from the ONNX model once per GPU/version/precision and
-caches it next to the model (see ``_engine_cache``); later runs load the cached engine."""
+caches it next to the model (see ``_engine_cache``); later runs load the cached engine.
+
+TensorRT runs on CUDA only: ``device="auto"`` is CUDA, and a missing CUDA device or
+``device="cpu"`` is refused before TensorRT is imported.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import numpy as np
 from holoflow.errors import ConfigError, ResourceError
 from holoflow.inference._backend import Backend, TensorSpec
 from holoflow.inference._engine_cache import EngineKey, engine_cache_path
-from holoflow.tensor import _cuda
+from holoflow.tensor import cuda_available, cupy_module, external_stream, require_cuda
 
 
 def _tensorrt() -> Any:
@@ -25,7 +29,7 @@ def _tensorrt() -> Any:
 def current_key(fp16: bool) -> EngineKey:
     """The engine key of the current CUDA device and the installed TensorRT."""
     trt = _tensorrt()
-    cupy = _cuda.require_cuda("TensorRT")
+    cupy = require_cuda("TensorRT")
     props = cupy.cuda.runtime.getDeviceProperties(0)
     return EngineKey(
         props["name"].decode(),
@@ -34,6 +38,20 @@ def current_key(fp16: bool) -> EngineKey:
         trt.__version__,
         fp16,
     )
+
+
+def resolve_device(device: str) -> str:
+    """``"cuda"`` for ``"auto"`` and ``"cuda"``.
+
+    Raises
+    ------
+    holoflow.errors.ConfigError
+        For ``"cpu"``, or when no CUDA device is available (which leaves only the CPU); the
+        message is the same for both: "the trt backend cannot run on the CPU".
+    """
+    if device == "cpu" or not cuda_available():
+        raise ConfigError("the trt backend cannot run on the CPU")
+    return "cuda"
 
 
 class TensorRTBackend(Backend):
@@ -96,12 +114,12 @@ class TensorRTBackend(Backend):
             raise ResourceError(message) from exc
 
     def infer(self, inputs: list[Any], stream: int | None = None) -> list[Any]:
-        cupy = _cuda.cupy_module()
-        with _cuda.external_stream(stream or cupy.cuda.get_current_stream().ptr):
+        cupy = cupy_module()
+        with external_stream(stream or cupy.cuda.get_current_stream().ptr):
             return self._execute(inputs)
 
     def _execute(self, inputs: list[Any]) -> list[Any]:
-        cupy = _cuda.cupy_module()
+        cupy = cupy_module()
         for spec, array in zip(self.inputs, inputs, strict=True):
             value = cupy.ascontiguousarray(cupy.asarray(array), dtype=spec.dtype)
             self.context.set_input_shape(spec.name, value.shape)
@@ -115,6 +133,19 @@ class TensorRTBackend(Backend):
         return outputs
 
 
-def create(model_path: str, **options: Any) -> Backend:
-    """The backend for ``model_path``."""
-    return TensorRTBackend(model_path, **options)
+def create(
+    model_path: str,
+    *,
+    device: str = "auto",
+    enable_fp16: bool = False,
+    is_engine_path: bool = False,
+    **_others: Any,
+) -> Backend:
+    """The backend for ``model_path`` (an engine when ``is_engine_path``) on CUDA (see
+    :func:`resolve_device`). The options of other backends are ignored."""
+    return TensorRTBackend(
+        model_path,
+        device=resolve_device(device),
+        enable_fp16=enable_fp16,
+        is_engine_path=bool(is_engine_path),
+    )
