@@ -9,7 +9,7 @@ from holoflow.apps import RunOptions
 from holoflow.apps.endoscopy_tool_tracking import EndoscopyToolTrackingApp
 from holoflow.apps.sample_data import ENDOSCOPY, ULTRASOUND, ground_truth
 from holoflow.apps.ultrasound_segmentation import UltrasoundSegmentationApp
-from holoflow.operators._tool_tracking_postprocessor import DEFAULT_OVERLAY_COLORS, tool_overlays
+from holoflow.kernels import DEFAULT_OVERLAY_COLORS, tool_overlays
 from holoflow.tensor import as_tensor
 from holoflow.testing import Recorder
 

@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from holoflow.inference import FunctionBackend, TensorSpec
+from holoflow.kernels import label_map
 from holoflow.operators import InferenceOp, SegmentationPostprocessorOp
-from holoflow.operators._segmentation_postprocessor import label_map
 from holoflow.testing import Recorder, Source
 
 # TorchScript is the format Holoscan's torch models come in; PyTorch 2.11 deprecates creating it.

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from holoflow.conditions import CountCondition
+from holoflow.kernels import process_bayer
 from holoflow.operators import CsiToBayerOp, ImageProcessorOp, LinuxReceiverOp
-from holoflow.operators._image_processor import process_bayer
 from holoflow.sensor_bridge import (
     Imx274Cam,
     PixelFormat,

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from holoflow.conditions import CountCondition
 from holoflow.core import Application
 from holoflow.errors import ConfigError, ResourceError, TensorError
+from holoflow.kernels import process_bayer
 from holoflow.operators import CsiToBayerOp, ImageProcessorOp, LinuxReceiverOp, RoceReceiverOp
-from holoflow.operators._image_processor import process_bayer
 from holoflow.sensor_bridge import (
     Imx274Cam,
     PixelFormat,

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from holoflow.errors import ConfigError, TensorError
+from holoflow.kernels import DEFAULT_OVERLAY_COLORS, tool_overlays
 from holoflow.operators import ToolTrackingPostprocessorOp
-from holoflow.operators._tool_tracking_postprocessor import DEFAULT_OVERLAY_COLORS, tool_overlays
 from holoflow.testing import Recorder, Source
 
 COLORS = np.asarray(DEFAULT_OVERLAY_COLORS, np.float32)

@@ -14,7 +14,7 @@ from holoflow.conditions import CountCondition
 from holoflow.core import Operator
 from holoflow.errors import ResourceError
 from holoflow.resources import BlockMemoryPool, CudaStreamPool, MemoryStorageType, UnboundedAllocator
-from holoflow.tensor import _cuda
+from holoflow.tensor import cuda_available
 
 
 def test_blocks_are_reused_when_the_last_view_dies(app):
@@ -81,7 +81,7 @@ def test_pool_validation(app):
         BlockMemoryPool(app, 2, 0, 1)
     with pytest.raises(ValueError, match="on_exhausted must be 'raise' or 'wait'"):
         BlockMemoryPool(app, 2, 8, 1, on_exhausted="grow")
-    if not _cuda.cuda_available():
+    if not cuda_available():
         with pytest.raises((ImportError, ResourceError)):
             BlockMemoryPool(app, MemoryStorageType.DEVICE, 8, 1)
 
@@ -118,7 +118,7 @@ def test_unbounded_allocator(app):
     assert array.shape == (3, 4) and isinstance(array, np.ndarray)
     assert allocator.empty(5, np.uint8, MemoryStorageType.HOST).shape == (5,)
     assert allocator.is_available(1 << 40)
-    if not _cuda.cuda_available():
+    if not cuda_available():
         with pytest.raises((ImportError, ResourceError)):
             allocator.empty(4, np.float32, MemoryStorageType.DEVICE)
 
@@ -127,6 +127,6 @@ def test_stream_pool_validation_and_missing_cuda(app):
     with pytest.raises(ValueError, match="reserved_size 3 exceeds max_size 2"):
         CudaStreamPool(app, reserved_size=3, max_size=2)
     pool = CudaStreamPool(app, max_size=2)
-    if not _cuda.cuda_available():
+    if not cuda_available():
         with pytest.raises((ImportError, ResourceError)):
             pool.allocate_stream()

@@ -62,7 +62,7 @@ def test_a_chain_never_copies(app):
 def test_receive_cuda_stream_needs_cupy_or_a_device(app):
     import pytest
 
-    from holoflow.tensor import _cuda
+    from holoflow.tensor import cuda_available
 
     class WantsStream(Operator):
         def setup(self, spec):
@@ -73,7 +73,7 @@ def test_receive_cuda_stream_needs_cupy_or_a_device(app):
             op_input.receive_cuda_stream("in")
 
     app.add_flow(Source(app, [{"x": np.zeros(2)}], name="src"), WantsStream(app, name="rx"))
-    if _cuda.cuda_available():
+    if cuda_available():
         pytest.skip("a CUDA device is present; tests/gpu covers this")
     with pytest.raises((ImportError, RuntimeError), match="CuPy|CUDA device"):
         app.run()
