@@ -84,6 +84,12 @@ class ArrayScope:
             )
 
     @property
+    def tensors(self) -> tuple[Tensor, ...]:
+        """The selected tensors, in the order asked for: their shape, dtype and device can be
+        checked before the block opens them (no device work happens until then)."""
+        return tuple(self._tensors)
+
+    @property
     def is_cuda(self) -> bool:
         """Whether the tensors are in CUDA memory."""
         return bool(self._tensors) and self._tensors[0].is_cuda

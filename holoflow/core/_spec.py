@@ -9,6 +9,9 @@ from holoflow.core._component import ComponentSpec, ParameterFlag
 from holoflow.core._condition import ConditionType
 from holoflow.core._queue import QueuePolicy
 
+# IOSpec re-exports QueuePolicy as its class attribute ``IOSpec.QueuePolicy`` (Holoscan's spelling);
+# inside the class body that name would shadow the module-level one in annotations, so they use
+# this alias.
 _Policy = QueuePolicy
 
 if TYPE_CHECKING:

@@ -9,7 +9,6 @@ import numpy as np
 from holoflow.core import Operator
 from holoflow.errors import ConfigError, TensorError
 from holoflow.sensor_bridge import PixelFormat, transmitted_line_bytes, unpack_raw
-from holoflow.tensor import as_tensor
 
 if TYPE_CHECKING:
     from holoflow.core import ExecutionContext, InputContext, OperatorSpec, OutputContext
@@ -98,7 +97,7 @@ class CsiToBayerOp(Operator):
         start, line, width, height, fmt, _ = self._geometry
         scope = op_input.receive_array("input", self.in_tensor_name)
         message = scope.message
-        frame = as_tensor(message[self.in_tensor_name] if isinstance(message, dict) else message)
+        (frame,) = scope.tensors
         needed = start + line * height
         if frame.size < needed or np.dtype(frame.dtype) != np.uint8:  # checked before any device work
             raise TensorError(

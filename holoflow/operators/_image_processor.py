@@ -10,7 +10,6 @@ from holoflow.core import Operator
 from holoflow.errors import ConfigError, TensorError
 from holoflow.kernels import BAYER_PATTERNS, process_bayer
 from holoflow.sensor_bridge import PixelFormat
-from holoflow.tensor import as_tensor
 
 if TYPE_CHECKING:
     from holoflow.core import ExecutionContext, InputContext, OperatorSpec, OutputContext
@@ -64,7 +63,7 @@ class ImageProcessorOp(Operator):
     def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
         scope = op_input.receive_array("input", self.in_tensor_name)
         message = scope.message
-        frame = as_tensor(message[self.in_tensor_name] if isinstance(message, dict) else message)
+        (frame,) = scope.tensors
         shape = tuple(frame.shape)
         rank_ok = len(shape) == 2 or (len(shape) == 3 and shape[2] == 1)
         if np.dtype(frame.dtype) != np.uint16 or not rank_ok:  # checked before any device work

@@ -167,8 +167,10 @@ class InferenceOp(Operator):
                     backend = load_backend(
                         backend, str(path), device=device, enable_fp16=bool(self.enable_fp16), **options
                     )
-                except (ConfigError, ResourceError) as exc:
-                    raise type(exc)(f"{self._label()}: model '{model}': {exc}") from None
+                except ConfigError as exc:
+                    raise ConfigError(f"{self._label()}: model '{model}': {exc}") from None
+                except ResourceError as exc:
+                    raise ResourceError(f"{self._label()}: model '{model}': {exc}") from None
             self._check_io(model, backend)
             self._backends[model] = backend
         workers = len(self._backends) if self.parallel_inference and len(self._backends) > 1 else 0

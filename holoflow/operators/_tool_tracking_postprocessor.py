@@ -18,7 +18,6 @@ import numpy as np
 from holoflow.core import Operator
 from holoflow.errors import ConfigError, TensorError
 from holoflow.kernels import DEFAULT_OVERLAY_COLORS, tool_overlays
-from holoflow.tensor import as_tensor
 
 if TYPE_CHECKING:
     from holoflow.core import ExecutionContext, InputContext, OperatorSpec, OutputContext
@@ -75,10 +74,9 @@ class ToolTrackingPostprocessorOp(Operator):
 
     def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
         scope = op_input.receive_arrays("in", _INPUTS)
-        for name in _INPUTS:  # checked before any device work
-            dtype = as_tensor(scope.message[name]).dtype
-            if dtype != np.float32:
-                raise TensorError(f"{self._label()}: tensor '{name}' must be float32, got {dtype}")
+        for name, tensor in zip(_INPUTS, scope.tensors, strict=True):  # checked before any device work
+            if tensor.dtype != np.float32:
+                raise TensorError(f"{self._label()}: tensor '{name}' must be float32, got {tensor.dtype}")
         with scope as (xp, arrays):
             if xp is np:
                 colors = self._colors

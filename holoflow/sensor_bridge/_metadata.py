@@ -22,7 +22,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from holoflow.errors import PacketFormatError
+from holoflow.errors import HoloflowInternalError, PacketFormatError
 
 __all__ = [
     "FLAG_COUNT_ENDED",
@@ -35,7 +35,8 @@ METADATA_SIZE = 128
 FLAG_EARLY_TLAST = 0x1
 FLAG_COUNT_ENDED = 0x2
 _FORMAT = struct.Struct(">IIIQIQ2xHQI80x")
-assert _FORMAT.size == METADATA_SIZE
+if _FORMAT.size != METADATA_SIZE:  # the layout above must match the wire size exactly
+    raise HoloflowInternalError(f"metadata layout is {_FORMAT.size} bytes, the wire has {METADATA_SIZE}")
 
 
 @dataclass(frozen=True, slots=True)
