@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -168,3 +169,15 @@ def test_sample_app_examples(name, size, sample_data, tmp_path):
     assert result.stdout.startswith(f"{name} (onnxrt): 2 frames in ")
     with Image.open(tmp_path / "frame_00001.png") as image:
         assert image.size == size
+
+
+def _device_agnostic_expected() -> list[str]:
+    lines = []
+    for count in (1, 2, 3):
+        brighter = np.minimum(np.arange(16, dtype=np.float32) * count * 2, 40)
+        lines.append(f"cpu frame: mean {brighter.mean():.2f}, max {brighter.max():.0f}")
+    return lines
+
+
+def test_device_agnostic_operator():
+    assert run_example("device_agnostic_operator.py").splitlines() == _device_agnostic_expected()
