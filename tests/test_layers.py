@@ -45,10 +45,6 @@ ALLOWED: dict[str, set[str]] = {
 ``testing``, ``cli``, ``__main__``, ``__init__``) sit on top and may import any face, and so do
 the ``__main__`` modules of packages (entry points, run as scripts)."""
 
-COMPATIBILITY = {("holoflow/sensor_bridge/__init__.py", "holoflow.testing")}
-"""Imports above the layer kept for old names: the sensor-bridge emulator moved to
-``holoflow.testing`` and ``holoflow.sensor_bridge`` still resolves its old names there, lazily."""
-
 
 def _imports() -> list[tuple[str, str, str, str]]:
     """(file, importing package, imported package, dotted name imported) for every import."""
@@ -99,10 +95,7 @@ def test_package_imports_only_what_its_layer_allows(package):
         {
             f"{file}: {name}"
             for file, p, target, name in IMPORTS
-            if p == package
-            and target not in allowed
-            and not file.endswith("/__main__.py")
-            and (file, name) not in COMPATIBILITY
+            if p == package and target not in allowed and not file.endswith("/__main__.py")
         }
     )
     assert not bad, f"{package} may import only {sorted(allowed)}:\n" + "\n".join(bad)

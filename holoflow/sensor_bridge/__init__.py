@@ -146,15 +146,19 @@ _MOVED_TO_TESTING = frozenset(
 if not _typing.TYPE_CHECKING:  # type checkers see only this package's own names
 
     def __getattr__(name: str) -> object:
-        """The test doubles that moved to :mod:`holoflow.testing`, under their old names.
+        """Say where the test doubles that used to live here went.
 
         Raises
         ------
+        ImportError
+            For a moved name, saying to import it from :mod:`holoflow.testing` (an ImportError,
+            so that ``from holoflow.sensor_bridge import HSBEmulator`` shows the message).
         AttributeError
             For any other name.
         """
-        if name not in _MOVED_TO_TESTING:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        import holoflow.testing
-
-        return getattr(holoflow.testing, name)
+        if name in _MOVED_TO_TESTING:
+            raise ImportError(
+                f"{name} moved to holoflow.testing with the other test doubles: "
+                f"from holoflow.testing import {name}"
+            )
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
