@@ -172,14 +172,17 @@ def test_run_async_future_carries_the_exception(app):
 
 def test_stop_execution_from_another_thread_stops_an_endless_app(app):
     ticks = []
+    ticking = threading.Event()
 
     class Forever(Operator):
         def compute(self, op_input, op_output, context):
             ticks.append(1)
+            if len(ticks) == 3:
+                ticking.set()
 
     app.add_operator(Forever(app, PeriodicCondition(app, "1ms"), name="forever"))
     future = app.run_async()
-    time.sleep(0.05)
+    assert ticking.wait(5)
     t0 = time.monotonic()
     app.stop_execution()
     future.result(timeout=5)
@@ -208,14 +211,16 @@ def test_stop_execution_of_one_operator(app):
 
 def test_run_while_running_is_an_error(app):
     gate = threading.Event()
+    computing = threading.Event()
 
     class Wait(Operator):
         def compute(self, op_input, op_output, context):
+            computing.set()
             gate.wait(5)
 
     app.add_operator(Wait(app, CountCondition(app, 1), name="w"))
     future = app.run_async()
-    time.sleep(0.05)
+    assert computing.wait(5)
     with pytest.raises(SchedulingError, match="already running"):
         app.run()
     gate.set()

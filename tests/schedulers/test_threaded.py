@@ -128,16 +128,22 @@ def test_asynchronous_condition_wakes_the_scheduler_promptly(app, use_scheduler)
 
 def test_stop_execution_from_another_thread(app, use_scheduler):
     log = []
+    running = threading.Event()
 
     class Op(Sleepy):
+        def compute(self, op_input, op_output, context):
+            super().compute(op_input, op_output, context)
+            if all(len(op.threads) >= 2 for op in (a, b)):
+                running.set()
+
         def stop(self):
             log.append(self.name)
 
-    app.add_operator(Op(app, PeriodicCondition(app, "2ms"), name="a"))
-    app.add_operator(Op(app, name="b", seconds=0.001))
+    app.add_operator(a := Op(app, PeriodicCondition(app, "2ms"), name="a"))
+    app.add_operator(b := Op(app, name="b", seconds=0.001))
     use_scheduler(app)
     future = app.run_async()
-    time.sleep(0.1)
+    assert running.wait(5)
     t0 = time.monotonic()
     app.stop_execution()
     future.result(timeout=5)
