@@ -36,8 +36,8 @@ class Count(Operator):
     def compute(self, op_input, op_output, context):
         op_input.receive("in")
         if self.wait_for_streams:
-            from holoflow.tensor import _cuda
+            from holoflow.tensor import cupy_module
 
             stream = op_input.receive_cuda_stream("in", allocate=False)
-            _cuda.cupy_module().cuda.runtime.streamSynchronize(stream)
+            cupy_module().cuda.runtime.streamSynchronize(stream)
         self.frames += 1

@@ -45,7 +45,7 @@ from holoflow.apps.endoscopy_tool_tracking import EndoscopyToolTrackingApp
 from holoflow.apps.sample_data import ensure
 from holoflow.apps.ultrasound_segmentation import UltrasoundSegmentationApp
 from holoflow.inference import load_backend
-from holoflow.tensor import _cuda
+from holoflow.tensor import cuda_available, cupy_module
 
 APPS = {
     "ultrasound_segmentation": (UltrasoundSegmentationApp, "us_unet_256x256_nhwc"),
@@ -55,7 +55,7 @@ APPS = {
 
 def device_name(backend: str) -> tuple[str, str]:
     """(where the model runs, a short name for the results file)."""
-    if backend == "torch" and _cuda.cuda_available():
+    if backend == "torch" and cuda_available():
         import torch
 
         gpu = torch.cuda.get_device_name(0)
@@ -95,12 +95,12 @@ def run_app(app_class, data: Path, backend: str, frames: int, paced: bool) -> di
 def raw_model_ms(app_name: str, backend: str, calls: int) -> float:
     """The backend alone on a converted frame (and zero states), as InferenceOp would call it."""
     _, model = APPS[app_name]
-    cuda = backend == "torch" and _cuda.cuda_available()
+    cuda = backend == "torch" and cuda_available()
     runner = load_backend(backend, str(model_path(model, backend)), device="cuda" if cuda else "cpu")
-    xp = _cuda.cupy_module() if cuda else np
+    xp = cupy_module() if cuda else np
     inputs = [xp.zeros(spec.shape, spec.dtype) for spec in runner.inputs]
     inputs[0][...] = 0.5
-    sync = _cuda.cupy_module().cuda.Device().synchronize if cuda else (lambda: None)
+    sync = cupy_module().cuda.Device().synchronize if cuda else (lambda: None)
     for _ in range(5):
         runner.infer(inputs)
     sync()

@@ -30,7 +30,7 @@ from _results import RESULTS, write_json
 from holoflow.conditions import CountCondition
 from holoflow.core import Application, Operator
 from holoflow.resources import BlockMemoryPool, MemoryStorageType
-from holoflow.tensor import _cuda
+from holoflow.tensor import cuda_available, cupy_module
 
 SIZES = {"64x64": (64, 64, 3), "1080p": (1080, 1920, 3), "4K": (2160, 3840, 3)}
 HOPS = 5
@@ -144,8 +144,8 @@ def main() -> None:
             args.repeats,
         )
     ]
-    if _cuda.cuda_available():
-        cp = _cuda.cupy_module()
+    if cuda_available():
+        cp = cupy_module()
         gpu = cp.cuda.runtime.getDeviceProperties(0)["name"].decode()
         results.append(
             run_device(

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["BACKENDS", "RunOptions", "parse_options"]
+from holoflow.inference import BACKENDS
 
-BACKENDS = ("onnxrt", "torch", "trt")
+__all__ = ["RunOptions", "parse_options"]
 
 
 @dataclass(frozen=True)

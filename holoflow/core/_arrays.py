@@ -97,11 +97,11 @@ class ArrayScope:
     def __enter__(self) -> tuple[Any, Any]:
         tensors = self._tensors
         if self.is_cuda:
+            xp = cupy_module()
+            arrays = [device_view(t) for t in tensors]  # views only: no work on any stream
             stream = external_stream(self._streams.synchronize(self._port, True))
             stream.__enter__()
             self._stream = stream
-            xp = cupy_module()
-            arrays = [device_view(t) for t in tensors]
         else:
             xp = np
             arrays = [np.asarray(t) for t in tensors]

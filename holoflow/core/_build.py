@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from holoflow import _env
-from holoflow.core._condition import ConditionType
+from holoflow.core._condition import Condition, ConditionType
 from holoflow.core._context import InputPort, PortMode
 from holoflow.core._port_conditions import (
     DownstreamMessageAffordableCondition,
@@ -190,7 +190,28 @@ def _bind_user_conditions(run: GraphRun, op_run: OpRun) -> None:
     for condition in op_run.op.conditions.values():
         if isinstance(condition, PortCondition):
             _bind_named_port(op_run, condition)
+        else:
+            _check_named_port(op_run, condition)
         run.add_condition(op_run, condition)
+
+
+def _check_named_port(op_run: OpRun, condition: Condition) -> None:
+    """A condition that is not a port condition may name a port (``receiver_name`` /
+    ``transmitter_name``: the port then gets no default condition); the port must exist."""
+    for name, ports, kind in (
+        (condition.receiver_name, op_run.input_ports, "input"),
+        (condition.transmitter_name, op_run.transmitters, "output"),
+    ):
+        if name and name not in ports:
+            raise GraphError(
+                f"{op_run.label}: {condition._label()} names {kind} port '{name}'; "
+                f"declared {kind}s: {sorted(ports)}"
+            )
+    if callable(getattr(condition, "bind", None)):
+        raise GraphError(
+            f"{op_run.label}: {condition._label()} defines bind() but is not a PortCondition; "
+            "derive it from holoflow.core.PortCondition to have the run bind it to its port"
+        )
 
 
 def _bind_named_port(op_run: OpRun, condition: PortCondition) -> None:

@@ -19,9 +19,10 @@ import numpy as np
 
 from holoflow.errors import ConfigError
 
-__all__ = ["Backend", "TensorSpec", "load_backend"]
+__all__ = ["BACKENDS", "Backend", "TensorSpec", "load_backend"]
 
-_BACKENDS = ("onnxrt", "torch", "trt")
+BACKENDS = ("onnxrt", "torch", "trt")
+"""The backends ``load_backend`` finds by name (``backends/<name>.py``)."""
 """The backends ``load_backend`` finds by name (``backends/<name>.py``)."""
 
 _DEVICES = ("auto", "cpu", "cuda")
@@ -111,8 +112,8 @@ def load_backend(
     ImportError
         If the backend's framework is not installed (the message names the extra).
     """
-    if name not in _BACKENDS:
-        raise ConfigError(f"unknown inference backend {name!r}; use one of {list(_BACKENDS)}")
+    if name not in BACKENDS:
+        raise ConfigError(f"unknown inference backend {name!r}; use one of {list(BACKENDS)}")
     if device not in _DEVICES:
         raise ConfigError(f"unknown inference device {device!r}; use one of {list(_DEVICES)}")
     unknown = sorted(set(options) - set(_OPTIONS))

@@ -14,7 +14,7 @@ from holoflow.conditions import AsynchronousCondition, AsynchronousEventState
 from holoflow.errors import ConfigError
 from holoflow.operators._receiver_base import ReceiverOp
 from holoflow.sensor_bridge import DataChannel, FrameAssembler, LinuxReceiver, ReceivedFrame, local_ip_for
-from holoflow.tensor import cuda_available, cupy_module, require_cuda
+from holoflow.tensor import cuda_available, cupy_module, host_buffer, require_cuda
 
 if TYPE_CHECKING:
     from holoflow.core import ExecutionContext, Fragment, InputContext, OperatorSpec, OutputContext
@@ -24,16 +24,6 @@ __all__ = ["LinuxReceiverOp"]
 logger = logging.getLogger("holoflow")
 _queue_pairs = itertools.count(0xCAF0)
 RKEY = 0xBEEF
-
-
-def _host_pages(nbytes: int) -> tuple[np.ndarray, Any]:
-    """``nbytes`` of uint8 host memory for the receiver's pages, page-locked when CUDA is present
-    (so copies to the device are fast). Returns the array and the object that owns its memory."""
-    if cuda_available():
-        pinned = cupy_module().cuda.alloc_pinned_memory(max(nbytes, 1))
-        return np.frombuffer(pinned, dtype=np.uint8, count=nbytes), pinned
-    array = np.empty(nbytes, dtype=np.uint8)
-    return array, array
 
 
 class LinuxReceiverOp(ReceiverOp):
@@ -127,7 +117,7 @@ class LinuxReceiverOp(ReceiverOp):
         frame_size = int(self.frame_size)
         page_size = DataChannel.page_size_for(frame_size)
         buffers = int(self.queue_size) + 2
-        memory, self._memory_owner = _host_pages(buffers * page_size)
+        memory, self._memory_owner = host_buffer(buffers * page_size)
         qp = next(_queue_pairs) & 0xFFFFFF
         self._assembler = FrameAssembler(
             frame_size, page_size, int(self.pages), qp, RKEY, int(self.queue_size), 0, memory

@@ -14,12 +14,12 @@ import numpy as np
 
 from holoflow.core import Resource
 from holoflow.errors import ResourceError
-from holoflow.tensor import cuda_available, cupy_module, require_cuda
+from holoflow.tensor import cuda_available, host_buffer, require_cuda
 
 if TYPE_CHECKING:
     from holoflow.core import Fragment
 
-__all__ = ["Allocator", "MemoryStorageType", "UnboundedAllocator", "host_buffer"]
+__all__ = ["Allocator", "MemoryStorageType", "UnboundedAllocator"]
 
 
 class MemoryStorageType(enum.IntEnum):
@@ -33,18 +33,6 @@ class MemoryStorageType(enum.IntEnum):
     """Host memory; pinned when CUDA is present, so device copies from it are fast."""
     CUDA_MANAGED = 3
     """CUDA managed (unified) memory."""
-
-
-def host_buffer(nbytes: int) -> tuple[np.ndarray, Any]:
-    """A uint8 host buffer of ``nbytes``: pinned when a CUDA device is present.
-
-    Returns the array and the object that owns its memory.
-    """
-    if cuda_available():
-        pinned = cupy_module().cuda.alloc_pinned_memory(max(nbytes, 1))
-        return np.frombuffer(pinned, dtype=np.uint8, count=nbytes), pinned
-    array = np.empty(nbytes, dtype=np.uint8)
-    return array, array
 
 
 class Allocator(Resource):

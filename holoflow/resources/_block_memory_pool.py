@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from holoflow.errors import ResourceError
-from holoflow.resources._allocator import Allocator, MemoryStorageType, host_buffer
-from holoflow.tensor import cupy_module, require_cuda
+from holoflow.resources._allocator import Allocator, MemoryStorageType
+from holoflow.tensor import cupy_module, host_buffer, require_cuda
 
 if TYPE_CHECKING:
     from holoflow.core import Fragment

@@ -19,6 +19,7 @@ __all__ = [
     "current_stream",
     "device_view",
     "external_stream",
+    "host_buffer",
     "new_stream",
     "require_cuda",
     "to_host",
@@ -85,6 +86,21 @@ def array_namespace(array: Any) -> Any:
     import numpy
 
     return numpy
+
+
+def host_buffer(nbytes: int) -> tuple[Any, Any]:
+    """A uint8 numpy buffer of ``nbytes`` host memory: page-locked (pinned) when a CUDA device is
+    present, so that copies between it and the device run at full speed.
+
+    Returns the array and the object that owns its memory (keep it alive with the array).
+    """
+    import numpy
+
+    if cuda_available():
+        pinned = cupy_module().cuda.alloc_pinned_memory(max(nbytes, 1))
+        return numpy.frombuffer(pinned, dtype=numpy.uint8, count=nbytes), pinned
+    array = numpy.empty(nbytes, dtype=numpy.uint8)
+    return array, array
 
 
 def current_stream() -> int:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from holoflow.errors import ConfigError, ResourceError
+from holoflow.errors import ConfigError, ResourceError, TensorError
 from holoflow.tensor import external_stream, require_cuda, to_host
 from holoflow.viz._camera import Camera
 from holoflow.viz._compositor import composite
@@ -162,6 +162,13 @@ def _open_window(title: str, width: int, height: int, fullscreen: bool, vsync: b
         raise ResourceError(f"{label}: {exc}") from exc
 
 
+def _labelled(exc: ConfigError | TensorError, label: str) -> ConfigError | TensorError:
+    """The same kind of error, its message prefixed with the renderer's label (the operator drawing)."""
+    if isinstance(exc, TensorError):
+        return TensorError(f"{label}: {exc}")
+    return ConfigError(f"{label}: {exc}")
+
+
 def _on_cuda(array: Any) -> bool:
     return hasattr(array, "__cuda_array_interface__")
 
@@ -182,7 +189,10 @@ class _SoftwareRenderer(Renderer):
         self, layers: Layers, lut: ColorTable = None, camera: Camera | None = None, stream: int = 0
     ) -> None:
         host = [(spec, self._host(spec, array, stream)) for spec, array in layers]
-        self._frame = composite(host, self.width, self.height, lut, camera)
+        try:
+            self._frame = composite(host, self.width, self.height, lut, camera)
+        except (ConfigError, TensorError) as exc:
+            raise _labelled(exc, self._label) from exc
 
     def _host(self, spec: InputSpec, array: Any, stream: int) -> Any:
         if not _on_cuda(array):
@@ -232,7 +242,10 @@ class _OpenGLRenderer(Renderer):
             logger.warning(
                 "%s: OpenGL is not on the CUDA device: CUDA tensors pass through the host", self._label
             )
-        self._gl.draw(layers, lut, stream, camera)
+        try:
+            self._gl.draw(layers, lut, stream, camera)
+        except (ConfigError, TensorError) as exc:
+            raise _labelled(exc, self._label) from exc
 
     def read(self) -> np.ndarray:
         return self._gl.read()

@@ -20,6 +20,7 @@ from holoflow.conditions import (
     PeriodicConditionPolicy,
 )
 from holoflow.core import Condition, ConditionType, IOSpec, Operator, SchedulingStatusType
+from holoflow.errors import GraphError
 from holoflow.resources import ManualClock
 from holoflow.schedulers import GreedyScheduler
 from holoflow.testing import EventDriver, Recorder, Source
@@ -337,3 +338,28 @@ def test_condition_initialize_runs_each_run(app):
     assert len(op.ticks) == 1  # after one tick the condition waits; nothing else can wake it
     app.run()
     assert len(op.ticks) == 2
+
+
+def test_a_condition_naming_a_port_that_does_not_exist_fails_before_the_run(app):
+    class Watcher(Condition):
+        def check(self, timestamp):
+            return SchedulingStatusType.READY, None
+
+    app.add_flow(Source(app, [1], name="src"), Recorder(app, Watcher(app, receiver_name="nope"), name="rx"))
+    with pytest.raises(
+        GraphError, match=r"^operator 'rx': condition 'noname_condition' names input port 'nope'"
+    ):
+        app.run()
+
+
+def test_a_plain_condition_with_bind_must_be_a_port_condition(app):
+    class Binder(Condition):
+        def bind(self, port):
+            self.port = port
+
+        def check(self, timestamp):
+            return SchedulingStatusType.READY, None
+
+    app.add_flow(Source(app, [1], name="src"), Recorder(app, Binder(app, receiver_name="in"), name="rx"))
+    with pytest.raises(GraphError, match="defines bind\\(\\) but is not a PortCondition"):
+        app.run()

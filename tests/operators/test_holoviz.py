@@ -87,6 +87,12 @@ def test_a_spec_naming_a_missing_tensor_raises(app):
         run(app, frames(1), tensors=[{"name": "tools", "type": "crosses"}])
 
 
+def test_a_tensor_unfit_for_its_layer_raises_naming_the_operator(app, renderer):
+    bad = {"": np.zeros((H, W, 7), np.float64)}
+    with pytest.raises(TensorError, match=r"^operator 'holoviz': input spec '' \(color\): expected HxWxC"):
+        run(app, [bad], tensors=[{"name": "", "type": "color"}], renderer=renderer)
+
+
 def test_bad_parameters_raise_naming_the_operator(app):
     with pytest.raises(ConfigError, match=r"operator 'holoviz'.*tensors.*unknown type 'blob'"):
         run(app, frames(1), tensors=[{"name": "", "type": "blob"}])
