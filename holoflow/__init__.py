@@ -3,6 +3,12 @@
 ``import holoflow`` needs only numpy and PyYAML; ``holoflow.core``,
 ``holoflow.conditions``, ``holoflow.schedulers``, ``holoflow.resources`` and
 ``holoflow.operators`` mirror Holoscan's import paths. No GPU library is imported until used.
+
+Imports run one way, from the edges to the centre: ``operators`` use the subsystems
+(``kernels``, ``inference``, ``viz``, ``gxf``, ``sensor_bridge``) and the runtime (``core``,
+``conditions``, ``resources``); ``schedulers`` drive the run kernel in ``core``; ``core`` and the
+subsystems stand on ``tensor`` and ``errors``. ``docs/design.md`` has the table, and
+``tests/test_layers.py`` enforces it.
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -56,7 +56,7 @@ class InputContext:
 
     def __init__(self, op_label: str, ports: dict[str, InputPort], streams: OperatorStreams) -> None:
         self._label = op_label
-        self._ports = ports
+        ports = self._ports = dict(ports)  # its own copy: the "" alias below is added to it
         self._streams = streams
         # SINGLE ports whose receiver tracks nothing extra are read straight from their deque.
         self._fast: dict[str, deque[Any]] = {
@@ -196,7 +196,7 @@ class OutputContext:
 
     def __init__(self, op_label: str, ports: dict[str, Transmitter], streams: OperatorStreams) -> None:
         self._label = op_label
-        self._ports = ports
+        ports = self._ports = dict(ports)  # its own copy: the "" alias below is added to it
         self._streams = streams
         if len(ports) == 1:
             (only,) = ports

@@ -291,8 +291,8 @@ class GraphRun:
         operators = {op_run.op.name: op_run.op for op_run in self.ops}
         for op_run in self.ops:
             op_run.streams = OperatorStreams(op_run.op)
-            op_run.inputs = InputContext(op_run.label, dict(op_run.input_ports), op_run.streams)
-            op_run.outputs = OutputContext(op_run.label, dict(op_run.transmitters), op_run.streams)
+            op_run.inputs = InputContext(op_run.label, op_run.input_ports, op_run.streams)
+            op_run.outputs = OutputContext(op_run.label, op_run.transmitters, op_run.streams)
             op_run.context = ExecutionContext(op_run.inputs, op_run.outputs, operators, op_run.streams)
 
     def add_condition(self, op_run: OpRun, condition: Condition) -> None:
