@@ -21,7 +21,8 @@ class ThreadPool(Resource):
     Create one with ``fragment.make_thread_pool(name, initialize_size)``. Under
     ``MultiThreadScheduler`` and ``EventBasedScheduler`` the pool's operators run on the pool's
     threads and nowhere else; an operator added with ``pin_operator=True`` gets a thread of its
-    own, which runs nothing else. ``GreedyScheduler`` runs everything on one thread and ignores
+    own, which runs nothing else (Holoscan's strict pinning, under both schedulers), and the
+    others share the pool's remaining threads. ``GreedyScheduler`` runs everything on one thread and ignores
     pools.
     """
 
@@ -74,8 +75,13 @@ class ThreadPool(Resource):
 
     @property
     def size(self) -> int:
-        """Threads the pool runs: ``initialize_size``, or more to give each pinned operator one."""
-        return max(self.initialize_size, len(self._pinned))
+        """Threads the pool runs: one per pinned operator, which runs nothing else, and the rest of
+        ``initialize_size`` for the other operators of the pool (at least one when there are any)."""
+        pinned = len(self._pinned)
+        shared = self.initialize_size - pinned
+        if shared < 1:
+            shared = 1 if len(self._operators) > pinned else 0
+        return pinned + shared
 
     def is_pinned(self, op: Operator) -> bool:
         """Whether ``op`` has a thread of its own."""

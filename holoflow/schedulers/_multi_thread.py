@@ -31,7 +31,8 @@ class MultiThreadScheduler(ThreadedScheduler):
     stop_on_deadlock, stop_on_deadlock_timeout, max_duration_ms, clock
         As for :class:`~holoflow.schedulers.GreedyScheduler`.
     strict_job_thread_pinning : bool
-        Accepted for Holoscan compatibility; pinned operators always run on their own thread.
+        Accepted for Holoscan compatibility; holoflow always pins strictly: a pinned operator's
+        thread runs nothing else.
     """
 
     _default_name = "multithread_scheduler"

@@ -328,10 +328,11 @@ def _plan_workers(tasks: list[_Task], scheduler: ThreadedScheduler) -> list[_Wor
         pinned = [op for op in pool.operators if pool.is_pinned(op)]
         shared = _PoolPlacement(id(pool), None)
         for index in range(pool.size):
+            # A pinned operator's thread serves its own placement only; the others serve the pool.
             op = pinned[index] if index < len(pinned) else None
             cores = pool.cores_of(op) if op is not None else None
             _check_cores(cores, f"thread pool '{pool.name}'")
-            keys = (_PoolPlacement(id(pool), index), shared)
+            keys: tuple[Hashable, ...] = (_PoolPlacement(id(pool), index),) if op is not None else (shared,)
             workers.append(_Worker(f"holoflow-{pool.name}-{index}", keys, cores))
         for task in tasks:
             op = task.op_run.op

@@ -271,12 +271,30 @@ def test_thread_pools_place_and_pin_operators(app):
         app.add_operator(op)
     pool.add(pinned, pin_operator=True)
     pool.add([pooled])
-    assert pool.size == 1 and pool.operators == [pinned, pooled] and app.thread_pools == [pool]
+    # The pinned operator's thread runs nothing else, so the pool grows a thread for the other.
+    assert pool.size == 2 and pool.operators == [pinned, pooled] and app.thread_pools == [pool]
     app.scheduler(EventBasedScheduler(app, worker_thread_number=2))
     app.run()
     assert set(pinned.threads) == {"holoflow-pool-0"}
-    assert set(pooled.threads) == {"holoflow-pool-0"}
+    assert set(pooled.threads) == {"holoflow-pool-1"}
     assert all(name.startswith("holoflow-worker-") for name in free.threads)
+
+
+@pytest.mark.parametrize("kind", [EventBasedScheduler, MultiThreadScheduler])
+def test_a_pinned_operators_thread_runs_nothing_else(app, kind):
+    pool = app.make_thread_pool("p", 2)
+    a = Sleepy(app, CountCondition(app, 20), seconds=0.001, name="a")
+    b = Sleepy(app, CountCondition(app, 20), seconds=0.001, name="b")
+    c = Sleepy(app, CountCondition(app, 20), seconds=0.001, name="c")
+    for op in (a, b, c):
+        app.add_operator(op)
+    pool.add(a, pin_operator=True)
+    pool.add([b, c])
+    assert pool.size == 2
+    app.scheduler(kind(app, worker_thread_number=1))
+    app.run()
+    assert set(a.threads) == {"holoflow-p-0"}
+    assert set(b.threads) == set(c.threads) == {"holoflow-p-1"}
 
 
 def test_thread_pool_validation(app):
