@@ -58,9 +58,10 @@ class InferenceOp(Operator):
     backend decides: see :func:`holoflow.inference.load_backend`).
 
     Input tensors are looked up by name across every message received (the first match wins)
-    and fed in their own layout. A tensor fits a model input when both dimension lists, sorted,
-    agree (Holoscan's rule: a transposed tensor fits; model dimensions <= 0 match anything); one
-    missing leading dimension is fed as a batch of 1. Unless ``dynamic_input_dims``, a tensor
+    and fed in their own layout. A tensor fits a model input when its dimensions agree with the
+    model's in order (model dimensions <= 0 match anything; Holoscan compares them sorted, which
+    lets a transposed tensor through to fail in the runtime); one missing leading dimension is fed
+    as a batch of 1. Unless ``dynamic_input_dims``, a tensor
     that does not fit raises; the check runs once per new (model, tensor, shape, dtype), not
     per frame. All outputs go out in one dict on ``transmitter``.
 
@@ -317,18 +318,16 @@ class InferenceOp(Operator):
 def _fits(shape: tuple[int, ...], model_dims: tuple[int, ...]) -> bool:
     """Whether a tensor of ``shape`` fits a model input of ``model_dims`` (-1 or 0: any size).
 
-    HoloInfer's rule (``tensor_dimension_check``): both dimension lists are sorted and compared
-    element by element, model dimensions <= 0 matching anything. Sorting compares the sizes,
-    not their order, so a tensor of transposed layout fits (and is fed as it is); and as a
-    wildcard sorts first, it lines up with the smallest tensor dimension. A tensor with one
-    dimension fewer than the model fits when it does with a leading 1 added (the batch
-    dimension it is then fed with). Holoscan refuses that case where the model's smallest
-    dimension is a wildcard; holoflow lets the wildcard take the 1.
+    Dimensions are compared in order, model dimensions <= 0 matching anything; a tensor with
+    one dimension fewer than the model fits when it does with a leading 1 added (the batch
+    dimension it is then fed with). Holoscan's HoloInfer compares the two lists sorted, so a
+    tensor of transposed layout passes its check and fails inside the runtime with the
+    runtime's own message; holoflow refuses it here, naming the model's dimensions.
     """
     candidate = shape if len(shape) == len(model_dims) else (1, *shape)
     if len(candidate) != len(model_dims):
         return False
-    return all(m <= 0 or m == c for m, c in zip(sorted(model_dims), sorted(candidate), strict=True))
+    return all(m <= 0 or m == c for m, c in zip(model_dims, candidate, strict=True))
 
 
 def _reshape(tensor: Tensor, shape: tuple[int, ...]) -> Any:

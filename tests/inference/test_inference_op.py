@@ -236,22 +236,24 @@ def test_a_model_returning_another_number_of_outputs(app):
         run(app, [{"image": np.zeros((3, 8, 8), np.float32)}], **single(undescribed))
 
 
-# The shape rules (InferenceOp's docstring): sorted dimension lists agree, <= 0 matches anything,
+# The shape rules (InferenceOp's docstring): dimensions agree in order, <= 0 matches anything,
 # one missing leading dimension is fed as a batch of 1.
 @pytest.mark.parametrize(
     ("model", "shape", "fed"),
     [
         ((1, 3, 8, 8), (1, 3, 8, 8), (1, 3, 8, 8)),
         ((1, 3, 8, 8), (3, 8, 8), (1, 3, 8, 8)),  # the batch dimension is added
-        ((1, 3, 8, 8), (8, 8, 3), (1, 8, 8, 3)),  # sorted: a transposed layout fits, fed as it is
-        ((1, 3, 8, 8), (1, 8, 3, 8), (1, 8, 3, 8)),
+        ((1, 3, 8, 8), (8, 8, 3), None),  # a transposed layout does not fit (Holoscan lets it through)
+        ((1, 3, 8, 8), (1, 8, 3, 8), None),
+        ((1, 3, 6), (1, 6, 3), None),
         ((-1, 3, 8, 8), (1, 3, 8, 8), (1, 3, 8, 8)),
         ((-1, 3, 8, 8), (3, 8, 8), (1, 3, 8, 8)),  # the wildcard takes the added 1
         ((1, 3, 8, 8), (3, 7, 8), None),
         ((1, 3, 8, 8), (1, 1, 3, 8, 8), None),  # one dimension too many
         ((1, 3, 8, 8), (8, 8), None),  # two too few
         ((2, 3, 8, 8), (3, 8, 8), None),  # only a batch of 1 is added
-        ((-1, 3, 8, 8), (5, 3, 8, 8), None),  # a wildcard lines up with the smallest dimension
+        ((-1, 3, 8, 8), (5, 3, 8, 8), (5, 3, 8, 8)),  # a wildcard takes any size in its place
+        ((1, -1, 8, 8), (1, 8, 8, 3), None),
     ],
 )
 def test_shape_rules(app, model, shape, fed):

@@ -161,3 +161,28 @@ def test_without_onnxruntime_the_error_names_the_extra(conv_model):
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert result.stdout == "the onnxrt backend needs ONNX Runtime: pip install 'holoflow[onnx]'\n"
+
+
+def test_a_transposed_input_is_refused_with_the_models_dims(app, tmp_path, onnx_helpers):
+    """A (1, 6, 3) tensor for a [1, 3, 6] model: a holoflow error naming the model's dims, not
+    ONNX Runtime's error about its internal input name."""
+    TensorProto, helper, _ = onnx_helpers
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "identity",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 6])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "identity.onnx"
+    path.write_bytes(model.SerializeToString())
+    maps = {
+        "model_path_map": {"net": str(path)},
+        "pre_processor_map": {"net": ["image"]},
+        "inference_map": {"net": ["out"]},
+    }
+    message = re.escape("operator 'inference': model 'net', tensor 'image': shape (1, 6, 3) does not fit")
+    message += re.escape(" the model input [1, 3, 6]")
+    with pytest.raises(TensorError, match=message):
+        run(app, [{"image": np.zeros((1, 6, 3), np.float32)}], **maps)
