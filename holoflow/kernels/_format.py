@@ -82,7 +82,13 @@ def normalize_dtype(name: str, output: bool) -> str:
 
 @dataclass(frozen=True)
 class FormatPlan:
-    """A validated conversion for one input shape."""
+    """A validated conversion for one input shape (made by :func:`make_plan`).
+
+    Raises
+    ------
+    holoflow.errors.TensorError
+        If it would resize an empty image: no plan, so no kernel, ever does.
+    """
 
     family: str
     """``u8`` (uint8/RGBA, with resize), ``f32``, ``yuv``, ``u16`` or ``rgb_to_yuv420``."""
@@ -101,6 +107,10 @@ class FormatPlan:
     scale_min: float
     scale_max: float
     alpha_value: int
+
+    def __post_init__(self) -> None:
+        if self.y_table is not None and (self.height == 0 or self.width == 0):
+            raise TensorError(f"cannot resize the empty image {self.in_shape} to {self.out_shape}")
 
     @property
     def resized(self) -> bool:
@@ -135,12 +145,18 @@ def make_plan(
     """Validate a conversion of a ``shape``/``dtype`` input and fix its execution plan.
 
     ``in_dtype`` may be ``""``: it is then inferred from the element type (uint8, uint16,
-    float32). ``resize`` is ``(height, width)``.
+    float32). ``resize`` is ``(height, width)``; it is off unless both are positive.
+
+    An empty image (height or width 0) converts, without a resize, to an empty image of the
+    output's layout (its height and width kept); it cannot be resized.
 
     Raises
     ------
     holoflow.errors.TensorError
-        Naming ``label``, the expected layout and what was found.
+        Naming ``label``, the expected layout and what was found; among them, a resize of an
+        empty image (naming its shape).
+    holoflow.errors.ConfigError
+        For an unsupported ``resize_mode`` when resizing.
     """
     dtype = np.dtype(dtype)
     if not in_dtype:
@@ -173,9 +189,11 @@ def make_plan(
     resize_on = resize is not None and resize[0] > 0 and resize[1] > 0
     if resize_on and not (family in ("u8", "rgb_to_yuv420") and channels in (3, 4)):
         raise TensorError(f"{label}: resizing is supported for uint8 RGB/RGBA input only, not {in_dtype!r}")
+    out_h, out_w = (int(resize[0]), int(resize[1])) if resize_on else (height, width)  # type: ignore[index]
     if resize_on:
         resize_mode_name(resize_mode)
-    out_h, out_w = (int(resize[0]), int(resize[1])) if resize_on else (height, width)  # type: ignore[index]
+        if height == 0 or width == 0:  # no pixel for the filters to read
+            raise TensorError(f"{label}: cannot resize the empty image {tuple(shape)} to {out_h}x{out_w}")
     if resize_on and (out_h, out_w) == (height, width) and resize_mode in _INTERPOLATING:
         resize_on = False  # these filters sample every pixel exactly at its centre: the identity
     out_channels, default_order = _output_channels(family, source, target, channels, label)
@@ -241,6 +259,8 @@ def _image_geometry(family: str, source: str, shape: tuple[int, ...], label: str
         raise TensorError(f"{label}: in_dtype {source!r} needs {needs} channels, got {shape[2]}")
     if family in ("u8", "rgb_to_yuv420") and shape[2] not in (3, 4):
         raise TensorError(f"{label}: uint8 input needs 3 (RGB) or 4 (RGBA) channels, got {shape[2]}")
+    if family == "u16" and shape[2] not in (3, 4):  # the output is RGB: channels 0, 1, 2
+        raise TensorError(f"{label}: uint16 input needs 3 (RGB) or 4 (RGBA) channels, got {shape[2]}")
     return shape[0], shape[1], shape[2]
 
 

@@ -477,7 +477,10 @@ def _grid(width: int, height: int) -> tuple[int, int, int]:
 
 def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
     """Execute a plan on a CUDA array (CuPy, or anything ``cupy.asarray`` takes), on the
-    current CuPy stream; returns ``out`` (allocated with ``cupy.empty`` when omitted)."""
+    current CuPy stream; returns ``out`` (allocated with ``cupy.empty`` when omitted).
+
+    An empty image converts to an empty ``out`` with no kernel launched (a plan cannot resize
+    one: :func:`make_plan` and :class:`FormatPlan` reject it with a ``TensorError``)."""
     cupy = cupy_module()
     plan = prepared.plan
     source = cupy.asarray(array)
@@ -491,6 +494,8 @@ def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
     dtype = np.float32 if plan.out_dtype == "float32" else np.uint8
     if out is None:
         out = cupy.empty(plan.out_shape, dtype=dtype)
+    if out.size == 0:  # an empty image (never resized: see FormatPlan): a grid of 0 blocks cannot launch
+        return out
     if fused_nv12:
         flat = cupy.ascontiguousarray(source).reshape(-1)
         h, w = plan.height, plan.width

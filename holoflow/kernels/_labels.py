@@ -30,17 +30,26 @@ def label_map(
     for ``"nchw"`` and ``(1, H, W, C)`` for ``"nhwc"``; ``xp`` is the namespace of ``scores``
     (numpy or CuPy), and CuPy work is queued on the current stream.
 
+    An empty image (H or W is 0) gives an empty ``(H, W, 1)`` label map, with no kernel launched:
+    every pixel still gets its label, there are just none.
+
     Raises
     ------
     holoflow.errors.TensorError
-        If the scores are not float32, do not match ``data_format``, have more than 255
-        channels, or ``data_format`` is unknown; the message starts with ``label``.
+        If the scores are not float32, do not match ``data_format``, have no channels (no rule
+        has a channel to read) or more than 255, or ``data_format`` is unknown; the message
+        starts with ``label`` and names the shape.
     """
     if scores.dtype != np.float32:
         raise TensorError(f"{label}: scores must be float32, got {scores.dtype}")
     shape, strides = _hwc_layout(tuple(scores.shape), tuple(scores.strides), data_format, label)
-    if shape[2] > 255:
-        raise TensorError(f"{label}: at most 255 channels, got {shape[2]}")
+    height, width, channels = shape
+    if channels == 0:
+        raise TensorError(f"{label}: no channels in {tuple(scores.shape)} ({data_format}); need 1 to 255")
+    if channels > 255:
+        raise TensorError(f"{label}: at most 255 channels, got {channels} in {tuple(scores.shape)}")
+    if height == 0 or width == 0:
+        return xp.zeros((height, width, 1), xp.uint8)
     if network_output_type == "softmax" and xp is not np:
         return _argmax_labels_cuda(scores, shape, strides)
     hwc = scores if data_format == "hwc" else scores[0]

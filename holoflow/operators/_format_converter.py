@@ -35,7 +35,16 @@ class FormatConverterOp(Operator):
     ``out_dtype``: rgb888/uint8, float32, rgba8888, yuv420, nv12 variants, yuyv, 16-bit RGB),
     then ``out_channel_order``. A CUDA input is converted on the GPU by fused kernels (one read,
     one write) on the operator's stream, into ``pool`` when it is a device BlockMemoryPool; a
-    host input is converted by the numpy reference on the CPU. See docs/format_conversion.md.
+    host input is converted by the numpy reference on the CPU. An empty image (height or width 0)
+    converts to an empty image; it cannot be resized. See docs/format_conversion.md.
+
+    Raises
+    ------
+    holoflow.errors.ConfigError
+        From ``initialize()`` for a missing or unknown dtype or an unsupported ``resize_mode``.
+    holoflow.errors.TensorError
+        From ``compute()`` for an input the conversion does not take (layout, element type,
+        channels, a resize of an empty image); the message names the operator, tensor and shape.
     """
 
     in_dtype: str

@@ -19,7 +19,16 @@ class SegmentationPostprocessorOp(Operator):
 
     ``network_output_type``: ``softmax`` (argmax), ``sigmoid`` (channel 0 >= 0.5) or ``none``;
     ``data_format``: ``hwc``, ``nchw`` or ``nhwc`` (N = 1). Labels are uint8 ``(H, W, 1)``, computed
-    where the scores are (GPU for CUDA tensors) by :func:`holoflow.kernels.label_map`.
+    where the scores are (GPU for CUDA tensors) by :func:`holoflow.kernels.label_map`; an empty
+    image (H or W is 0) gives an empty ``(H, W, 1)`` label map.
+
+    Raises
+    ------
+    holoflow.errors.ConfigError
+        From ``initialize()`` for an unknown ``network_output_type`` or ``data_format``.
+    holoflow.errors.TensorError
+        From ``compute()`` when the scores are not float32, do not match ``data_format``, or have
+        no channels or more than 255; the message names the operator, port, tensor and shape.
     """
 
     in_tensor_name: str
@@ -43,7 +52,7 @@ class SegmentationPostprocessorOp(Operator):
             raise ConfigError(
                 f"{self._label()}: data_format must be 'hwc', 'nchw' or 'nhwc', got {self.data_format!r}"
             )
-        self._tensor_label = f"{self._label()}: tensor '{self.in_tensor_name}'"
+        self._tensor_label = f"{self._label()}: port 'in_tensor', tensor '{self.in_tensor_name}'"
 
     def compute(self, op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
         with op_input.receive_array("in_tensor", self.in_tensor_name) as (xp, scores):

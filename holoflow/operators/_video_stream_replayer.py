@@ -71,7 +71,8 @@ class VideoStreamReplayerOp(Operator):
     batch_size : int
         Entities emitted per compute (the output needs that capacity).
     ignore_corrupted_entities : bool
-        Skip an entity that does not decode (logged) instead of raising ``GXFFormatError``.
+        Skip an entity that does not decode, or whose index record does not fit in the
+        entities file (logged when its turn comes), instead of raising ``GXFFormatError``.
     device : {"auto", "cpu", "cuda"}
         Where tensors recorded on the device are delivered.
     zero_copy : bool
@@ -80,6 +81,13 @@ class VideoStreamReplayerOp(Operator):
         False (default): writable frames, read with ``pread`` into reused buffers.
     allocator, entity_serializer
         Accepted for Holoscan compatibility.
+
+    Raises
+    ------
+    holoflow.errors.GXFFormatError
+        Without ``ignore_corrupted_entities``: from ``start()`` when an index record does not
+        fit in the entities file, from ``compute()`` when an entity does not decode (the file
+        and frame are named; the run notes the operator).
     """
 
     directory: str
@@ -136,12 +144,34 @@ class VideoStreamReplayerOp(Operator):
         self._index_last = 0
         self._index_frame_count = 1
         self._duration = 0
-        size = self._reader.max_entity_size()
+        size = self._largest_entity()
         self._buffers = None
         if not self.zero_copy and size:
             self._buffers = BlockMemoryPool(
                 self.fragment, MemoryStorageType.SYSTEM, size, _BUFFERS, name=f"{self.name}_buffers"
             )
+
+    def _largest_entity(self) -> int:
+        """Bytes of the largest entity whose index record fits in the entities file.
+
+        The pooled buffers are sized from this, never from what a record claims: a forged
+        ``data_size`` cannot make the replayer reserve more than the file holds. A record that
+        does not fit raises ``GXFFormatError`` (file, frame) here, or with
+        ``ignore_corrupted_entities`` is left out, to be skipped like any corrupt entity when
+        its turn comes.
+        """
+        reader = self._reader
+        assert reader is not None
+        largest = 0
+        for frame in range(len(reader)):
+            try:
+                start, end = reader.extent(frame)
+            except GXFFormatError:
+                if not self.ignore_corrupted_entities:
+                    raise
+                continue
+            largest = max(largest, end - start)
+        return largest
 
     def stop(self) -> None:
         if self._reader is not None:

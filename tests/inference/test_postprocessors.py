@@ -53,6 +53,48 @@ def test_bad_scores(scores, fmt, message):
         label_map(scores, "softmax", fmt)
 
 
+@pytest.mark.parametrize("rule", ["softmax", "sigmoid", "none"])
+@pytest.mark.parametrize(
+    ("shape", "fmt"), [((8, 10, 0), "hwc"), ((1, 0, 8, 10), "nchw"), ((1, 8, 10, 0), "nhwc")]
+)
+def test_zero_channels_are_a_tensor_error_naming_the_shape(shape, fmt, rule):
+    with pytest.raises(TensorError, match=__import__("re").escape(f"scores: no channels in {shape}")):
+        label_map(np.zeros(shape, np.float32), rule, fmt, label="scores")
+
+
+@pytest.mark.parametrize("rule", ["softmax", "sigmoid", "none"])
+@pytest.mark.parametrize(
+    ("shape", "fmt", "hw"),
+    [
+        ((0, 10, 3), "hwc", (0, 10)),
+        ((8, 0, 3), "hwc", (8, 0)),
+        ((1, 3, 0, 0), "nchw", (0, 0)),
+        ((1, 0, 10, 3), "nhwc", (0, 10)),
+    ],
+)
+def test_an_empty_image_gives_an_empty_label_map(shape, fmt, hw, rule):
+    labels = label_map(np.zeros(shape, np.float32), rule, fmt)
+    assert labels.shape == (*hw, 1) and labels.dtype == np.uint8
+
+
+@pytest.mark.parametrize(("shape", "fmt"), [((8, 10, 0), "hwc"), ((1, 0, 8, 10), "nchw")])
+def test_operator_names_itself_the_port_and_the_shape_for_zero_channels(app, shape, fmt):
+    post = SegmentationPostprocessorOp(app, name="post", in_tensor_name="seg", data_format=fmt)
+    app.add_flow(Source(app, [{"seg": np.zeros(shape, np.float32)}], name="src"), post)
+    app.add_flow(post, Recorder(app, name="rx"))
+    message = f"operator 'post': port 'in_tensor', tensor 'seg': no channels in {shape}"
+    with pytest.raises(TensorError, match=__import__("re").escape(message)):
+        app.run()
+
+
+def test_operator_passes_an_empty_image_through(app):
+    post = SegmentationPostprocessorOp(app, name="post", in_tensor_name="seg", data_format="nchw")
+    app.add_flow(Source(app, [{"seg": np.zeros((1, 3, 0, 7), np.float32)}], name="src"), post)
+    app.add_flow(post, rx := Recorder(app, name="rx"))
+    app.run()
+    assert np.asarray(rx.received[0]["out_tensor"]).shape == (0, 7, 1)
+
+
 def test_operator(app, use_scheduler):
     scores = np.random.default_rng(1).standard_normal((1, 3, 4, 5)).astype(np.float32)
     post = SegmentationPostprocessorOp(app, name="post", in_tensor_name="seg", data_format="nchw")

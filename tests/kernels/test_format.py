@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from holoflow.errors import ConfigError, TensorError
@@ -219,6 +221,20 @@ def test_fixed_point_resize_equals_exact_arithmetic(shape, out, mode, pattern, s
         ("rgb888", "float32", np.zeros((2, 4, 4, 3), np.uint8), {}, "expected an image of rank 2"),
         ("float32", "uint8", np.zeros((4, 4, 3), np.uint8), {}, "needs float32 elements, got uint8"),
         (
+            "uint16",
+            "rgb888",
+            np.zeros((4, 4), np.uint16),
+            {},
+            "uint16 input needs 3 (RGB) or 4 (RGBA) channels, got 1",
+        ),
+        (
+            "",
+            "rgb888",
+            np.zeros((4, 4, 2), np.uint16),
+            {},
+            "uint16 input needs 3 (RGB) or 4 (RGBA) channels, got 2",
+        ),
+        (
             "float32",
             "uint8",
             np.zeros((4, 4, 3), np.float32),
@@ -253,3 +269,111 @@ def test_bad_input_errors_name_the_tensor(in_dtype, out_dtype, array, kw, messag
 def test_unsupported_resize_mode():
     with pytest.raises(ConfigError, match="resize_mode 16 is not supported"):
         make_plan("rgb888", "rgb888", (4, 4, 3), np.uint8, resize=(2, 2), resize_mode=16)
+
+
+@pytest.mark.parametrize(
+    ("in_dtype", "shape"),
+    [("rgb888", (0, 5, 3)), ("uint8", (6, 0, 3)), ("rgb888", (0, 0, 3)), ("rgba8888", (0, 5, 4))],
+)
+@pytest.mark.parametrize("out_dtype", ["rgb888", "rgba8888", "float32", "yuv420"])
+def test_an_empty_image_cannot_be_resized(in_dtype, shape, out_dtype):
+    message = f"operator 'fc': tensor 'x': cannot resize the empty image {shape} to 4x4"
+    with pytest.raises(TensorError, match=__import__("re").escape(message)):
+        make_plan(in_dtype, out_dtype, shape, np.uint8, resize=(4, 4), label="operator 'fc': tensor 'x'")
+
+
+@pytest.mark.parametrize(
+    ("in_dtype", "out_dtype", "shape", "dtype", "expected"),
+    [
+        ("rgb888", "rgb888", (0, 5, 3), np.uint8, (0, 5, 3)),
+        ("rgb888", "rgba8888", (6, 0, 3), np.uint8, (6, 0, 4)),
+        ("rgba8888", "float32", (0, 0, 4), np.uint8, (0, 0, 3)),
+        ("rgb888", "yuv420", (0, 4, 3), np.uint8, (0, 4)),
+        ("float32", "uint8", (0, 5, 2), np.float32, (0, 5, 2)),
+        ("uint16", "rgb888", (4, 0, 3), np.uint16, (4, 0, 3)),
+        ("nv12", "rgb888", (0, 4), np.uint8, (0, 4, 3)),
+        ("yuyv", "rgb888", (3, 0, 2), np.uint8, (3, 0, 3)),
+    ],
+)
+def test_an_empty_image_without_a_resize_converts_to_an_empty_image(
+    in_dtype, out_dtype, shape, dtype, expected
+):
+    out = run(in_dtype, out_dtype, np.zeros(shape, dtype))
+    assert out.shape == expected and out.dtype == (np.float32 if out_dtype == "float32" else np.uint8)
+
+
+_ELEMENT = {"": np.uint8, "float32": np.float32, "rgb161616": np.uint16, "rgba16161616": np.uint16}
+_ELEMENT["uint16"] = np.uint16
+_OTHER_IN_DTYPES = [
+    "float32",
+    "yuv420",
+    "nv12",
+    "nv12_bt601_full",
+    "yuyv",
+    "rgb161616",
+    "rgba16161616",
+    "uint16",
+]
+
+
+@st.composite
+def conversions(draw):
+    """(in_dtype, out_dtype, shape, element type), mostly of a matching element type, with
+    zero-sized dims often."""
+    in_dtype = draw(st.sampled_from(["", "rgb888", "uint8", "rgba8888"] * 2 + _OTHER_IN_DTYPES))
+    out_dtype = draw(st.sampled_from(["rgb888", "uint8", "float32", "rgba8888", "yuv420"]))
+    side = st.one_of(st.just(0), st.integers(0, 9))
+    shape = (draw(side), draw(side))
+    rank = draw(st.sampled_from([2, 3, 3, 3, 1, 4]))
+    if rank == 1:
+        shape = shape[:1]
+    elif rank >= 3:
+        shape += (draw(st.sampled_from([3, 4, 3, 4, 0, 1, 2, 5])),)
+    if rank == 4:
+        shape += (draw(st.integers(0, 3)),)
+    element = draw(st.sampled_from([_ELEMENT.get(in_dtype, np.uint8)] * 4 + [np.uint16, np.float32, np.int8]))
+    return in_dtype, out_dtype, shape, element
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    conversion=conversions(),
+    resize=st.one_of(
+        st.tuples(st.integers(1, 9), st.integers(1, 9)), st.tuples(st.integers(-1, 9), st.integers(-1, 9))
+    ),
+    mode=st.sampled_from([0, 1, 2, 4, 5, 6, 7, 8, 3, 9]),
+    order=st.one_of(st.just([]), st.lists(st.integers(-1, 5), max_size=5)),
+)
+@example(conversion=("rgb888", "rgb888", (0, 5, 3), np.uint8), resize=(4, 4), mode=0, order=[])
+@example(conversion=("", "float32", (6, 0, 4), np.uint8), resize=(4, 4), mode=1, order=[])
+@example(conversion=("uint16", "rgb888", (0, 0), np.uint16), resize=(0, 0), mode=0, order=[])
+def test_any_small_input_converts_to_its_shape_or_raises_a_holoflow_error(conversion, resize, mode, order):
+    """Every shape (zero-sized dims included) and resize target gives the expected output shape
+    or a TensorError/ConfigError: never an exception from numpy or Python."""
+    in_dtype, out_dtype, shape, element = conversion
+    try:
+        plan = make_plan(
+            in_dtype, out_dtype, shape, element, resize=resize, resize_mode=mode, out_channel_order=order
+        )
+    except (TensorError, ConfigError):
+        return
+    out = convert(plan, np.zeros(shape, element))
+    assert out.shape == plan.out_shape
+    assert out.dtype == (np.float32 if plan.out_dtype == "float32" else np.uint8)
+    planar = plan.family == "yuv" and plan.in_dtype != "yuyv"
+    height, width = (shape[0] * 2 // 3, shape[1]) if planar else shape[:2]
+    if resize[0] > 0 and resize[1] > 0:
+        height, width = resize
+    if plan.out_dtype == "yuv420":
+        assert out.shape == (height * 3 // 2, width)
+    else:
+        assert out.shape[:2] == (height, width) and len(out.shape) == 3
+
+
+def test_no_plan_resizes_an_empty_image():
+    """The invariant the CUDA path relies on: a FormatPlan, however built, never resizes an empty
+    image, so no resize kernel is ever launched on one."""
+    plan = make_plan("rgb888", "rgb888", (6, 5, 3), np.uint8, resize=(4, 4))
+    assert plan.resized
+    with pytest.raises(TensorError, match=__import__("re").escape("cannot resize the empty image (0, 5, 3)")):
+        dataclasses.replace(plan, in_shape=(0, 5, 3), height=0)

@@ -144,3 +144,25 @@ def test_bayer_parameters(app):
     app.add_flow(Source(app, [], name="src"), BayerDemosaicOp(app, name="demosaic", interpolation_mode=1))
     with pytest.raises(ConfigError, match="interpolation_mode must be 0"):
         app.run()
+
+
+@pytest.mark.parametrize("shape", [(0, 5, 3), (6, 0, 3)])
+def test_converter_rejects_resizing_an_empty_image(app, shape):
+    app.add_flow(
+        Source(app, [{"": np.zeros(shape, np.uint8)}], name="src"),
+        FormatConverterOp(
+            app, name="converter", in_dtype="rgb888", out_dtype="float32", resize_width=4, resize_height=4
+        ),
+    )
+    message = f"operator 'converter': tensor '': cannot resize the empty image {shape} to 4x4"
+    with pytest.raises(TensorError, match=re.escape(message)):
+        app.run()
+
+
+def test_converter_passes_an_empty_image_through_without_a_resize(app):
+    converter = FormatConverterOp(app, name="converter", in_dtype="rgb888", out_dtype="rgba8888")
+    app.add_flow(Source(app, [{"": np.zeros((0, 5, 3), np.uint8)}], name="src"), converter)
+    app.add_flow(converter, rx := Recorder(app, name="rx"))
+    app.run()
+    out = np.asarray(rx.received[0][""])
+    assert out.shape == (0, 5, 4) and out.dtype == np.uint8

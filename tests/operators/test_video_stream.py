@@ -237,3 +237,68 @@ def test_zero_copy_views_or_writable_copies(app, zero_copy, writable):
     app.run()
     manifest = json.loads((CONFORMANCE / "manifest.json").read_text())["rgb_u8"]["frames"]
     assert seen == [(writable, manifest[i % 4][""]["sha256_of_c_order_bytes"]) for i in range(12)]
+
+
+def forge_index(tmp_path, frame, field, value):
+    """A 3-frame recording whose index record ``frame`` claims ``field`` = ``value``."""
+    with GXFWriter(tmp_path, "clip") as writer:
+        for i in range(3):
+            writer.write({"": np.full((64, 40, 3), i, np.uint8)})
+    index, entities = recording_paths(tmp_path, "clip")
+    data = bytearray(index.read_bytes())
+    offset = {"data_size": 8, "data_offset": 16}[field]  # 24-byte records: log_time, data_size, data_offset
+    struct.pack_into("<Q", data, 24 * frame + offset, value)
+    index.write_bytes(bytes(data))
+    return entities.stat().st_size
+
+
+FORGED = [
+    ("data_size", 4 << 30),
+    ("data_size", 1 << 40),
+    ("data_size", 1 << 63),
+    ("data_size", (1 << 64) - 1),
+    ("data_size", 0),
+    ("data_offset", (1 << 64) - 1),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), FORGED)
+def test_a_forged_index_record_is_skipped_and_buffers_fit_the_file(app, tmp_path, caplog, field, value):
+    entities_size = forge_index(tmp_path, 1, field, value)
+    app.add_flow(
+        replayer := VideoStreamReplayerOp(
+            app, name="replayer", directory=str(tmp_path), basename="clip", realtime=False
+        ),
+        rx := Recorder(app, name="rx"),
+    )
+    with caplog.at_level(logging.WARNING, logger="holoflow"):
+        app.run()
+    assert [int(np.asarray(m[""])[0, 0, 0]) for m in rx.received] == [0, 2]
+    assert replayer.skipped == 1
+    assert "frame 1: index data_offset/data_size" in caplog.text
+    assert replayer._buffers is not None
+    assert replayer._buffers.block_size <= entities_size // 3
+
+
+@pytest.mark.parametrize(("field", "value"), FORGED)
+def test_a_forged_index_record_fails_start_when_corruption_is_not_ignored(app, tmp_path, field, value):
+    forge_index(tmp_path, 1, field, value)
+    app.add_flow(
+        VideoStreamReplayerOp(
+            app,
+            name="replayer",
+            directory=str(tmp_path),
+            basename="clip",
+            realtime=False,
+            ignore_corrupted_entities=False,
+        ),
+        rx := Recorder(app, name="rx"),
+    )
+    began = time.monotonic()
+    expected = r"clip\.gxf_index, frame 1: index data_offset/data_size"
+    with pytest.raises(GXFFormatError, match=expected) as info:
+        app.run()
+    assert time.monotonic() - began < 5.0
+    assert info.value.frame == 1
+    assert info.value.__notes__ == ["raised in operator 'replayer'.start()"]
+    assert rx.received == []
