@@ -146,10 +146,6 @@ class GXFReader:
             self._fd = descriptor
         return self._fd
 
-    def max_entity_size(self) -> int:
-        """The largest ``data_size`` in the index (0 for an empty recording)."""
-        return int(self.index["data_size"].max()) if len(self.index) else 0
-
     def log_time(self, frame: int) -> int:
         """The recorder's timestamp (ns) of entity ``frame``."""
         return int(self.index[frame]["log_time"])
