@@ -3,7 +3,7 @@
 ``benchmarks/soak.py`` runs for 45 s in rows of 15 s: the first row is the warm-up, the last is
 compared with the second. Memory (1 %), descriptors, threads and lost frames are checked as in the
 ten-minute soak. Latency is reported but does not fail the run (``--latency-advisory``): a p99 of
-fifteen seconds is the fifth-worst of 450 frames, and on a shared two-core machine one burst of
+fifteen seconds is about the fifth-worst of 450 frames, and on a shared two-core machine one burst of
 another process's work moves it by more than the 10 % the long soak allows.
 """
 
@@ -36,9 +36,10 @@ def test_soak_smoke_run_passes_its_verdict(tmp_path, sample_data):
     for row in rows:
         assert row["samples"] >= 10, row
         assert row["rss_mib"] > 0 and row["fds"] > 0 and row["os_threads"] >= row["py_threads"] > 1, row
-        # paced at 30 and 60 fps: well over half the frames of 15 s even on a loaded machine
-        assert row["app"]["delivered"] > 15 * 30 / 2, row
-        assert row["bridge"]["delivered"] > 15 * 60 / 2, row
+        # paced at 30 and 60 fps; a quarter of that still leaves hundreds of frames a row on a
+        # machine loaded well beyond its two cores (the app ran at 19 fps in a soak at load 4)
+        assert row["app"]["delivered"] > 15 * 30 / 4, row
+        assert row["bridge"]["delivered"] > 15 * 60 / 4, row
         assert row["bridge"]["lost"] == 0, row
         assert 0 < row["app"]["p50_ms"] <= row["app"]["p99_ms"] <= row["app"]["max_ms"], row
         assert 0 < row["bridge"]["p50_ms"] <= row["bridge"]["p99_ms"] <= row["bridge"]["max_ms"], row
