@@ -12,13 +12,18 @@ run lasts ``--seconds`` and reports:
   → frame in the sink,
 - CPU use of the receiving process and of the emulator process (1.0 = one core busy).
 
+Each mode and MTU runs with the receiver's ICRC check off (the default) and on
+(``LinuxReceiverOp(check_icrc=True)``). The check's CPU cost is also measured on its own: the
+same 1080p frames, as datagrams in memory, fed to a ``FrameAssembler`` with and without it
+(microseconds per packet, one core, no sockets).
+
 In the same run, the raw UDP loopback throughput between two Python processes (a ``sendto``
 loop → a ``recv_into`` loop, datagrams of the same size) gives the ceiling the numbers are
 compared with.
 
 Usage::
 
-    python benchmarks/sensor_bridge.py [--seconds 5] [--modes 1080p 4k] [--mtus 1500 9000]
+    python benchmarks/sensor_bridge.py [--seconds 5] [--modes 1080p 4k] [--mtus 1500 9000] [--icrc off on]
 """
 
 from __future__ import annotations
@@ -39,7 +44,17 @@ from _results import RESULTS, write_json
 
 from holoflow.core import Application, Operator
 from holoflow.operators import LinuxReceiverOp
-from holoflow.sensor_bridge import DataChannel, Hololink, Imx274Cam, Imx274Mode
+from holoflow.sensor_bridge import (
+    DataChannel,
+    FrameAssembler,
+    FrameMetadata,
+    Hololink,
+    Imx274Cam,
+    Imx274Mode,
+    encode_packet,
+    icrc_prefix,
+    make_immediate,
+)
 from holoflow.sensor_bridge._recvmmsg import BatchReceiver
 from holoflow.testing import random_loopback_ip
 
@@ -111,6 +126,72 @@ def raw_udp(size: int, seconds: float) -> dict[str, float]:
     }
 
 
+def frame_datagrams(data: bytes, payload: int, psn: int, source, destination) -> list[bytes]:
+    """One frame as the device sends it: data packets of ``payload`` bytes, then the metadata
+    packet, each with its ICRC for ``source`` -> ``destination``."""
+    datagrams = []
+    for offset in range(0, len(data), payload):
+        chunk = data[offset : offset + payload]
+        prefix = icrc_prefix(source, destination, 28 + len(chunk) + 4)
+        datagrams.append(
+            encode_packet(
+                dest_qp=0xCAF0,
+                psn=psn,
+                virtual_address=offset,
+                rkey=0xBEEF,
+                payload=chunk,
+                icrc_prefix=prefix,
+            )
+        )
+        psn += 1
+    block = FrameMetadata(psn=psn, bytes_written=len(data)).encode()
+    datagrams.append(
+        encode_packet(
+            dest_qp=0xCAF0,
+            psn=psn,
+            virtual_address=-(-len(data) // 128) * 128,
+            rkey=0xBEEF,
+            payload=block,
+            immediate=make_immediate(psn, 0),
+            icrc_prefix=icrc_prefix(source, destination, 32 + 128 + 4),
+        )
+    )
+    return datagrams
+
+
+def assembler_cost(mtu: int, frame_size: int, frames: int = 4, repeats: int = 3) -> dict[str, float]:
+    """Microseconds per packet of ``FrameAssembler.feed`` (datagram copy included) with the ICRC
+    check off and on: ``frames`` frames of ``frame_size`` bytes, best of ``repeats``."""
+    payload = DataChannel.payload_size_for(mtu)
+    source, destination = ("127.0.0.2", 12288), ("127.0.0.1", 40000)
+    data = os.urandom(frame_size)
+    per_frame = -(-frame_size // payload) + 1
+    stream = [
+        frame_datagrams(data, payload, i * per_frame, source, destination) for i in range(frames * repeats)
+    ]
+    page = -(-frame_size // 128) * 128 + 128
+    result: dict[str, float] = {"mtu": mtu, "packets_per_frame": per_frame}
+    for check in (False, True):
+        assembler = FrameAssembler(frame_size, page, 2, 0xCAF0, 0xBEEF, 2)
+        if check:
+            assembler.check_icrc(source, destination)
+        best = float("inf")
+        for repeat in range(repeats):
+            batch = stream[repeat * frames : (repeat + 1) * frames]
+            start = time.perf_counter()
+            for datagrams in batch:
+                for datagram in datagrams:
+                    assembler.feed(datagram)
+                assembler.release(assembler.take(0))
+            best = min(best, (time.perf_counter() - start) / (frames * per_frame))
+        stats = assembler.statistics()
+        assert stats.frames_complete == frames * repeats and stats.rejected_icrc == 0, stats
+        key = "icrc_on" if check else "icrc_off"
+        result[f"{key}_us_per_packet"] = best * 1e6
+        result[f"{key}_gbit_s_per_core"] = frame_size * 8 / (best * per_frame) / 1e9
+    return result
+
+
 class LatencySink(Operator):
     """Counts frames, completeness, bytes and two latencies."""
 
@@ -138,9 +219,9 @@ class LatencySink(Operator):
 
 
 class Player(Application):
-    def __init__(self, channel, camera):
+    def __init__(self, channel, camera, check_icrc=False):
         super().__init__([])
-        self.channel, self.camera = channel, camera
+        self.channel, self.camera, self.check_icrc = channel, camera, check_icrc
 
     def compose(self):
         self.receiver = LinuxReceiverOp(
@@ -151,6 +232,7 @@ class Player(Application):
             frame_size=self.camera.frame_size,
             queue_size=2,
             pages=2,
+            check_icrc=self.check_icrc,
         )
         self.sink = LatencySink(self, name="sink")
         self.add_flow(self.receiver, self.sink)
@@ -163,7 +245,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run_mode(mode: str, mtu: int, seconds: float) -> dict[str, object]:
+def run_mode(mode: str, mtu: int, seconds: float, check_icrc: bool = False) -> dict[str, object]:
     ip = random_loopback_ip()
     emulator = subprocess.Popen(
         [sys.executable, "-m", "holoflow.sensor_bridge", "--ip", ip, "--announce-to", "none"],
@@ -189,7 +271,7 @@ def run_mode(mode: str, mtu: int, seconds: float) -> dict[str, object]:
     camera = Imx274Cam(channel)
     camera.setup_clock()
     camera.configure(MODES[mode])
-    app = Player(channel, camera)
+    app = Player(channel, camera, check_icrc)
     future = app.run_async()
     time.sleep(1.0)  # warm-up: first frames, socket buffers
     sink = app.sink
@@ -220,6 +302,7 @@ def run_mode(mode: str, mtu: int, seconds: float) -> dict[str, object]:
     return {
         "mode": mode,
         "mtu": mtu,
+        "icrc": check_icrc,
         "frame_bytes": camera.frame_size,
         "packets_per_frame": -(-camera.frame_size // channel.payload_size) + 1,
         "seconds": elapsed,
@@ -241,6 +324,7 @@ def run_mode(mode: str, mtu: int, seconds: float) -> dict[str, object]:
         "device_frames_sent_total": device["frames_sent"],
         "host_frames_received_total": final.frames_received,
         "host_frames_complete_total": final.frames_complete,
+        "rejected_icrc": final.rejected_icrc,
     }
 
 
@@ -249,12 +333,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--modes", nargs="+", default=["1080p", "4k"], choices=sorted(MODES))
     parser.add_argument("--mtus", nargs="+", type=int, default=[1500, 9000])
+    parser.add_argument("--icrc", nargs="+", default=["off", "on"], choices=["off", "on"])
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args()
 
     load_before = os.getloadavg()[0]
     raw = {mtu: raw_udp(DataChannel.payload_size_for(mtu) + 32, args.seconds) for mtu in args.mtus}
-    runs = [run_mode(mode, mtu, args.seconds) for mode in args.modes for mtu in args.mtus]
+    cost = [assembler_cost(mtu, MODES["1080p"].sensor_mode.frame_size) for mtu in args.mtus]
+    runs = [
+        run_mode(mode, mtu, args.seconds, check == "on")
+        for mode in args.modes
+        for mtu in args.mtus
+        for check in args.icrc
+    ]
     load_after = os.getloadavg()[0]
     path = "recvmmsg batches" if BatchReceiver.available() else "recv_into"
     header = (
@@ -272,8 +363,19 @@ def main() -> None:
             f"receiver CPU {r['receiver_cpu']:.2f}"
         )
     lines.append("")
+    lines.append("receiver CPU cost, 1080p RAW10 frames fed from memory (FrameAssembler.feed, one core):")
+    lines.extend(
+        f"  MTU {c['mtu']:5d}: ICRC off {c['icrc_off_us_per_packet']:5.2f} us/packet "
+        f"({c['icrc_off_gbit_s_per_core']:5.2f} Gbit/s a core), "
+        f"on {c['icrc_on_us_per_packet']:5.2f} us/packet "
+        f"({c['icrc_on_gbit_s_per_core']:5.2f} Gbit/s a core): "
+        f"+{c['icrc_on_us_per_packet'] / c['icrc_off_us_per_packet'] - 1:.0%}"
+        for c in cost
+    )
+    lines.append("")
     lines.append(
-        f"{'mode':6} {'MTU':>5} {'Gbit/s':>7} {'fps':>6} {'dev fps':>7} {'lost':>5} {'pkts lost':>9} "
+        f"{'mode':6} {'MTU':>5} {'ICRC':>4} {'Gbit/s':>7} {'fps':>6} {'dev fps':>7} {'lost':>5} "
+        f"{'pkts lost':>9} "
         f"{'lat p50':>8} {'lat p99':>8} {'eof p50':>8} {'eof p99':>8} {'rx CPU':>6} {'emu CPU':>7} "
         f"{'of raw':>6}"
     )
@@ -283,7 +385,8 @@ def main() -> None:
         lost = r["frames_incomplete"] + r["frames_overwritten"]
         r["frames_lost"] = lost
         lines.append(
-            f"{r['mode']:6} {r['mtu']:5d} {r['gbit_s']:7.2f} {r['fps_received']:6.1f} {r['fps_device']:7.1f} "
+            f"{r['mode']:6} {r['mtu']:5d} {'on' if r['icrc'] else 'off':>4} {r['gbit_s']:7.2f} "
+            f"{r['fps_received']:6.1f} {r['fps_device']:7.1f} "
             f"{lost:5d} {r['packets_dropped']:9d} {r['latency_first_byte_ms_p50']:7.1f}m "
             f"{r['latency_first_byte_ms_p99']:7.1f}m {r['latency_end_packet_ms_p50']:7.2f}m "
             f"{r['latency_end_packet_ms_p99']:7.2f}m {r['receiver_cpu']:6.2f} {r['emulator_cpu']:7.2f} "
@@ -295,15 +398,18 @@ def main() -> None:
         "frames the device sent -> received -> complete"
     )
     lines.extend(
-        f"  {r['mode']:6} MTU {r['mtu']:5d}: {r['device_frames_sent_total']} -> "
+        f"  {r['mode']:6} MTU {r['mtu']:5d} ICRC {'on ' if r['icrc'] else 'off'}: "
+        f"{r['device_frames_sent_total']} -> "
         f"{r['host_frames_received_total']} -> {r['host_frames_complete_total']}"
+        + (f" ({r['rejected_icrc']} failed the ICRC)" if r["rejected_icrc"] else "")
         for r in runs
     )
     lines += [
         "",
         "Gbit/s: complete frames' payload; fps: complete frames per second; dev fps: windows the device got",
         "out; lost: frames delivered incomplete or overwritten before the consumer took them; lat: device's",
-        "first-byte timestamp -> sink (ms); eof: end-of-frame packet received -> sink (ms); CPU: cores busy.",
+        "first-byte timestamp -> sink (ms); eof: end-of-frame packet received -> sink (ms); CPU: cores busy;",
+        "ICRC: the receiver checks every datagram's ICRC (LinuxReceiverOp(check_icrc=True); off by default).",
         "Goal: 4K60 RAW10 (~5 Gbit/s) with zero lost frames on a 2-core machine.",
     ]
     text = "\n".join(lines)
@@ -317,6 +423,7 @@ def main() -> None:
             "receive_path": path,
             "load_average": [load_before, load_after],
             "raw_udp": raw,
+            "assembler_cost": cost,
             "runs": runs,
         }
         write_json(RESULTS / "sensor_bridge.json", payload)

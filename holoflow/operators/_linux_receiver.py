@@ -13,7 +13,14 @@ from holoflow import _env
 from holoflow.conditions import AsynchronousCondition, AsynchronousEventState
 from holoflow.errors import ConfigError
 from holoflow.operators._receiver_base import ReceiverOp
-from holoflow.sensor_bridge import DataChannel, FrameAssembler, LinuxReceiver, ReceivedFrame, local_ip_for
+from holoflow.sensor_bridge import (
+    DataChannel,
+    FrameAssembler,
+    LinuxReceiver,
+    ReceivedFrame,
+    local_ip_for,
+    registers,
+)
 from holoflow.tensor import cuda_available, cupy_module, host_buffer, require_cuda
 
 if TYPE_CHECKING:
@@ -67,6 +74,10 @@ class LinuxReceiverOp(ReceiverOp):
         ``SO_RCVBUF`` bytes to ask for.
     out_tensor_name : str
         Name of the frame tensor ("" as in Holoscan).
+    check_icrc : bool
+        Check every datagram's RoCE ICRC and drop (and count, ``rejected_icrc`` in
+        :meth:`statistics`) those that fail. Off by default, as on the sensor bridge's own
+        receiver: it costs a CRC over every byte received.
     frame_context
         Accepted for Holoscan compatibility (CUDA contexts are CuPy's).
     """
@@ -76,6 +87,7 @@ class LinuxReceiverOp(ReceiverOp):
     timeout: float
     receive_buffer: int
     out_tensor_name: str
+    check_icrc: bool
 
     def __init__(self, fragment: Fragment, *args: Any, **kwargs: Any) -> None:
         self._frame_ready = AsynchronousCondition(fragment, name="frame_ready")
@@ -94,6 +106,7 @@ class LinuxReceiverOp(ReceiverOp):
         spec.param("timeout", 1.0)
         spec.param("receive_buffer", 32 << 20)
         spec.param("out_tensor_name", "")
+        spec.param("check_icrc", False)
 
     def initialize(self) -> None:
         label = self._label()
@@ -126,8 +139,14 @@ class LinuxReceiverOp(ReceiverOp):
         if self._device_storage:
             require_cuda(f"{self._label()}: storage='device'")
         channel = self.hololink_channel
+        # the device sends from its data-plane address, UDP port 12288
+        icrc_source = (channel.peer_ip, registers.UDP_SOURCE_PORT) if self.check_icrc else None
         self._receiver = LinuxReceiver(
-            self._assembler, local_ip_for(channel.peer_ip), int(self.receive_buffer), self._on_frame
+            self._assembler,
+            local_ip_for(channel.peer_ip),
+            int(self.receive_buffer),
+            self._on_frame,
+            icrc_source=icrc_source,
         )
         self._receiver.start()
         affinity = self.receiver_affinity

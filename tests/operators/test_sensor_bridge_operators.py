@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import socket
 
 import numpy as np
 import pytest
@@ -10,13 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from holoflow.conditions import CountCondition
-from holoflow.core import Application
+from holoflow.core import Application, Operator
 from holoflow.errors import ConfigError, ResourceError, TensorError
 from holoflow.kernels import process_bayer
 from holoflow.operators import CsiToBayerOp, ImageProcessorOp, LinuxReceiverOp, RoceReceiverOp
 from holoflow.sensor_bridge import (
+    FrameMetadata,
     Imx274Cam,
     PixelFormat,
+    encode_packet,
     pack_raw,
 )
 from holoflow.testing import Recorder, Source
@@ -60,6 +63,66 @@ def test_linux_receiver_op_streams_from_the_emulated_camera(app, use_scheduler, 
     assert stats.frames_complete >= 6 and stats.packets_dropped == 0
     # stop() put the camera in standby and switched the data plane off
     assert not emulator.camera.streaming and emulator.data_plane_config(0) is None
+
+
+class Corrupter(Operator):
+    """Passes frames on; at the first, sends the receiver an end packet with a wrong ICRC (as
+    from the device's data port, with the data plane's QP and R_Key)."""
+
+    def __init__(self, fragment, *args, emulator, **kwargs):
+        self.emulator = emulator
+        self.sent = False
+        super().__init__(fragment, *args, **kwargs)
+
+    def setup(self, spec):
+        spec.input("in")
+        spec.output("out")
+
+    def compute(self, op_input, op_output, context):
+        message = op_input.receive("in")
+        if not self.sent:
+            config = self.emulator.data_plane_config(0)
+            psn = (message["metadata"]["psn"] + 1) & 0xFFFFFF
+            datagram = encode_packet(
+                dest_qp=config.qp,
+                psn=psn,
+                virtual_address=config.base_address,
+                rkey=config.rkey,
+                payload=FrameMetadata(psn=psn).encode(),
+                immediate=psn << 12,
+            )  # its ICRC field is 0
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                sock.sendto(datagram, config.destination)
+            self.sent = True
+        op_output.emit(message, "out")
+
+
+@pytest.mark.parametrize("check_icrc", [False, True], ids=["icrc unchecked", "icrc checked"])
+def test_linux_receiver_op_checks_icrc_when_asked(app, device, check_icrc):
+    emulator, channel, frames = device
+    receiver = LinuxReceiverOp(
+        app,
+        CountCondition(app, 5),
+        name="receiver",
+        hololink_channel=channel,
+        device=Imx274Cam(channel),
+        frame_size=FRAME,
+        storage="host",
+        check_icrc=check_icrc,
+    )
+    corrupter = Corrupter(app, name="corrupter", emulator=emulator)
+    app.add_flow(receiver, corrupter)
+    app.add_flow(corrupter, rx := Recorder(app, name="rx"))
+    app.run()
+    assert len(rx.received) == 5 and corrupter.sent
+    stats = receiver.statistics()
+    # the emulator's real ICRCs pass; the forged packet is caught only by the check
+    assert stats.rejected_icrc == (1 if check_icrc else 0)
+    for message in rx.received:
+        metadata = message["metadata"]
+        if check_icrc:
+            assert metadata["complete"]
+            assert np.asarray(message[""]).tobytes() == frames[metadata["frame_number"] % len(frames)]
 
 
 def test_receiver_chain_unpacks_what_the_camera_sent(app, device):
