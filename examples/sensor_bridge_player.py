@@ -59,9 +59,10 @@ class FramePrinter(Operator):
 
 
 class PlayerApp(Application):
-    def __init__(self, channel, camera, count, headless):
+    def __init__(self, channel, camera, count, headless, check_icrc=False):
         super().__init__([])
         self.channel, self.camera, self.count, self.headless = channel, camera, count, headless
+        self.check_icrc = check_icrc
 
     def compose(self):
         condition = [CountCondition(self, self.count)] if self.count else []
@@ -73,6 +74,7 @@ class PlayerApp(Application):
             device=self.camera,
             frame_size=self.camera.frame_size,
             storage="host",
+            check_icrc=self.check_icrc,
         )
         csi = CsiToBayerOp(self, name="csi_to_bayer")
         self.camera.configure_converter(csi)
@@ -138,6 +140,7 @@ def main():
     parser.add_argument("--emulator", choices=("thread", "process", "none"), default="thread")
     parser.add_argument("--hololink", default=None, help="device address (default: a fresh loopback one)")
     parser.add_argument("--save", default=None, help="save the last rendered frame as PNG (needs Pillow)")
+    parser.add_argument("--check-icrc", action="store_true", help="drop packets whose RoCE ICRC is wrong")
     args = parser.parse_args()
 
     ip = args.hololink or (random_loopback_ip() if args.emulator != "none" else "192.168.0.2")
@@ -159,12 +162,13 @@ def main():
         camera.configure(MODES[args.mode])
         version = camera.get_version()
         print(f"found {metadata['peer_ip']} serial {metadata['serial_number']}, camera 0x{version:04X}")
-        app = PlayerApp(channel, camera, args.count, args.headless)
+        app = PlayerApp(channel, camera, args.count, args.headless, args.check_icrc)
         app.run()
         stats = app.receiver.statistics()
         print(
             f"received {stats.frames_received} frames ({stats.frames_complete} complete), "
-            f"{stats.packets_dropped} packets dropped, {stats.frames_dropped} frames overwritten"
+            f"{stats.packets_dropped} packets dropped, {stats.frames_dropped} frames overwritten, "
+            f"{stats.rejected_icrc} packets failed the ICRC check"
         )
         hololink.stop()
         if args.save and app.printer.frames:

@@ -126,7 +126,8 @@ def test_holoviz_depth_map():
     assert match and 5 <= int(match.group(1)) <= 50, output
 
 
-def test_sensor_bridge_player():
+@pytest.mark.parametrize("icrc", [[], ["--check-icrc"]])
+def test_sensor_bridge_player(icrc):
     command = [
         sys.executable,
         str(EXAMPLES / "sensor_bridge_player.py"),
@@ -135,6 +136,7 @@ def test_sensor_bridge_player():
         "--headless",
         "--fps",
         "20",
+        *icrc,
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
@@ -142,7 +144,8 @@ def test_sensor_bridge_player():
     assert re.fullmatch(r"found 127\.\d+\.\d+\.\d+ serial 03010401050903, camera 0x0274", lines[0])
     frame = r"frame (\d+): 480x270 complete, 2611376 bytes, mean RGB \[.*\]"
     assert all(re.fullmatch(frame, line) for line in lines[1:4]), lines
-    summary = r"received \d+ frames \(\d+ complete\), 0 packets dropped, \d+ frames overwritten"
+    summary = r"received \d+ frames \(\d+ complete\), 0 packets dropped, \d+ frames overwritten, "
+    summary += r"0 packets failed the ICRC check"
     assert re.fullmatch(summary, lines[4])
 
 
