@@ -454,6 +454,10 @@ def _build_module(gpu: FakeGPU, from_external: bool) -> types.ModuleType:
     def deviceSynchronize() -> None:
         gpu.record("deviceSynchronize")
 
+    def alloc_pinned_memory(nbytes: int) -> bytearray:
+        gpu.record("alloc_pinned_memory", nbytes)
+        return bytearray(nbytes)  # host memory; the real one is page-locked
+
     def pointerGetAttributes(pointer: int) -> Any:
         gpu.locate(pointer, 1)
         return types.SimpleNamespace(device=0, devicePointer=pointer)
@@ -513,6 +517,7 @@ def _build_module(gpu: FakeGPU, from_external: bool) -> types.ModuleType:
         MemoryPointer=MemoryPointer,
         Stream=Stream,
         UnownedMemory=UnownedMemory,
+        alloc_pinned_memory=alloc_pinned_memory,
         get_current_stream=get_current_stream,
         runtime=runtime,
     )

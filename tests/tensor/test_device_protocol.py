@@ -27,6 +27,7 @@ from holoflow.tensor import (
     current_stream,
     device_view,
     external_stream,
+    host_buffer,
     new_stream,
     require_cuda,
     to_host,
@@ -357,3 +358,18 @@ def test_as_tensor_rejects_cuda_to_numpy_without_a_copy(gpu, cp):
         np.asarray(tensor)
     with pytest.raises(TensorError, match="malformed"):
         as_tensor(type("Bad", (), {"__cuda_array_interface__": {"shape": (1,)}})())
+
+
+# -- host buffers ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("nbytes", [0, 1, 4096])
+def test_host_buffer_is_pinned_where_a_device_is_present(gpu, nbytes):
+    array, owner = host_buffer(nbytes)
+    assert array.dtype == np.uint8 and array.shape == (nbytes,)
+    assert gpu.calls("alloc_pinned_memory") == [("alloc_pinned_memory", max(nbytes, 1))]
+    array[:] = 7  # the array is a view of the pinned allocation
+    assert bytes(owner[:nbytes]) == b"\x07" * nbytes
+
+
+def test_host_buffer_is_plain_memory_without_a_device():
+    array, owner = host_buffer(16)
+    assert array is owner and array.dtype == np.uint8 and array.shape == (16,)
