@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -15,6 +12,8 @@ from holoflow.inference import load_backend
 from holoflow.operators import InferenceOp
 from holoflow.tensor import cuda_available
 from holoflow.testing import Recorder, Source
+
+from .._isolation import run_without
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -144,22 +143,15 @@ def test_options_of_other_backends_are_ignored(conv_model):
 
 
 def test_without_onnxruntime_the_error_names_the_extra(conv_model):
-    script = textwrap.dedent(
-        f"""
-        import importlib.abc, sys
-        class Block(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path, target=None):
-                if name.split(".")[0] == "onnxruntime":
-                    raise ImportError(f"blocked {{name}}")
-        sys.meta_path.insert(0, Block())
+    script = f"""
         from holoflow.inference import load_backend
         try:
             load_backend("onnxrt", {conv_model!r})
         except ImportError as exc:
             print(exc)
         """
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    result = run_without(["onnxruntime"], script)
+    assert result.returncode == 0, result.stderr
     assert result.stdout == "the onnxrt backend needs ONNX Runtime: pip install 'holoflow[onnx]'\n"
 
 

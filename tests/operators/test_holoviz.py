@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -14,6 +11,8 @@ from holoflow.errors import ConfigError, ResourceError, TensorError
 from holoflow.operators import HolovizOp
 from holoflow.testing import Recorder, Source
 from holoflow.viz import InputSpec, composite, opengl_available
+
+from .._isolation import run_without
 
 W, H = 32, 24
 LUT = [[0.0, 0.0, 1.0, 0.1], [0.0, 1.0, 0.0, 0.7]]
@@ -132,14 +131,8 @@ def test_an_undrawable_tensor_is_logged_once(app, caplog):
 
 def test_auto_falls_back_to_software_when_opengl_cannot_load():
     """In a child where PyOpenGL cannot be imported, 'auto' warns once and still renders."""
-    script = textwrap.dedent(
-        """
-        import importlib.abc, logging, sys
-        class Block(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path, target=None):
-                if name.split(".")[0] == "OpenGL":
-                    raise ImportError(f"blocked {name}")
-        sys.meta_path.insert(0, Block())
+    script = """
+        import logging
         logging.basicConfig(level=logging.WARNING, format="%(message)s")
         import numpy as np
         from holoflow.core import Application
@@ -153,8 +146,7 @@ def test_auto_falls_back_to_software_when_opengl_cannot_load():
         app.run()
         print(len(rx.received), int(np.asarray(rx.received[0][""])[0, 0, 0]))
         """
-    )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    out = run_without(["OpenGL"], script)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["2", "9"]
     assert out.stderr.count("rendering in software") == 1 and "PyOpenGL" in out.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,8 @@ import pytest
 from holoflow.errors import ConfigError, ResourceError
 from holoflow.tensor import cuda_available
 from holoflow.viz import Camera, InputSpec, Renderer, composite, open_renderer, opengl_available
+
+from .._isolation import run_without
 
 W, H = 40, 30
 LUT = [[0.0, 0.0, 1.0, 0.2], [0.0, 1.0, 0.0, 0.8]]
@@ -99,14 +100,8 @@ def test_read_cuda_without_cuda_says_what_is_missing(mode):
 def test_without_pyopengl_auto_falls_back_and_opengl_raises():
     """In a child where PyOpenGL cannot be imported: "auto" warns and draws in software,
     "opengl" raises ResourceError saying what is missing."""
-    script = textwrap.dedent(
-        """
-        import importlib.abc, logging, sys
-        class Block(importlib.abc.MetaPathFinder):
-            def find_spec(self, name, path, target=None):
-                if name.split(".")[0] == "OpenGL":
-                    raise ImportError(f"blocked {name}")
-        sys.meta_path.insert(0, Block())
+    script = """
+        import logging
         logging.basicConfig(level=logging.WARNING, format="%(message)s")
         import numpy as np
         from holoflow.errors import ResourceError
@@ -119,8 +114,7 @@ def test_without_pyopengl_auto_falls_back_and_opengl_raises():
         except ResourceError as exc:
             print("raised:", exc)
         """
-    )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    out = run_without(["OpenGL"], script)
     assert out.returncode == 0, out.stderr
     kind, raised = out.stdout.splitlines()
     assert kind == "software 9"
