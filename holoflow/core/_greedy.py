@@ -78,7 +78,7 @@ class GreedyScheduler(Scheduler):
 
     def run_graph(self, fragment: Fragment) -> None:
         clock = self.clock or RealtimeClock(fragment)
-        run = GraphRun(fragment, clock.timestamp)
+        run = GraphRun(fragment)
         self._run = run
         try:
             run.execute(lambda: self._loop(run, clock))

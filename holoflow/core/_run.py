@@ -270,8 +270,6 @@ class GraphRun:
     ----------
     fragment : Fragment
         A composed fragment.
-    now : callable
-        The scheduler clock's ``timestamp`` (ns), used for arrival times.
 
     Raises
     ------
@@ -280,9 +278,8 @@ class GraphRun:
         condition or connector.
     """
 
-    def __init__(self, fragment: Fragment, now: Callable[[], int]) -> None:
+    def __init__(self, fragment: Fragment) -> None:
         self.fragment = fragment
-        self.now = now
         self.wake = threading.Event()
         self.stop_requested = False
         self.on_notify: Callable[[OpRun], None] = lambda _op_run: self.wake.set()

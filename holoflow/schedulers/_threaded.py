@@ -397,7 +397,7 @@ class ThreadedScheduler(Scheduler):
 
     def run_graph(self, fragment: Fragment) -> None:
         clock = self.clock or RealtimeClock(fragment)
-        run = GraphRun(fragment, clock.timestamp)
+        run = GraphRun(fragment)
         engine = _Engine(run, clock, self)
         self._engine = engine
         try:
