@@ -93,3 +93,18 @@ def emulated_channel():
         emulator.stop()
     if started:
         Hololink.reset_framework()
+
+
+@pytest.fixture
+def make_gpu(monkeypatch):
+    """Installs the fake CuPy of ``tests/_fake_cupy.py`` for the test; call it for a fake GPU."""
+    from ._fake_cupy import fake_cupy_session
+
+    with fake_cupy_session(monkeypatch) as make:
+        yield make
+
+
+@pytest.fixture
+def gpu(make_gpu):
+    """A fake GPU (``tests/_fake_cupy.py``) whose log records every stream, event and wait."""
+    return make_gpu()

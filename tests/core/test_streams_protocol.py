@@ -19,18 +19,7 @@ from holoflow.resources import CudaStreamPool
 from holoflow.tensor import cupy_module, device_view, external_stream
 from holoflow.testing import Recorder, Source
 
-from .._fake_cupy import ForeignDeviceArray, fake_cupy_session
-
-
-@pytest.fixture
-def make_gpu(monkeypatch):
-    with fake_cupy_session(monkeypatch) as make:
-        yield make
-
-
-@pytest.fixture
-def gpu(make_gpu):
-    return make_gpu()
+from .._fake_cupy import ForeignDeviceArray
 
 
 @pytest.fixture

@@ -40,17 +40,6 @@ CUDA0 = DLDevice(DLDeviceType.DLCUDA, 0)
 
 
 @pytest.fixture
-def make_gpu(monkeypatch):
-    with fake_cupy_session(monkeypatch) as make:
-        yield make
-
-
-@pytest.fixture
-def gpu(make_gpu):
-    return make_gpu()
-
-
-@pytest.fixture
 def cp(gpu):
     return gpu.module
 
