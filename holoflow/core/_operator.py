@@ -56,6 +56,10 @@ class Operator(Component):
         VIRTUAL = 2
 
     _kind = "operator"
+    INPUT_EXEC_PORT_NAME = "__input_exec__"
+    """The input port that control-flow signals arrive on (added by ``add_flow`` when needed)."""
+    OUTPUT_EXEC_PORT_NAME = "__output_exec__"
+    """The output port that control-flow signals leave from (added by ``add_flow`` when needed)."""
 
     def __init__(self, fragment: Fragment, *args: Any, **kwargs: Any) -> None:
         self._conditions: dict[str, Condition] = {}
