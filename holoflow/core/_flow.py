@@ -142,7 +142,7 @@ class FlowRoutes:
         TypeError
             If the arguments match none of the forms.
         """
-        picked = [(self._route(flow.key()), flow.output_port_name) for flow in self._flows(args)]
+        picked = [(self._route(flow), flow.output_port_name) for flow in self._flows(args)]
         if self.chosen is None:
             self.chosen = []
         self.chosen.extend((output, receiver) for receiver, output in picked)
@@ -181,23 +181,20 @@ class FlowRoutes:
             )
         return flow
 
-    def _route(self, key: tuple[str, int, str]) -> Receiver:
-        receiver = self.receivers.get(key)
+    def _route(self, flow: FlowInfo) -> Receiver:
+        receiver = self.receivers.get(flow.key())
         if receiver is not None:
             return receiver
-        output, _, input_name = key
-        if output not in self.op.spec.outputs:
+        if flow.output_port_name not in self.op.spec.outputs:
             raise GraphError(
-                f"{self.label}: add_dynamic_flow: no output port '{output}'; "
+                f"{self.label}: add_dynamic_flow: no output port '{flow.output_port_name}'; "
                 f"declared outputs: {sorted(self.op.spec.outputs)}"
             )
-        target = next((f.next_operator.name for f in self.flows if id(f.next_operator) == key[1]), None)
         known = ", ".join(repr(f) for f in self.flows) or "none"
-        where = f"operator '{target}'" if target else "an operator it is not connected to"
         raise GraphError(
-            f"{self.label}: add_dynamic_flow from output port '{output}' to {where} (input port "
-            f"'{input_name}') is not a flow of the graph; connect them with add_flow in compose(). "
-            f"Its flows: {known}"
+            f"{self.label}: add_dynamic_flow from output port '{flow.output_port_name}' to operator "
+            f"'{flow.next_operator.name}' (input port '{flow.input_port_name}') is not a flow of the "
+            f"graph; connect them with add_flow in compose(). Its flows: {known}"
         )
 
     def route(self, op_run: OpRun, stamp: Callable[[Operator, Any], Any]) -> list[tuple[Receiver, Any]]:
