@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from holoflow.conditions import CountCondition
-from holoflow.core import START_OPERATOR_NAME, Application, FlowInfo, IOSpec, Operator
+from holoflow.core import START_OPERATOR_NAME, Application, ConditionType, FlowInfo, IOSpec, Operator
 from holoflow.errors import GraphError, SchedulingError
 from holoflow.schedulers import EventBasedScheduler, GreedyScheduler, MultiThreadScheduler
 
@@ -230,8 +231,8 @@ def test_next_flows_and_the_forms_of_add_dynamic_flow(app, scheduler_kind):
 
     class TwoIn(Operator):
         def setup(self, spec):
-            spec.input("p").condition(__import__("holoflow").core.ConditionType.NONE)
-            spec.input("q").condition(__import__("holoflow").core.ConditionType.NONE)
+            spec.input("p").condition(ConditionType.NONE)
+            spec.input("q").condition(ConditionType.NONE)
 
         def compute(self, op_input, op_output, context):
             for port in ("p", "q"):
@@ -371,14 +372,11 @@ def test_compute_cannot_read_or_write_execution_ports(app):
 
     class Nosy(Operator):
         def compute(self, op_input, op_output, context):
-            for action in (
-                lambda: op_input.receive(Operator.INPUT_EXEC_PORT_NAME),
-                lambda: op_output.emit(1, Operator.OUTPUT_EXEC_PORT_NAME),
-            ):
-                try:
-                    action()
-                except GraphError as exc:
-                    errors.append(str(exc))
+            with pytest.raises(GraphError) as receiving:
+                op_input.receive(Operator.INPUT_EXEC_PORT_NAME)
+            with pytest.raises(GraphError) as emitting:
+                op_output.emit(1, Operator.OUTPUT_EXEC_PORT_NAME)
+            errors.extend(str(info.value) for info in (receiving, emitting))
 
     first, nosy, last = Step(app, [], name="first"), Nosy(app, name="nosy"), Step(app, [], name="last")
     app.add_flow(app.start_op(), first)
@@ -440,13 +438,15 @@ def routed_graphs(draw):
     """Layers of routers: each router feeds 1-3 operators of the next layer; the last layer sinks."""
     widths = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)) + [draw(st.integers(1, 3))]
     edges = []
-    for layer, (width, nxt) in enumerate(zip(widths, widths[1:], strict=False)):
+    for layer, (width, nxt) in enumerate(itertools.pairwise(widths)):
         for i in range(width):
             targets = draw(st.lists(st.integers(0, nxt - 1), min_size=1, max_size=nxt, unique=True))
             edges.extend(((layer, i), (layer + 1, j)) for j in targets)
         fed = {b for (la, _), (_, b) in edges if la == layer}
-        for j in sorted(set(range(nxt)) - fed):  # every operator gets at least one producer
-            edges.append(((layer, draw(st.integers(0, width - 1))), (layer + 1, j)))
+        # every operator gets at least one producer
+        edges.extend(
+            ((layer, draw(st.integers(0, width - 1))), (layer + 1, j)) for j in sorted(set(range(nxt)) - fed)
+        )
     seed = draw(st.integers(0, 2**16))
     n = draw(st.integers(1, 12))
     return widths, edges, seed, n
