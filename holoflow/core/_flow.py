@@ -108,21 +108,23 @@ def static_flows(op: Operator) -> list[FlowInfo]:
 class FlowRoutes:
     """An operator's dynamic flows during one run: which static flows exist, which were chosen.
 
-    ``chosen`` lists the flows added in the current execution. It is ``None`` (deliver along every
-    static flow) until ``add_dynamic_flow`` is called; an operator with a dynamic-flow callback
-    always routes, so for it ``chosen`` starts empty at every execution.
+    ``chosen`` lists the flows added in the current execution. The operator delivers along every
+    static flow until ``add_dynamic_flow`` is called in an execution, which sets
+    ``OpRun.routing`` for that execution; an operator with a dynamic-flow callback always routes.
     """
 
-    __slots__ = ("_flows_cache", "callback", "chosen", "label", "op", "receivers")
+    __slots__ = ("_flows_cache", "callback", "chosen", "label", "op", "op_run", "receivers")
 
-    def __init__(self, op: Operator, label: str, receivers: dict[tuple[str, int, str], Receiver]):
-        self.op = op
-        self.label = label
-        self.receivers = receivers
+    def __init__(self, op_run: OpRun):
+        self.op_run = op_run
+        self.op = op_run.op
+        self.label = op_run.label
+        self.receivers = op_run.flow_receivers
         """The receiver each static flow delivers to, by :meth:`FlowInfo.key`."""
-        self.callback: Callable[[Operator], Any] | None = op._holoflow_flow_callback
-        self.chosen: list[tuple[str, Receiver]] | None = [] if self.callback is not None else None
+        self.callback: Callable[[Operator], Any] | None = self.op._holoflow_flow_callback
+        self.chosen: list[tuple[str, Receiver]] = []
         self._flows_cache: list[FlowInfo] | None = None
+        op_run.routing = self.callback is not None
 
     @property
     def flows(self) -> list[FlowInfo]:
@@ -142,10 +144,9 @@ class FlowRoutes:
         TypeError
             If the arguments match none of the forms.
         """
-        picked = [(self._route(flow), flow.output_port_name) for flow in self._flows(args)]
-        if self.chosen is None:
-            self.chosen = []
-        self.chosen.extend((output, receiver) for receiver, output in picked)
+        picked = [(flow.output_port_name, self._route(flow)) for flow in self._flows(args)]
+        self.chosen.extend(picked)
+        self.op_run.routing = True
 
     def _flows(self, args: tuple[Any, ...]) -> Iterable[FlowInfo]:
         from holoflow.core._operator import Operator
@@ -197,7 +198,7 @@ class FlowRoutes:
             f"graph; connect them with add_flow in compose(). Its flows: {known}"
         )
 
-    def route(self, op_run: OpRun, stamp: Callable[[Operator, Any], Any]) -> list[tuple[Receiver, Any]]:
+    def route(self, stamp: Callable[[Operator, Any], Any]) -> list[tuple[Receiver, Any]]:
         """At the commit of an execution that chose flows: the (receiver, message) pairs to
         deliver; empties the operator's outboxes. A flow from the output execution port carries
         a new signal when nothing was emitted on it.
@@ -207,10 +208,10 @@ class FlowRoutes:
         SchedulingError
             If a flow leaves a data port the operator emitted nothing on.
         """
-        chosen = self.chosen or []
+        op_run = self.op_run
         deliveries: list[tuple[Receiver, Any]] = []
         sent: dict[str, list[Any]] = {}
-        for output, receiver in chosen:
+        for output, receiver in self.chosen:
             messages = sent.get(output)
             if messages is None:
                 messages = list(op_run.transmitters[output].pending)
@@ -225,7 +226,8 @@ class FlowRoutes:
             deliveries.extend((receiver, message) for message in messages)
         for transmitter in op_run.transmitters.values():
             transmitter.pending.clear()
-        self.chosen = [] if self.callback is not None else None
+        self.chosen = []
+        op_run.routing = self.callback is not None
         return deliveries
 
 
@@ -261,7 +263,7 @@ def wrap_compute(
         compute(op_input, op_output, context)
         if routes.callback is not None:
             routes.callback(op)
-        if routes.chosen is None and exec_out is not None:
+        if exec_out is not None and not op_run.routing:
             exec_out.pending.append(stamp(op, SIGNAL))
 
     return run_compute

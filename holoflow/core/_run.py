@@ -145,6 +145,7 @@ class OpRun:
         "producers",
         "room",
         "routes",
+        "routing",
         "started",
         "stop_requested",
         "streams",
@@ -177,6 +178,8 @@ class OpRun:
         self.stop_requested = False
         self.streams: OperatorStreams
         self.routes: FlowRoutes
+        self.routing = False
+        """Whether this execution delivers along chosen dynamic flows only (see ``FlowRoutes``)."""
         self.inputs: InputContext
         self.outputs: OutputContext
         self.context: ExecutionContext
@@ -307,7 +310,7 @@ class GraphRun:
             op_run.inputs = InputContext(op_run.label, data_inputs, op_run.streams)
             op_run.outputs = OutputContext(op_run.label, data_outputs, op_run.streams)
             op_run.context = ExecutionContext(op_run.inputs, op_run.outputs, operators, op_run.streams)
-            op_run.routes = FlowRoutes(op_run.op, op_run.label, op_run.flow_receivers)
+            op_run.routes = FlowRoutes(op_run)
             if (
                 op_run.routes.callback is not None
                 or len(data_inputs) < len(op_run.input_ports)
@@ -366,8 +369,8 @@ class GraphRun:
     def commit(op_run: OpRun, now: int) -> None:
         """Deliver what the operator emitted, let go of what it received (see ``OperatorStreams``),
         and tell its conditions it executed."""
-        if op_run.routes.chosen is not None:
-            for receiver, message in op_run.routes.route(op_run, stamp):
+        if op_run.routing:
+            for receiver, message in op_run.routes.route(stamp):
                 receiver.push(message, now)
         for transmitter in op_run.transmitters.values():
             if transmitter.pending:
