@@ -16,8 +16,10 @@ from holoflow.core._condition import Condition, ConditionType, SchedulingStatusT
 from holoflow.core._config import Config
 from holoflow.core._context import ExecutionContext, InputContext, OutputContext
 from holoflow.core._fragment import Fragment
+from holoflow.core._fragment_graph import FragmentFlowGraph
 from holoflow.core._graph import Connection, OperatorGraph
 from holoflow.core._greedy import GreedyScheduler
+from holoflow.core._interface_port import InterfacePort, InterfacePortMapping, InterfacePortType
 from holoflow.core._operator import Operator
 from holoflow.core._port_conditions import (
     DownstreamMessageAffordableCondition,
@@ -29,10 +31,16 @@ from holoflow.core._queue import QueuePolicy, QueueStatistics, Receiver, Transmi
 from holoflow.core._resource import Resource, StreamPool
 from holoflow.core._scheduler import Scheduler
 from holoflow.core._spec import IOSpec, OperatorSpec
+from holoflow.core._subgraph import Subgraph
 from holoflow.core._thread_pool import ThreadPool
 from holoflow.tensor import Tensor, TensorMap, as_tensor
 
+FlowGraph = OperatorGraph
+OperatorFlowGraph = OperatorGraph
+"""Holoscan 4.6's names of the operator graph (``Fragment.graph``)."""
 Graph = OperatorGraph
+FragmentGraph = FragmentFlowGraph
+"""Holoscan 3.x's names, kept for code written against it."""
 
 __all__ = [
     "Application",
@@ -49,14 +57,21 @@ __all__ = [
     "DownstreamMessageAffordableCondition",
     "ExecutionContext",
     "ExpiringMessageAvailableCondition",
+    "FlowGraph",
     "Fragment",
+    "FragmentFlowGraph",
+    "FragmentGraph",
     "Graph",
     "GreedyScheduler",
     "IOSpec",
     "InputContext",
+    "InterfacePort",
+    "InterfacePortMapping",
+    "InterfacePortType",
     "ManualClock",
     "MessageAvailableCondition",
     "Operator",
+    "OperatorFlowGraph",
     "OperatorGraph",
     "OperatorSpec",
     "OutputContext",
@@ -70,6 +85,7 @@ __all__ = [
     "Scheduler",
     "SchedulingStatusType",
     "StreamPool",
+    "Subgraph",
     "Tensor",
     "TensorMap",
     "ThreadPool",
