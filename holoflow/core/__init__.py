@@ -15,6 +15,8 @@ from holoflow.core._component import Component, ComponentSpec, ParameterFlag
 from holoflow.core._condition import Condition, ConditionType, SchedulingStatusType
 from holoflow.core._config import Config
 from holoflow.core._context import ExecutionContext, InputContext, OutputContext
+from holoflow.core._count import CountCondition
+from holoflow.core._flow import START_OPERATOR_NAME, FlowInfo
 from holoflow.core._fragment import Fragment
 from holoflow.core._fragment_graph import FragmentFlowGraph
 from holoflow.core._graph import Connection, OperatorGraph
@@ -43,6 +45,7 @@ FragmentGraph = FragmentFlowGraph
 """Holoscan 3.x's names, kept for code written against it."""
 
 __all__ = [
+    "START_OPERATOR_NAME",
     "Application",
     "Arg",
     "ArgList",
@@ -54,10 +57,12 @@ __all__ = [
     "ConditionType",
     "Config",
     "Connection",
+    "CountCondition",
     "DownstreamMessageAffordableCondition",
     "ExecutionContext",
     "ExpiringMessageAvailableCondition",
     "FlowGraph",
+    "FlowInfo",
     "Fragment",
     "FragmentFlowGraph",
     "FragmentGraph",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core._config import Config
@@ -189,6 +189,10 @@ class Subgraph:
                 f"create it with this subgraph as its first argument, in compose()"
             )
         return subgraph
+
+    def set_dynamic_flows(self, op: Operator, dynamic_flow_func: Callable[[Operator], Any]) -> None:
+        """``Fragment.set_dynamic_flows`` of the subgraph's fragment."""
+        self._fragment.set_dynamic_flows(op, dynamic_flow_func)
 
     # -- data interface ports -----------------------------------------------------------------------
     def add_interface_port(

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from holoflow.core._flow import EXEC_PORTS, INPUT_EXEC, OUTPUT_EXEC
 from holoflow.core._interface_port import InterfacePort, InterfacePortType
 from holoflow.core._operator import Operator
 from holoflow.errors import GraphError
@@ -29,8 +30,6 @@ __all__ = ["Link", "resolve_links"]
 
 Link = tuple[Operator, str, Operator, str]
 """``(upstream operator, output port, downstream operator, input port)``."""
-
-_EXEC_NAMES = {Operator.INPUT_EXEC_PORT_NAME, Operator.OUTPUT_EXEC_PORT_NAME}
 
 
 def resolve_links(
@@ -51,7 +50,7 @@ def resolve_links(
     for out_name, in_name in pairs:
         for source, output in _ends(where, upstream, out_name, is_input=False):
             for target, input_ in _ends(where, downstream, in_name, is_input=True):
-                if (output == Operator.OUTPUT_EXEC_PORT_NAME) != (input_ == Operator.INPUT_EXEC_PORT_NAME):
+                if (output == OUTPUT_EXEC) != (input_ == INPUT_EXEC):
                     raise GraphError(
                         f"{where}: ('{out_name}', '{in_name}') joins an execution port to a data "
                         f"port; connect execution ports only to execution ports"
@@ -113,18 +112,16 @@ def _only(where: str, side: str, kind: str, names: list[str]) -> str:
 def _data_ports(end: Operator | Subgraph, *, is_input: bool) -> list[str]:
     if isinstance(end, Operator):
         ports = end.spec.inputs if is_input else end.spec.outputs
-        return sorted(name for name in ports if name not in _EXEC_NAMES)
+        return sorted(name for name in ports if name not in EXEC_PORTS)
     return _interface_names(end.interface_ports(), is_input)
 
 
 def _exec_ports(end: Operator | Subgraph, *, is_input: bool) -> list[str]:
     if isinstance(end, Operator):
         if not is_input:
-            return [Operator.OUTPUT_EXEC_PORT_NAME]
-        has_exec_input = Operator.INPUT_EXEC_PORT_NAME in end.spec.inputs
-        return (
-            [Operator.INPUT_EXEC_PORT_NAME] if has_exec_input or not _data_ports(end, is_input=True) else []
-        )
+            return [OUTPUT_EXEC]
+        has_exec_input = INPUT_EXEC in end.spec.inputs
+        return [INPUT_EXEC] if has_exec_input or not _data_ports(end, is_input=True) else []
     return _interface_names(end.exec_interface_ports(), is_input)
 
 
