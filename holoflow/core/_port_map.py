@@ -35,14 +35,23 @@ def describe(maps: PortMaps) -> str:
             continue
         lines.append(f"{title}:")
         for key, values in mapping.items():
-            lines.append(f"  {_scalar(key)}:")
-            lines.extend(f"    - {_scalar(value)}" for value in values)
+            items = [_scalar(value) for value in values]
+            if len(key.encode()) > _LONG_KEY:
+                lines.append(f"  ? {_scalar(key)}")
+                lines.append(f"  : - {items[0]}")
+                items = items[1:]
+            else:
+                lines.append(f"  {_scalar(key)}:")
+            lines.extend(f"    - {item}" for item in items)
     return "\n".join(lines)
 
 
 def _sorted(mapping: dict[str, set[str]]) -> dict[str, list[str]]:
     return {key: sorted(mapping[key]) for key in sorted(mapping)}
 
+
+_LONG_KEY = 1024
+"""Keys longer than this (in UTF-8 bytes) are written in the explicit ``? key`` form."""
 
 # yaml-cpp's rules for a plain (unquoted) scalar in block context.
 _BAD_START = set(",[]{}#&*!|>'\"%@`")

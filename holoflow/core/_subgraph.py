@@ -406,8 +406,8 @@ class Subgraph:
         if other is not None:
             use = "add_*_exec_interface_port" if other.port_type is _EXECUTION else "add_*_interface_port"
             return (
-                f"'{name}' of subgraph '{self._name}' is a {other.port_type.name.lower()} interface "
-                f"port, not a {wanted.name.lower()} one (expose it with {use})"
+                f"'{name}' of subgraph '{self._name}' is {_kind(other.port_type)} interface port, "
+                f"not {_kind(wanted)} one (expose it with {use})"
             )
         return (
             f"subgraph '{self._name}' has no interface port '{name}'; "
@@ -430,6 +430,10 @@ def _pick_name(name: str | None, instance_name: str | None) -> str:
     if not name:
         raise ValueError("Subgraph: name cannot be empty")
     return name
+
+
+def _kind(port_type: InterfacePortType) -> str:
+    return "a data" if port_type is _DATA else "an execution"
 
 
 def _direction(is_input: bool) -> str:
