@@ -56,7 +56,8 @@ class Subgraph:
     ValueError
         If no name (or an empty one) is given.
     holoflow.errors.GraphError
-        If another subgraph of the fragment already has the (qualified) name.
+        If another subgraph of the fragment already has the (qualified) name, or the name is
+        its parent's.
     """
 
     def __init__(
@@ -90,9 +91,8 @@ class Subgraph:
         self._fragment._register_subgraph(self)
         if parent is not None:
             parent._nested.append(self)
-        if not self._composed:
-            self.compose()
-            self._composed = True
+        self.compose()
+        self._composed = True
 
     # -- overridable ------------------------------------------------------------------------------
     def compose(self) -> None:
