@@ -18,6 +18,7 @@ from holoflow.core._context import ExecutionContext, InputContext, OutputContext
 from holoflow.core._fragment import Fragment
 from holoflow.core._graph import Connection, OperatorGraph
 from holoflow.core._greedy import GreedyScheduler
+from holoflow.core._metadata import MetadataDictionary, MetadataPolicy
 from holoflow.core._operator import Operator
 from holoflow.core._port_conditions import (
     DownstreamMessageAffordableCondition,
@@ -56,6 +57,8 @@ __all__ = [
     "InputContext",
     "ManualClock",
     "MessageAvailableCondition",
+    "MetadataDictionary",
+    "MetadataPolicy",
     "Operator",
     "OperatorGraph",
     "OperatorSpec",

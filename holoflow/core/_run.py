@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any
 from holoflow.core._build import build_ports
 from holoflow.core._condition import Condition, SchedulingStatusType
 from holoflow.core._context import ExecutionContext, InputContext, InputPort, OutputContext, PortMode
+from holoflow.core._metadata import NO_METADATA, release_metadata, resolve_metadata
 from holoflow.core._port_conditions import DownstreamMessageAffordableCondition, MessageAvailableCondition
 from holoflow.core._queue import Receiver, Transmitter
 from holoflow.core._streams import OperatorStreams
@@ -67,6 +68,7 @@ from holoflow.errors import GraphError
 
 if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
+    from holoflow.core._metadata import MetadataDictionary
     from holoflow.core._operator import Operator
 
 __all__ = [
@@ -129,6 +131,8 @@ class OpRun:
         "input_ports",
         "inputs",
         "label",
+        "metadata",
+        "metadata_items",
         "need",
         "op",
         "outputs",
@@ -162,6 +166,10 @@ class OpRun:
         """The thread pool whose threads run the operator (threaded schedulers), if any."""
         self.started = False
         self.stop_requested = False
+        self.metadata: MetadataDictionary | None = None
+        """The operator's metadata when it is enabled for this run (set by ``GraphRun.initialize``)."""
+        self.metadata_items = op.metadata._items
+        """The operator's metadata items, emptied after every compute."""
         self.streams: OperatorStreams
         self.inputs: InputContext
         self.outputs: OutputContext
@@ -351,6 +359,8 @@ class GraphRun:
             streams.retire()
         for condition in op_run.exec_conds:
             condition.on_execute(now)
+        if op_run.metadata_items:  # the next compute starts with empty metadata
+            op_run.metadata_items.clear()
 
     @staticmethod
     def reserve(op_run: OpRun) -> None:
@@ -376,6 +386,9 @@ class GraphRun:
             for resource in op.resources.values():
                 resource.initialize()
             op._bind_params()
+            metadata = op_run.metadata = resolve_metadata(op)
+            op_run.inputs._metadata = metadata
+            op_run.outputs._metadata = NO_METADATA if metadata is None else metadata._items
             self._call(op_run, op.initialize, "initialize")
 
     def start(self) -> None:
@@ -383,6 +396,7 @@ class GraphRun:
         for op_run in self.ops:
             self._call(op_run, op_run.op.start, "start")
             op_run.started = True
+            op_run.metadata_items.clear()  # compute starts with empty metadata
 
     def stop(self) -> BaseException | None:
         """Call ``stop`` on every started operator; return the first exception it raised."""
@@ -397,6 +411,7 @@ class GraphRun:
         for op_run in self.ops:
             op_run.op._holoflow_run = None
             op_run.streams.release()
+            release_metadata(op_run.op)
         return first
 
     @staticmethod
