@@ -108,10 +108,13 @@ class InputContext:
         queue = self._fast.get(name)
         if queue is not None and not kind:
             value = queue.popleft() if queue else None
-            if type(value) is Envelope:
-                value = self._open(value, name or self._only)
-            if type(value) is TensorMap:
+            cls = type(value)
+            if cls is TensorMap:
                 self._streams.note(name or self._only, value)
+            elif cls is Envelope:
+                value = self._open(value, name or self._only)
+                if type(value) is TensorMap:
+                    self._streams.note(name or self._only, value)
             return value
         value = self._receive(name, kind)
         self._streams.note(name or self._only, value)
@@ -195,8 +198,9 @@ class InputContext:
             return self._open(value, name or self._only) if type(value) is Envelope else value
         return self._open_all(tuple(receiver.take() for _ in range(len(receiver.queue))), name)
 
-    def _open(self, envelope: Envelope, port: str) -> Any:
-        """The message of ``envelope``; its metadata merges into the operator's when enabled."""
+    def _open(self, envelope: Any, port: str) -> Any:
+        """The message of ``envelope`` (an ``Envelope``); its metadata merges into the
+        operator's when enabled."""
         metadata = self._metadata
         if metadata is not None:
             metadata._absorb(envelope.metadata, port)
