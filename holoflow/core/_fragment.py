@@ -211,7 +211,7 @@ class Fragment:
     # -- metadata --------------------------------------------------------------------------------
     def enable_metadata(self, enabled: bool) -> None:
         """Turn operator metadata on or off for the operators of this fragment (each may override
-        it with ``Operator.enable_metadata``); it applies from the next run."""
+        it with ``Operator.enable_metadata``); a run reads it as it starts."""
         self._metadata_enabled = bool(enabled)
 
     @property

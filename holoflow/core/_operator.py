@@ -140,7 +140,8 @@ class Operator(Component):
         return self._fragment.is_metadata_enabled if enabled is None else enabled
 
     def enable_metadata(self, enable: bool) -> None:
-        """Turn metadata on or off for this operator, whatever its fragment says (from the next run)."""
+        """Turn metadata on or off for this operator, whatever its fragment says; a run reads it
+        as it starts, after the operator's ``initialize``."""
         self._holoflow_metadata_enabled = bool(enable)
 
     @property

@@ -386,10 +386,10 @@ class GraphRun:
             for resource in op.resources.values():
                 resource.initialize()
             op._bind_params()
-            metadata = op_run.metadata = resolve_metadata(op)
+            self._call(op_run, op.initialize, "initialize")
+            metadata = op_run.metadata = resolve_metadata(op)  # after initialize: it may set them
             op_run.inputs._metadata = metadata
             op_run.outputs._metadata = NO_METADATA if metadata is None else metadata._items
-            self._call(op_run, op.initialize, "initialize")
 
     def start(self) -> None:
         """Call ``start`` on every operator, in topological order."""

@@ -331,6 +331,19 @@ def test_a_disabled_fragment_sends_nothing_and_an_operator_can_opt_back_in(app, 
     assert sink.got == [1, 2, 3]
 
 
+class LateOptOut(Sink):
+    def initialize(self):
+        self.enable_metadata(False)
+
+
+def test_settings_made_in_initialize_count_for_the_run(app):
+    src = Tag(app, CountCondition(app, 1), inputs=(), tags={"a": 1}, name="src")
+    sink = LateOptOut(app, name="sink")
+    app.add_flow(src, sink)
+    app.run()
+    assert sink.got == [1] and sink.seen == [{}]
+
+
 def test_a_disabled_receiver_gets_the_bare_message(app):
     src = Tag(app, CountCondition(app, 2), inputs=(), tags={"a": 1}, name="src")
     sink = Sink(app, name="sink")
