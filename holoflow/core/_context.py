@@ -203,7 +203,10 @@ class InputContext:
         operator's when enabled."""
         metadata = self._metadata
         if metadata is not None:
-            metadata._absorb(envelope.metadata, port)
+            if metadata._items:
+                metadata._absorb(envelope.metadata, port)
+            else:  # nothing to clash with, whatever the policy
+                metadata._items.update(envelope.metadata)
         return envelope.message
 
     def _open_all(self, items: tuple[Any, ...], name: str) -> tuple[Any, ...]:
