@@ -13,6 +13,7 @@ would naturally catch, so ``except ValueError`` keeps working around code that v
     │   ├── GXFFormatError               a GXF recording is truncated, corrupt or hostile
     │   └── PacketFormatError            a sensor-bridge packet (BOOTP, control, RoCE) is malformed
     ├── SchedulingError (RuntimeError)   the run cannot go on: a full queue under the FAULT policy
+    ├── MetadataError (RuntimeError)     a metadata key arrived twice under MetadataPolicy.RAISE
     ├── SensorBridgeError (RuntimeError) a sensor-bridge device refused, failed or is missing
     │   ├── ControlTimeoutError (TimeoutError)
     │   │                                no reply to a control request after every retry
@@ -40,6 +41,7 @@ __all__ = [
     "GraphError",
     "HoloflowError",
     "HoloflowInternalError",
+    "MetadataError",
     "PacketFormatError",
     "ResourceError",
     "SchedulingError",
@@ -112,6 +114,23 @@ class ResourceError(HoloflowError, RuntimeError):
 
 class SchedulingError(HoloflowError, RuntimeError):
     """The scheduler cannot continue the run (for example a queue overflowed under FAULT)."""
+
+
+class MetadataError(HoloflowError, RuntimeError):
+    """A metadata key already exists and the policy is ``MetadataPolicy.RAISE``.
+
+    A ``RuntimeError``, as Holoscan raises. The message names the operator, the input port
+    (when the key came with a message) and the key.
+
+    Attributes
+    ----------
+    key : str
+        The duplicate key.
+    """
+
+    def __init__(self, message: str, key: str) -> None:
+        super().__init__(message)
+        self.key = key
 
 
 class SensorBridgeError(HoloflowError, RuntimeError):

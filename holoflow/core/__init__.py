@@ -24,6 +24,7 @@ from holoflow.core._fragment_graph import FragmentFlowGraph
 from holoflow.core._graph import Connection, OperatorGraph
 from holoflow.core._greedy import GreedyScheduler
 from holoflow.core._interface_port import InterfacePort, InterfacePortMapping, InterfacePortType
+from holoflow.core._metadata import MetadataDictionary, MetadataPolicy
 from holoflow.core._operator import Operator
 from holoflow.core._port_conditions import (
     DownstreamMessageAffordableCondition,
@@ -77,6 +78,8 @@ __all__ = [
     "InterfacePortType",
     "ManualClock",
     "MessageAvailableCondition",
+    "MetadataDictionary",
+    "MetadataPolicy",
     "Operator",
     "OperatorFlowGraph",
     "OperatorGraph",

@@ -125,6 +125,7 @@ def _build_inputs(run: GraphRun, op_run: OpRun, incoming: list[Connection], poli
         if name == INPUT_EXEC and _on_cycle(run, op_run, incoming):
             # On a cycle the signals of one round never all arrive before it runs: one suffices.
             spec = _single_signal_port(spec)
+            op_run.on_cycle = True
         min_size = len(links) if spec.queue_size == 0 else max(spec.queue_size, 1)
         default: _PortConditions = [(MessageAvailableCondition, {"min_size": max(min_size, 1)})]
         conds = _port_conditions(spec, name in user_bound, _INPUT_CONDITIONS, default)

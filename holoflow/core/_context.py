@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core._arrays import ArrayScope
 from holoflow.core._flow import EXEC_PORTS
+from holoflow.core._metadata import NO_METADATA, Envelope, MetadataDictionary
 from holoflow.core._streams import OperatorStreams
 from holoflow.errors import GraphError
 from holoflow.tensor import StreamEvent, TensorMap, cuda_available, wait_event
@@ -58,12 +59,14 @@ def _no_such_port(op_label: str, kind: str, name: str, known: list[str]) -> Grap
 class InputContext:
     """Reads messages from an operator's input ports inside ``compute``."""
 
-    __slots__ = ("_fast", "_label", "_only", "_ports", "_streams")
+    __slots__ = ("_fast", "_label", "_metadata", "_only", "_ports", "_streams")
 
     def __init__(self, op_label: str, ports: dict[str, InputPort], streams: OperatorStreams) -> None:
         self._label = op_label
         ports = self._ports = dict(ports)  # its own copy: the "" alias below is added to it
         self._streams = streams
+        self._metadata: MetadataDictionary | None = None
+        """The operator's metadata while enabled for the run (set when the run initializes)."""
         # SINGLE ports whose receiver tracks nothing extra are read straight from their deque.
         self._fast: dict[str, deque[Any]] = {
             name: port.receivers[0].queue
@@ -97,18 +100,27 @@ class InputContext:
         object or tuple
             A single message or ``None`` for size-1 ports; a tuple for ``ANY_SIZE`` ports (one
             item per connection, in connection order), batch ports and ``kind="multi"``.
+            Metadata that came with each message merges into ``op.metadata`` (when enabled).
 
         Raises
         ------
         holoflow.errors.GraphError
             If the operator has no input port ``name``, or ``kind="single"`` is asked of an
             ``ANY_SIZE`` port.
+        holoflow.errors.MetadataError
+            If a metadata key that came with a message is already in ``op.metadata`` and the
+            operator's metadata policy is ``RAISE``.
         """
         queue = self._fast.get(name)
         if queue is not None and not kind:
             value = queue.popleft() if queue else None
-            if type(value) is TensorMap:
+            cls = type(value)
+            if cls is TensorMap:
                 self._streams.note(name or self._only, value)
+            elif cls is Envelope:
+                value = self._open(value, name or self._only)
+                if type(value) is TensorMap:
+                    self._streams.note(name or self._only, value)
             return value
         value = self._receive(name, kind)
         self._streams.note(name or self._only, value)
@@ -183,13 +195,31 @@ class InputContext:
                     f"{port.label}: receive(kind='single') cannot read an IOSpec.ANY_SIZE port; "
                     "it returns one item per connection"
                 )
-            return tuple(receiver.pop() for receiver in port.receivers)
+            return self._open_all(tuple(receiver.take() for receiver in port.receivers), name)
         if not port.receivers:
             return None if kind == "single" or (not kind and port.mode is PortMode.SINGLE) else ()
         receiver = port.receivers[0]
         if kind == "single" or (not kind and port.mode is PortMode.SINGLE):
-            return receiver.pop()
-        return tuple(receiver.pop() for _ in range(len(receiver.queue)))
+            value = receiver.take()
+            return self._open(value, name or self._only) if type(value) is Envelope else value
+        return self._open_all(tuple(receiver.take() for _ in range(len(receiver.queue))), name)
+
+    def _open(self, envelope: Any, port: str) -> Any:
+        """The message of ``envelope`` (an ``Envelope``); its metadata merges into the
+        operator's when enabled."""
+        metadata = self._metadata
+        if metadata is not None:
+            if metadata._items:
+                metadata._absorb(envelope.metadata, port)
+            else:  # nothing to clash with, whatever the policy
+                metadata._items.update(envelope.metadata)
+        return envelope.message
+
+    def _open_all(self, items: tuple[Any, ...], name: str) -> tuple[Any, ...]:
+        if Envelope not in map(type, items):
+            return items
+        port = name or self._only
+        return tuple(self._open(v, port) if type(v) is Envelope else v for v in items)
 
     def __repr__(self) -> str:
         return f"<InputContext of {self._label}>"
@@ -198,12 +228,14 @@ class InputContext:
 class OutputContext:
     """Emits messages on an operator's output ports inside ``compute``."""
 
-    __slots__ = ("_label", "_ports", "_streams")
+    __slots__ = ("_label", "_metadata", "_ports", "_streams")
 
     def __init__(self, op_label: str, ports: dict[str, Transmitter], streams: OperatorStreams) -> None:
         self._label = op_label
         ports = self._ports = dict(ports)  # its own copy: the "" alias below is added to it
         self._streams = streams
+        self._metadata: Mapping[str, Any] = NO_METADATA
+        """The operator's metadata items while enabled for the run (set when the run initializes)."""
         if len(ports) == 1:
             (only,) = ports
             ports.setdefault("", ports[only])
@@ -214,6 +246,7 @@ class OutputContext:
         The object itself is shared with every receiver: nothing is copied or serialized. A
         ``dict`` arrives as a :class:`~holoflow.tensor.TensorMap` whose arrays are zero-copy
         Tensors; CUDA tensors in it carry the stream they were produced on.
+        The operator's metadata, when enabled and not empty, goes along as it is now (a copy).
         ``emitter_name`` and ``acq_timestamp`` are accepted for Holoscan compatibility.
 
         Raises
@@ -229,6 +262,8 @@ class OutputContext:
         if type(data) is dict or type(data) is TensorMap:
             data = TensorMap.from_dict(data)
             self._streams.stamp(name, data)
+        if self._metadata:
+            data = Envelope(data, dict(self._metadata))
         pending = transmitter.pending
         if len(pending) < transmitter.capacity:
             pending.append(data)

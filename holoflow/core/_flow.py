@@ -259,7 +259,7 @@ def wrap_compute(
     def run_compute(op_input: InputContext, op_output: OutputContext, context: ExecutionContext) -> None:
         if signals is not None:
             for _ in range(len(signals.queue)):
-                unstamp(op, signals.pop())
+                unstamp(op, signals.take())
         compute(op_input, op_output, context)
         if routes.callback is not None:
             routes.callback(op)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from holoflow.core._count import CountCondition
 from holoflow.core._flow import EXEC_PORTS, INPUT_EXEC, OUTPUT_EXEC, START_OPERATOR_NAME
 from holoflow.core._graph import Connection, OperatorGraph
 from holoflow.core._greedy import GreedyScheduler
+from holoflow.core._metadata import MetadataPolicy
 from holoflow.core._operator import Operator
 from holoflow.core._scheduler import Scheduler
 from holoflow.core._spec import IOSpec
@@ -59,6 +61,8 @@ class Fragment:
         self._start_op: Operator | None = None
         self._subgraphs: list[Subgraph] = []
         self._subgraph_names: dict[str, Subgraph] = {}
+        self._metadata_enabled: bool | None = None
+        self._metadata_policy: MetadataPolicy | None = None
 
     # -- graph -----------------------------------------------------------------------------------
     def compose(self) -> None:
@@ -326,6 +330,48 @@ class Fragment:
     def from_config(self, key: str) -> ArgList | Arg:
         """The configuration at ``key`` as an ``ArgList`` (mapping) or ``Arg`` (leaf)."""
         return self._require_config(key).args(key)
+
+    # -- metadata --------------------------------------------------------------------------------
+    def enable_metadata(self, enabled: bool) -> None:
+        """Turn operator metadata on or off for the operators of this fragment (each may override
+        it with ``Operator.enable_metadata``); a run reads it as it starts."""
+        self._metadata_enabled = bool(enabled)
+
+    @property
+    def is_metadata_enabled(self) -> bool:
+        """Whether operators of this fragment use metadata by default: the fragment's setting,
+        else its application's, else ``True``.
+
+        Assigning to it is Holoscan's deprecated spelling of :meth:`enable_metadata`.
+        """
+        if self._metadata_enabled is not None:
+            return self._metadata_enabled
+        app = self._app
+        return app.is_metadata_enabled if app is not None and app is not self else True
+
+    @is_metadata_enabled.setter
+    def is_metadata_enabled(self, enabled: bool) -> None:
+        warnings.warn(
+            "assigning is_metadata_enabled is deprecated (as in Holoscan); call enable_metadata(enabled)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        self.enable_metadata(enabled)
+
+    @property
+    def metadata_policy(self) -> MetadataPolicy:
+        """The policy of operators of this fragment whose own policy is ``DEFAULT``: the fragment's
+        setting, else its application's, else ``MetadataPolicy.RAISE``."""
+        if self._metadata_policy is not None:
+            return self._metadata_policy
+        app = self._app
+        return app.metadata_policy if app is not None and app is not self else MetadataPolicy.RAISE
+
+    @metadata_policy.setter
+    def metadata_policy(self, policy: MetadataPolicy) -> None:
+        if not isinstance(policy, MetadataPolicy):
+            raise TypeError(f"metadata_policy must be a MetadataPolicy, not {type(policy).__name__}")
+        self._metadata_policy = policy
 
     # -- running ---------------------------------------------------------------------------------
     def scheduler(self, scheduler: Scheduler | None = None) -> Scheduler | None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from holoflow.core._component import Component
 from holoflow.core._condition import Condition
 from holoflow.core._flow import FlowInfo, static_flows
+from holoflow.core._metadata import MetadataDictionary, MetadataPolicy
 from holoflow.core._queue import QueuePolicy
 from holoflow.core._resource import Resource
 from holoflow.core._spec import IOSpec, OperatorSpec
@@ -74,6 +75,9 @@ class Operator(Component):
         """The thread pool the operator was added to, if any."""
         self._holoflow_flow_callback: Callable[[Operator], Any] | None = None
         """Set by ``Fragment.set_dynamic_flows``."""
+        self._holoflow_metadata = MetadataDictionary()
+        self._holoflow_metadata_enabled: bool | None = None
+        """``enable_metadata``'s setting; ``None`` defers to the fragment."""
         super().__init__(fragment, *args, **kwargs)
 
     # -- lifecycle, overridable ------------------------------------------------------------------
@@ -126,6 +130,37 @@ class Operator(Component):
             if isinstance(value, (Condition, Resource)):
                 self._take_keyword(key, kwargs.pop(key))
         super().add_arg(*plain, **kwargs)
+
+    @property
+    def metadata(self) -> MetadataDictionary:
+        """The operator's metadata: empty when ``compute`` starts, filled by ``receive`` with what
+        arrived with the messages (by :attr:`metadata_policy`), sent along by ``emit``."""
+        return self._holoflow_metadata
+
+    @property
+    def is_metadata_enabled(self) -> bool:
+        """Whether the operator receives and sends metadata: its own :meth:`enable_metadata`
+        setting, else its fragment's (enabled unless turned off)."""
+        enabled = self._holoflow_metadata_enabled
+        return self._fragment.is_metadata_enabled if enabled is None else enabled
+
+    def enable_metadata(self, enable: bool) -> None:
+        """Turn metadata on or off for this operator, whatever its fragment says; a run reads it
+        as it starts, after the operator's ``initialize``."""
+        self._holoflow_metadata_enabled = bool(enable)
+
+    @property
+    def metadata_policy(self) -> MetadataPolicy:
+        """How received metadata merges into :attr:`metadata` when a key exists already.
+
+        ``MetadataPolicy.DEFAULT`` until set: during a run the operator then uses its fragment's
+        policy (``RAISE`` unless set).
+        """
+        return self._holoflow_metadata.policy
+
+    @metadata_policy.setter
+    def metadata_policy(self, policy: MetadataPolicy) -> None:
+        self._holoflow_metadata.policy = policy
 
     def queue_policy(
         self,

@@ -17,6 +17,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from holoflow.core._metadata import Envelope
 from holoflow.errors import SchedulingError
 
 __all__ = ["QueuePolicy", "QueueStatistics", "Receiver", "Transmitter"]
@@ -98,7 +99,14 @@ class Receiver:
         queue.append((now, message) if self.tracks_arrivals else message)
 
     def pop(self) -> Any:
-        """Remove and return the oldest message, or ``None`` when empty."""
+        """Remove and return the oldest message, or ``None`` when empty; metadata that came with
+        it is dropped (``InputContext.receive`` merges it into the operator's metadata)."""
+        item = self.take()
+        return item.message if type(item) is Envelope else item
+
+    def take(self) -> Any:
+        """Remove and return the oldest message as delivered (an ``Envelope`` when its sender
+        attached metadata), or ``None`` when empty."""
         try:
             item = self.queue.popleft()
         except IndexError:

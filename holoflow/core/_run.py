@@ -61,6 +61,7 @@ from holoflow.core._build import build_ports
 from holoflow.core._condition import Condition, SchedulingStatusType
 from holoflow.core._context import ExecutionContext, InputContext, InputPort, OutputContext, PortMode
 from holoflow.core._flow import EXEC_PORTS, Compute, FlowRoutes, wrap_compute
+from holoflow.core._metadata import NO_METADATA, release_metadata, resolve_metadata, stamp, unstamp
 from holoflow.core._port_conditions import DownstreamMessageAffordableCondition, MessageAvailableCondition
 from holoflow.core._queue import Receiver, Transmitter
 from holoflow.core._streams import OperatorStreams
@@ -68,6 +69,7 @@ from holoflow.errors import GraphError
 
 if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
+    from holoflow.core._metadata import MetadataDictionary
     from holoflow.core._operator import Operator
 
 __all__ = [
@@ -112,14 +114,6 @@ def earliest(*delays: float | None) -> float | None:
     return max(min(known), 0.0) if known else None
 
 
-def stamp(op: Operator, message: Any) -> Any:  # noqa: ARG001
-    return message
-
-
-def unstamp(op: Operator, item: Any) -> Any:  # noqa: ARG001
-    return item
-
-
 def _overrides(condition: Condition, method: str) -> bool:
     return getattr(type(condition), method) is not getattr(Condition, method)
 
@@ -139,7 +133,10 @@ class OpRun:
         "input_ports",
         "inputs",
         "label",
+        "metadata",
+        "metadata_items",
         "need",
+        "on_cycle",
         "op",
         "outputs",
         "producers",
@@ -167,6 +164,8 @@ class OpRun:
         """The receiver each outgoing connection delivers to, by ``FlowInfo.key()``."""
         self.need: list[tuple[Any, int]] = []
         self.room: list[tuple[Receiver, int]] = []
+        self.on_cycle = False
+        """Whether its input execution port is fed from a control-flow cycle."""
         self.producers: list[OpRun] = []
         self.consumers: list[OpRun] = []
         self.conds: list[Condition] = []
@@ -176,6 +175,10 @@ class OpRun:
         """The thread pool whose threads run the operator (threaded schedulers), if any."""
         self.started = False
         self.stop_requested = False
+        self.metadata: MetadataDictionary | None = None
+        """The operator's metadata when it is enabled for this run (set by ``GraphRun.initialize``)."""
+        self.metadata_items = op.metadata._items
+        """The operator's metadata items, emptied after every compute."""
         self.streams: OperatorStreams
         self.routes: FlowRoutes
         self.routing = False
@@ -380,6 +383,8 @@ class GraphRun:
             streams.retire()
         for condition in op_run.exec_conds:
             condition.on_execute(now)
+        if op_run.metadata_items:  # the next compute starts with empty metadata
+            op_run.metadata_items.clear()
 
     @staticmethod
     def reserve(op_run: OpRun) -> None:
@@ -406,12 +411,18 @@ class GraphRun:
                 resource.initialize()
             op._bind_params()
             self._call(op_run, op.initialize, "initialize")
+            metadata = op_run.metadata = resolve_metadata(
+                op, op_run.on_cycle
+            )  # after initialize: it may set them
+            op_run.inputs._metadata = metadata
+            op_run.outputs._metadata = NO_METADATA if metadata is None else metadata._items
 
     def start(self) -> None:
         """Call ``start`` on every operator, in topological order."""
         for op_run in self.ops:
             self._call(op_run, op_run.op.start, "start")
             op_run.started = True
+            op_run.metadata_items.clear()  # compute starts with empty metadata
 
     def stop(self) -> BaseException | None:
         """Call ``stop`` on every started operator; return the first exception it raised."""
@@ -426,6 +437,7 @@ class GraphRun:
         for op_run in self.ops:
             op_run.op._holoflow_run = None
             op_run.streams.release()
+            release_metadata(op_run.op)
         return first
 
     @staticmethod

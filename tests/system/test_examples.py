@@ -113,6 +113,16 @@ def test_sequential_with_subgraph():
     ]
 
 
+def test_metadata_passing():
+    lines = run_example("metadata_passing.py").splitlines()
+    keys = "['exposure_ms', 'frame_id', 'gain', 'label']"
+    assert lines == [
+        f"frame {i}: value {1.5 * i}, gain 1.5, exposure {8.0 + i / 2} ms, "
+        f"label {'even' if i % 2 == 0 else 'odd'}, keys {keys}"
+        for i in range(1, 5)
+    ]
+
+
 def test_parallel_branches():
     lines = run_example("parallel_branches.py").splitlines()
     assert lines[0].startswith("processed 20 frames in ")
