@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import random
 import re
 import subprocess
 import sys
@@ -18,6 +19,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from holoflow.schedulers import GreedyScheduler
 
 FLOW_CONTROL = Path(__file__).resolve().parents[2] / "examples" / "flow_control"
 
@@ -39,6 +44,22 @@ EXPECTED = {
     "mixed_flows": ["node1: sends 1", "node2: received 1", "alarm: executed"]
     + ["node1: sends 2", "alarm: executed", "node3: received 2"],
     "streaming": streaming_lines(5),
+    "for_loop": [
+        f"node{node}: index {index}"
+        for node, index in [
+            (1, -1),
+            (2, 0),
+            (3, 0),
+            (1, 0),
+            (2, 1),
+            (3, 1),
+            (1, 1),
+            (2, 2),
+            (3, 2),
+            (1, 2),
+            (4, 3),
+        ]
+    ],
 }
 """What each example prints under the greedy scheduler (fork_join: in some order of its branches)."""
 
@@ -51,6 +72,19 @@ def example(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def run_script(name: str, *args: str) -> list[str]:
+    """Run example ``name`` as a script; the lines it printed."""
+    result = subprocess.run(
+        [sys.executable, str(FLOW_CONTROL / f"{name}.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
 
 
 def run(app, use_scheduler, capsys) -> list[str]:
@@ -128,18 +162,18 @@ def test_streaming(use_scheduler, capsys, scheduler_kind):
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_runs_as_a_script(name):
     """Each example runs on its own under its default scheduler and prints only its lines."""
-    result = subprocess.run(
-        [sys.executable, str(FLOW_CONTROL / f"{name}.py")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    lines = run_script(name)
     if name == "fork_join":
         assert re.fullmatch(r"5 branches joined in \d+\.\d s", lines.pop()), lines
     assert Counter(lines) == Counter(EXPECTED[name])
+
+
+def test_streaming_with_monitor_runs_as_a_script():
+    check_monitor_lines(run_script("streaming_with_monitor"), example("streaming_with_monitor").ITERATIONS)
+
+
+def test_state_based_monitoring_runs_as_a_script():
+    assert run_script("state_based_monitoring", "event", "--seed", "7") == monitoring_lines(7, 10)
 
 
 def test_a_scheduler_outside_the_three_is_refused():
@@ -153,3 +187,107 @@ def test_a_scheduler_outside_the_three_is_refused():
     assert result.returncode == 2
     assert "invalid choice: 'fastest'" in result.stderr
     assert result.stdout == ""
+
+
+def test_for_loop(use_scheduler, capsys):
+    lines = run(example("for_loop").ForLoopApp(), use_scheduler, capsys)
+    assert lines == EXPECTED["for_loop"]
+
+
+def values_of(lines: list[str], prefix: str) -> list[int]:
+    """The numbers in the lines that start with ``prefix`` (``"op: received 3"`` -> 3), in order."""
+    return [int(re.search(r"\d+", line[len(prefix) :])[0]) for line in lines if line.startswith(prefix)]
+
+
+def check_monitor_lines(lines: list[str], count: int) -> None:
+    """What streaming_with_monitor guarantees whatever the timing: the stream and visualize see
+    every value in order; the monitor may skip values it was too busy for, never reorders them,
+    always gets the last, and reports exactly the odd ones it got, each after detecting it."""
+    assert values_of(lines, "gen_signal: sends ") == list(range(1, count + 2))
+    assert values_of(lines, "gen_signal: iteration ") == list(range(1, count + 2))
+    assert values_of(lines, "process_signal: received ") == list(range(1, count + 1))
+    assert values_of(lines, "visualize: received ") == list(range(1, count + 1))
+    for n in range(1, count + 1):
+        assert_in_order(
+            lines, f"gen_signal: sends {n}", f"gen_signal: iteration {n}", f"gen_signal: sends {n + 1}"
+        )
+        assert_in_order(
+            lines, f"gen_signal: iteration {n}", f"process_signal: received {n}", f"visualize: received {n}"
+        )
+    detected = [line for line in lines if line.startswith("detect_event: ")]
+    seen = values_of(detected, "detect_event: received ")
+    assert seen == sorted(set(seen)) and seen[-1] == count
+    assert detected == [f"detect_event: received {n}, detected {n % 2 == 1}" for n in seen]
+    events = [n for n in seen if n % 2 == 1]
+    reports = [line for line in lines if line.startswith("report_generation: ")]
+    assert reports == [f"report_generation: value {n}, detected True" for n in events]
+    for n in seen:
+        assert_in_order(
+            lines, f"process_signal: received {n}", f"detect_event: received {n}, detected {n % 2 == 1}"
+        )
+    for n in events:
+        assert_in_order(
+            lines,
+            f"detect_event: received {n}, detected True",
+            f"report_generation: value {n}, detected True",
+        )
+
+
+def test_streaming_with_monitor(use_scheduler, capsys):
+    module = example("streaming_with_monitor")
+    lines = run(module.StreamingWithMonitorApp(), use_scheduler, capsys)
+    check_monitor_lines(lines, module.ITERATIONS)
+
+
+def test_streaming_with_monitor_skips_nothing_when_one_operator_runs_at_a_time(capsys):
+    """Under the greedy scheduler each value crosses the whole graph before the next is made."""
+    module = example("streaming_with_monitor")
+    app = module.StreamingWithMonitorApp(process_s=0.0, detect_s=0.0)
+    app.scheduler(GreedyScheduler(app))
+    capsys.readouterr()
+    app.run()
+    lines = capsys.readouterr().out.splitlines()
+    check_monitor_lines(lines, module.ITERATIONS)
+    assert values_of(lines, "detect_event: received ") == list(range(1, module.ITERATIONS + 1))
+    assert values_of(lines, "report_generation: value ") == list(range(1, module.ITERATIONS + 1, 2))
+
+
+def monitoring_lines(seed: int, rounds: int) -> list[str]:
+    """What state_based_monitoring prints for ``seed``, worked out without the graph."""
+    rng = random.Random(seed)
+    lines, alerts = [], 0
+    for _ in range(rounds):
+        value = rng.uniform(0.0, 100.0)
+        lines.append(f"sensor_op: reading {value:.2f}")
+        if 20.0 <= value <= 80.0:
+            lines.append(f"preprocess_op: preprocessing {value:.2f}")
+            continue
+        alerts += 1
+        lines += [
+            f"sensor_op: {value:.2f} is outside [20, 80], alerting",
+            f"alert_op: alert {alerts} for {value:.2f}",
+        ]
+        if alerts == 3:
+            lines += ["alert_op: starting recovery", f"recovery_op: recovering from {value:.2f}"]
+            alerts = 0
+        else:
+            lines.append("alert_op: back to sensor_op")
+    value = rng.uniform(0.0, 100.0)
+    return lines + [f"sensor_op: reading {value:.2f}", f"sensor_op: {rounds} rounds done, stopping"]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), rounds=st.integers(0, 15))
+def test_state_based_monitoring_follows_the_readings(use_scheduler, capsys, seed, rounds):
+    """One chain of control flows: the same lines, in the same order, under every scheduler."""
+    app = example("state_based_monitoring").SensorMonitoringApp(seed=seed, rounds=rounds, pause_s=0.0)
+    assert run(app, use_scheduler, capsys) == monitoring_lines(seed, rounds)
+
+
+def test_state_based_monitoring_reaches_recovery(use_scheduler, capsys):
+    """Seed 3 goes through normal readings, two alerts and a recovery."""
+    lines = run(
+        example("state_based_monitoring").SensorMonitoringApp(seed=3, pause_s=0.0), use_scheduler, capsys
+    )
+    assert lines == monitoring_lines(3, 10)
+    assert "recovery_op: recovering from 83.75" in lines
