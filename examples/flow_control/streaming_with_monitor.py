@@ -2,17 +2,18 @@
 
 ::
 
-                  (self-loop)
-                   .------.
-                   v      |
-    <|start|> -> gen_signal --' => process_signal => visualize
-                                        ||
-                                        ++=> execution_throttler => detect_event
-                                                                        |  (detected only)
-                                                                        v
-                                                                report_generation
+                   .--------.  (self-loop)
+                   v        |
+    <|start|> -> gen_signal-'
+                     ||
+                     ++=> process_signal => visualize
+                                 ||
+                                 ++=> execution_throttler => detect_event
+                                                                  |  (events only)
+                                                                  v
+                                                          report_generation
 
-``=>`` is a data flow, ``->`` a control flow. gen_signal re-triggers itself for ten rounds (as in
+``=>`` is a data flow, a single line a control flow. gen_signal re-triggers itself for ten rounds (as in
 ``streaming.py``) and each value goes through process_signal to visualize and to the monitor
 branch. detect_event is slower than the stream, so the branch must never hold the loop back:
 the throttler's output uses ``IOSpec.QueuePolicy.POP`` with ``ConditionType.NONE`` (it never
