@@ -10,6 +10,7 @@ scheduler drives (:mod:`holoflow.core.run`). ``holoflow.conditions``, ``holoflow
 from holoflow.core._application import Application
 from holoflow.core._arg import Arg, ArgList
 from holoflow.core._arrays import ArrayScope
+from holoflow.core._async_condition import AsynchronousCondition, AsynchronousEventState
 from holoflow.core._clock import Clock, ManualClock, RealtimeClock
 from holoflow.core._component import Component, ComponentSpec, ParameterFlag
 from holoflow.core._condition import Condition, ConditionType, SchedulingStatusType
@@ -39,6 +40,8 @@ __all__ = [
     "Arg",
     "ArgList",
     "ArrayScope",
+    "AsynchronousCondition",
+    "AsynchronousEventState",
     "Clock",
     "Component",
     "ComponentSpec",

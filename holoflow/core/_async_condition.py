@@ -1,4 +1,8 @@
-"""``AsynchronousCondition``: an operator driven by events from outside the scheduler."""
+"""``AsynchronousCondition``: an operator driven by events from outside the scheduler.
+
+It lives in the core so that the run kernel can give operators one of their own;
+``holoflow.conditions`` re-exports it under Holoscan's path.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,10 @@ import enum
 import threading
 from typing import TYPE_CHECKING
 
-from holoflow.core import Condition, ConditionType, SchedulingStatusType
+from holoflow.core._condition import Condition, ConditionType, SchedulingStatusType
 
 if TYPE_CHECKING:
-    from holoflow.core import Fragment
+    from holoflow.core._fragment import Fragment
 
 __all__ = ["AsynchronousCondition", "AsynchronousEventState"]
 
