@@ -20,6 +20,7 @@ from holoflow.core._fragment import Fragment
 from holoflow.core._graph import Connection, OperatorGraph
 from holoflow.core._greedy import GreedyScheduler
 from holoflow.core._operator import Operator
+from holoflow.core._operator_status import OperatorStatus
 from holoflow.core._port_conditions import (
     DownstreamMessageAffordableCondition,
     ExpiringMessageAvailableCondition,
@@ -62,6 +63,7 @@ __all__ = [
     "Operator",
     "OperatorGraph",
     "OperatorSpec",
+    "OperatorStatus",
     "OutputContext",
     "ParameterFlag",
     "PortCondition",

@@ -1,7 +1,8 @@
 """``AsynchronousCondition``: an operator driven by events from outside the scheduler.
 
-It lives in the core so that the run kernel can give operators one of their own;
-``holoflow.conditions`` re-exports it under Holoscan's path.
+It lives in the core because every operator owns one during a run (``Operator.async_condition``,
+the condition ``Operator.stop_execution`` sets to ``EVENT_NEVER``); ``holoflow.conditions``
+re-exports it under Holoscan's path.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from holoflow.core._condition import Condition, ConditionType, SchedulingStatusT
 if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
 
-__all__ = ["AsynchronousCondition", "AsynchronousEventState"]
+__all__ = ["INTERNAL_ASYNC_CONDITION_NAME", "AsynchronousCondition", "AsynchronousEventState"]
+
+INTERNAL_ASYNC_CONDITION_NAME = "_internal_async_condition"
+"""The name of the asynchronous condition each operator gets for a run (Holoscan's name)."""
 
 
 class AsynchronousEventState(enum.Enum):
