@@ -33,7 +33,8 @@ class Operator(Component):
     ``Operator(fragment, *args, name=..., **kwargs)``: positional ``Condition`` and ``Resource``
     objects are attached to the operator (``Arg``/``ArgList`` set parameters); a keyword whose
     value is a condition or resource attaches it under that name; any other keyword sets the
-    parameter of that name declared with ``spec.param``, which reads back as an attribute.
+    parameter of that name declared with ``spec.param``, which reads back as an attribute (a
+    keyword naming no parameter is ignored with a warning).
     ``setup(spec)`` runs inside the constructor, so assign attributes that ``setup`` needs
     before calling ``super().__init__``.
 
@@ -44,10 +45,14 @@ class Operator(Component):
     ------
     TypeError
         If the first argument is not a fragment, or an argument has an unsupported type.
-    holoflow.errors.ConfigError
-        If a keyword names no declared parameter.
     holoflow.errors.GraphError
         If two conditions or resources of the operator share a name.
+
+    Warns
+    -----
+    holoflow.errors.UnknownParameterWarning
+        For a keyword that names no declared parameter: it is ignored, as in Holoscan (a subclass
+        may take its own keywords out of ``**kwargs`` after calling this constructor).
     """
 
     class OperatorType(enum.Enum):
