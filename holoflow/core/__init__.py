@@ -12,6 +12,7 @@ scheduler drives (:mod:`holoflow.core.run`). ``holoflow.conditions``, ``holoflow
 from holoflow.core._application import Application
 from holoflow.core._arg import Arg, ArgList
 from holoflow.core._arrays import ArrayScope
+from holoflow.core._async_condition import AsynchronousCondition, AsynchronousEventState
 from holoflow.core._clock import Clock, ManualClock, RealtimeClock
 from holoflow.core._component import Component, ComponentSpec, ParameterFlag
 from holoflow.core._condition import Condition, ConditionType, SchedulingStatusType
@@ -26,6 +27,7 @@ from holoflow.core._greedy import GreedyScheduler
 from holoflow.core._interface_port import InterfacePort, InterfacePortMapping, InterfacePortType
 from holoflow.core._metadata import MetadataDictionary, MetadataPolicy
 from holoflow.core._operator import Operator
+from holoflow.core._operator_status import OperatorStatus
 from holoflow.core._port_conditions import (
     DownstreamMessageAffordableCondition,
     ExpiringMessageAvailableCondition,
@@ -53,6 +55,8 @@ __all__ = [
     "Arg",
     "ArgList",
     "ArrayScope",
+    "AsynchronousCondition",
+    "AsynchronousEventState",
     "Clock",
     "Component",
     "ComponentSpec",
@@ -84,6 +88,7 @@ __all__ = [
     "OperatorFlowGraph",
     "OperatorGraph",
     "OperatorSpec",
+    "OperatorStatus",
     "OutputContext",
     "ParameterFlag",
     "PortCondition",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from holoflow.core._arrays import ArrayScope
 from holoflow.core._flow import EXEC_PORTS
 from holoflow.core._metadata import NO_METADATA, Envelope, MetadataDictionary
+from holoflow.core._operator_status import OperatorStatus
 from holoflow.core._streams import OperatorStreams
 from holoflow.errors import GraphError
 from holoflow.tensor import StreamEvent, TensorMap, cuda_available, wait_event
@@ -286,7 +287,7 @@ class OutputContext:
 class ExecutionContext:
     """The operator's view of the run: its contexts and the other operators."""
 
-    __slots__ = ("_operators", "_streams", "input", "output")
+    __slots__ = ("_op", "_operators", "_streams", "input", "output")
 
     def __init__(
         self,
@@ -299,6 +300,7 @@ class ExecutionContext:
         self.output = op_output
         self._operators = operators
         self._streams = streams
+        self._op = streams.op
 
     def allocate_cuda_stream(self, stream_name: str = "") -> int:
         """A CUDA stream for the operator, kept for the rest of the run under ``stream_name``."""
@@ -311,8 +313,31 @@ class ExecutionContext:
                 wait_event(target_cuda_stream_ptr, StreamEvent(stream))
 
     def find_operator(self, op_name: str = "") -> Operator | None:
-        """The operator of the running graph called ``op_name``, or ``None``."""
+        """The operator of the running graph called ``op_name`` (this context's own operator
+        when ``op_name`` is empty), or ``None``."""
+        if not op_name:
+            return self._op
         return self._operators.get(op_name)
+
+    def get_operator_status(self, op_name: str = "") -> OperatorStatus:
+        """The lifecycle status of operator ``op_name`` (this context's own operator when empty).
+
+        Safe from any thread; the answer is a snapshot (another thread's operator may move on at
+        once). Outside its run an operator is ``NOT_STARTED``.
+
+        Raises
+        ------
+        holoflow.errors.GraphError
+            If the graph has no operator called ``op_name``.
+        """
+        op = self.find_operator(op_name)
+        if op is None:
+            raise GraphError(
+                f"get_operator_status: no operator '{op_name}' in the running graph; "
+                f"operators: {sorted(self._operators)}"
+            )
+        run = op._holoflow_run
+        return OperatorStatus.NOT_STARTED if run is None else run.status
 
     @property
     def is_gpu_available(self) -> bool:

@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING
 
 from holoflow.core._clock import Clock, RealtimeClock
+from holoflow.core._operator_status import OperatorStatus
 from holoflow.core._run import NEVER, READY, WAIT_EVENT, WAIT_TIME, GraphRun, OpRun, StopRule, annotate
 from holoflow.core._scheduler import Scheduler
 
@@ -99,6 +100,8 @@ class GreedyScheduler(Scheduler):
         )
         rule.begin()
         deadline = rule.deadline
+        ticking = OperatorStatus.TICKING
+        idle = OperatorStatus.IDLE
         while ops and not run.stop_requested:
             wake.clear()
             now = timestamp()
@@ -109,12 +112,14 @@ class GreedyScheduler(Scheduler):
             for op_run in ops:
                 status, when = evaluate(op_run, now)
                 if status is READY:
+                    op_run.status = ticking  # dispatched and run on this thread: no TICK_PENDING
                     try:
                         op_run.compute(op_run.inputs, op_run.outputs, op_run.context)
                     except BaseException as exc:
                         annotate(exc, f"{op_run.label}.compute()")
                         raise
                     commit(op_run, now)
+                    op_run.status = idle
                     ran = True
                 elif status is NEVER:
                     finished.append(op_run)

@@ -31,6 +31,13 @@ affordability condition promised before the operator is dispatched, and
 can never overfill a shared queue. Conditions changed from outside call ``notify()``, which
 reaches :attr:`GraphRun.on_notify` with the operator concerned.
 
+Each operator also owns, for the run, an internal ``AsynchronousCondition``
+(``Operator.async_condition``; ``Operator.stop_execution`` sets it to ``EVENT_NEVER``). It starts
+READY and joins ``conds`` only when its state is first set, so operators nobody controls pay
+nothing for it. Each :class:`OpRun` keeps its :class:`~holoflow.core.OperatorStatus`: the run
+writes the start and stop transitions, the scheduler loops the dispatch and compute ones
+(``TICK_PENDING`` at dispatch, ``TICKING`` before ``compute``, ``IDLE`` after the commit).
+
 When nothing is ready, every scheduler asks one :class:`StopRule` how long it may sleep and
 whether the run is over: past ``max_duration_ms``; or deadlocked (no operator ready, running,
 waiting for a time or for an outside event) for ``stop_on_deadlock_timeout``. An operator
@@ -57,11 +64,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from holoflow.core._async_condition import INTERNAL_ASYNC_CONDITION_NAME, AsynchronousCondition
 from holoflow.core._build import build_ports
 from holoflow.core._condition import Condition, SchedulingStatusType
 from holoflow.core._context import ExecutionContext, InputContext, InputPort, OutputContext, PortMode
 from holoflow.core._flow import EXEC_PORTS, Compute, FlowRoutes, wrap_compute
 from holoflow.core._metadata import NO_METADATA, release_metadata, resolve_metadata, stamp, unstamp
+from holoflow.core._operator_status import OperatorStatus
 from holoflow.core._port_conditions import DownstreamMessageAffordableCondition, MessageAvailableCondition
 from holoflow.core._queue import Receiver, Transmitter
 from holoflow.core._streams import OperatorStreams
@@ -122,6 +131,7 @@ class OpRun:
     """The run-time state of one operator during one run."""
 
     __slots__ = (
+        "async_condition",
         "compute",
         "conds",
         "consumers",
@@ -144,7 +154,7 @@ class OpRun:
         "routes",
         "routing",
         "started",
-        "stop_requested",
+        "status",
         "streams",
         "thread_pool",
         "transmitters",
@@ -174,11 +184,14 @@ class OpRun:
         self.thread_pool = op._holoflow_thread_pool
         """The thread pool whose threads run the operator (threaded schedulers), if any."""
         self.started = False
-        self.stop_requested = False
         self.metadata: MetadataDictionary | None = None
         """The operator's metadata when it is enabled for this run (set by ``GraphRun.initialize``)."""
         self.metadata_items = op.metadata._items
         """The operator's metadata items, emptied after every compute."""
+        self.status = OperatorStatus.NOT_STARTED
+        """Where the operator is in its lifecycle (written by the run and the scheduler loops)."""
+        self.async_condition: AsynchronousCondition
+        """The operator's internal asynchronous condition (made by :meth:`open_async_condition`)."""
         self.streams: OperatorStreams
         self.routes: FlowRoutes
         self.routing = False
@@ -187,10 +200,31 @@ class OpRun:
         self.outputs: OutputContext
         self.context: ExecutionContext
 
-    def request_stop(self) -> None:
-        """Make the operator NEVER from now on and wake the scheduler."""
-        self.stop_requested = True
-        self.graph_run.on_notify(self)
+    def open_async_condition(self) -> None:
+        """Give the operator its internal asynchronous condition for this run.
+
+        The condition starts READY and costs nothing while it stays so: it joins the operator's
+        evaluated conditions only when its state is first set (``Operator.stop_execution`` sets
+        ``EVENT_NEVER``; user code may set any state through ``Operator.async_condition``).
+        """
+        condition = AsynchronousCondition(self.op.fragment, name=INTERNAL_ASYNC_CONDITION_NAME)
+        condition._attach(self.op)
+        lock = threading.Lock()
+
+        def notify() -> None:
+            self.graph_run.on_notify(self)
+
+        def first_change() -> None:
+            with lock:
+                if condition._notify is first_change:
+                    condition._set_notify(notify)
+                    # New lists, not appends: a scheduler thread may be iterating the old ones.
+                    self.conds = [*self.conds, condition]
+                    self.exec_conds = [*self.exec_conds, condition]
+            notify()
+
+        condition._set_notify(first_change)
+        self.async_condition = condition
 
     def receiver(self, name: str) -> Receiver | list[Receiver]:
         """The receiver of input ``name`` (a list, one per connection, for an ``ANY_SIZE`` port).
@@ -339,8 +373,6 @@ class GraphRun:
     # -- readiness and commit ------------------------------------------------------------------------
     def evaluate(self, op_run: OpRun, now: int) -> tuple[SchedulingStatusType, int | None]:
         """Combine the operator's conditions into one status (and WAIT_TIME target)."""
-        if op_run.stop_requested:
-            return NEVER, None
         rank = 0
         target = None
         for condition in op_run.update_conds:
@@ -403,6 +435,7 @@ class GraphRun:
         """Reset conditions, bind parameters and call ``initialize`` on every operator in order."""
         for op_run in self.ops:
             op = op_run.op
+            op_run.open_async_condition()
             op._holoflow_run = op_run
             for condition in op.conditions.values():
                 condition.reset()
@@ -420,8 +453,10 @@ class GraphRun:
     def start(self) -> None:
         """Call ``start`` on every operator, in topological order."""
         for op_run in self.ops:
+            op_run.status = OperatorStatus.START_PENDING
             self._call(op_run, op_run.op.start, "start")
             op_run.started = True
+            op_run.status = OperatorStatus.STARTED
             op_run.metadata_items.clear()  # compute starts with empty metadata
 
     def stop(self) -> BaseException | None:
@@ -430,10 +465,12 @@ class GraphRun:
         for op_run in self.ops:
             if op_run.started:
                 op_run.started = False
+                op_run.status = OperatorStatus.STOP_PENDING
                 try:
                     self._call(op_run, op_run.op.stop, "stop")
                 except BaseException as exc:
                     first = first or exc
+                op_run.status = OperatorStatus.NOT_STARTED
         for op_run in self.ops:
             op_run.op._holoflow_run = None
             op_run.streams.release()

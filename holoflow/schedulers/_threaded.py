@@ -47,7 +47,7 @@ from holoflow.conditions import (
     ExpiringMessageAvailableCondition,
     PeriodicCondition,
 )
-from holoflow.core import Clock, RealtimeClock, Scheduler, ThreadPool
+from holoflow.core import Clock, OperatorStatus, RealtimeClock, Scheduler, ThreadPool
 from holoflow.core.run import NEVER, READY, WAIT_EVENT, WAIT_TIME, GraphRun, OpRun, StopRule, annotate
 from holoflow.errors import GraphError
 
@@ -204,6 +204,9 @@ class _Engine:
         run = self.run
         timestamp = self.clock.timestamp
         mark = self._mark
+        tick_pending = OperatorStatus.TICK_PENDING
+        ticking = OperatorStatus.TICKING
+        idle = OperatorStatus.IDLE
         with cv:
             try:
                 if worker.cores is not None:
@@ -217,6 +220,7 @@ class _Engine:
                         continue
                     # Dispatch: book the room downstream, run compute outside the lock, commit.
                     op_run = task.op_run
+                    op_run.status = tick_pending
                     task.running = True
                     self.running += 1
                     run.reserve(op_run)
@@ -227,6 +231,7 @@ class _Engine:
                             cv.notify_all()
                     try:
                         cv.release()
+                        op_run.status = ticking
                         try:
                             op_run.compute(op_run.inputs, op_run.outputs, op_run.context)
                         except BaseException as exc:
@@ -235,6 +240,7 @@ class _Engine:
                         finally:
                             cv.acquire()
                         run.commit(op_run, timestamp())
+                        op_run.status = idle
                     finally:
                         run.release(op_run)
                         task.running = False
