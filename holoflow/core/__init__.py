@@ -15,6 +15,8 @@ from holoflow.core._component import Component, ComponentSpec, ParameterFlag
 from holoflow.core._condition import Condition, ConditionType, SchedulingStatusType
 from holoflow.core._config import Config
 from holoflow.core._context import ExecutionContext, InputContext, OutputContext
+from holoflow.core._count import CountCondition
+from holoflow.core._flow import START_OPERATOR_NAME, FlowInfo
 from holoflow.core._fragment import Fragment
 from holoflow.core._graph import Connection, OperatorGraph
 from holoflow.core._greedy import GreedyScheduler
@@ -35,6 +37,7 @@ from holoflow.tensor import Tensor, TensorMap, as_tensor
 Graph = OperatorGraph
 
 __all__ = [
+    "START_OPERATOR_NAME",
     "Application",
     "Arg",
     "ArgList",
@@ -46,9 +49,11 @@ __all__ = [
     "ConditionType",
     "Config",
     "Connection",
+    "CountCondition",
     "DownstreamMessageAffordableCondition",
     "ExecutionContext",
     "ExpiringMessageAvailableCondition",
+    "FlowInfo",
     "Fragment",
     "Graph",
     "GreedyScheduler",

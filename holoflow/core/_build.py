@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from holoflow import _env
 from holoflow.core._condition import Condition, ConditionType
 from holoflow.core._context import InputPort, PortMode
+from holoflow.core._flow import INPUT_EXEC, OUTPUT_EXEC
 from holoflow.core._port_conditions import (
     DownstreamMessageAffordableCondition,
     ExpiringMessageAvailableCondition,
@@ -121,6 +122,9 @@ def _build_inputs(run: GraphRun, op_run: OpRun, incoming: list[Connection], poli
     user_bound = {c.receiver_name for c in op_run.op.conditions.values() if c.receiver_name}
     for name, spec in op_run.op.spec.inputs.items():
         links = [c for c in incoming if c.input == name]
+        if name == INPUT_EXEC and _on_cycle(run, op_run, incoming):
+            # On a cycle the signals of one round never all arrive before it runs: one suffices.
+            spec = _single_signal_port(spec)
         min_size = len(links) if spec.queue_size == 0 else max(spec.queue_size, 1)
         default: _PortConditions = [(MessageAvailableCondition, {"min_size": max(min_size, 1)})]
         conds = _port_conditions(spec, name in user_bound, _INPUT_CONDITIONS, default)
@@ -152,6 +156,19 @@ def _build_inputs(run: GraphRun, op_run: OpRun, incoming: list[Connection], poli
         op_run.input_ports[name] = InputPort(spec.label, mode, receivers)
 
 
+def _on_cycle(run: GraphRun, op_run: OpRun, incoming: list[Connection]) -> bool:
+    """Whether an operator is fed by itself or by one that comes after it in the run's order."""
+    order = {id(other.op): other.index for other in run.ops}
+    return any(order[id(c.source)] >= op_run.index for c in incoming)
+
+
+def _single_signal_port(spec: IOSpec) -> IOSpec:
+    single = IOSpec(spec._owner_label, spec.name, spec.io_type, IOSpec.SIZE_ONE, spec.queue_policy)
+    for kind, kwargs in spec.conditions:
+        single.condition(kind, **kwargs)
+    return single
+
+
 def _build_outputs(
     run: GraphRun,
     op_run: OpRun,
@@ -170,8 +187,12 @@ def _build_outputs(
                 same_port = [c for c in connections if c.target is link.target and c.input == link.input]
                 index = same_port.index(link)
             transmitter.receivers.append(port.receivers[index])
+            op_run.flow_receivers[(name, id(link.target), link.input)] = port.receivers[index]
         op_run.transmitters[name] = transmitter
         default: _PortConditions = [(DownstreamMessageAffordableCondition, {"min_size": 1})]
+        if name == OUTPUT_EXEC and any(link.target is op_run.op for link in outgoing):
+            # A self-loop: waiting for room in its own signal queue would deadlock the operator.
+            default = []
         for cls, kwargs in _port_conditions(spec, name in user_bound, _OUTPUT_CONDITIONS, default):
             condition = _make(run, cls, kwargs, spec.label)
             condition.bind(transmitter)

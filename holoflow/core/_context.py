@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core._arrays import ArrayScope
+from holoflow.core._flow import EXEC_PORTS
 from holoflow.core._streams import OperatorStreams
 from holoflow.errors import GraphError
 from holoflow.tensor import StreamEvent, TensorMap, cuda_available, wait_event
@@ -46,6 +47,11 @@ class InputPort:
 
 
 def _no_such_port(op_label: str, kind: str, name: str, known: list[str]) -> GraphError:
+    if name in EXEC_PORTS:
+        return GraphError(
+            f"{op_label}: '{name}' is an execution port: the run consumes and sends its control "
+            "signals, compute cannot receive or emit on it"
+        )
     return GraphError(f"{op_label}: no {kind} port '{name}'; declared {kind}s: {sorted(known)}")
 
 

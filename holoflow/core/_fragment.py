@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from holoflow import _env
 from holoflow.core._config import Config
+from holoflow.core._count import CountCondition
+from holoflow.core._flow import EXEC_PORTS, INPUT_EXEC, OUTPUT_EXEC, START_OPERATOR_NAME
 from holoflow.core._graph import Connection, OperatorGraph
 from holoflow.core._greedy import GreedyScheduler
 from holoflow.core._operator import Operator
@@ -52,6 +54,7 @@ class Fragment:
         self._run_lock = threading.Lock()
         self._active_scheduler: Scheduler | None = None
         self._thread_pools: list[ThreadPool] = []
+        self._start_op: Operator | None = None
 
     # -- graph -----------------------------------------------------------------------------------
     def compose(self) -> None:
@@ -111,6 +114,13 @@ class Fragment:
             that side. Pairs are connected in sorted order, which fixes the order of items an
             ``ANY_SIZE`` input receives.
 
+        Without port pairs, when ``downstream_op`` has no data inputs (or already has an input
+        execution port), the two are joined by a *control flow*: ``upstream_op``'s output
+        execution port to ``downstream_op``'s input execution port, both declared on demand.
+        The pair ``(Operator.OUTPUT_EXEC_PORT_NAME, Operator.INPUT_EXEC_PORT_NAME)`` asks for
+        one explicitly. An operator with an input execution port runs once per signal from
+        each of its control flows (from any one of them when it sits on a cycle).
+
         Raises
         ------
         GraphError
@@ -125,17 +135,32 @@ class Fragment:
                 raise TypeError(f"add_flow connects Operators, not {type(op).__name__}")
             self._check_owned(op)
         where = f"add_flow({upstream_op.name!r}, {downstream_op.name!r})"
-        outputs = upstream_op.spec.outputs
-        inputs = downstream_op.spec.inputs
+        outputs = _data_ports(upstream_op.spec.outputs)
+        inputs = _data_ports(downstream_op.spec.inputs)
+        control = False
         if not port_pairs:
-            pairs = [
-                (
-                    _only_port(where, upstream_op, "output", outputs),
-                    _only_port(where, downstream_op, "input", inputs),
-                )
-            ]
+            control = not inputs or INPUT_EXEC in downstream_op.spec.inputs
+            pairs = (
+                []
+                if control
+                else [
+                    (
+                        _only_port(where, upstream_op, "output", outputs),
+                        _only_port(where, downstream_op, "input", inputs),
+                    )
+                ]
+            )
         else:
             pairs = sorted(set(_as_pair(where, pair) for pair in port_pairs))
+            control = (OUTPUT_EXEC, INPUT_EXEC) in pairs
+            if control:
+                pairs.remove((OUTPUT_EXEC, INPUT_EXEC))
+            for out_name, in_name in pairs:
+                if out_name in EXEC_PORTS or in_name in EXEC_PORTS:
+                    raise GraphError(
+                        f"{where}: ({out_name!r}, {in_name!r}) joins an execution port to a data port; "
+                        f"execution ports connect only as ({OUTPUT_EXEC!r}, {INPUT_EXEC!r})"
+                    )
         for out_name, in_name in pairs:
             if out_name not in outputs:
                 raise GraphError(
@@ -149,8 +174,54 @@ class Fragment:
                 )
         self._graph.add_node(upstream_op)
         self._graph.add_node(downstream_op)
+        if control:
+            self._add_control_flow(where, upstream_op, downstream_op, connector_type)
         for out_name, in_name in pairs:
             self._graph.add_connection(Connection(upstream_op, out_name, downstream_op, in_name))
+
+    def _add_control_flow(
+        self,
+        where: str,
+        upstream_op: Operator,
+        downstream_op: Operator,
+        connector_type: IOSpec.ConnectorType | None,
+    ) -> None:
+        """Connect the execution ports of two operators, declaring them when missing."""
+        if connector_type not in (None, IOSpec.ConnectorType.DEFAULT):
+            raise GraphError(f"{where}: a control flow takes the default connector, not {connector_type}")
+        if OUTPUT_EXEC not in upstream_op.spec.outputs:
+            upstream_op.spec.output(OUTPUT_EXEC)
+        if INPUT_EXEC not in downstream_op.spec.inputs:
+            downstream_op.spec.input(INPUT_EXEC, size=IOSpec.PRECEDING_COUNT)
+        self._graph.add_connection(Connection(upstream_op, OUTPUT_EXEC, downstream_op, INPUT_EXEC))
+
+    def start_op(self) -> Operator:
+        """The operator that starts a control flow: it has no ports, runs once, and is named
+        ``START_OPERATOR_NAME``. Created and added on the first call; ``add_flow`` it to the
+        first operator of the flow."""
+        if self._start_op is None:
+            op = Operator(self, CountCondition(self, 1), name=START_OPERATOR_NAME)
+            self.add_operator(op)
+            self._start_op = op
+        return self._start_op
+
+    def set_dynamic_flows(self, op: Operator, dynamic_flow_func: Callable[[Operator], Any]) -> None:
+        """Call ``dynamic_flow_func(op)`` after every ``compute`` of ``op``; what ``op`` emitted
+        then goes only along the flows the callback adds with ``op.add_dynamic_flow(...)``.
+
+        Raises
+        ------
+        holoflow.errors.GraphError
+            If ``op`` belongs to another fragment.
+        TypeError
+            If ``dynamic_flow_func`` is not callable.
+        """
+        if not isinstance(op, Operator):
+            raise TypeError(f"set_dynamic_flows takes an Operator, not {type(op).__name__}")
+        self._check_owned(op)
+        if not callable(dynamic_flow_func):
+            raise TypeError(f"set_dynamic_flows: the callback for operator '{op.name}' is not callable")
+        op._holoflow_flow_callback = dynamic_flow_func
 
     def _check_owned(self, op: Operator) -> None:
         if op.fragment is not self:
@@ -288,6 +359,10 @@ class Fragment:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._name!r} with {len(self._graph)} operator(s)>"
+
+
+def _data_ports(ports: dict[str, IOSpec]) -> dict[str, IOSpec]:
+    return {name: spec for name, spec in ports.items() if name not in EXEC_PORTS}
 
 
 def _only_port(where: str, op: Operator, kind: str, ports: dict[str, IOSpec]) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import enum
 import itertools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core._component import Component
 from holoflow.core._condition import Condition
+from holoflow.core._flow import FlowInfo, static_flows
 from holoflow.core._queue import QueuePolicy
 from holoflow.core._resource import Resource
 from holoflow.core._spec import IOSpec, OperatorSpec
@@ -69,6 +71,8 @@ class Operator(Component):
         """The operator's run-time state while a run is in progress."""
         self._holoflow_thread_pool: ThreadPool | None = None
         """The thread pool the operator was added to, if any."""
+        self._holoflow_flow_callback: Callable[[Operator], Any] | None = None
+        """Set by ``Fragment.set_dynamic_flows``."""
         super().__init__(fragment, *args, **kwargs)
 
     # -- lifecycle, overridable ------------------------------------------------------------------
@@ -136,6 +140,49 @@ class Operator(Component):
         run = self._holoflow_run
         if run is not None:
             run.request_stop()
+
+    # -- control flow ---------------------------------------------------------------------------
+    @property
+    def next_flows(self) -> list[FlowInfo]:
+        """The flows leaving this operator in its fragment's graph, one per connected pair of
+        ports, in the order the next operators were connected."""
+        run = self._holoflow_run
+        return list(run.routes.flows) if run is not None else static_flows(self)
+
+    def find_flow_info(self, predicate: Callable[[FlowInfo], bool]) -> FlowInfo | None:
+        """The first of :attr:`next_flows` for which ``predicate`` is true, or ``None``."""
+        return next((flow for flow in self.next_flows if predicate(flow)), None)
+
+    def find_all_flow_info(self, predicate: Callable[[FlowInfo], bool]) -> list[FlowInfo]:
+        """Every one of :attr:`next_flows` for which ``predicate`` is true."""
+        return [flow for flow in self.next_flows if predicate(flow)]
+
+    def add_dynamic_flow(self, *args: Any) -> None:
+        """Send this execution's output along a flow; call it from ``compute`` or the callback
+        given to ``Fragment.set_dynamic_flows``.
+
+        Forms: ``add_dynamic_flow(flow_info)``, ``add_dynamic_flow([flow_info, ...])``,
+        ``add_dynamic_flow(next_op, next_input_port_name="")`` and
+        ``add_dynamic_flow(output_port_name, next_op, next_input_port_name="")``; an empty port
+        name means the operator's only port on that side. Once flows are added in an execution,
+        what the operator emitted (and its execution signal) goes along those flows only; the
+        other outputs of that execution are discarded.
+
+        Raises
+        ------
+        holoflow.errors.GraphError
+            If no run is in progress, a port does not exist or is ambiguous, or the flow is not
+            one that ``add_flow`` created.
+        TypeError
+            If the arguments match none of the forms.
+        """
+        run = self._holoflow_run
+        if run is None:
+            raise GraphError(
+                f"{self._label()}: add_dynamic_flow works only while the graph runs, from compute() "
+                "or the callback given to Fragment.set_dynamic_flows()"
+            )
+        run.routes.add(args)
 
     def receiver(self, port_name: str) -> Receiver:
         """The queue of input ``port_name`` in the current run (a list of them, one per

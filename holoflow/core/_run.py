@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING, Any
 from holoflow.core._build import build_ports
 from holoflow.core._condition import Condition, SchedulingStatusType
 from holoflow.core._context import ExecutionContext, InputContext, InputPort, OutputContext, PortMode
+from holoflow.core._flow import EXEC_PORTS, Compute, FlowRoutes, wrap_compute
 from holoflow.core._port_conditions import DownstreamMessageAffordableCondition, MessageAvailableCondition
 from holoflow.core._queue import Receiver, Transmitter
 from holoflow.core._streams import OperatorStreams
@@ -111,6 +112,14 @@ def earliest(*delays: float | None) -> float | None:
     return max(min(known), 0.0) if known else None
 
 
+def stamp(op: Operator, message: Any) -> Any:  # noqa: ARG001
+    return message
+
+
+def unstamp(op: Operator, item: Any) -> Any:  # noqa: ARG001
+    return item
+
+
 def _overrides(condition: Condition, method: str) -> bool:
     return getattr(type(condition), method) is not getattr(Condition, method)
 
@@ -124,6 +133,7 @@ class OpRun:
         "consumers",
         "context",
         "exec_conds",
+        "flow_receivers",
         "graph_run",
         "index",
         "input_ports",
@@ -134,6 +144,8 @@ class OpRun:
         "outputs",
         "producers",
         "room",
+        "routes",
+        "routing",
         "started",
         "stop_requested",
         "streams",
@@ -148,9 +160,11 @@ class OpRun:
         """Position in the run's topological order (``graph_run.ops[index] is self``)."""
         self.label = f"operator '{op.name}'"
         self.graph_run = graph_run
-        self.compute = op.compute
+        self.compute: Compute = op.compute
         self.input_ports: dict[str, InputPort] = {}
         self.transmitters: dict[str, Transmitter] = {}
+        self.flow_receivers: dict[tuple[str, int, str], Receiver] = {}
+        """The receiver each outgoing connection delivers to, by ``FlowInfo.key()``."""
         self.need: list[tuple[Any, int]] = []
         self.room: list[tuple[Receiver, int]] = []
         self.producers: list[OpRun] = []
@@ -163,6 +177,9 @@ class OpRun:
         self.started = False
         self.stop_requested = False
         self.streams: OperatorStreams
+        self.routes: FlowRoutes
+        self.routing = False
+        """Whether this execution delivers along chosen dynamic flows only (see ``FlowRoutes``)."""
         self.inputs: InputContext
         self.outputs: OutputContext
         self.context: ExecutionContext
@@ -288,9 +305,18 @@ class GraphRun:
         operators = {op_run.op.name: op_run.op for op_run in self.ops}
         for op_run in self.ops:
             op_run.streams = OperatorStreams(op_run.op)
-            op_run.inputs = InputContext(op_run.label, op_run.input_ports, op_run.streams)
-            op_run.outputs = OutputContext(op_run.label, op_run.transmitters, op_run.streams)
+            data_inputs = {k: v for k, v in op_run.input_ports.items() if k not in EXEC_PORTS}
+            data_outputs = {k: v for k, v in op_run.transmitters.items() if k not in EXEC_PORTS}
+            op_run.inputs = InputContext(op_run.label, data_inputs, op_run.streams)
+            op_run.outputs = OutputContext(op_run.label, data_outputs, op_run.streams)
             op_run.context = ExecutionContext(op_run.inputs, op_run.outputs, operators, op_run.streams)
+            op_run.routes = FlowRoutes(op_run)
+            if (
+                op_run.routes.callback is not None
+                or len(data_inputs) < len(op_run.input_ports)
+                or len(data_outputs) < len(op_run.transmitters)
+            ):
+                op_run.compute = wrap_compute(op_run, stamp, unstamp)
 
     def add_condition(self, op_run: OpRun, condition: Condition) -> None:
         """Make ``condition`` part of ``op_run``'s readiness (while the run is built)."""
@@ -343,6 +369,9 @@ class GraphRun:
     def commit(op_run: OpRun, now: int) -> None:
         """Deliver what the operator emitted, let go of what it received (see ``OperatorStreams``),
         and tell its conditions it executed."""
+        if op_run.routing:
+            for receiver, message in op_run.routes.route(stamp):
+                receiver.push(message, now)
         for transmitter in op_run.transmitters.values():
             if transmitter.pending:
                 transmitter.deliver(now)

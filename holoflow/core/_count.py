@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from holoflow.core import Condition, ConditionType, SchedulingStatusType
+from holoflow.core._condition import Condition, ConditionType, SchedulingStatusType
 
 if TYPE_CHECKING:
-    from holoflow.core import Fragment
+    from holoflow.core._fragment import Fragment
 
 __all__ = ["CountCondition"]
 
