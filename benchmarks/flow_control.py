@@ -4,8 +4,10 @@ The workload is ``holoscan_flow_loop.py``, one script written against ``holoscan
 on Holoscan as it is and on holoflow through a temporary ``holoscan`` package that re-exports
 holoflow's modules (``_holoscan_shim.py``). Each measurement runs in its own process, ``--repeats``
 times; the table shows the median and best messages per second and the holoflow/Holoscan ratio
-from this run. Every run's message count and checksum are checked against a plain-Python replay of
-the same arithmetic, so both sides are known to have done the same work.
+from this run, and the rate of the same operator bodies called in a fixed order with no scheduler
+(the bare-loop limit). Runs of the two sides alternate. Every run's message count and checksum
+are checked against a plain-Python replay of the same arithmetic, so both sides are known to have
+done the same work.
 
 Holoscan is found in this interpreter, or in the one named by ``--holoscan-python`` /
 ``$HOLOSCAN_PYTHON`` (a venv with ``pip install holoscan-cu12 nvidia-cuda-runtime-cu12``).
@@ -21,9 +23,13 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 
 from _holoscan_shim import write_shim
@@ -50,6 +56,67 @@ def expected(messages: int) -> dict[str, object]:
             seed += 1
             value = seed
     return {"messages": messages, "evens": evens, "last_seed": seed, "checksum": f"{checksum:016x}"}
+
+
+def run_bare_loop(messages: int) -> float:
+    """Messages per second of the loop with no scheduler: the limit for any Python scheduler.
+
+    The four operator bodies (with the workload's ``compute(op_input, op_output, context)`` shape,
+    reading and writing deques through ``receive``/``emit``) and the two routing callbacks are
+    called in a fixed order; the router's callback picks the branch, the join's callback sends the
+    message back. The result is checked against :func:`expected`.
+    """
+
+    class Port:
+        __slots__ = ("queue",)
+
+        def __init__(self) -> None:
+            self.queue: deque[int] = deque()
+
+        def receive(self, name: str) -> int:
+            return self.queue.popleft()
+
+        def emit(self, value: int, name: str) -> None:
+            self.queue.append(value)
+
+    class Stage:
+        def __init__(self, step: Callable[[int], int]) -> None:
+            self.step = step
+            self.value = 0
+
+        def compute(self, op_input: Port, op_output: Port, context: None) -> None:
+            self.value = op_input.receive("in")
+            op_output.emit(self.step(self.value), "out")
+
+    mask, state = (1 << 64) - 1, {"count": 0, "evens": 0, "seed": 27, "checksum": 1469598103934665603}
+
+    def join_step(value: int) -> int:
+        state["count"] += 1
+        state["evens"] += value % 2 == 0
+        state["checksum"] = ((state["checksum"] ^ value) * 1099511628211) & mask
+        if value == 1:
+            state["seed"] += 1
+            return state["seed"]
+        return value
+
+    router, even, odd = Stage(lambda v: v), Stage(lambda v: v // 2), Stage(lambda v: 3 * v + 1)
+    join = Stage(join_step)
+    router_in, router_out, branch_out, join_out = Port(), Port(), Port(), Port()
+    router_in.emit(27, "out")
+    t0 = time.perf_counter()
+    while state["count"] < messages:
+        router.compute(router_in, router_out, None)
+        branch = even if router.value % 2 == 0 else odd  # the router's dynamic-flow callback
+        branch.compute(router_out, branch_out, None)
+        join.compute(branch_out, join_out, None)
+        if state["count"] < messages:  # the join's dynamic-flow callback
+            router_in.emit(join_out.receive("in"), "out")
+    rate = messages / (time.perf_counter() - t0)
+    got = {"messages": state["count"], "evens": state["evens"], "last_seed": state["seed"]}
+    got["checksum"] = f"{state['checksum']:016x}"
+    if got != expected(messages):
+        raise AssertionError(f"bare loop computed {got}, expected {expected(messages)}")
+    return rate
 
 
 def measure(python: str, env: dict[str, str], messages: int, scheduler: str, timeout: float) -> dict:
@@ -99,6 +166,7 @@ def main() -> None:
     args = parser.parse_args()
 
     want = expected(args.messages)
+    bare = [run_bare_loop(args.messages) for _ in range(args.repeats)]
     peer = holoscan_python(args.holoscan_python)
     rows = []
     with tempfile.TemporaryDirectory(prefix="holoscan-shim-") as shim:
@@ -106,16 +174,14 @@ def main() -> None:
         ours_env = dict(os.environ)
         ours_env["PYTHONPATH"] = os.pathsep.join(filter(None, [shim, str(REPO), ours_env.get("PYTHONPATH")]))
         for scheduler in args.scheduler or ["greedy", "event"]:
-            ours_runs = [
-                measure(sys.executable, ours_env, args.messages, scheduler, args.timeout)
-                for _ in range(args.repeats)
-            ]
-            theirs_runs = []
-            if peer:
-                theirs_runs = [
-                    measure(peer, holoscan_env(peer), args.messages, scheduler, args.timeout)
-                    for _ in range(PEER_REPEATS.get(scheduler, args.repeats))
-                ]
+            # Alternate the two sides, so that a burst of load on the machine falls on both.
+            ours_runs, theirs_runs = [], []
+            for repeat in range(args.repeats):
+                ours_runs.append(measure(sys.executable, ours_env, args.messages, scheduler, args.timeout))
+                if peer and repeat < PEER_REPEATS.get(scheduler, args.repeats):
+                    theirs_runs.append(
+                        measure(peer, holoscan_env(peer), args.messages, scheduler, args.timeout)
+                    )
             rows.append(
                 {
                     "scheduler": scheduler,
@@ -158,6 +224,16 @@ def main() -> None:
                 f"{row['scheduler']:<10} ratio holoflow/holoscan (median): {ratio:.1f}x "
                 f"({verdict} the {TARGET_RATIO:.0f}x target)"
             )
+    bare_rate = statistics.median(bare)
+    print(
+        f"{'bare loop':<10} {'python':<9} {args.repeats:>4} {args.messages:>9} {bare_rate:>11,.0f} "
+        f"{max(bare):>11,.0f}"
+    )
+    for row in rows:
+        if row["holoflow"]:
+            share = row["holoflow"]["median_msgs_per_s"] / bare_rate
+            row["fraction_of_bare_loop"] = share
+            print(f"{row['scheduler']:<10} holoflow reaches {share:.0%} of the bare-loop limit")
     print(f"expected: {json.dumps(want)}")
 
     write_json(
@@ -173,6 +249,7 @@ def main() -> None:
             },
             "holoscan_python": peer,
             "expected": want,
+            "bare_loop_msgs_per_s": {"median": bare_rate, "best": max(bare)},
             "rows": rows,
         },
     )
