@@ -24,6 +24,7 @@ PUBLIC_MODULES = [
     "holoflow.operators",
     "holoflow.testing",
     "holoflow.errors",
+    "holoflow.flow_graphs",
     "holoflow.tensor",
     "holoflow.viz",
     "holoflow.sensor_bridge",

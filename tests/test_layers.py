@@ -29,6 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "conditions": {"core", *SUBSYSTEM},
     "resources": {"core", *SUBSYSTEM},
     "schedulers": {"core", "conditions", *SUBSYSTEM},
+    "flow_graphs": {"core"},
     "operators": {
         "core",
         "conditions",

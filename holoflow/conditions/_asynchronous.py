@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from holoflow.core import Condition, ConditionType, SchedulingStatusType
 
 if TYPE_CHECKING:
-    from holoflow.core import Fragment
+    from holoflow.core import Fragment, Subgraph
 
 __all__ = ["AsynchronousCondition", "AsynchronousEventState"]
 
@@ -48,7 +48,7 @@ class AsynchronousCondition(Condition):
 
     condition_type = ConditionType.ASYNCHRONOUS
 
-    def __init__(self, fragment: Fragment, name: str = "noname_async_condition") -> None:
+    def __init__(self, fragment: Fragment | Subgraph, name: str = "noname_async_condition") -> None:
         super().__init__(fragment, name=name)
         self._state = AsynchronousEventState.READY
         self._lock = threading.Lock()

@@ -10,7 +10,7 @@ from holoflow._helpers import parse_period_ns
 from holoflow.core import Condition, ConditionType, SchedulingStatusType
 
 if TYPE_CHECKING:
-    from holoflow.core import Fragment
+    from holoflow.core import Fragment, Subgraph
 
 __all__ = ["PeriodicCondition", "PeriodicConditionPolicy"]
 
@@ -45,7 +45,7 @@ class PeriodicCondition(Condition):
 
     def __init__(
         self,
-        fragment: Fragment,
+        fragment: Fragment | Subgraph,
         recess_period: int | str | datetime.timedelta,
         policy: PeriodicConditionPolicy = PeriodicConditionPolicy.CATCH_UP_MISSED_TICKS,
         name: str = "noname_periodic_condition",

@@ -1,6 +1,8 @@
 """The core API, under Holoscan's names: operators, specs, contexts, fragments, applications.
 
 A Holoscan Python application ports by replacing ``holoscan.core`` with ``holoflow.core``.
+``Subgraph`` groups operators into reusable pieces with interface ports, and the operator graph
+answers to Holoscan 4.6's names (``OperatorFlowGraph``, ``FlowGraph``) as well as 3.x's.
 The core also owns what every run needs: the port conditions each port gets, the clocks, the
 sequential ``GreedyScheduler`` a fragment runs under by default, and the run kernel that every
 scheduler drives (:mod:`holoflow.core.run`). ``holoflow.conditions``, ``holoflow.resources`` and
@@ -18,8 +20,10 @@ from holoflow.core._context import ExecutionContext, InputContext, OutputContext
 from holoflow.core._count import CountCondition
 from holoflow.core._flow import START_OPERATOR_NAME, FlowInfo
 from holoflow.core._fragment import Fragment
+from holoflow.core._fragment_graph import FragmentFlowGraph
 from holoflow.core._graph import Connection, OperatorGraph
 from holoflow.core._greedy import GreedyScheduler
+from holoflow.core._interface_port import InterfacePort, InterfacePortMapping, InterfacePortType
 from holoflow.core._operator import Operator
 from holoflow.core._port_conditions import (
     DownstreamMessageAffordableCondition,
@@ -31,10 +35,16 @@ from holoflow.core._queue import QueuePolicy, QueueStatistics, Receiver, Transmi
 from holoflow.core._resource import Resource, StreamPool
 from holoflow.core._scheduler import Scheduler
 from holoflow.core._spec import IOSpec, OperatorSpec
+from holoflow.core._subgraph import Subgraph
 from holoflow.core._thread_pool import ThreadPool
 from holoflow.tensor import Tensor, TensorMap, as_tensor
 
+FlowGraph = OperatorGraph
+OperatorFlowGraph = OperatorGraph
+"""Holoscan 4.6's names of the operator graph (``Fragment.graph``)."""
 Graph = OperatorGraph
+FragmentGraph = FragmentFlowGraph
+"""Holoscan 3.x's names, kept for code written against it."""
 
 __all__ = [
     "START_OPERATOR_NAME",
@@ -53,15 +63,22 @@ __all__ = [
     "DownstreamMessageAffordableCondition",
     "ExecutionContext",
     "ExpiringMessageAvailableCondition",
+    "FlowGraph",
     "FlowInfo",
     "Fragment",
+    "FragmentFlowGraph",
+    "FragmentGraph",
     "Graph",
     "GreedyScheduler",
     "IOSpec",
     "InputContext",
+    "InterfacePort",
+    "InterfacePortMapping",
+    "InterfacePortType",
     "ManualClock",
     "MessageAvailableCondition",
     "Operator",
+    "OperatorFlowGraph",
     "OperatorGraph",
     "OperatorSpec",
     "OutputContext",
@@ -75,6 +92,7 @@ __all__ = [
     "Scheduler",
     "SchedulingStatusType",
     "StreamPool",
+    "Subgraph",
     "Tensor",
     "TensorMap",
     "ThreadPool",

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from holoflow.core._fragment import Fragment
+from holoflow.core._fragment_graph import FragmentFlowGraph
 from holoflow.errors import ConfigError
 
 __all__ = ["Application"]
@@ -28,6 +29,13 @@ class Application(Fragment):
         self._cli_config, self._argv = _split_argv(list(argv) if argv else list(sys.argv))
         super().__init__(None, kwargs.pop("name", ""), *args, **kwargs)
         self._app = self
+        self._fragment_graph = FragmentFlowGraph()
+
+    @property
+    def fragment_graph(self) -> FragmentFlowGraph:
+        """The graph of the application's fragments and their connections: empty, as Holoscan's is
+        for a single-fragment application (holoflow runs every application as one fragment)."""
+        return self._fragment_graph
 
     @property
     def argv(self) -> list[str]:

@@ -12,6 +12,7 @@ from holoflow.core._resource import Resource
 
 if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
+    from holoflow.core._subgraph import Subgraph
 
 __all__ = ["Clock", "ManualClock", "RealtimeClock"]
 
@@ -65,7 +66,7 @@ class RealtimeClock(Clock):
 
     def __init__(
         self,
-        fragment: Fragment,
+        fragment: Fragment | Subgraph,
         initial_time_offset: float = 0.0,
         initial_time_scale: float = 1.0,
         use_time_since_epoch: bool = False,
@@ -113,7 +114,9 @@ class ManualClock(Clock):
     _default_name = "manual_clock"
     jumps_when_idle = True
 
-    def __init__(self, fragment: Fragment, initial_timestamp: int = 0, name: str = "manual_clock") -> None:
+    def __init__(
+        self, fragment: Fragment | Subgraph, initial_timestamp: int = 0, name: str = "manual_clock"
+    ) -> None:
         super().__init__(fragment, name=name)
         self._now = int(initial_timestamp)
 

@@ -7,6 +7,9 @@ wins. Parameters are plain attributes on the component: they are bound when the 
 built and bound again when a run initializes it, so ``add_arg`` after construction also counts.
 A default only fills an attribute that is missing or ``None``, so a subclass may set its own
 value before calling ``super().__init__``.
+
+A component created with a :class:`~holoflow.core.Subgraph` as first argument belongs to the
+subgraph's fragment and is named ``<subgraph>_<name>``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from holoflow.errors import ConfigError
 
 if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
+    from holoflow.core._subgraph import Subgraph
 
 __all__ = ["Component", "ComponentSpec", "ParameterFlag", "ParameterSpec"]
 
@@ -94,19 +98,23 @@ class Component:
     _kind = "component"
     _default_name = "component"
 
-    def __init__(self, fragment: Fragment, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, fragment: Fragment | Subgraph, *args: Any, **kwargs: Any) -> None:
         from holoflow.core._fragment import Fragment
+        from holoflow.core._subgraph import Subgraph
 
-        if not isinstance(fragment, Fragment):
+        if not isinstance(fragment, (Fragment, Subgraph)):
             raise TypeError(
-                f"{type(self).__name__}() takes a Fragment or Application as its first argument, "
-                f"not {type(fragment).__name__}"
+                f"{type(self).__name__}() takes a Fragment, Application or Subgraph as its first "
+                f"argument, not {type(fragment).__name__}"
             )
         name = kwargs.pop("name", None)
         if name is None:
             name = self._next_default_name()
         if not isinstance(name, str):
             raise TypeError(f"{type(self).__name__}: name must be a str, not {type(name).__name__}")
+        if isinstance(fragment, Subgraph):
+            name = fragment._qualify(name, self._kind)
+            fragment = fragment.fragment
         self._fragment = fragment
         self._name = name
         self._args: list[Arg] = []

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
     from holoflow.core._operator import Operator
     from holoflow.core._queue import Receiver, Transmitter
+    from holoflow.core._subgraph import Subgraph
 
 __all__ = ["Condition", "ConditionType", "SchedulingStatusType"]
 
@@ -76,7 +77,7 @@ class Condition(Component):
 
     def __init__(
         self,
-        fragment: Fragment,
+        fragment: Fragment | Subgraph,
         *args: Any,
         receiver_name: str | None = None,
         transmitter_name: str | None = None,

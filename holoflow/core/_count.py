@@ -8,6 +8,7 @@ from holoflow.core._condition import Condition, ConditionType, SchedulingStatusT
 
 if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
+    from holoflow.core._subgraph import Subgraph
 
 __all__ = ["CountCondition"]
 
@@ -28,7 +29,9 @@ class CountCondition(Condition):
 
     condition_type = ConditionType.COUNT
 
-    def __init__(self, fragment: Fragment, count: int = 1, name: str = "noname_count_condition") -> None:
+    def __init__(
+        self, fragment: Fragment | Subgraph, count: int = 1, name: str = "noname_count_condition"
+    ) -> None:
         super().__init__(fragment, name=name)
         self.count = count
         self._remaining = self._count

@@ -17,6 +17,8 @@ from holoflow.core._greedy import GreedyScheduler
 from holoflow.core._operator import Operator
 from holoflow.core._scheduler import Scheduler
 from holoflow.core._spec import IOSpec
+from holoflow.core._subgraph import Subgraph
+from holoflow.core._subgraph_flow import resolve_links
 from holoflow.core._thread_pool import ThreadPool
 from holoflow.errors import ConfigError, GraphError, SchedulingError
 
@@ -55,6 +57,8 @@ class Fragment:
         self._active_scheduler: Scheduler | None = None
         self._thread_pools: list[ThreadPool] = []
         self._start_op: Operator | None = None
+        self._subgraphs: list[Subgraph] = []
+        self._subgraph_names: dict[str, Subgraph] = {}
 
     # -- graph -----------------------------------------------------------------------------------
     def compose(self) -> None:
@@ -98,8 +102,8 @@ class Fragment:
 
     def add_flow(
         self,
-        upstream_op: Operator,
-        downstream_op: Operator,
+        upstream_op: Operator | Subgraph,
+        downstream_op: Operator | Subgraph,
         port_pairs: PortPairs | IOSpec.ConnectorType | None = None,
         connector_type: IOSpec.ConnectorType | None = None,
     ) -> None:
@@ -107,11 +111,14 @@ class Fragment:
 
         Parameters
         ----------
-        upstream_op, downstream_op : Operator
-            The operators to connect.
+        upstream_op, downstream_op : Operator or Subgraph
+            The ends to connect. A subgraph end is named by its interface ports, which stand for
+            ports of operators inside it (a data input may stand for several).
         port_pairs : set of (str, str), optional
-            ``{("out", "in"), ...}``. When omitted each operator must have exactly one port on
-            that side. Pairs are connected in sorted order, which fixes the order of items an
+            ``{("out", "in"), ...}``. When omitted each operator must have exactly one data port
+            on that side (or a control flow is made, see below); with a subgraph end the choice
+            follows Holoscan: a single data port on each side, else a single execution port on
+            each side. Pairs are connected in sorted order, which fixes the order of items an
             ``ANY_SIZE`` input receives.
 
         Without port pairs, when ``downstream_op`` has no data inputs (or already has an input
@@ -124,17 +131,26 @@ class Fragment:
         Raises
         ------
         GraphError
-            If a port does not exist, the mapping is ambiguous, or a name is taken.
+            If a port or interface port does not exist, the mapping is ambiguous, or a name is
+            taken.
         """
         if isinstance(port_pairs, IOSpec.ConnectorType):
             port_pairs, connector_type = None, port_pairs
         if connector_type not in (None, IOSpec.ConnectorType.DEFAULT, IOSpec.ConnectorType.DOUBLE_BUFFER):
             raise GraphError(f"add_flow: connector type {connector_type} is not supported")
-        for op in (upstream_op, downstream_op):
-            if not isinstance(op, Operator):
-                raise TypeError(f"add_flow connects Operators, not {type(op).__name__}")
-            self._check_owned(op)
+        for end in (upstream_op, downstream_op):
+            if isinstance(end, Subgraph):
+                self._check_subgraph_owned(end)
+            elif isinstance(end, Operator):
+                self._check_owned(end)
+            else:
+                raise TypeError(f"add_flow connects Operators and Subgraphs, not {type(end).__name__}")
         where = f"add_flow({upstream_op.name!r}, {downstream_op.name!r})"
+        if isinstance(upstream_op, Subgraph) or isinstance(downstream_op, Subgraph):
+            pairs = [_as_pair(where, pair) for pair in port_pairs or ()]
+            for source, output, target, input_ in resolve_links(upstream_op, downstream_op, pairs):
+                self.add_flow(source, target, {(output, input_)}, connector_type)
+            return
         outputs = _data_ports(upstream_op.spec.outputs)
         inputs = _data_ports(downstream_op.spec.inputs)
         control = False
@@ -222,6 +238,42 @@ class Fragment:
         if not callable(dynamic_flow_func):
             raise TypeError(f"set_dynamic_flows: the callback for operator '{op.name}' is not callable")
         op._holoflow_flow_callback = dynamic_flow_func
+
+    # -- subgraphs -------------------------------------------------------------------------------
+    def add_subgraph(self, subgraph: Subgraph) -> None:
+        """Confirm that ``subgraph`` belongs to this fragment (it does from its construction).
+
+        Raises
+        ------
+        GraphError
+            If it was created for another fragment.
+        """
+        if not isinstance(subgraph, Subgraph):
+            raise TypeError(f"add_subgraph takes a Subgraph, not {type(subgraph).__name__}")
+        self._check_subgraph_owned(subgraph)
+
+    @property
+    def subgraphs(self) -> list[Subgraph]:
+        """The top-level subgraphs, in creation order (nested ones: ``Subgraph.nested_subgraphs``)."""
+        return list(self._subgraphs)
+
+    def _register_subgraph(self, subgraph: Subgraph) -> None:
+        """Called by the Subgraph constructor: claim its qualified name."""
+        if subgraph.name in self._subgraph_names:
+            raise GraphError(
+                f"duplicate subgraph name '{subgraph.name}': each subgraph of a fragment needs a "
+                f"unique (qualified) name"
+            )
+        self._subgraph_names[subgraph.name] = subgraph
+        if subgraph._parent is None:
+            self._subgraphs.append(subgraph)
+
+    def _check_subgraph_owned(self, subgraph: Subgraph) -> None:
+        if subgraph.fragment is not self:
+            raise GraphError(
+                f"subgraph '{subgraph.name}' was created for another fragment; "
+                f"create it with this fragment as its first argument"
+            )
 
     def _check_owned(self, op: Operator) -> None:
         if op.fragment is not self:

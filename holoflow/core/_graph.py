@@ -1,4 +1,9 @@
-"""The operator graph: operators as nodes, port-mapped edges, validation and ordering."""
+"""The operator graph: operators as nodes, port-mapped edges, validation and ordering.
+
+:class:`OperatorGraph` is what Holoscan 4.6 calls the ``OperatorFlowGraph`` (3.x: ``OperatorGraph``).
+In its port maps a connection into an ``IOSpec.ANY_SIZE`` input is named ``port:<i>``, ``i``
+counting that input's connections in the order they were made, as Holoscan names them.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from holoflow.core._port_map import PortMaps, connectivity_maps, describe
+from holoflow.core._spec import IOSpec
 from holoflow.errors import GraphError
 
 if TYPE_CHECKING:
@@ -93,13 +100,47 @@ class OperatorGraph:
         targets = {id(c.target) for c in self._connections}
         return [op for op in self._nodes.values() if id(op) not in targets]
 
+    def remove_node(self, op: Operator) -> None:
+        """Remove ``op`` and every connection to or from it; an absent operator is ignored."""
+        if self._nodes.get(op.name) is not op:
+            return
+        del self._nodes[op.name]
+        self._connections = [c for c in self._connections if c.source is not op and c.target is not op]
+
     def get_port_map(self, source: Operator, target: Operator) -> dict[str, set[str]]:
-        """Output port of ``source`` → the input ports of ``target`` it feeds."""
+        """Output port of ``source`` → the input ports of ``target`` it feeds (``port:<i>`` for an
+        ``ANY_SIZE`` input)."""
         port_map: dict[str, set[str]] = {}
-        for c in self._connections:
+        for c, input_name in self._labelled_connections():
             if c.source is source and c.target is target:
-                port_map.setdefault(c.output, set()).add(c.input)
+                port_map.setdefault(c.output, set()).add(input_name)
         return port_map
+
+    def get_port_connectivity_maps(self) -> PortMaps:
+        """``(input_to_output, output_to_input)``: each port, named ``operator.port``
+        (``fragment.operator.port`` in a named fragment), → the sorted ports it connects to."""
+        return connectivity_maps(
+            (f"{_node_id(c.source)}.{c.output}", f"{_node_id(c.target)}.{input_name}")
+            for c, input_name in self._labelled_connections()
+        )
+
+    def port_map_description(self) -> str:
+        """:meth:`get_port_connectivity_maps` as YAML, in Holoscan's layout (``~`` when empty)."""
+        return describe(self.get_port_connectivity_maps())
+
+    def _labelled_connections(self) -> list[tuple[Connection, str]]:
+        """Every connection with its input's port-map name (``port:<i>`` on an ANY_SIZE input)."""
+        seen: dict[tuple[int, str], int] = {}
+        labelled = []
+        for c in self._connections:
+            spec = c.target.spec.inputs.get(c.input)
+            if spec is not None and spec.queue_size == IOSpec.ANY_SIZE:
+                index = seen.get((id(c.target), c.input), 0)
+                seen[(id(c.target), c.input)] = index + 1
+                labelled.append((c, f"{c.input}:{index}"))
+            else:
+                labelled.append((c, c.input))
+        return labelled
 
     def topological_order(self) -> list[Operator]:
         """Roots first, successors in the order added; a cycle is entered at its earliest node."""
@@ -129,3 +170,8 @@ class OperatorGraph:
 
     def __len__(self) -> int:
         return len(self._nodes)
+
+
+def _node_id(op: Operator) -> str:
+    fragment_name = op.fragment.name
+    return f"{fragment_name}.{op.name}" if fragment_name else op.name

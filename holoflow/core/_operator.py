@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
     from holoflow.core._queue import Receiver, Transmitter
     from holoflow.core._run import OpRun
+    from holoflow.core._subgraph import Subgraph
     from holoflow.core._thread_pool import ThreadPool
 
 __all__ = ["Operator"]
@@ -63,7 +64,7 @@ class Operator(Component):
     OUTPUT_EXEC_PORT_NAME = "__output_exec__"
     """The output port that control-flow signals leave from (added by ``add_flow`` when needed)."""
 
-    def __init__(self, fragment: Fragment, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, fragment: Fragment | Subgraph, *args: Any, **kwargs: Any) -> None:
         self._conditions: dict[str, Condition] = {}
         self._resources: dict[str, Resource] = {}
         # Set by holoflow only; the prefix keeps them clear of attributes that subclasses define.

@@ -21,6 +21,7 @@ from holoflow.errors import GraphError, HoloflowInternalError
 
 if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
+    from holoflow.core._subgraph import Subgraph
 
 __all__ = [
     "DownstreamMessageAffordableCondition",
@@ -75,7 +76,7 @@ class MessageAvailableCondition(PortCondition):
 
     def __init__(
         self,
-        fragment: Fragment,
+        fragment: Fragment | Subgraph,
         min_size: int = 1,
         front_stage_max_size: int = 1,
         receiver: str | None = None,
@@ -113,7 +114,7 @@ class DownstreamMessageAffordableCondition(PortCondition):
 
     def __init__(
         self,
-        fragment: Fragment,
+        fragment: Fragment | Subgraph,
         min_size: int = 1,
         transmitter: str | None = None,
         name: str = "noname_downstream_affordable_condition",
@@ -153,7 +154,7 @@ class ExpiringMessageAvailableCondition(PortCondition):
 
     def __init__(
         self,
-        fragment: Fragment,
+        fragment: Fragment | Subgraph,
         max_batch_size: int,
         max_delay_ns: int | str | datetime.timedelta,
         clock: Any = None,  # noqa: ARG002 - Holoscan signature; the scheduler clock is used

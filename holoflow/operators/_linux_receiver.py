@@ -24,7 +24,7 @@ from holoflow.sensor_bridge import (
 from holoflow.tensor import cuda_available, cupy_module, host_buffer, require_cuda
 
 if TYPE_CHECKING:
-    from holoflow.core import ExecutionContext, Fragment, InputContext, OperatorSpec, OutputContext
+    from holoflow.core import ExecutionContext, Fragment, InputContext, OperatorSpec, OutputContext, Subgraph
 
 __all__ = ["LinuxReceiverOp"]
 
@@ -89,7 +89,7 @@ class LinuxReceiverOp(ReceiverOp):
     out_tensor_name: str
     check_icrc: bool
 
-    def __init__(self, fragment: Fragment, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, fragment: Fragment | Subgraph, *args: Any, **kwargs: Any) -> None:
         self._frame_ready = AsynchronousCondition(fragment, name="frame_ready")
         self._receiver: LinuxReceiver | None = None
         self._assembler: FrameAssembler | None = None

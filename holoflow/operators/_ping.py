@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from holoflow.core import Operator
 
 if TYPE_CHECKING:
-    from holoflow.core import ExecutionContext, Fragment, InputContext, OperatorSpec, OutputContext
+    from holoflow.core import ExecutionContext, Fragment, InputContext, OperatorSpec, OutputContext, Subgraph
 
 __all__ = ["PingRxOp", "PingTxOp"]
 
@@ -15,7 +15,7 @@ __all__ = ["PingRxOp", "PingTxOp"]
 class PingTxOp(Operator):
     """Emit 1, 2, 3, ... on output ``out``, one per compute. Bound it with a ``CountCondition``."""
 
-    def __init__(self, fragment: Fragment, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, fragment: Fragment | Subgraph, *args: Any, **kwargs: Any) -> None:
         self.index = 0
         super().__init__(fragment, *args, **kwargs)
 

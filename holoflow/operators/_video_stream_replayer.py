@@ -12,7 +12,7 @@ from holoflow.resources import BlockMemoryPool, MemoryStorageType
 from holoflow.tensor import cuda_available, require_cuda
 
 if TYPE_CHECKING:
-    from holoflow.core import ExecutionContext, Fragment, InputContext, OperatorSpec, OutputContext
+    from holoflow.core import ExecutionContext, Fragment, InputContext, OperatorSpec, OutputContext, Subgraph
 
 __all__ = ["VideoStreamReplayerOp"]
 
@@ -29,7 +29,7 @@ class _Pacer(Condition):
     operators while a frame is not yet due, and makes playback follow the scheduler's clock.
     """
 
-    def __init__(self, fragment: Fragment, replayer: VideoStreamReplayerOp) -> None:
+    def __init__(self, fragment: Fragment | Subgraph, replayer: VideoStreamReplayerOp) -> None:
         super().__init__(fragment, name="replayer_pacing")
         self.replayer = replayer
         self.now = 0
@@ -101,7 +101,7 @@ class VideoStreamReplayerOp(Operator):
     device: str
     zero_copy: bool
 
-    def __init__(self, fragment: Fragment, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, fragment: Fragment | Subgraph, *args: Any, **kwargs: Any) -> None:
         self._pacer = _Pacer(fragment, self)
         self._reader: GXFReader | None = None
         self._buffers: BlockMemoryPool | None = None

@@ -17,7 +17,7 @@ from holoflow.errors import ResourceError
 from holoflow.tensor import cuda_available, host_buffer, require_cuda
 
 if TYPE_CHECKING:
-    from holoflow.core import Fragment
+    from holoflow.core import Fragment, Subgraph
 
 __all__ = ["Allocator", "MemoryStorageType", "UnboundedAllocator"]
 
@@ -54,7 +54,7 @@ class UnboundedAllocator(Allocator):
 
     _default_name = "unbounded_allocator"
 
-    def __init__(self, fragment: Fragment, name: str = "unbounded_allocator") -> None:
+    def __init__(self, fragment: Fragment | Subgraph, name: str = "unbounded_allocator") -> None:
         super().__init__(fragment, name=name)
 
     def empty(

@@ -28,7 +28,7 @@ from holoflow.resources._allocator import Allocator, MemoryStorageType
 from holoflow.tensor import cupy_module, host_buffer, require_cuda
 
 if TYPE_CHECKING:
-    from holoflow.core import Fragment
+    from holoflow.core import Fragment, Subgraph
 
 __all__ = ["BlockMemoryPool", "PoolStatistics"]
 
@@ -108,7 +108,7 @@ class BlockMemoryPool(Allocator):
 
     def __init__(
         self,
-        fragment: Fragment,
+        fragment: Fragment | Subgraph,
         storage_type: MemoryStorageType | int,
         block_size: int,
         num_blocks: int,

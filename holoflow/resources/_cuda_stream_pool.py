@@ -10,7 +10,7 @@ from holoflow.errors import ResourceError
 from holoflow.tensor import require_cuda
 
 if TYPE_CHECKING:
-    from holoflow.core import Fragment
+    from holoflow.core import Fragment, Subgraph
 
 __all__ = ["CudaStreamPool"]
 
@@ -38,7 +38,7 @@ class CudaStreamPool(StreamPool):
 
     def __init__(
         self,
-        fragment: Fragment,
+        fragment: Fragment | Subgraph,
         dev_id: int = 0,
         stream_flags: int = 0,
         stream_priority: int = 0,

@@ -9,7 +9,7 @@ from holoflow.conditions import BooleanCondition
 from holoflow.core import Operator
 
 if TYPE_CHECKING:
-    from holoflow.core import ExecutionContext, Fragment, InputContext, OperatorSpec, OutputContext
+    from holoflow.core import ExecutionContext, Fragment, InputContext, OperatorSpec, OutputContext, Subgraph
 
 __all__ = ["Recorder", "Source"]
 
@@ -20,7 +20,9 @@ class Source(Operator):
     The items are read again from the start on every run.
     """
 
-    def __init__(self, fragment: Fragment, items: Iterable[Any], *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, fragment: Fragment | Subgraph, items: Iterable[Any], *args: Any, **kwargs: Any
+    ) -> None:
         self.items = list(items)
         self._left = BooleanCondition(fragment, name="source_items_left")
         self._iterator: Any = iter(())
@@ -47,7 +49,7 @@ class Source(Operator):
 class Recorder(Operator):
     """Append every message arriving on input ``in`` to :attr:`received`."""
 
-    def __init__(self, fragment: Fragment, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, fragment: Fragment | Subgraph, *args: Any, **kwargs: Any) -> None:
         self.received: list[Any] = []
         super().__init__(fragment, *args, **kwargs)
 

@@ -94,7 +94,9 @@ def test_unsupported_positional_argument(app):
 
 
 def test_first_argument_must_be_a_fragment():
-    with pytest.raises(TypeError, match="takes a Fragment or Application as its first argument, not str"):
+    with pytest.raises(
+        TypeError, match="takes a Fragment, Application or Subgraph as its first argument, not str"
+    ):
         Mul("app", name="mx")
 
 

@@ -57,6 +57,62 @@ def test_examples_import_without_running(module):
         sys.path.remove(str(EXAMPLES))
 
 
+# Holoscan 4.6 prints this port map for its subgraph_ping.py, which the twin rebuilds.
+SUBGRAPH_PING_PORT_MAP = """\
+input_to_output:
+  multi_rx_multi_receiver.receivers:0:
+    - tx1_forwarding.out
+  multi_rx_multi_receiver.receivers:1:
+    - tx2.out
+  multi_rx_multi_receiver.receivers:2:
+    - tx3_forwarding.out
+  multi_rx_multi_receiver.receivers:3:
+    - tx4_forwarding.out
+  tx1_forwarding.in:
+    - tx1_transmitter.out
+  tx3_forwarding.in:
+    - tx3_transmitter.out
+  tx4_forwarding.in:
+    - tx4_transmitter.out
+output_to_input:
+  tx1_forwarding.out:
+    - multi_rx_multi_receiver.receivers:0
+  tx1_transmitter.out:
+    - tx1_forwarding.in
+  tx2.out:
+    - multi_rx_multi_receiver.receivers:1
+  tx3_forwarding.out:
+    - multi_rx_multi_receiver.receivers:2
+  tx3_transmitter.out:
+    - tx3_forwarding.in
+  tx4_forwarding.out:
+    - multi_rx_multi_receiver.receivers:3
+  tx4_transmitter.out:
+    - tx4_forwarding.in"""
+
+
+def test_subgraph_ping():
+    expected = [
+        "Application composed with Subgraph instances:",
+        "====== PORT MAPPING =======",
+        *SUBGRAPH_PING_PORT_MAP.splitlines(),
+    ]
+    for count in range(1, 9):
+        expected.append(f"Rx message received (count: {count}, size: 4)")
+        expected.extend(f"Rx message value[{i}]: {count}" for i in range(4))
+    assert run_example("subgraph/subgraph_ping.py").splitlines() == expected
+
+
+def test_sequential_with_subgraph():
+    # Holoscan 4.6 prints these lines for its sequential_with_subgraph.py.
+    assert run_example("subgraph/sequential_with_subgraph.py").splitlines() == [
+        "I am here - node1",
+        "I am here - sequential_sg_node2",
+        "I am here - sequential_sg_node3",
+        "I am here - node4",
+    ]
+
+
 def test_parallel_branches():
     lines = run_example("parallel_branches.py").splitlines()
     assert lines[0].startswith("processed 20 frames in ")
