@@ -69,7 +69,7 @@ from holoflow.core._build import build_ports
 from holoflow.core._condition import Condition, SchedulingStatusType
 from holoflow.core._context import ExecutionContext, InputContext, InputPort, OutputContext, PortMode
 from holoflow.core._flow import EXEC_PORTS, Compute, FlowRoutes, wrap_compute
-from holoflow.core._metadata import NO_METADATA, release_metadata, resolve_metadata, stamp, unstamp
+from holoflow.core._metadata import NO_METADATA, release_metadata, resolve_metadata
 from holoflow.core._operator_status import OperatorStatus
 from holoflow.core._port_conditions import DownstreamMessageAffordableCondition, MessageAvailableCondition
 from holoflow.core._queue import Receiver, Transmitter
@@ -353,7 +353,7 @@ class GraphRun:
                 or len(data_inputs) < len(op_run.input_ports)
                 or len(data_outputs) < len(op_run.transmitters)
             ):
-                op_run.compute = wrap_compute(op_run, stamp, unstamp)
+                op_run.compute = wrap_compute(op_run)
 
     def add_condition(self, op_run: OpRun, condition: Condition) -> None:
         """Make ``condition`` part of ``op_run``'s readiness (while the run is built)."""
@@ -405,8 +405,7 @@ class GraphRun:
         """Deliver what the operator emitted, let go of what it received (see ``OperatorStreams``),
         and tell its conditions it executed."""
         if op_run.routing:
-            for receiver, message in op_run.routes.route(stamp):
-                receiver.push(message, now)
+            op_run.routes.route(now)
         for transmitter in op_run.transmitters.values():
             if transmitter.pending:
                 transmitter.deliver(now)
