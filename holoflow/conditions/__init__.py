@@ -1,7 +1,8 @@
 """Conditions that decide when an operator may run (Holoscan's ``holoscan.conditions``).
 
-The three port conditions every run binds to ports live in the core; they are re-exported here
-under Holoscan's path.
+The conditions every run builds from port declarations (the three port conditions and the
+multi-message conditions of ``spec.multi_port_condition``) live in the core; they are
+re-exported here under Holoscan's path.
 """
 
 from holoflow.conditions._asynchronous import AsynchronousCondition, AsynchronousEventState
@@ -12,6 +13,8 @@ from holoflow.core import (
     DownstreamMessageAffordableCondition,
     ExpiringMessageAvailableCondition,
     MessageAvailableCondition,
+    MultiMessageAvailableCondition,
+    MultiMessageAvailableTimeoutCondition,
 )
 
 __all__ = [
@@ -22,6 +25,8 @@ __all__ = [
     "DownstreamMessageAffordableCondition",
     "ExpiringMessageAvailableCondition",
     "MessageAvailableCondition",
+    "MultiMessageAvailableCondition",
+    "MultiMessageAvailableTimeoutCondition",
     "PeriodicCondition",
     "PeriodicConditionPolicy",
 ]

@@ -18,7 +18,9 @@ from holoflow.core._context import ExecutionContext, InputContext, OutputContext
 from holoflow.core._fragment import Fragment
 from holoflow.core._graph import Connection, OperatorGraph
 from holoflow.core._greedy import GreedyScheduler
+from holoflow.core._multi_message import MultiMessageAvailableCondition, MultiMessageAvailableTimeoutCondition
 from holoflow.core._operator import Operator
+from holoflow.core._or_combiner import OrConditionCombiner
 from holoflow.core._port_conditions import (
     DownstreamMessageAffordableCondition,
     ExpiringMessageAvailableCondition,
@@ -28,7 +30,7 @@ from holoflow.core._port_conditions import (
 from holoflow.core._queue import QueuePolicy, QueueStatistics, Receiver, Transmitter
 from holoflow.core._resource import Resource, StreamPool
 from holoflow.core._scheduler import Scheduler
-from holoflow.core._spec import IOSpec, OperatorSpec
+from holoflow.core._spec import IOSpec, MultiMessageConditionInfo, OperatorSpec
 from holoflow.core._thread_pool import ThreadPool
 from holoflow.tensor import Tensor, TensorMap, as_tensor
 
@@ -56,9 +58,13 @@ __all__ = [
     "InputContext",
     "ManualClock",
     "MessageAvailableCondition",
+    "MultiMessageAvailableCondition",
+    "MultiMessageAvailableTimeoutCondition",
+    "MultiMessageConditionInfo",
     "Operator",
     "OperatorGraph",
     "OperatorSpec",
+    "OrConditionCombiner",
     "OutputContext",
     "ParameterFlag",
     "PortCondition",
