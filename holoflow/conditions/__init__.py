@@ -1,8 +1,9 @@
 """Conditions that decide when an operator may run (Holoscan's ``holoscan.conditions``).
 
-The three port conditions every run binds to ports, ``CountCondition`` (which the start operator
-of a control flow uses) and the asynchronous condition every operator owns during a run live in
-the core; they are re-exported here under Holoscan's path.
+The conditions every run builds from port declarations (the three port conditions and the
+multi-message conditions of ``spec.multi_port_condition``), ``CountCondition`` (which the start
+operator of a control flow uses) and the asynchronous condition every operator owns during a run
+live in the core; they are re-exported here under Holoscan's path.
 """
 
 from holoflow.conditions._boolean import BooleanCondition
@@ -14,6 +15,8 @@ from holoflow.core import (
     DownstreamMessageAffordableCondition,
     ExpiringMessageAvailableCondition,
     MessageAvailableCondition,
+    MultiMessageAvailableCondition,
+    MultiMessageAvailableTimeoutCondition,
 )
 
 __all__ = [
@@ -24,6 +27,8 @@ __all__ = [
     "DownstreamMessageAffordableCondition",
     "ExpiringMessageAvailableCondition",
     "MessageAvailableCondition",
+    "MultiMessageAvailableCondition",
+    "MultiMessageAvailableTimeoutCondition",
     "PeriodicCondition",
     "PeriodicConditionPolicy",
 ]

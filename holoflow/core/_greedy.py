@@ -108,6 +108,7 @@ class GreedyScheduler(Scheduler):
             ran = False
             finished: list[OpRun] = []
             next_time: int | None = None
+            next_deadline: int | None = None  # of timeout conditions: wakes, keeps nothing alive
             waiting_event = False
             for op_run in ops:
                 status, when = evaluate(op_run, now)
@@ -126,8 +127,11 @@ class GreedyScheduler(Scheduler):
                 elif status is WAIT_TIME:
                     if when is not None and (next_time is None or when < next_time):
                         next_time = when
-                elif status is WAIT_EVENT:
-                    waiting_event = True
+                else:
+                    if status is WAIT_EVENT:
+                        waiting_event = True
+                    if when is not None and (next_deadline is None or when < next_deadline):
+                        next_deadline = when
             if finished:
                 ops = [op_run for op_run in ops if op_run not in finished]
             if deadline is not None and time.monotonic() >= deadline:
@@ -140,6 +144,10 @@ class GreedyScheduler(Scheduler):
             budget = rule.idle(None, deadlocked=next_time is None and not waiting_event)
             if rule.ended:
                 return
+            if next_time is None:
+                # As GXF's greedy scheduler, which sees a timeout only when it evaluates the
+                # operator: wake for it when nothing else is timed.
+                next_time = next_deadline
             if next_time is None:
                 wake.wait(budget)
             elif budget is None:

@@ -20,9 +20,16 @@ deques and bound methods:
 
 Readiness (:meth:`GraphRun.evaluate`) combines statuses with the priority
 NEVER > WAIT_EVENT > WAIT > WAIT_TIME > READY; the WAIT_TIME target of an operator is the latest
-of its conditions' targets. Execution is ``compute`` followed by :meth:`GraphRun.commit`, which
-delivers what was emitted and calls ``on_execute``. A message is therefore visible downstream
-only after its producer's compute returned.
+of its conditions' targets. As in GXF, every condition of the operator gets ``update_state`` and
+``check`` in each evaluation, also after one said NEVER; the flattened queue tests come last and
+are skipped once the answer is NEVER. A timeout condition (``_wait_deadline``) may say WAIT with
+a deadline: the evaluation then returns WAIT (or WAIT_EVENT) *with* a timestamp, the time by
+which the operator may be ready unless another condition holds it back. Schedulers re-evaluate
+the operator then, but such a deadline, unlike a WAIT_TIME target, does not keep an otherwise
+idle run from counting as deadlocked; every other WAIT or WAIT_EVENT comes back without a time.
+Execution is ``compute`` followed by :meth:`GraphRun.commit`, which delivers what was emitted
+and calls ``on_execute``. A message is therefore visible downstream only after its producer's
+compute returned.
 
 Threaded schedulers evaluate, reserve, commit and release under one lock and run ``compute``
 outside it. :meth:`GraphRun.reserve` books ``n`` slots in every receiver an operator's
@@ -102,6 +109,7 @@ WAIT_EVENT = SchedulingStatusType.WAIT_EVENT
 _RANK = {READY: 0, WAIT_TIME: 1, WAIT: 2, WAIT_EVENT: 3, NEVER: 4}
 _BY_RANK = [READY, WAIT_TIME, WAIT, WAIT_EVENT, NEVER]
 _WAIT_EVENT_RANK = _RANK[WAIT_EVENT]
+_NEVER_RANK = _RANK[NEVER]
 
 
 def annotate(exc: BaseException, where: str) -> None:
@@ -372,22 +380,34 @@ class GraphRun:
 
     # -- readiness and commit ------------------------------------------------------------------------
     def evaluate(self, op_run: OpRun, now: int) -> tuple[SchedulingStatusType, int | None]:
-        """Combine the operator's conditions into one status (and WAIT_TIME target)."""
+        """Combine the operator's conditions into one status and a time.
+
+        The time is the WAIT_TIME target, or for WAIT / WAIT_EVENT the deadline of a timeout
+        condition when nothing else holds the operator back (see the module docstring);
+        otherwise ``None``.
+        """
         rank = 0
         target = None
+        deadline = None
+        open_wait = False  # a WAIT or WAIT_EVENT that no deadline bounds
         for condition in op_run.update_conds:
             condition.update_state(now)
         for condition in op_run.conds:
             status, when = condition.check(now)
             if status is READY:
                 continue
-            if status is NEVER:
-                return NEVER, None
             if status is WAIT_TIME:
                 if when is not None and (target is None or when > target):
                     target = when
-            elif _RANK[status] > rank:
+                continue
+            if _RANK[status] > rank:
                 rank = _RANK[status]
+            if when is None or not condition._wait_deadline:
+                open_wait = True
+            elif deadline is None or when > deadline:
+                deadline = when
+        if rank == _NEVER_RANK:
+            return NEVER, None
         for queue, n in op_run.need:
             if len(queue) < n:
                 return (WAIT_EVENT if rank == _WAIT_EVENT_RANK else WAIT), None
@@ -395,7 +415,9 @@ class GraphRun:
             if len(receiver.queue) + receiver.reserved + n > receiver.capacity:
                 return (WAIT_EVENT if rank == _WAIT_EVENT_RANK else WAIT), None
         if rank:
-            return _BY_RANK[rank], None
+            if open_wait or deadline is None:
+                return _BY_RANK[rank], None
+            return _BY_RANK[rank], deadline if target is None else max(deadline, target)
         if target is not None:
             return WAIT_TIME, target
         return READY, None

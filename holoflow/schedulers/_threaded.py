@@ -18,6 +18,10 @@ target its conditions returned. Dirty operators wait in a queue per placement ke
 workers, a thread pool, or one pinned thread — and a worker evaluates them one by one, dispatching
 the first READY one it finds. Operators with conditions holoflow does not know (user subclasses)
 are re-evaluated after every commit and, if the scheduler has a recession period, at that period.
+A timeout condition's deadline (a WAIT that comes with a time) is looked at whenever the engine
+next takes work after it, and a worker sleeps until it only when no WAIT_TIME target is pending,
+as GXF's greedy scheduler sees such a timeout only when it evaluates the operator; it never keeps
+the graph from counting as deadlocked.
 
 A worker that finds nothing to do sleeps on the condition variable until the earliest timer,
 the recession period or a notification. When no operator is running, dirty, timed or waiting
@@ -44,11 +48,25 @@ from holoflow.conditions import (
     AsynchronousCondition,
     BooleanCondition,
     CountCondition,
+    DownstreamMessageAffordableCondition,
     ExpiringMessageAvailableCondition,
+    MessageAvailableCondition,
+    MultiMessageAvailableCondition,
+    MultiMessageAvailableTimeoutCondition,
     PeriodicCondition,
 )
 from holoflow.core import Clock, OperatorStatus, RealtimeClock, Scheduler, ThreadPool
-from holoflow.core.run import NEVER, READY, WAIT_EVENT, WAIT_TIME, GraphRun, OpRun, StopRule, annotate
+from holoflow.core.run import (
+    NEVER,
+    READY,
+    WAIT_EVENT,
+    WAIT_TIME,
+    GraphRun,
+    OpRun,
+    StopRule,
+    annotate,
+    leaf_conditions,
+)
 from holoflow.errors import GraphError
 
 if TYPE_CHECKING:
@@ -56,12 +74,17 @@ if TYPE_CHECKING:
 
 __all__ = ["ThreadedScheduler"]
 
-# Conditions whose changes always reach the scheduler as events (commit, notify or a time target).
+# Conditions whose changes always reach the scheduler as events (a commit of the operator or of a
+# neighbour, notify, a time target or a timeout's deadline): they never need polling.
 _SIGNALLED = (
     AsynchronousCondition,
     BooleanCondition,
     CountCondition,
+    DownstreamMessageAffordableCondition,
     ExpiringMessageAvailableCondition,
+    MessageAvailableCondition,
+    MultiMessageAvailableCondition,
+    MultiMessageAvailableTimeoutCondition,
     PeriodicCondition,
 )
 
@@ -124,8 +147,12 @@ class _Engine:
         # With one kind of worker any sleeper can take any dirty operator: waking one suffices.
         self.wake_one = len({w.keys for w in self.workers}) == 1
         self.timers: list[tuple[int, int, _Task]] = []
+        self.deadlines: list[tuple[int, int, _Task]] = []
+        """Timeout deadlines: like ``timers``, but they keep nothing alive (module docstring)."""
         self.sequence = itertools.count()
-        self.polled = [t for t in self.tasks if any(type(c) not in _SIGNALLED for c in t.op_run.conds)]
+        self.polled = [
+            t for t in self.tasks if any(type(c) not in _SIGNALLED for c in leaf_conditions(t.op_run.conds))
+        ]
         self.recession = scheduler._recession_seconds()
         self.next_poll = 0.0
         self.rule = StopRule(
@@ -265,6 +292,9 @@ class _Engine:
         timers = self.timers
         while timers and timers[0][0] <= now:
             self._mark(heapq.heappop(timers)[2])
+        deadlines = self.deadlines
+        while deadlines and deadlines[0][0] <= now:
+            self._mark(heapq.heappop(deadlines)[2])
         if self.polled and self.recession is not None and time.monotonic() >= self.next_poll:
             self.next_poll = time.monotonic() + self.recession
             for task in self.polled:
@@ -288,7 +318,11 @@ class _Engine:
                     self.active -= 1
                 elif status is WAIT_TIME and when is not None:
                     heapq.heappush(timers, (when, next(self.sequence), task))
-                    if timers[0][2] is task:  # a new earliest deadline: sleepers must shorten their wait
+                    if timers[0][2] is task:  # a new earliest target: sleepers must shorten their wait
+                        self.cv.notify_all()
+                elif when is not None:
+                    heapq.heappush(deadlines, (when, next(self.sequence), task))
+                    if not timers and deadlines[0][2] is task:
                         self.cv.notify_all()
         return None
 
@@ -308,9 +342,10 @@ class _Engine:
         return timeout
 
     def _timer_delay(self, jump: bool) -> float | None:
-        if not self.timers:
+        heap = self.timers or self.deadlines
+        if not heap:
             return None
-        target = self.timers[0][0]
+        target = heap[0][0]
         if self.clock.jumps_when_idle:
             if not jump:
                 return None  # manual time moves only when the whole graph is idle

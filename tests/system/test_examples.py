@@ -315,3 +315,43 @@ def _device_agnostic_expected() -> list[str]:
 
 def test_device_agnostic_operator():
     assert run_example("device_agnostic_operator.py").splitlines() == _device_agnostic_expected()
+
+
+def test_multi_message_per_receiver():
+    # Four threads print: a line of one may land inside a line of another, so count phrases.
+    out = run_example("conditions/multi_message_per_receiver.py")
+    received = re.findall(r"received in1=(.*?) in2=(\[.*?\]) in3=('[^']*')", out)
+    assert received == [("'from tx1'", "['from tx2', 'from tx2']", "'from tx3'")] * 4
+    # After the receiver's fourth and last run each sender fills its queue once more, then blocks.
+    sends = {name: out.count(f"{name} sends") for name in ("tx1", "tx2", "tx3")}
+    assert sends == {"tx1": 5, "tx2": 10, "tx3": 5}
+
+
+def test_multi_message_sum_of_all():
+    lines = run_example("conditions/multi_message_sum_of_all.py").splitlines()
+    batches = [dict(re.findall(r"(in\d)=(\d+)", line)) for line in lines]
+    assert len(batches) == 5 and all(line.startswith("batch: ") for line in lines)
+    for batch in batches:
+        counts = [int(batch[port]) for port in ("in1", "in2", "in3")]
+        assert all(0 <= n <= 20 for n in counts)
+        assert 0 < sum(counts) < 20  # 20 never arrive within 300 ms: the timeout runs it
+
+
+def test_single_message_timeout():
+    lines = run_example("conditions/single_message_timeout.py").splitlines()
+    assert [line for line in lines if line.startswith("sent")] == [f"sent message {i}" for i in range(1, 19)]
+    batches = [eval(line.split(": ", 1)[1]) for line in lines if line.startswith("received")]
+    assert [m for batch in batches for m in batch] == list(range(1, 19))  # each once, in order
+    assert all(len(batch) <= 5 for batch in batches)
+    assert len([b for b in batches if b]) >= 4  # the timeout, not the count of 5, forms the batches
+
+
+def test_multi_port_or_combiner():
+    lines = run_example("conditions/multi_port_or_combiner.py").splitlines()
+    parsed = [re.fullmatch(r"run (\d+): (in[12]) got (\d+)", line) for line in lines]
+    assert all(parsed), lines
+    got = {port: [int(m[3]) for m in parsed if m[2] == port] for port in ("in1", "in2")}
+    assert got == {"in1": list(range(1, 11)), "in2": list(range(1, 11))}
+    runs = [int(m[1]) for m in parsed]
+    assert sorted(set(runs)) == list(range(max(runs) + 1))  # every run received something
+    assert 10 <= max(runs) + 1 <= 20
