@@ -39,8 +39,9 @@ class PeriodicCondition(Condition):
     recess_period : int, float, datetime.timedelta or str
         Nanoseconds (int), seconds (float, as Holoscan reads one), a timedelta, or a string such
         as ``"10ms"`` or ``"30Hz"``.
-    policy : PeriodicConditionPolicy
-        What to do after missed ticks (default ``CATCH_UP_MISSED_TICKS``).
+    policy : PeriodicConditionPolicy or str
+        What to do after missed ticks (default ``CATCH_UP_MISSED_TICKS``); also by Holoscan's
+        names ``"CatchUpMissedTicks"``, ``"MinTimeBetweenTicks"``, ``"NoCatchUpMissedTicks"``.
     """
 
     condition_type = ConditionType.PERIODIC
@@ -49,12 +50,12 @@ class PeriodicCondition(Condition):
         self,
         fragment: Fragment | Subgraph,
         recess_period: int | float | str | datetime.timedelta,
-        policy: PeriodicConditionPolicy = PeriodicConditionPolicy.CATCH_UP_MISSED_TICKS,
+        policy: PeriodicConditionPolicy | str = PeriodicConditionPolicy.CATCH_UP_MISSED_TICKS,
         name: str = "noname_periodic_condition",
     ) -> None:
         super().__init__(fragment, name=name)
         self._period_ns = _period_ns(recess_period)
-        self.policy = PeriodicConditionPolicy(policy)
+        self.policy = _policy(self._label(), policy)
         self._target: int | None = None
         self._last_run: int | None = None
 
@@ -101,3 +102,29 @@ def _period_ns(period: int | float | str | datetime.timedelta) -> int:
             raise ValueError(f"period must be a finite number of seconds > 0, got {period!r}")
         return ns
     return parse_period_ns(period)
+
+
+_POLICY_NAMES = {
+    "catchupmissedticks": PeriodicConditionPolicy.CATCH_UP_MISSED_TICKS,
+    "mintimebetweenticks": PeriodicConditionPolicy.MIN_TIME_BETWEEN_TICKS,
+    "nocatchupmissedticks": PeriodicConditionPolicy.NO_CATCH_UP_MISSED_TICKS,
+}
+
+
+def _policy(label: str, policy: PeriodicConditionPolicy | str) -> PeriodicConditionPolicy:
+    """A policy from the enum, its member name, or Holoscan's CamelCase name.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (Holoscan silently falls back to catching up).
+    """
+    if not isinstance(policy, str):
+        return PeriodicConditionPolicy(policy)
+    found = _POLICY_NAMES.get(policy.replace("_", "").lower())
+    if found is None:
+        raise ValueError(
+            f"{label}: unknown policy {policy!r}; use a PeriodicConditionPolicy or one of "
+            '"CatchUpMissedTicks", "MinTimeBetweenTicks", "NoCatchUpMissedTicks"'
+        )
+    return found

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core._arrays import ArrayScope
@@ -48,6 +48,10 @@ class InputPort:
         self.receivers = receivers
 
 
+def _ignore(_acquired: dict[str, list[int]]) -> None:
+    pass
+
+
 def _no_such_port(op_label: str, kind: str, name: str, known: list[str]) -> GraphError:
     if name in EXEC_PORTS:
         return GraphError(
@@ -60,13 +64,26 @@ def _no_such_port(op_label: str, kind: str, name: str, known: list[str]) -> Grap
 class InputContext:
     """Reads messages from an operator's input ports inside ``compute``."""
 
-    __slots__ = ("_fast", "_label", "_metadata", "_only", "_ports", "_streams")
+    __slots__ = (
+        "_acquired",
+        "_fast",
+        "_label",
+        "_metadata",
+        "_on_first_acquisition",
+        "_only",
+        "_ports",
+        "_streams",
+    )
 
     def __init__(self, op_label: str, ports: dict[str, InputPort], streams: OperatorStreams) -> None:
         self._label = op_label
         ports = self._ports = dict(ports)  # its own copy: the "" alias below is added to it
         self._streams = streams
         self._metadata: MetadataDictionary | None = None
+        self._acquired: dict[str, list[int]] | None = None
+        """Acquisition timestamps received in this compute, by port (made on first use)."""
+        self._on_first_acquisition: Callable[[dict[str, list[int]]], None] = _ignore
+        """Called with :attr:`_acquired` when it is made (the run empties it after each compute)."""
         """The operator's metadata while enabled for the run (set when the run initializes)."""
         # SINGLE ports whose receiver tracks nothing extra are read straight from their deque.
         self._fast: dict[str, deque[Any]] = {
@@ -205,9 +222,45 @@ class InputContext:
             return self._open(value, name or self._only) if type(value) is Envelope else value
         return self._open_all(tuple(receiver.take() for _ in range(len(receiver.queue))), name)
 
+    def get_acquisition_timestamp(self, input_port_name: str = "") -> int | None:
+        """The acquisition timestamp of the first message received on a port in this compute
+        that carried one (``emit(..., acq_timestamp=t)``), or ``None``.
+
+        Raises
+        ------
+        holoflow.errors.GraphError
+            If the operator has no input port of that name.
+        """
+        timestamps = self.get_acquisition_timestamps(input_port_name)
+        return timestamps[0] if timestamps else None
+
+    def get_acquisition_timestamps(self, input_port_name: str = "") -> list[int]:
+        """The acquisition timestamps of the messages received on a port in this compute, in
+        order of receipt (messages sent without one are skipped).
+
+        Raises
+        ------
+        holoflow.errors.GraphError
+            If the operator has no input port of that name.
+        """
+        if input_port_name not in self._ports:
+            raise _no_such_port(self._label, "input", input_port_name, [p for p in self._ports if p])
+        acquired = self._acquired
+        if not acquired:
+            return []
+        return list(acquired.get(input_port_name or self._only, ()))
+
     def _open(self, envelope: Any, port: str) -> Any:
         """The message of ``envelope`` (an ``Envelope``); its metadata merges into the
-        operator's when enabled."""
+        operator's when enabled, its acquisition timestamp is kept for this compute."""
+        if envelope.acq_timestamp is not None:
+            acquired = self._acquired
+            if acquired is None:
+                acquired = self._acquired = {}
+                self._on_first_acquisition(acquired)
+            acquired.setdefault(port, []).append(envelope.acq_timestamp)
+        if not envelope.metadata:
+            return envelope.message
         metadata = self._metadata
         if metadata is not None:
             if metadata._items:
@@ -248,7 +301,10 @@ class OutputContext:
         ``dict`` arrives as a :class:`~holoflow.tensor.TensorMap` whose arrays are zero-copy
         Tensors; CUDA tensors in it carry the stream they were produced on.
         The operator's metadata, when enabled and not empty, goes along as it is now (a copy).
-        ``emitter_name`` and ``acq_timestamp`` are accepted for Holoscan compatibility.
+        ``acq_timestamp`` (ns of the scheduler's clock, e.g. when a camera captured the frame)
+        travels with the message: receivers read it with ``get_acquisition_timestamp`` and an
+        ``ExpiringMessageAvailableCondition`` ages the message from it. ``emitter_name`` is
+        accepted for Holoscan compatibility.
 
         Raises
         ------
@@ -264,7 +320,9 @@ class OutputContext:
             data = TensorMap.from_dict(data)
             self._streams.stamp(name, data)
         if self._metadata:
-            data = Envelope(data, dict(self._metadata))
+            data = Envelope(data, dict(self._metadata), None if acq_timestamp == -1 else int(acq_timestamp))
+        elif acq_timestamp != -1:
+            data = Envelope(data, NO_METADATA, int(acq_timestamp))
         pending = transmitter.pending
         if len(pending) < transmitter.capacity:
             pending.append(data)

@@ -66,6 +66,8 @@ class GreedyScheduler(Scheduler):
                 f"{self._label()}: stop_on_deadlock_timeout must be >= 0, got {stop_on_deadlock_timeout}"
             )
         self.clock = clock
+        """The clock of the run: the one given, else a ``RealtimeClock`` made for each run."""
+        self._made_clock: Clock | None = None
         self.stop_on_deadlock = bool(stop_on_deadlock)
         self.max_duration_ms = int(max_duration_ms)
         self.check_recession_period_ms = float(check_recession_period_ms)
@@ -78,7 +80,9 @@ class GreedyScheduler(Scheduler):
             run.request_stop()
 
     def run_graph(self, fragment: Fragment) -> None:
-        clock = self.clock or RealtimeClock(fragment)
+        if self.clock is None or self.clock is self._made_clock:
+            self.clock = self._made_clock = RealtimeClock(fragment)
+        clock = self.clock
         run = GraphRun(fragment)
         self._run = run
         try:

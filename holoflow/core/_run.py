@@ -135,6 +135,22 @@ def _overrides(condition: Condition, method: str) -> bool:
     return getattr(type(condition), method) is not getattr(Condition, method)
 
 
+_LATE_ADDITIONS = threading.Lock()
+"""Serialises changes to an ``OpRun``'s condition lists made after the run started."""
+
+
+class _Forget:
+    """An execution hook that empties a dictionary after each compute."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: dict[str, list[int]]) -> None:
+        self.table = table
+
+    def on_execute(self, timestamp: int) -> None:
+        self.table.clear()
+
+
 class OpRun:
     """The run-time state of one operator during one run."""
 
@@ -188,7 +204,7 @@ class OpRun:
         self.consumers: list[OpRun] = []
         self.conds: list[Condition] = []
         self.update_conds: list[Condition] = []
-        self.exec_conds: list[Condition] = []
+        self.exec_conds: list[Condition | _Forget] = []
         self.thread_pool = op._holoflow_thread_pool
         """The thread pool whose threads run the operator (threaded schedulers), if any."""
         self.started = False
@@ -217,13 +233,12 @@ class OpRun:
         """
         condition = AsynchronousCondition(self.op.fragment, name=INTERNAL_ASYNC_CONDITION_NAME)
         condition._attach(self.op)
-        lock = threading.Lock()
 
         def notify() -> None:
             self.graph_run.on_notify(self)
 
         def first_change() -> None:
-            with lock:
+            with _LATE_ADDITIONS:
                 if condition._notify is first_change:
                     condition._set_notify(notify)
                     # New lists, not appends: a scheduler thread may be iterating the old ones.
@@ -233,6 +248,12 @@ class OpRun:
 
         condition._set_notify(first_change)
         self.async_condition = condition
+
+    def forget_acquisitions_after_each_compute(self, acquired: dict[str, list[int]]) -> None:
+        """Empty ``acquired`` (the acquisition timestamps received in a compute) at every commit
+        from now on; called when the operator first receives one, so others pay nothing."""
+        with _LATE_ADDITIONS:
+            self.exec_conds = [*self.exec_conds, _Forget(acquired)]
 
     def receiver(self, name: str) -> Receiver | list[Receiver]:
         """The receiver of input ``name`` (a list, one per connection, for an ``ANY_SIZE`` port).
@@ -353,6 +374,7 @@ class GraphRun:
             data_inputs = {k: v for k, v in op_run.input_ports.items() if k not in EXEC_PORTS}
             data_outputs = {k: v for k, v in op_run.transmitters.items() if k not in EXEC_PORTS}
             op_run.inputs = InputContext(op_run.label, data_inputs, op_run.streams)
+            op_run.inputs._on_first_acquisition = op_run.forget_acquisitions_after_each_compute
             op_run.outputs = OutputContext(op_run.label, data_outputs, op_run.streams)
             op_run.context = ExecutionContext(op_run.inputs, op_run.outputs, operators, op_run.streams)
             op_run.routes = FlowRoutes(op_run)

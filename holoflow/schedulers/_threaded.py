@@ -419,6 +419,8 @@ class ThreadedScheduler(Scheduler):
         if stop_on_deadlock_timeout < 0:
             raise ValueError(f"{self._label()}: stop_on_deadlock_timeout must be >= 0")
         self.clock = clock
+        """The clock of the run: the one given, else a ``RealtimeClock`` made for each run."""
+        self._made_clock: Clock | None = None
         self.worker_thread_number = int(worker_thread_number)
         self.stop_on_deadlock = bool(stop_on_deadlock)
         self.stop_on_deadlock_timeout = int(stop_on_deadlock_timeout)
@@ -437,7 +439,9 @@ class ThreadedScheduler(Scheduler):
             engine.request_stop()
 
     def run_graph(self, fragment: Fragment) -> None:
-        clock = self.clock or RealtimeClock(fragment)
+        if self.clock is None or self.clock is self._made_clock:
+            self.clock = self._made_clock = RealtimeClock(fragment)
+        clock = self.clock
         run = GraphRun(fragment)
         engine = _Engine(run, clock, self)
         self._engine = engine
