@@ -41,7 +41,9 @@ class TimestampRx(Operator):
 
     def compute(self, op_input, op_output, context):
         value = op_input.receive("in")
-        self.log.append((value, op_input.get_acquisition_timestamp("in"), op_input.get_acquisition_timestamps()))
+        self.log.append(
+            (value, op_input.get_acquisition_timestamp("in"), op_input.get_acquisition_timestamps())
+        )
 
 
 def test_timestamps_reach_the_receiver_and_reset_per_compute(app, use_scheduler):
