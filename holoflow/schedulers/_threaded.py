@@ -109,7 +109,8 @@ class _Task:
         self.placement: Hashable = _DEFAULT
         """The queue of the workers that may run it."""
         self.neighbours: list[_Task] = []
-        """The operators whose readiness its commit can change: itself, consumers, producers."""
+        """The operators whose readiness its commit can change: itself, its consumers and
+        producers, and the other producers of its consumers."""
 
 
 class _PoolPlacement(NamedTuple):
@@ -141,7 +142,11 @@ class _Engine:
         self.tasks = [_Task(op_run) for op_run in run.ops]
         for task in self.tasks:
             op_run = task.op_run
-            task.neighbours = [task, *(self.tasks[o.index] for o in (*op_run.consumers, *op_run.producers))]
+            # Its commit frees the room it had booked downstream, which the other producers of
+            # its consumers may be waiting for: they are neighbours too.
+            co_producers = (p for consumer in op_run.consumers for p in consumer.producers)
+            related = dict.fromkeys((op_run, *op_run.consumers, *op_run.producers, *co_producers))
+            task.neighbours = [self.tasks[o.index] for o in related]
         self.workers = _plan_workers(self.tasks, scheduler)
         self.queues: dict[Hashable, deque[_Task]] = {k: deque() for w in self.workers for k in w.keys}
         # With one kind of worker any sleeper can take any dirty operator: waking one suffices.
@@ -252,10 +257,10 @@ class _Engine:
                     self.running += 1
                     run.reserve(op_run)
                     if self.pending:  # more dirty work: let a sleeping worker take it
-                        if self.wake_one:
-                            cv.notify()
-                        else:
+                        if not self.wake_one:
                             cv.notify_all()
+                        elif self._ready_left(worker.keys):
+                            cv.notify()
                     try:
                         cv.release()
                         op_run.status = ticking
@@ -299,32 +304,58 @@ class _Engine:
             self.next_poll = time.monotonic() + self.recession
             for task in self.polled:
                 self._mark(task)
-        evaluate = self.run.evaluate
         for key in keys:
             queue = self.queues[key]
             while queue:
                 task = queue.popleft()
                 self.pending -= 1
                 task.dirty = False
-                if task.running or task.finished:
-                    continue  # a running operator is marked again when it commits
-                status, when = evaluate(task.op_run, now)
-                task.status = status
-                if status is READY:
-                    self.rule.deadlocked_since = None
+                if self._settle(task, now):
                     return task
-                if status is NEVER:
-                    task.finished = True
-                    self.active -= 1
-                elif status is WAIT_TIME and when is not None:
-                    heapq.heappush(timers, (when, next(self.sequence), task))
-                    if timers[0][2] is task:  # a new earliest target: sleepers must shorten their wait
-                        self.cv.notify_all()
-                elif when is not None:
-                    heapq.heappush(deadlines, (when, next(self.sequence), task))
-                    if not timers and deadlines[0][2] is task:
-                        self.cv.notify_all()
         return None
+
+    def _ready_left(self, keys: tuple[Hashable, ...]) -> bool:
+        """Evaluate the dirty operators left in these queues now, keeping only the READY ones
+        queued; whether there are any. Waking a sleeping worker only for those spares a wake-up
+        per dispatch when the rest would only be found waiting (a chain, a loop)."""
+        now = self.clock.timestamp()
+        ready: list[_Task] = []
+        for key in keys:
+            queue = self.queues[key]
+            while queue:
+                task = queue.popleft()
+                self.pending -= 1
+                task.dirty = False
+                if self._settle(task, now):
+                    ready.append(task)
+        for task in ready:
+            self._mark(task)
+        return bool(ready)
+
+    def _settle(self, task: _Task, now: int) -> bool:
+        """Evaluate one dirty operator: file a finished, timed or deadline-bound one where it
+        belongs; return whether it is READY."""
+        if task.running or task.finished:
+            return False  # a running operator is marked again when it commits
+        status, when = self.run.evaluate(task.op_run, now)
+        task.status = status
+        if status is READY:
+            self.rule.deadlocked_since = None
+            return True
+        timers = self.timers
+        if status is NEVER:
+            task.finished = True
+            self.active -= 1
+        elif status is WAIT_TIME and when is not None:
+            heapq.heappush(timers, (when, next(self.sequence), task))
+            if timers[0][2] is task:  # a new earliest target: sleepers must shorten their wait
+                self.cv.notify_all()
+        elif when is not None:
+            deadlines = self.deadlines
+            heapq.heappush(deadlines, (when, next(self.sequence), task))
+            if not timers and deadlines[0][2] is task:
+                self.cv.notify_all()
+        return False
 
     def _idle_timeout(self) -> float | None:
         """How long an idle worker may sleep; ends the run when the stop rule says so."""
