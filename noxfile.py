@@ -33,5 +33,6 @@ def types(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Run the benchmarks; set HOLOSCAN_PYTHON to compare against the Holoscan SDK."""
     session.install("-e", ".")
-    for script in ("ping_chain.py", "parallel_branches.py", "scheduler_latency.py", "apps.py"):
+    scripts = ("ping_chain.py", "flow_control.py", "parallel_branches.py", "scheduler_latency.py", "apps.py")
+    for script in scripts:
         session.run("python", f"benchmarks/{script}", *session.posargs)

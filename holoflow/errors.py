@@ -6,7 +6,7 @@ would naturally catch, so ``except ValueError`` keeps working around code that v
     HoloflowError
     ├── GraphError (ValueError)          the graph is wrong: unknown port, ambiguous add_flow,
     │                                    duplicate operator name, required input left unconnected
-    ├── ConfigError (ValueError)         unreadable YAML, missing config key, unknown parameter
+    ├── ConfigError (ValueError)         unreadable YAML, missing or invalid config key
     ├── TensorError (ValueError)         an object is not a tensor of a supported kind or dtype
     ├── ResourceError (RuntimeError)     a memory pool is exhausted, a device is missing
     ├── CodecError (ValueError)          bytes from a file or the network do not decode
@@ -23,6 +23,11 @@ would naturally catch, so ``except ValueError`` keeps working around code that v
     │                                    no announcement from the wanted device before the timeout
     └── HoloflowInternalError (RuntimeError)
                                          a broken invariant inside holoflow: please report it
+
+One warning category, :class:`UnknownParameterWarning` (``UserWarning``), marks an argument that
+names no declared parameter: Holoscan ignores such an argument with a warning, and so does
+holoflow. Turn it into an error with a warnings filter, e.g.
+``warnings.simplefilter("error", UnknownParameterWarning)``.
 
 Exceptions raised by user code (``compute``, ``start``...) are never wrapped: they propagate from
 ``run()`` with their own type and a note naming the operator and the lifecycle method.
@@ -47,6 +52,7 @@ __all__ = [
     "SchedulingError",
     "SensorBridgeError",
     "TensorError",
+    "UnknownParameterWarning",
 ]
 
 
@@ -178,3 +184,7 @@ class DeviceNotFoundError(SensorBridgeError, TimeoutError):
 
 class HoloflowInternalError(HoloflowError, RuntimeError):
     """An invariant inside holoflow was broken. This is a bug in holoflow."""
+
+
+class UnknownParameterWarning(UserWarning):
+    """A component got an argument that names none of its declared parameters; it is ignored."""

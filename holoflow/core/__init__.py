@@ -12,6 +12,7 @@ scheduler drives (:mod:`holoflow.core.run`). ``holoflow.conditions``, ``holoflow
 from holoflow.core._application import Application
 from holoflow.core._arg import Arg, ArgList
 from holoflow.core._arrays import ArrayScope
+from holoflow.core._async_condition import AsynchronousCondition, AsynchronousEventState
 from holoflow.core._clock import Clock, ManualClock, RealtimeClock
 from holoflow.core._component import Component, ComponentSpec, ParameterFlag
 from holoflow.core._condition import Condition, ConditionType, SchedulingStatusType
@@ -25,7 +26,10 @@ from holoflow.core._graph import Connection, OperatorGraph
 from holoflow.core._greedy import GreedyScheduler
 from holoflow.core._interface_port import InterfacePort, InterfacePortMapping, InterfacePortType
 from holoflow.core._metadata import MetadataDictionary, MetadataPolicy
+from holoflow.core._multi_message import MultiMessageAvailableCondition, MultiMessageAvailableTimeoutCondition
 from holoflow.core._operator import Operator
+from holoflow.core._operator_status import OperatorStatus
+from holoflow.core._or_combiner import OrConditionCombiner
 from holoflow.core._port_conditions import (
     DownstreamMessageAffordableCondition,
     ExpiringMessageAvailableCondition,
@@ -35,7 +39,7 @@ from holoflow.core._port_conditions import (
 from holoflow.core._queue import QueuePolicy, QueueStatistics, Receiver, Transmitter
 from holoflow.core._resource import Resource, StreamPool
 from holoflow.core._scheduler import Scheduler
-from holoflow.core._spec import IOSpec, OperatorSpec
+from holoflow.core._spec import IOSpec, MultiMessageConditionInfo, OperatorSpec
 from holoflow.core._subgraph import Subgraph
 from holoflow.core._thread_pool import ThreadPool
 from holoflow.tensor import Tensor, TensorMap, as_tensor
@@ -53,6 +57,8 @@ __all__ = [
     "Arg",
     "ArgList",
     "ArrayScope",
+    "AsynchronousCondition",
+    "AsynchronousEventState",
     "Clock",
     "Component",
     "ComponentSpec",
@@ -80,10 +86,15 @@ __all__ = [
     "MessageAvailableCondition",
     "MetadataDictionary",
     "MetadataPolicy",
+    "MultiMessageAvailableCondition",
+    "MultiMessageAvailableTimeoutCondition",
+    "MultiMessageConditionInfo",
     "Operator",
     "OperatorFlowGraph",
     "OperatorGraph",
     "OperatorSpec",
+    "OperatorStatus",
+    "OrConditionCombiner",
     "OutputContext",
     "ParameterFlag",
     "PortCondition",

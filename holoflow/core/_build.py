@@ -2,7 +2,14 @@
 
 :func:`build_ports` is called once per run by :class:`~holoflow.core._run.GraphRun`, before any
 operator starts, so every mistake it finds (a required input connected to nothing, a condition
-a port cannot take, a queue policy the environment names wrongly) is raised before ``start``.
+a port cannot take, a multi-port condition or OR combination naming a port that does not exist,
+a queue policy the environment names wrongly) is raised before ``start``.
+
+Conditions spanning several ports come from the spec too: ``spec.multi_port_condition``
+declarations become multi-message conditions bound to the named ports' receivers (those ports
+get no default condition), and the conditions of the ports named in
+``spec.or_combine_port_conditions`` are ORed into one :class:`~holoflow.core._or_combiner.OrGroup`
+instead of being ANDed, as are the terms of an ``OrConditionCombiner`` given to the operator.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ from holoflow import _env
 from holoflow.core._condition import Condition, ConditionType
 from holoflow.core._context import InputPort, PortMode
 from holoflow.core._flow import INPUT_EXEC, OUTPUT_EXEC
+from holoflow.core._multi_message import MultiMessageAvailableCondition, MultiMessageAvailableTimeoutCondition
+from holoflow.core._or_combiner import OrConditionCombiner, OrGroup
 from holoflow.core._port_conditions import (
     DownstreamMessageAffordableCondition,
     ExpiringMessageAvailableCondition,
@@ -25,6 +34,7 @@ from holoflow.errors import GraphError
 
 if TYPE_CHECKING:
     from holoflow.core._graph import Connection
+    from holoflow.core._operator import Operator
     from holoflow.core._run import GraphRun, OpRun
 
 __all__ = ["build_ports"]
@@ -32,6 +42,14 @@ __all__ = ["build_ports"]
 _INPUT_CONDITIONS: dict[ConditionType, type[PortCondition]] = {
     ConditionType.MESSAGE_AVAILABLE: MessageAvailableCondition,
     ConditionType.EXPIRING_MESSAGE_AVAILABLE: ExpiringMessageAvailableCondition,
+    ConditionType.MULTI_MESSAGE_AVAILABLE_TIMEOUT: MultiMessageAvailableTimeoutCondition,
+}
+_MULTI_PORT_CONDITIONS: dict[ConditionType, tuple[type[MultiMessageAvailableCondition], str]] = {
+    ConditionType.MULTI_MESSAGE_AVAILABLE: (MultiMessageAvailableCondition, "multi_message"),
+    ConditionType.MULTI_MESSAGE_AVAILABLE_TIMEOUT: (
+        MultiMessageAvailableTimeoutCondition,
+        "multi_message_timeout",
+    ),
 }
 _OUTPUT_CONDITIONS: dict[ConditionType, type[PortCondition]] = {
     ConditionType.DOWNSTREAM_MESSAGE_AFFORDABLE: DownstreamMessageAffordableCondition,
@@ -70,14 +88,17 @@ def build_ports(run: GraphRun) -> None:
     Raises
     ------
     GraphError
-        If a port is left unconnected while a condition waits on it, or a port declares a
-        condition it cannot take.
+        If a port is left unconnected while a condition waits on it, a port declares a
+        condition it cannot take, or a multi-port condition or OR combination names an unknown
+        port or has invalid arguments.
     """
     policy = default_policy()
     connections = run.fragment.graph.connections
     by_op = {id(op_run.op): op_run for op_run in run.ops}
     for op_run in run.ops:
-        _build_inputs(run, op_run, [c for c in connections if c.target is op_run.op], policy)
+        ored = _build_inputs(run, op_run, [c for c in connections if c.target is op_run.op], policy)
+        _build_or_groups(run, op_run, ored)
+        _build_multi_port_conditions(run, op_run)
     for op_run in run.ops:
         outgoing = [c for c in connections if c.source is op_run.op]
         _build_outputs(run, op_run, outgoing, by_op, connections, policy)
@@ -118,9 +139,18 @@ def _condition_class(
     return table[kind]
 
 
-def _build_inputs(run: GraphRun, op_run: OpRun, incoming: list[Connection], policy: QueuePolicy) -> None:
-    user_bound = {c.receiver_name for c in op_run.op.conditions.values() if c.receiver_name}
-    for name, spec in op_run.op.spec.inputs.items():
+def _build_inputs(
+    run: GraphRun, op_run: OpRun, incoming: list[Connection], policy: QueuePolicy
+) -> dict[str, list[Condition]]:
+    """Build the input ports and their conditions; return the conditions of the ports that
+    ``or_combine_port_conditions`` names (kept out of the operator's AND) by port."""
+    op_spec = op_run.op.spec
+    # A port watched by a condition object, or named in a multi-port condition, gets no default.
+    no_default = {c.receiver_name for c in _user_conditions(op_run.op) if c.receiver_name}
+    no_default.update(name for info in op_spec.multi_port_conditions() for name in info.port_names)
+    or_ports = {name for group in op_spec._or_groups() for name in group}
+    ored: dict[str, list[Condition]] = {}
+    for name, spec in op_spec.inputs.items():
         links = [c for c in incoming if c.input == name]
         if name == INPUT_EXEC and _on_cycle(run, op_run, incoming):
             # On a cycle the signals of one round never all arrive before it runs: one suffices.
@@ -128,7 +158,7 @@ def _build_inputs(run: GraphRun, op_run: OpRun, incoming: list[Connection], poli
             op_run.on_cycle = True
         min_size = len(links) if spec.queue_size == 0 else max(spec.queue_size, 1)
         default: _PortConditions = [(MessageAvailableCondition, {"min_size": max(min_size, 1)})]
-        conds = _port_conditions(spec, name in user_bound, _INPUT_CONDITIONS, default)
+        conds = _port_conditions(spec, name in no_default, _INPUT_CONDITIONS, default)
         tracks = any(cls.tracks_arrivals for cls, _ in conds)
         queue_policy = spec._policy(policy)
         if spec.queue_size == IOSpec.ANY_SIZE:
@@ -149,12 +179,80 @@ def _build_inputs(run: GraphRun, op_run: OpRun, incoming: list[Connection], poli
                 )
             else:
                 receivers = []
+        built = ored.setdefault(name, []) if name in or_ports else None
         for receiver in receivers:
             for cls, kwargs in conds:
                 condition = _make(run, cls, kwargs, spec.label)
                 condition.bind(receiver)
-                run.add_condition(op_run, condition)
+                if built is None:
+                    run.add_condition(op_run, condition)
+                else:
+                    built.append(condition)
         op_run.input_ports[name] = InputPort(spec.label, mode, receivers)
+    return ored
+
+
+def _build_or_groups(run: GraphRun, op_run: OpRun, ored: dict[str, list[Condition]]) -> None:
+    """One OR group per ``or_combine_port_conditions`` call, over its ports' conditions."""
+    grouped: set[str] = set()
+    for index, group in enumerate(op_run.op.spec._or_groups()):
+        for name in group:
+            _declared_input(op_run, name, "or_combine_port_conditions")
+            if name in grouped:
+                raise GraphError(
+                    f"{op_run.label}: input port '{name}' is named by two or_combine_port_conditions "
+                    "calls; a port's conditions can be ORed in one group only"
+                )
+            grouped.add(name)
+        terms = [condition for name in group for condition in ored.get(name, [])]
+        if not terms:
+            raise GraphError(
+                f"{op_run.label}: or_combine_port_conditions({group}): none of these ports has a "
+                "condition to combine"
+            )
+        run.add_condition(op_run, OrGroup(run.fragment, terms, f"or_condition_combiner{index + 1}"))
+
+
+def _build_multi_port_conditions(run: GraphRun, op_run: OpRun) -> None:
+    """Build each ``multi_port_condition`` declaration, bound to its ports' receivers."""
+    for index, info in enumerate(op_run.op.spec.multi_port_conditions()):
+        where = f"{op_run.label}: multi-port condition {info.kind.name} on ports {info.port_names}"
+        if info.kind not in _MULTI_PORT_CONDITIONS:
+            raise GraphError(
+                f"{where}: the kind must be MULTI_MESSAGE_AVAILABLE or MULTI_MESSAGE_AVAILABLE_TIMEOUT"
+            )
+        cls, suffix = _MULTI_PORT_CONDITIONS[info.kind]
+        receivers = [_sole_receiver(op_run, name, "multi_port_condition") for name in info.port_names]
+        kwargs = {arg.name: arg.value for arg in info.args}
+        kwargs.setdefault("name", f"__{op_run.op.name}_{suffix}{index}")
+        try:
+            condition = cls(run.fragment, **kwargs)
+            condition.bind_receivers(receivers)
+        except (TypeError, ValueError) as exc:
+            raise GraphError(f"{where}: {exc}") from exc
+        run.add_condition(op_run, condition)
+
+
+def _declared_input(op_run: OpRun, name: str | None, what: str) -> InputPort:
+    port = op_run.input_ports.get(name or "")
+    if port is None:
+        raise GraphError(
+            f"{op_run.label}: {what} names input port {name!r}; declared inputs: {sorted(op_run.input_ports)}"
+        )
+    return port
+
+
+def _sole_receiver(op_run: OpRun, name: str | None, what: str) -> Receiver:
+    """The one receiver of input ``name``, which ``what`` watches."""
+    port = _declared_input(op_run, name, what)
+    if not port.receivers:
+        raise GraphError(f"{op_run.label}: input port '{name}' is connected to nothing")
+    if port.mode is PortMode.PER_CONNECTION or len(port.receivers) != 1:
+        raise GraphError(
+            f"{op_run.label}: {what} cannot watch input port '{name}': it must have exactly one "
+            "queue (an IOSpec.ANY_SIZE port has one per connection)"
+        )
+    return port.receivers[0]
 
 
 def _on_cycle(run: GraphRun, op_run: OpRun, incoming: list[Connection]) -> bool:
@@ -203,18 +301,45 @@ def _build_outputs(
 def _make(run: GraphRun, cls: type[PortCondition], kwargs: dict[str, Any], label: str) -> PortCondition:
     try:
         return cls(run.fragment, **kwargs)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise GraphError(f"{label}: invalid arguments for {cls.__name__}: {exc}") from exc
 
 
+def _combiners(op: Operator) -> list[OrConditionCombiner]:
+    return [r for r in op.resources.values() if isinstance(r, OrConditionCombiner)]
+
+
+def _user_conditions(op: Operator) -> list[Condition]:
+    """The condition objects given to the operator: its own, and its combiners' terms."""
+    conditions = list(op.conditions.values())
+    for combiner in _combiners(op):
+        conditions.extend(term for term in combiner.terms if term not in conditions)
+    return conditions
+
+
 def _bind_user_conditions(run: GraphRun, op_run: OpRun) -> None:
-    """The conditions passed to the operator; port conditions among them watch the port they name."""
-    for condition in op_run.op.conditions.values():
+    """The conditions passed to the operator, ANDed, and its combiners' terms, ORed per
+    combiner; port conditions among them watch the port they name."""
+    op = op_run.op
+    ored: dict[int, OrConditionCombiner] = {}
+    for combiner in _combiners(op):
+        for term in combiner.terms:
+            if id(term) in ored:
+                raise GraphError(
+                    f"{op_run.label}: {term._label()} is a term of both {ored[id(term)]._label()} and "
+                    f"{combiner._label()}; give each combiner its own conditions"
+                )
+            ored[id(term)] = combiner
+    for condition in _user_conditions(op):
+        condition._attach(op)
         if isinstance(condition, PortCondition):
             _bind_named_port(op_run, condition)
         else:
             _check_named_port(op_run, condition)
-        run.add_condition(op_run, condition)
+        if id(condition) not in ored:
+            run.add_condition(op_run, condition)
+    for combiner in _combiners(op):
+        run.add_condition(op_run, OrGroup(run.fragment, combiner.terms, combiner.name))
 
 
 def _check_named_port(op_run: OpRun, condition: Condition) -> None:
@@ -246,17 +371,10 @@ def _bind_named_port(op_run: OpRun, condition: PortCondition) -> None:
             )
         condition.bind(op_run.transmitters[output_name])
         return
-    port = op_run.input_ports.get(input_name or "")
-    if port is None:
+    if isinstance(condition, MultiMessageAvailableCondition):
         raise GraphError(
-            f"{op_run.label}: {condition._label()} names input port {input_name!r}; "
-            f"declared inputs: {sorted(op_run.input_ports)}"
+            f"{op_run.label}: {condition._label()} is given to the operator directly; declare it in "
+            "setup with spec.multi_port_condition(kind, port_names, ...) so the run binds it to "
+            "those ports"
         )
-    if not port.receivers:
-        raise GraphError(f"{op_run.label}: input port '{input_name}' is connected to nothing")
-    if port.mode is PortMode.PER_CONNECTION or len(port.receivers) != 1:
-        raise GraphError(
-            f"{op_run.label}: {condition._label()} cannot watch input port '{input_name}': it must have "
-            f"exactly one queue (an IOSpec.ANY_SIZE port has one per connection)"
-        )
-    condition.bind(port.receivers[0])
+    condition.bind(_sole_receiver(op_run, input_name, condition._label()))

@@ -15,11 +15,14 @@ subgraph's fragment and is named ``<subgraph>_<name>``.
 from __future__ import annotations
 
 import enum
+import sys
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core._arg import Arg, ArgList
-from holoflow.errors import ConfigError
+from holoflow.errors import UnknownParameterWarning
 
 if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
@@ -164,10 +167,10 @@ class Component:
     def add_arg(self, *args: Arg | ArgList, **kwargs: Any) -> None:
         """Add arguments after construction; they win over earlier ones.
 
-        Raises
-        ------
-        ConfigError
-            If an argument names no declared parameter.
+        Warns
+        -----
+        holoflow.errors.UnknownParameterWarning
+            For an argument that names no declared parameter (it is ignored, as in Holoscan).
         """
         added: list[Arg] = []
         for value in args:
@@ -219,11 +222,16 @@ class Component:
         )
 
     def _check_arg_names(self, args: list[Arg]) -> None:
+        # Holoscan ignores an argument naming no parameter, with a warning; a subclass may take
+        # its own keywords out of **kwargs after calling the base constructor.
         params = self._spec.params
         for arg in args:
             if arg.name not in params:
-                raise ConfigError(
-                    f"{self._label()}: no parameter '{arg.name}'; declared parameters: {sorted(params)}"
+                warnings.warn(
+                    f"{self._label()}: no parameter '{arg.name}' (declared parameters: "
+                    f"{sorted(params)}); the argument is ignored",
+                    UnknownParameterWarning,
+                    stacklevel=_first_caller_outside_holoflow(),
                 )
 
     def _bind_params(self) -> None:
@@ -234,3 +242,17 @@ class Component:
                 setattr(self, name, explicit[name])
             elif getattr(self, name, None) is None:
                 setattr(self, name, param.default)
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+
+
+def _first_caller_outside_holoflow() -> int:
+    """The ``stacklevel`` (for a ``warnings.warn`` made by this function's caller) of the nearest
+    frame outside the holoflow package: the user's line that passed the argument."""
+    level = 1
+    frame = sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level

@@ -3,7 +3,9 @@
 A condition answers ``check(timestamp) -> (SchedulingStatusType, target_timestamp | None)``
 with timestamps in nanoseconds of the scheduler's clock. An operator is ready when every one of
 its conditions is READY; it is finished for good as soon as one says NEVER. When several are not
-ready, the strongest wins: NEVER > WAIT_EVENT > WAIT > WAIT_TIME > READY.
+ready, the strongest wins: NEVER > WAIT_EVENT > WAIT > WAIT_TIME > READY. As in GXF, each
+evaluation calls ``update_state`` and then ``check`` on every condition of the operator, also
+when an earlier one already said NEVER.
 
 Conditions never block. One whose state changes from outside the scheduler's thread (an
 asynchronous event, a boolean toggled from a callback) calls :meth:`Condition.notify` so that a
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from holoflow.core._component import Component
 from holoflow.errors import GraphError
@@ -74,6 +76,11 @@ class Condition(Component):
     _kind = "condition"
     _default_name = "noname_condition"
     condition_type: ConditionType | None = None
+    _wait_deadline: ClassVar[bool] = False
+    """Whether a WAIT this condition returns with a timestamp means "ready by then at the
+    latest" (a timeout): the run re-evaluates the operator at that time, but, unlike a WAIT_TIME
+    target, the deadline does not keep an otherwise idle run from counting as deadlocked. The
+    timestamp of a WAIT from any other condition is ignored, as GXF ignores it."""
 
     def __init__(
         self,

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import enum
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core._arrays import ArrayScope
 from holoflow.core._flow import EXEC_PORTS
 from holoflow.core._metadata import NO_METADATA, Envelope, MetadataDictionary
+from holoflow.core._operator_status import OperatorStatus
 from holoflow.core._streams import OperatorStreams
 from holoflow.errors import GraphError
 from holoflow.tensor import StreamEvent, TensorMap, cuda_available, wait_event
@@ -47,6 +48,10 @@ class InputPort:
         self.receivers = receivers
 
 
+def _ignore(_acquired: dict[str, list[int]]) -> None:
+    pass
+
+
 def _no_such_port(op_label: str, kind: str, name: str, known: list[str]) -> GraphError:
     if name in EXEC_PORTS:
         return GraphError(
@@ -59,13 +64,26 @@ def _no_such_port(op_label: str, kind: str, name: str, known: list[str]) -> Grap
 class InputContext:
     """Reads messages from an operator's input ports inside ``compute``."""
 
-    __slots__ = ("_fast", "_label", "_metadata", "_only", "_ports", "_streams")
+    __slots__ = (
+        "_acquired",
+        "_fast",
+        "_label",
+        "_metadata",
+        "_on_first_acquisition",
+        "_only",
+        "_ports",
+        "_streams",
+    )
 
     def __init__(self, op_label: str, ports: dict[str, InputPort], streams: OperatorStreams) -> None:
         self._label = op_label
         ports = self._ports = dict(ports)  # its own copy: the "" alias below is added to it
         self._streams = streams
         self._metadata: MetadataDictionary | None = None
+        self._acquired: dict[str, list[int]] | None = None
+        """Acquisition timestamps received in this compute, by port (made on first use)."""
+        self._on_first_acquisition: Callable[[dict[str, list[int]]], None] = _ignore
+        """Called with :attr:`_acquired` when it is made (the run empties it after each compute)."""
         """The operator's metadata while enabled for the run (set when the run initializes)."""
         # SINGLE ports whose receiver tracks nothing extra are read straight from their deque.
         self._fast: dict[str, deque[Any]] = {
@@ -204,9 +222,45 @@ class InputContext:
             return self._open(value, name or self._only) if type(value) is Envelope else value
         return self._open_all(tuple(receiver.take() for _ in range(len(receiver.queue))), name)
 
+    def get_acquisition_timestamp(self, input_port_name: str = "") -> int | None:
+        """The acquisition timestamp of the first message received on a port in this compute
+        that carried one (``emit(..., acq_timestamp=t)``), or ``None``.
+
+        Raises
+        ------
+        holoflow.errors.GraphError
+            If the operator has no input port of that name.
+        """
+        timestamps = self.get_acquisition_timestamps(input_port_name)
+        return timestamps[0] if timestamps else None
+
+    def get_acquisition_timestamps(self, input_port_name: str = "") -> list[int]:
+        """The acquisition timestamps of the messages received on a port in this compute, in
+        order of receipt (messages sent without one are skipped).
+
+        Raises
+        ------
+        holoflow.errors.GraphError
+            If the operator has no input port of that name.
+        """
+        if input_port_name not in self._ports:
+            raise _no_such_port(self._label, "input", input_port_name, [p for p in self._ports if p])
+        acquired = self._acquired
+        if not acquired:
+            return []
+        return list(acquired.get(input_port_name or self._only, ()))
+
     def _open(self, envelope: Any, port: str) -> Any:
         """The message of ``envelope`` (an ``Envelope``); its metadata merges into the
-        operator's when enabled."""
+        operator's when enabled, its acquisition timestamp is kept for this compute."""
+        if envelope.acq_timestamp is not None:
+            acquired = self._acquired
+            if acquired is None:
+                acquired = self._acquired = {}
+                self._on_first_acquisition(acquired)
+            acquired.setdefault(port, []).append(envelope.acq_timestamp)
+        if not envelope.metadata:
+            return envelope.message
         metadata = self._metadata
         if metadata is not None:
             if metadata._items:
@@ -247,7 +301,10 @@ class OutputContext:
         ``dict`` arrives as a :class:`~holoflow.tensor.TensorMap` whose arrays are zero-copy
         Tensors; CUDA tensors in it carry the stream they were produced on.
         The operator's metadata, when enabled and not empty, goes along as it is now (a copy).
-        ``emitter_name`` and ``acq_timestamp`` are accepted for Holoscan compatibility.
+        ``acq_timestamp`` (ns of the scheduler's clock, e.g. when a camera captured the frame)
+        travels with the message: receivers read it with ``get_acquisition_timestamp`` and an
+        ``ExpiringMessageAvailableCondition`` ages the message from it. ``emitter_name`` is
+        accepted for Holoscan compatibility.
 
         Raises
         ------
@@ -263,7 +320,9 @@ class OutputContext:
             data = TensorMap.from_dict(data)
             self._streams.stamp(name, data)
         if self._metadata:
-            data = Envelope(data, dict(self._metadata))
+            data = Envelope(data, dict(self._metadata), None if acq_timestamp == -1 else int(acq_timestamp))
+        elif acq_timestamp != -1:
+            data = Envelope(data, NO_METADATA, int(acq_timestamp))
         pending = transmitter.pending
         if len(pending) < transmitter.capacity:
             pending.append(data)
@@ -286,7 +345,7 @@ class OutputContext:
 class ExecutionContext:
     """The operator's view of the run: its contexts and the other operators."""
 
-    __slots__ = ("_operators", "_streams", "input", "output")
+    __slots__ = ("_op", "_operators", "_streams", "input", "output")
 
     def __init__(
         self,
@@ -299,6 +358,7 @@ class ExecutionContext:
         self.output = op_output
         self._operators = operators
         self._streams = streams
+        self._op = streams.op
 
     def allocate_cuda_stream(self, stream_name: str = "") -> int:
         """A CUDA stream for the operator, kept for the rest of the run under ``stream_name``."""
@@ -311,8 +371,31 @@ class ExecutionContext:
                 wait_event(target_cuda_stream_ptr, StreamEvent(stream))
 
     def find_operator(self, op_name: str = "") -> Operator | None:
-        """The operator of the running graph called ``op_name``, or ``None``."""
+        """The operator of the running graph called ``op_name`` (this context's own operator
+        when ``op_name`` is empty), or ``None``."""
+        if not op_name:
+            return self._op
         return self._operators.get(op_name)
+
+    def get_operator_status(self, op_name: str = "") -> OperatorStatus:
+        """The lifecycle status of operator ``op_name`` (this context's own operator when empty).
+
+        Safe from any thread; the answer is a snapshot (another thread's operator may move on at
+        once). Outside its run an operator is ``NOT_STARTED``.
+
+        Raises
+        ------
+        holoflow.errors.GraphError
+            If the graph has no operator called ``op_name``.
+        """
+        op = self.find_operator(op_name)
+        if op is None:
+            raise GraphError(
+                f"get_operator_status: no operator '{op_name}' in the running graph; "
+                f"operators: {sorted(self._operators)}"
+            )
+        run = op._holoflow_run
+        return OperatorStatus.NOT_STARTED if run is None else run.status
 
     @property
     def is_gpu_available(self) -> bool:

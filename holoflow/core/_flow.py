@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from holoflow.core._metadata import stamp, unstamp
 from holoflow.errors import GraphError, SchedulingError
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ class FlowRoutes:
     ``OpRun.routing`` for that execution; an operator with a dynamic-flow callback always routes.
     """
 
-    __slots__ = ("_flows_cache", "callback", "chosen", "label", "op", "op_run", "receivers")
+    __slots__ = ("_flows_cache", "_resolved", "callback", "chosen", "label", "op", "op_run", "receivers")
 
     def __init__(self, op_run: OpRun):
         self.op_run = op_run
@@ -124,6 +125,8 @@ class FlowRoutes:
         self.callback: Callable[[Operator], Any] | None = self.op._holoflow_flow_callback
         self.chosen: list[tuple[str, Receiver]] = []
         self._flows_cache: list[FlowInfo] | None = None
+        self._resolved: dict[Any, list[tuple[str, Receiver]]] = {}
+        """``add_dynamic_flow`` arguments seen in this run → the flows they name."""
         op_run.routing = self.callback is not None
 
     @property
@@ -144,7 +147,14 @@ class FlowRoutes:
         TypeError
             If the arguments match none of the forms.
         """
-        picked = [(flow.output_port_name, self._route(flow)) for flow in self._flows(args)]
+        key = (tuple(args[0]),) if args and type(args[0]) is list else args
+        try:
+            picked = self._resolved[key]
+        except KeyError:
+            picked = [(flow.output_port_name, self._route(flow)) for flow in self._flows(args)]
+            self._resolved[key] = picked
+        except TypeError:  # unhashable arguments: resolve them every time
+            picked = [(flow.output_port_name, self._route(flow)) for flow in self._flows(args)]
         self.chosen.extend(picked)
         self.op_run.routing = True
 
@@ -198,10 +208,10 @@ class FlowRoutes:
             f"graph; connect them with add_flow in compose(). Its flows: {known}"
         )
 
-    def route(self, stamp: Callable[[Operator, Any], Any]) -> list[tuple[Receiver, Any]]:
-        """At the commit of an execution that chose flows: the (receiver, message) pairs to
-        deliver; empties the operator's outboxes. A flow from the output execution port carries
-        a new signal when nothing was emitted on it.
+    def route(self, now: int) -> None:
+        """Commit an execution that chose flows: deliver what the operator emitted on each chosen
+        flow's port to that flow's receiver, and discard the rest. A flow from the output
+        execution port carries a new signal when nothing was emitted on it.
 
         Raises
         ------
@@ -209,26 +219,26 @@ class FlowRoutes:
             If a flow leaves a data port the operator emitted nothing on.
         """
         op_run = self.op_run
-        deliveries: list[tuple[Receiver, Any]] = []
+        transmitters = op_run.transmitters
         sent: dict[str, list[Any]] = {}
         for output, receiver in self.chosen:
             messages = sent.get(output)
             if messages is None:
-                messages = list(op_run.transmitters[output].pending)
+                messages = sent[output] = transmitters[output].pending
                 if not messages:
                     if output != OUTPUT_EXEC:
                         raise SchedulingError(
                             f"{self.label}: a dynamic flow leaves output port '{output}', but compute "
                             "emitted nothing on it"
                         )
-                    messages = [stamp(self.op, SIGNAL)]
-                sent[output] = messages
-            deliveries.extend((receiver, message) for message in messages)
-        for transmitter in op_run.transmitters.values():
-            transmitter.pending.clear()
+                    messages.append(stamp(self.op, SIGNAL))
+            for message in messages:
+                receiver.push(message, now)
+        for transmitter in transmitters.values():
+            if transmitter.pending:
+                transmitter.pending.clear()
         self.chosen = []
         op_run.routing = self.callback is not None
-        return deliveries
 
 
 def _only(owner: str, kind: str, ports: dict[str, IOSpec]) -> str:
@@ -242,9 +252,7 @@ def _only(owner: str, kind: str, ports: dict[str, IOSpec]) -> str:
 Compute = Callable[["InputContext", "OutputContext", "ExecutionContext"], None]
 
 
-def wrap_compute(
-    op_run: OpRun, stamp: Callable[[Operator, Any], Any], unstamp: Callable[[Operator, Any], Any]
-) -> Compute:
+def wrap_compute(op_run: OpRun) -> Compute:
     """``compute`` with the control-flow steps around it, for an operator that has execution
     ports or a dynamic-flow callback: consume the signals that started it, run ``compute`` and
     the callback, then queue its signal for the commit (which routes instead when flows were

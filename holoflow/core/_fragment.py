@@ -374,9 +374,12 @@ class Fragment:
         self._metadata_policy = policy
 
     # -- running ---------------------------------------------------------------------------------
-    def scheduler(self, scheduler: Scheduler | None = None) -> Scheduler | None:
-        """Set the scheduler used by :meth:`run`; with no argument, return it."""
+    def scheduler(self, scheduler: Scheduler | None = None) -> Scheduler:
+        """Set the scheduler used by :meth:`run`; with no argument, return it (a
+        ``GreedyScheduler`` unless one was set)."""
         if scheduler is None:
+            if self._scheduler is None:  # as in Holoscan, a default one exists before run()
+                self._scheduler = GreedyScheduler(self, name="greedy_scheduler")
             return self._scheduler
         if not isinstance(scheduler, Scheduler):
             raise TypeError(f"scheduler() takes a Scheduler, not {type(scheduler).__name__}")

@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING
 
 from holoflow.core._clock import Clock, RealtimeClock
+from holoflow.core._operator_status import OperatorStatus
 from holoflow.core._run import NEVER, READY, WAIT_EVENT, WAIT_TIME, GraphRun, OpRun, StopRule, annotate
 from holoflow.core._scheduler import Scheduler
 
@@ -65,6 +66,8 @@ class GreedyScheduler(Scheduler):
                 f"{self._label()}: stop_on_deadlock_timeout must be >= 0, got {stop_on_deadlock_timeout}"
             )
         self.clock = clock
+        """The clock of the run: the one given, else a ``RealtimeClock`` made for each run."""
+        self._made_clock: Clock | None = None
         self.stop_on_deadlock = bool(stop_on_deadlock)
         self.max_duration_ms = int(max_duration_ms)
         self.check_recession_period_ms = float(check_recession_period_ms)
@@ -77,7 +80,9 @@ class GreedyScheduler(Scheduler):
             run.request_stop()
 
     def run_graph(self, fragment: Fragment) -> None:
-        clock = self.clock or RealtimeClock(fragment)
+        if self.clock is None or self.clock is self._made_clock:
+            self.clock = self._made_clock = RealtimeClock(fragment)
+        clock = self.clock
         run = GraphRun(fragment)
         self._run = run
         try:
@@ -99,30 +104,38 @@ class GreedyScheduler(Scheduler):
         )
         rule.begin()
         deadline = rule.deadline
+        ticking = OperatorStatus.TICKING
+        idle = OperatorStatus.IDLE
         while ops and not run.stop_requested:
             wake.clear()
             now = timestamp()
             ran = False
             finished: list[OpRun] = []
             next_time: int | None = None
+            next_deadline: int | None = None  # of timeout conditions: wakes, keeps nothing alive
             waiting_event = False
             for op_run in ops:
                 status, when = evaluate(op_run, now)
                 if status is READY:
+                    op_run.status = ticking  # dispatched and run on this thread: no TICK_PENDING
                     try:
                         op_run.compute(op_run.inputs, op_run.outputs, op_run.context)
                     except BaseException as exc:
                         annotate(exc, f"{op_run.label}.compute()")
                         raise
                     commit(op_run, now)
+                    op_run.status = idle
                     ran = True
                 elif status is NEVER:
                     finished.append(op_run)
                 elif status is WAIT_TIME:
                     if when is not None and (next_time is None or when < next_time):
                         next_time = when
-                elif status is WAIT_EVENT:
-                    waiting_event = True
+                else:
+                    if status is WAIT_EVENT:
+                        waiting_event = True
+                    if when is not None and (next_deadline is None or when < next_deadline):
+                        next_deadline = when
             if finished:
                 ops = [op_run for op_run in ops if op_run not in finished]
             if deadline is not None and time.monotonic() >= deadline:
@@ -135,6 +148,10 @@ class GreedyScheduler(Scheduler):
             budget = rule.idle(None, deadlocked=next_time is None and not waiting_event)
             if rule.ended:
                 return
+            if next_time is None:
+                # As GXF's greedy scheduler, which sees a timeout only when it evaluates the
+                # operator: wake for it when nothing else is timed.
+                next_time = next_deadline
             if next_time is None:
                 wake.wait(budget)
             elif budget is None:

@@ -278,20 +278,23 @@ def _type_name(value: Any) -> str:
 
 
 class Envelope:
-    """A message travelling between operators with a snapshot of its sender's metadata.
+    """A message travelling between operators with what its sender attached to it.
 
     ``metadata`` is a plain ``dict`` copied from the sender's dictionary when it emitted; it is
-    shared by every receiver of the message and only read.
+    shared by every receiver of the message and only read. ``acq_timestamp`` is the
+    acquisition timestamp given to ``emit`` (ns of the scheduler's clock), or ``None``.
     """
 
-    __slots__ = ("message", "metadata")
+    __slots__ = ("acq_timestamp", "message", "metadata")
 
-    def __init__(self, message: Any, metadata: dict[str, Any]) -> None:
+    def __init__(self, message: Any, metadata: Mapping[str, Any], acq_timestamp: int | None = None) -> None:
         self.message = message
         self.metadata = metadata
+        self.acq_timestamp = acq_timestamp
 
     def __repr__(self) -> str:
-        return f"<Envelope {self.message!r} with metadata {self.metadata!r}>"
+        acquired = "" if self.acq_timestamp is None else f", acquired at {self.acq_timestamp}"
+        return f"<Envelope {self.message!r} with metadata {dict(self.metadata)!r}{acquired}>"
 
 
 def _active(op: Operator) -> MetadataDictionary | None:

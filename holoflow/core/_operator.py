@@ -7,6 +7,7 @@ import itertools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from holoflow.core._async_condition import AsynchronousEventState
 from holoflow.core._component import Component
 from holoflow.core._condition import Condition
 from holoflow.core._flow import FlowInfo, static_flows
@@ -17,6 +18,7 @@ from holoflow.core._spec import IOSpec, OperatorSpec
 from holoflow.errors import GraphError
 
 if TYPE_CHECKING:
+    from holoflow.core._async_condition import AsynchronousCondition
     from holoflow.core._context import ExecutionContext, InputContext, OutputContext
     from holoflow.core._fragment import Fragment
     from holoflow.core._queue import Receiver, Transmitter
@@ -35,7 +37,8 @@ class Operator(Component):
     ``Operator(fragment, *args, name=..., **kwargs)``: positional ``Condition`` and ``Resource``
     objects are attached to the operator (``Arg``/``ArgList`` set parameters); a keyword whose
     value is a condition or resource attaches it under that name; any other keyword sets the
-    parameter of that name declared with ``spec.param``, which reads back as an attribute.
+    parameter of that name declared with ``spec.param``, which reads back as an attribute (a
+    keyword naming no parameter is ignored with a warning).
     ``setup(spec)`` runs inside the constructor, so assign attributes that ``setup`` needs
     before calling ``super().__init__``.
 
@@ -46,10 +49,14 @@ class Operator(Component):
     ------
     TypeError
         If the first argument is not a fragment, or an argument has an unsupported type.
-    holoflow.errors.ConfigError
-        If a keyword names no declared parameter.
     holoflow.errors.GraphError
         If two conditions or resources of the operator share a name.
+
+    Warns
+    -----
+    holoflow.errors.UnknownParameterWarning
+        For a keyword that names no declared parameter: it is ignored, as in Holoscan (a subclass
+        may take its own keywords out of ``**kwargs`` after calling this constructor).
     """
 
     class OperatorType(enum.Enum):
@@ -171,11 +178,36 @@ class Operator(Component):
         """Set the full-queue policy of one of the operator's ports."""
         self._port_spec(port_name, port_type).queue_policy = policy
 
+    @property
+    def async_condition(self) -> AsynchronousCondition | None:
+        """The operator's internal asynchronous condition, named ``_internal_async_condition``.
+
+        Every operator gets one when its run initializes it (it is already there inside
+        ``initialize``) and loses it when the run ends; ``None`` outside a run. It starts
+        ``READY``; setting its ``event_state`` gates ``compute`` like any
+        ``AsynchronousCondition`` (``WAIT``: not now; ``EVENT_WAITING``: until a thread sets
+        ``EVENT_DONE``; ``EVENT_NEVER``: never again), from any thread.
+        """
+        run = self._holoflow_run
+        return None if run is None else run.async_condition
+
+    @property
+    def execution_context(self) -> ExecutionContext | None:
+        """The operator's execution context, from the run's ``initialize`` until the run ends
+        (the one ``compute`` receives); ``None`` outside a run."""
+        run = self._holoflow_run
+        return None if run is None else run.context
+
     def stop_execution(self) -> None:
-        """Stop scheduling this operator for the rest of the run (safe from any thread)."""
+        """Stop scheduling this operator for the rest of the run; safe from any thread.
+
+        Sets :attr:`async_condition` to ``EVENT_NEVER`` and wakes the scheduler: a compute in
+        progress finishes, none follows. ``stop`` is not called now but when the run stops every
+        operator. Outside a run this does nothing.
+        """
         run = self._holoflow_run
         if run is not None:
-            run.request_stop()
+            run.async_condition.event_state = AsynchronousEventState.EVENT_NEVER
 
     # -- control flow ---------------------------------------------------------------------------
     @property

@@ -77,7 +77,8 @@ class Receiver:
         return 0
 
     def oldest_arrival(self) -> int | None:
-        """Arrival timestamp of the oldest waiting message (tracking receivers), or ``None``."""
+        """When the oldest waiting message arrived, or was acquired if its sender gave an
+        acquisition timestamp (tracking receivers); ``None`` when empty or not tracking."""
         queue = self.queue
         return queue[0][0] if queue and self.tracks_arrivals else None
 
@@ -96,7 +97,12 @@ class Receiver:
                     f"{self.label}: queue full ({self.capacity} message(s)) under the FAULT policy; "
                     "raise its capacity or use IOSpec.QueuePolicy.POP or REJECT"
                 )
-        queue.append((now, message) if self.tracks_arrivals else message)
+        if self.tracks_arrivals:
+            # A message acquired earlier than it arrived ages from its acquisition.
+            acquired = message.acq_timestamp if type(message) is Envelope else None
+            queue.append((now if acquired is None else acquired, message))
+        else:
+            queue.append(message)
 
     def pop(self) -> Any:
         """Remove and return the oldest message, or ``None`` when empty; metadata that came with

@@ -20,9 +20,16 @@ deques and bound methods:
 
 Readiness (:meth:`GraphRun.evaluate`) combines statuses with the priority
 NEVER > WAIT_EVENT > WAIT > WAIT_TIME > READY; the WAIT_TIME target of an operator is the latest
-of its conditions' targets. Execution is ``compute`` followed by :meth:`GraphRun.commit`, which
-delivers what was emitted and calls ``on_execute``. A message is therefore visible downstream
-only after its producer's compute returned.
+of its conditions' targets. As in GXF, every condition of the operator gets ``update_state`` and
+``check`` in each evaluation, also after one said NEVER; the flattened queue tests come last and
+are skipped once the answer is NEVER. A timeout condition (``_wait_deadline``) may say WAIT with
+a deadline: the evaluation then returns WAIT (or WAIT_EVENT) *with* a timestamp, the time by
+which the operator may be ready unless another condition holds it back. Schedulers re-evaluate
+the operator then, but such a deadline, unlike a WAIT_TIME target, does not keep an otherwise
+idle run from counting as deadlocked; every other WAIT or WAIT_EVENT comes back without a time.
+Execution is ``compute`` followed by :meth:`GraphRun.commit`, which delivers what was emitted
+and calls ``on_execute``. A message is therefore visible downstream only after its producer's
+compute returned.
 
 Threaded schedulers evaluate, reserve, commit and release under one lock and run ``compute``
 outside it. :meth:`GraphRun.reserve` books ``n`` slots in every receiver an operator's
@@ -30,6 +37,13 @@ affordability condition promised before the operator is dispatched, and
 :meth:`GraphRun.release` returns them after its commit; so producers running at the same time
 can never overfill a shared queue. Conditions changed from outside call ``notify()``, which
 reaches :attr:`GraphRun.on_notify` with the operator concerned.
+
+Each operator also owns, for the run, an internal ``AsynchronousCondition``
+(``Operator.async_condition``; ``Operator.stop_execution`` sets it to ``EVENT_NEVER``). It starts
+READY and joins ``conds`` only when its state is first set, so operators nobody controls pay
+nothing for it. Each :class:`OpRun` keeps its :class:`~holoflow.core.OperatorStatus`: the run
+writes the start and stop transitions, the scheduler loops the dispatch and compute ones
+(``TICK_PENDING`` at dispatch, ``TICKING`` before ``compute``, ``IDLE`` after the commit).
 
 When nothing is ready, every scheduler asks one :class:`StopRule` how long it may sleep and
 whether the run is over: past ``max_duration_ms``; or deadlocked (no operator ready, running,
@@ -57,11 +71,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from holoflow.core._async_condition import INTERNAL_ASYNC_CONDITION_NAME, AsynchronousCondition
 from holoflow.core._build import build_ports
 from holoflow.core._condition import Condition, SchedulingStatusType
 from holoflow.core._context import ExecutionContext, InputContext, InputPort, OutputContext, PortMode
 from holoflow.core._flow import EXEC_PORTS, Compute, FlowRoutes, wrap_compute
-from holoflow.core._metadata import NO_METADATA, release_metadata, resolve_metadata, stamp, unstamp
+from holoflow.core._metadata import NO_METADATA, release_metadata, resolve_metadata
+from holoflow.core._operator_status import OperatorStatus
 from holoflow.core._port_conditions import DownstreamMessageAffordableCondition, MessageAvailableCondition
 from holoflow.core._queue import Receiver, Transmitter
 from holoflow.core._streams import OperatorStreams
@@ -93,6 +109,7 @@ WAIT_EVENT = SchedulingStatusType.WAIT_EVENT
 _RANK = {READY: 0, WAIT_TIME: 1, WAIT: 2, WAIT_EVENT: 3, NEVER: 4}
 _BY_RANK = [READY, WAIT_TIME, WAIT, WAIT_EVENT, NEVER]
 _WAIT_EVENT_RANK = _RANK[WAIT_EVENT]
+_NEVER_RANK = _RANK[NEVER]
 
 
 def annotate(exc: BaseException, where: str) -> None:
@@ -118,10 +135,27 @@ def _overrides(condition: Condition, method: str) -> bool:
     return getattr(type(condition), method) is not getattr(Condition, method)
 
 
+_LATE_ADDITIONS = threading.Lock()
+"""Serialises changes to an ``OpRun``'s condition lists made after the run started."""
+
+
+class _Forget:
+    """An execution hook that empties a dictionary after each compute."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: dict[str, list[int]]) -> None:
+        self.table = table
+
+    def on_execute(self, timestamp: int) -> None:
+        self.table.clear()
+
+
 class OpRun:
     """The run-time state of one operator during one run."""
 
     __slots__ = (
+        "async_condition",
         "compute",
         "conds",
         "consumers",
@@ -144,7 +178,7 @@ class OpRun:
         "routes",
         "routing",
         "started",
-        "stop_requested",
+        "status",
         "streams",
         "thread_pool",
         "transmitters",
@@ -170,15 +204,18 @@ class OpRun:
         self.consumers: list[OpRun] = []
         self.conds: list[Condition] = []
         self.update_conds: list[Condition] = []
-        self.exec_conds: list[Condition] = []
+        self.exec_conds: list[Condition | _Forget] = []
         self.thread_pool = op._holoflow_thread_pool
         """The thread pool whose threads run the operator (threaded schedulers), if any."""
         self.started = False
-        self.stop_requested = False
         self.metadata: MetadataDictionary | None = None
         """The operator's metadata when it is enabled for this run (set by ``GraphRun.initialize``)."""
         self.metadata_items = op.metadata._items
         """The operator's metadata items, emptied after every compute."""
+        self.status = OperatorStatus.NOT_STARTED
+        """Where the operator is in its lifecycle (written by the run and the scheduler loops)."""
+        self.async_condition: AsynchronousCondition
+        """The operator's internal asynchronous condition (made by :meth:`open_async_condition`)."""
         self.streams: OperatorStreams
         self.routes: FlowRoutes
         self.routing = False
@@ -187,10 +224,36 @@ class OpRun:
         self.outputs: OutputContext
         self.context: ExecutionContext
 
-    def request_stop(self) -> None:
-        """Make the operator NEVER from now on and wake the scheduler."""
-        self.stop_requested = True
-        self.graph_run.on_notify(self)
+    def open_async_condition(self) -> None:
+        """Give the operator its internal asynchronous condition for this run.
+
+        The condition starts READY and costs nothing while it stays so: it joins the operator's
+        evaluated conditions only when its state is first set (``Operator.stop_execution`` sets
+        ``EVENT_NEVER``; user code may set any state through ``Operator.async_condition``).
+        """
+        condition = AsynchronousCondition(self.op.fragment, name=INTERNAL_ASYNC_CONDITION_NAME)
+        condition._attach(self.op)
+
+        def notify() -> None:
+            self.graph_run.on_notify(self)
+
+        def first_change() -> None:
+            with _LATE_ADDITIONS:
+                if condition._notify is first_change:
+                    condition._set_notify(notify)
+                    # New lists, not appends: a scheduler thread may be iterating the old ones.
+                    self.conds = [*self.conds, condition]
+                    self.exec_conds = [*self.exec_conds, condition]
+            notify()
+
+        condition._set_notify(first_change)
+        self.async_condition = condition
+
+    def forget_acquisitions_after_each_compute(self, acquired: dict[str, list[int]]) -> None:
+        """Empty ``acquired`` (the acquisition timestamps received in a compute) at every commit
+        from now on; called when the operator first receives one, so others pay nothing."""
+        with _LATE_ADDITIONS:
+            self.exec_conds = [*self.exec_conds, _Forget(acquired)]
 
     def receiver(self, name: str) -> Receiver | list[Receiver]:
         """The receiver of input ``name`` (a list, one per connection, for an ``ANY_SIZE`` port).
@@ -311,6 +374,7 @@ class GraphRun:
             data_inputs = {k: v for k, v in op_run.input_ports.items() if k not in EXEC_PORTS}
             data_outputs = {k: v for k, v in op_run.transmitters.items() if k not in EXEC_PORTS}
             op_run.inputs = InputContext(op_run.label, data_inputs, op_run.streams)
+            op_run.inputs._on_first_acquisition = op_run.forget_acquisitions_after_each_compute
             op_run.outputs = OutputContext(op_run.label, data_outputs, op_run.streams)
             op_run.context = ExecutionContext(op_run.inputs, op_run.outputs, operators, op_run.streams)
             op_run.routes = FlowRoutes(op_run)
@@ -319,7 +383,7 @@ class GraphRun:
                 or len(data_inputs) < len(op_run.input_ports)
                 or len(data_outputs) < len(op_run.transmitters)
             ):
-                op_run.compute = wrap_compute(op_run, stamp, unstamp)
+                op_run.compute = wrap_compute(op_run)
 
     def add_condition(self, op_run: OpRun, condition: Condition) -> None:
         """Make ``condition`` part of ``op_run``'s readiness (while the run is built)."""
@@ -338,24 +402,34 @@ class GraphRun:
 
     # -- readiness and commit ------------------------------------------------------------------------
     def evaluate(self, op_run: OpRun, now: int) -> tuple[SchedulingStatusType, int | None]:
-        """Combine the operator's conditions into one status (and WAIT_TIME target)."""
-        if op_run.stop_requested:
-            return NEVER, None
+        """Combine the operator's conditions into one status and a time.
+
+        The time is the WAIT_TIME target, or for WAIT / WAIT_EVENT the deadline of a timeout
+        condition when nothing else holds the operator back (see the module docstring);
+        otherwise ``None``.
+        """
         rank = 0
         target = None
+        deadline = None
+        open_wait = False  # a WAIT or WAIT_EVENT that no deadline bounds
         for condition in op_run.update_conds:
             condition.update_state(now)
         for condition in op_run.conds:
             status, when = condition.check(now)
             if status is READY:
                 continue
-            if status is NEVER:
-                return NEVER, None
             if status is WAIT_TIME:
                 if when is not None and (target is None or when > target):
                     target = when
-            elif _RANK[status] > rank:
+                continue
+            if _RANK[status] > rank:
                 rank = _RANK[status]
+            if when is None or not condition._wait_deadline:
+                open_wait = True
+            elif deadline is None or when > deadline:
+                deadline = when
+        if rank == _NEVER_RANK:
+            return NEVER, None
         for queue, n in op_run.need:
             if len(queue) < n:
                 return (WAIT_EVENT if rank == _WAIT_EVENT_RANK else WAIT), None
@@ -363,7 +437,9 @@ class GraphRun:
             if len(receiver.queue) + receiver.reserved + n > receiver.capacity:
                 return (WAIT_EVENT if rank == _WAIT_EVENT_RANK else WAIT), None
         if rank:
-            return _BY_RANK[rank], None
+            if open_wait or deadline is None:
+                return _BY_RANK[rank], None
+            return _BY_RANK[rank], deadline if target is None else max(deadline, target)
         if target is not None:
             return WAIT_TIME, target
         return READY, None
@@ -373,8 +449,7 @@ class GraphRun:
         """Deliver what the operator emitted, let go of what it received (see ``OperatorStreams``),
         and tell its conditions it executed."""
         if op_run.routing:
-            for receiver, message in op_run.routes.route(stamp):
-                receiver.push(message, now)
+            op_run.routes.route(now)
         for transmitter in op_run.transmitters.values():
             if transmitter.pending:
                 transmitter.deliver(now)
@@ -403,6 +478,7 @@ class GraphRun:
         """Reset conditions, bind parameters and call ``initialize`` on every operator in order."""
         for op_run in self.ops:
             op = op_run.op
+            op_run.open_async_condition()
             op._holoflow_run = op_run
             for condition in op.conditions.values():
                 condition.reset()
@@ -420,8 +496,10 @@ class GraphRun:
     def start(self) -> None:
         """Call ``start`` on every operator, in topological order."""
         for op_run in self.ops:
+            op_run.status = OperatorStatus.START_PENDING
             self._call(op_run, op_run.op.start, "start")
             op_run.started = True
+            op_run.status = OperatorStatus.STARTED
             op_run.metadata_items.clear()  # compute starts with empty metadata
 
     def stop(self) -> BaseException | None:
@@ -430,10 +508,12 @@ class GraphRun:
         for op_run in self.ops:
             if op_run.started:
                 op_run.started = False
+                op_run.status = OperatorStatus.STOP_PENDING
                 try:
                     self._call(op_run, op_run.op.stop, "stop")
                 except BaseException as exc:
                     first = first or exc
+                op_run.status = OperatorStatus.NOT_STARTED
         for op_run in self.ops:
             op_run.op._holoflow_run = None
             op_run.streams.release()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from holoflow.core._arg import Arg, ArgList
 from holoflow.core._component import ComponentSpec, ParameterFlag
 from holoflow.core._condition import ConditionType
 from holoflow.core._queue import QueuePolicy
+from holoflow.errors import GraphError
 
 # IOSpec re-exports QueuePolicy as its class attribute ``IOSpec.QueuePolicy`` (Holoscan's spelling);
 # inside the class body that name would shadow the module-level one in annotations, so they use
@@ -17,7 +20,9 @@ _Policy = QueuePolicy
 if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
 
-__all__ = ["IOSpec", "OperatorSpec"]
+__all__ = ["IOSpec", "MultiMessageConditionInfo", "OperatorSpec"]
+
+_MULTI_PORT_KINDS = (ConditionType.MULTI_MESSAGE_AVAILABLE, ConditionType.MULTI_MESSAGE_AVAILABLE_TIMEOUT)
 
 
 class _IOSize:
@@ -190,13 +195,43 @@ class IOSpec:
         return f"<IOSpec {self.label} size={self._queue_size}>"
 
 
+class MultiMessageConditionInfo:
+    """One condition declared over several input ports with ``OperatorSpec.multi_port_condition``.
+
+    Attributes
+    ----------
+    kind : ConditionType
+        ``MULTI_MESSAGE_AVAILABLE`` or ``MULTI_MESSAGE_AVAILABLE_TIMEOUT``.
+    port_names : list of str
+        The input ports the condition watches, in order (``min_sizes`` follows this order).
+    args : ArgList
+        The keyword arguments given for the condition.
+    """
+
+    def __init__(
+        self,
+        kind: ConditionType = ConditionType.MULTI_MESSAGE_AVAILABLE,
+        port_names: Iterable[str] = (),
+        args: ArgList | None = None,
+    ) -> None:
+        self.kind = kind
+        self.port_names = list(port_names)
+        self.args = args if args is not None else ArgList()
+
+    def __repr__(self) -> str:
+        return f"MultiMessageConditionInfo({self.kind.name}, {self.port_names!r}, {self.args!r})"
+
+
 class OperatorSpec(ComponentSpec):
-    """What an operator declares in ``setup(spec)``: input and output ports and parameters."""
+    """What an operator declares in ``setup(spec)``: input and output ports, parameters, and the
+    conditions that span several input ports."""
 
     def __init__(self, fragment: Fragment | None = None, owner_label: str = "operator") -> None:
         super().__init__(fragment, owner_label)
         self._inputs: dict[str, IOSpec] = {}
         self._outputs: dict[str, IOSpec] = {}
+        self._multi_port_conditions: list[MultiMessageConditionInfo] = []
+        self._or_combined: list[list[str]] = []
 
     def input(
         self, name: str = "", *, size: int | _IOSize = 1, policy: _Policy | int | None = None
@@ -228,6 +263,56 @@ class OperatorSpec(ComponentSpec):
             raise ValueError(f"{self._owner_label}: unknown parameter kind {kind!r}; use 'receivers'")
         super().param(name, default_value, flag, headline=headline, description=description)
 
+    def multi_port_condition(self, kind: ConditionType, port_names: Iterable[str], **kwargs: Any) -> None:
+        """Declare one condition over several input ports.
+
+        ``kind`` is ``ConditionType.MULTI_MESSAGE_AVAILABLE`` or
+        ``MULTI_MESSAGE_AVAILABLE_TIMEOUT``; ``kwargs`` are the condition's arguments
+        (``sampling_mode``, ``min_sum``, ``min_sizes``, and ``execution_frequency`` for the timeout
+        kind). The named ports get no default ``MessageAvailableCondition``. The ports and the
+        arguments are checked when the graph is built, before anything runs.
+
+        Raises
+        ------
+        TypeError
+            If ``port_names`` is a single string or holds something other than strings.
+        GraphError
+            If ``kind`` is not a multi-message kind, or ``port_names`` is empty or names a
+            port twice.
+        """
+        if kind not in _MULTI_PORT_KINDS:
+            raise GraphError(
+                f"{self._owner_label}: multi_port_condition takes ConditionType."
+                f"MULTI_MESSAGE_AVAILABLE or MULTI_MESSAGE_AVAILABLE_TIMEOUT, not {kind!r}"
+            )
+        names = self._port_list("multi_port_condition", port_names)
+        args = ArgList(Arg(key, value) for key, value in kwargs.items())
+        self._multi_port_conditions.append(MultiMessageConditionInfo(kind, names, args))
+
+    def multi_port_conditions(self) -> list[MultiMessageConditionInfo]:
+        """The conditions declared with :meth:`multi_port_condition`, in declaration order."""
+        return list(self._multi_port_conditions)
+
+    def or_combine_port_conditions(self, port_names: Iterable[str]) -> None:
+        """Combine the conditions of the named input ports with OR instead of AND.
+
+        The operator may then run when any one of those ports' conditions is ready (the default
+        ``MessageAvailableCondition`` included); the result is ANDed with its other conditions.
+        The ports are checked when the graph is built.
+
+        Raises
+        ------
+        TypeError
+            If ``port_names`` is a single string or holds something other than strings.
+        GraphError
+            If ``port_names`` is empty or names a port twice.
+        """
+        self._or_combined.append(self._port_list("or_combine_port_conditions", port_names))
+
+    def _or_groups(self) -> list[list[str]]:
+        """The port lists given to :meth:`or_combine_port_conditions`, in order."""
+        return [list(group) for group in self._or_combined]
+
     @property
     def inputs(self) -> dict[str, IOSpec]:
         """Input ports by name."""
@@ -237,6 +322,21 @@ class OperatorSpec(ComponentSpec):
     def outputs(self) -> dict[str, IOSpec]:
         """Output ports by name."""
         return dict(self._outputs)
+
+    def _port_list(self, method: str, port_names: Iterable[str]) -> list[str]:
+        if isinstance(port_names, str):
+            raise TypeError(
+                f"{self._owner_label}: {method} takes a list of port names, not the string {port_names!r}"
+            )
+        names = list(port_names)
+        if not all(isinstance(name, str) for name in names):
+            raise TypeError(f"{self._owner_label}: {method} takes port names as strings, got {names!r}")
+        if not names:
+            raise GraphError(f"{self._owner_label}: {method} needs at least one port name")
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise GraphError(f"{self._owner_label}: {method} names port(s) {twice} more than once")
+        return names
 
     def _add_port(
         self,

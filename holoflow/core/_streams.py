@@ -51,6 +51,11 @@ class OperatorStreams:
         self._pool_streams: list[tuple[StreamPool, Any]] = []
         self.in_use: deque[tuple[list[Any], list[TensorMap]]] = deque()  # (events, maps) still on the GPU
 
+    @property
+    def op(self) -> Operator:
+        """The operator these streams belong to."""
+        return self._op
+
     def note(self, port: str, value: Any) -> None:
         """Remember the TensorMaps just received on ``port``, with those received on it earlier
         in the same compute (all of them stay alive until the operator's stream is done)."""

@@ -8,6 +8,7 @@ the run is over. ``GreedyScheduler`` (``holoflow/core/_greedy.py``) is the short
 example; the design and its invariants are written at the head of ``holoflow/core/_run.py``.
 """
 
+from holoflow.core._or_combiner import leaf_conditions
 from holoflow.core._run import (
     NEVER,
     READY,
@@ -32,4 +33,5 @@ __all__ = [
     "StopRule",
     "annotate",
     "earliest",
+    "leaf_conditions",
 ]

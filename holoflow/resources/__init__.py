@@ -1,10 +1,10 @@
 """Resources that operators and schedulers hold (Holoscan's ``holoscan.resources``).
 
-Clocks and thread pools live in the core (every run needs them); they are re-exported here
-under Holoscan's path.
+Clocks, thread pools and the OR condition combiner live in the core (runs build or use them);
+they are re-exported here under Holoscan's path.
 """
 
-from holoflow.core import Clock, ManualClock, RealtimeClock, Resource, ThreadPool
+from holoflow.core import Clock, ManualClock, OrConditionCombiner, RealtimeClock, Resource, ThreadPool
 from holoflow.resources._allocator import Allocator, MemoryStorageType, UnboundedAllocator
 from holoflow.resources._block_memory_pool import BlockMemoryPool, PoolStatistics
 from holoflow.resources._cuda_stream_pool import CudaStreamPool
@@ -16,6 +16,7 @@ __all__ = [
     "CudaStreamPool",
     "ManualClock",
     "MemoryStorageType",
+    "OrConditionCombiner",
     "PoolStatistics",
     "RealtimeClock",
     "Resource",

@@ -18,6 +18,10 @@ target its conditions returned. Dirty operators wait in a queue per placement ke
 workers, a thread pool, or one pinned thread — and a worker evaluates them one by one, dispatching
 the first READY one it finds. Operators with conditions holoflow does not know (user subclasses)
 are re-evaluated after every commit and, if the scheduler has a recession period, at that period.
+A timeout condition's deadline (a WAIT that comes with a time) is looked at whenever the engine
+next takes work after it, and a worker sleeps until it only when no WAIT_TIME target is pending,
+as GXF's greedy scheduler sees such a timeout only when it evaluates the operator; it never keeps
+the graph from counting as deadlocked.
 
 A worker that finds nothing to do sleeps on the condition variable until the earliest timer,
 the recession period or a notification. When no operator is running, dirty, timed or waiting
@@ -44,11 +48,25 @@ from holoflow.conditions import (
     AsynchronousCondition,
     BooleanCondition,
     CountCondition,
+    DownstreamMessageAffordableCondition,
     ExpiringMessageAvailableCondition,
+    MessageAvailableCondition,
+    MultiMessageAvailableCondition,
+    MultiMessageAvailableTimeoutCondition,
     PeriodicCondition,
 )
-from holoflow.core import Clock, RealtimeClock, Scheduler, ThreadPool
-from holoflow.core.run import NEVER, READY, WAIT_EVENT, WAIT_TIME, GraphRun, OpRun, StopRule, annotate
+from holoflow.core import Clock, OperatorStatus, RealtimeClock, Scheduler, ThreadPool
+from holoflow.core.run import (
+    NEVER,
+    READY,
+    WAIT_EVENT,
+    WAIT_TIME,
+    GraphRun,
+    OpRun,
+    StopRule,
+    annotate,
+    leaf_conditions,
+)
 from holoflow.errors import GraphError
 
 if TYPE_CHECKING:
@@ -56,12 +74,17 @@ if TYPE_CHECKING:
 
 __all__ = ["ThreadedScheduler"]
 
-# Conditions whose changes always reach the scheduler as events (commit, notify or a time target).
+# Conditions whose changes always reach the scheduler as events (a commit of the operator or of a
+# neighbour, notify, a time target or a timeout's deadline): they never need polling.
 _SIGNALLED = (
     AsynchronousCondition,
     BooleanCondition,
     CountCondition,
+    DownstreamMessageAffordableCondition,
     ExpiringMessageAvailableCondition,
+    MessageAvailableCondition,
+    MultiMessageAvailableCondition,
+    MultiMessageAvailableTimeoutCondition,
     PeriodicCondition,
 )
 
@@ -86,7 +109,8 @@ class _Task:
         self.placement: Hashable = _DEFAULT
         """The queue of the workers that may run it."""
         self.neighbours: list[_Task] = []
-        """The operators whose readiness its commit can change: itself, consumers, producers."""
+        """The operators whose readiness its commit can change: itself, its consumers and
+        producers, and the other producers of its consumers."""
 
 
 class _PoolPlacement(NamedTuple):
@@ -118,14 +142,22 @@ class _Engine:
         self.tasks = [_Task(op_run) for op_run in run.ops]
         for task in self.tasks:
             op_run = task.op_run
-            task.neighbours = [task, *(self.tasks[o.index] for o in (*op_run.consumers, *op_run.producers))]
+            # Its commit frees the room it had booked downstream, which the other producers of
+            # its consumers may be waiting for: they are neighbours too.
+            co_producers = (p for consumer in op_run.consumers for p in consumer.producers)
+            related = dict.fromkeys((op_run, *op_run.consumers, *op_run.producers, *co_producers))
+            task.neighbours = [self.tasks[o.index] for o in related]
         self.workers = _plan_workers(self.tasks, scheduler)
         self.queues: dict[Hashable, deque[_Task]] = {k: deque() for w in self.workers for k in w.keys}
         # With one kind of worker any sleeper can take any dirty operator: waking one suffices.
         self.wake_one = len({w.keys for w in self.workers}) == 1
         self.timers: list[tuple[int, int, _Task]] = []
+        self.deadlines: list[tuple[int, int, _Task]] = []
+        """Timeout deadlines: like ``timers``, but they keep nothing alive (module docstring)."""
         self.sequence = itertools.count()
-        self.polled = [t for t in self.tasks if any(type(c) not in _SIGNALLED for c in t.op_run.conds)]
+        self.polled = [
+            t for t in self.tasks if any(type(c) not in _SIGNALLED for c in leaf_conditions(t.op_run.conds))
+        ]
         self.recession = scheduler._recession_seconds()
         self.next_poll = 0.0
         self.rule = StopRule(
@@ -204,6 +236,9 @@ class _Engine:
         run = self.run
         timestamp = self.clock.timestamp
         mark = self._mark
+        tick_pending = OperatorStatus.TICK_PENDING
+        ticking = OperatorStatus.TICKING
+        idle = OperatorStatus.IDLE
         with cv:
             try:
                 if worker.cores is not None:
@@ -217,16 +252,18 @@ class _Engine:
                         continue
                     # Dispatch: book the room downstream, run compute outside the lock, commit.
                     op_run = task.op_run
+                    op_run.status = tick_pending
                     task.running = True
                     self.running += 1
                     run.reserve(op_run)
                     if self.pending:  # more dirty work: let a sleeping worker take it
-                        if self.wake_one:
-                            cv.notify()
-                        else:
+                        if not self.wake_one:
                             cv.notify_all()
+                        elif self._ready_left(worker.keys):
+                            cv.notify()
                     try:
                         cv.release()
+                        op_run.status = ticking
                         try:
                             op_run.compute(op_run.inputs, op_run.outputs, op_run.context)
                         except BaseException as exc:
@@ -235,6 +272,7 @@ class _Engine:
                         finally:
                             cv.acquire()
                         run.commit(op_run, timestamp())
+                        op_run.status = idle
                     finally:
                         run.release(op_run)
                         task.running = False
@@ -259,32 +297,65 @@ class _Engine:
         timers = self.timers
         while timers and timers[0][0] <= now:
             self._mark(heapq.heappop(timers)[2])
+        deadlines = self.deadlines
+        while deadlines and deadlines[0][0] <= now:
+            self._mark(heapq.heappop(deadlines)[2])
         if self.polled and self.recession is not None and time.monotonic() >= self.next_poll:
             self.next_poll = time.monotonic() + self.recession
             for task in self.polled:
                 self._mark(task)
-        evaluate = self.run.evaluate
         for key in keys:
             queue = self.queues[key]
             while queue:
                 task = queue.popleft()
                 self.pending -= 1
                 task.dirty = False
-                if task.running or task.finished:
-                    continue  # a running operator is marked again when it commits
-                status, when = evaluate(task.op_run, now)
-                task.status = status
-                if status is READY:
-                    self.rule.deadlocked_since = None
+                if self._settle(task, now):
                     return task
-                if status is NEVER:
-                    task.finished = True
-                    self.active -= 1
-                elif status is WAIT_TIME and when is not None:
-                    heapq.heappush(timers, (when, next(self.sequence), task))
-                    if timers[0][2] is task:  # a new earliest deadline: sleepers must shorten their wait
-                        self.cv.notify_all()
         return None
+
+    def _ready_left(self, keys: tuple[Hashable, ...]) -> bool:
+        """Evaluate the dirty operators left in these queues now, keeping only the READY ones
+        queued; whether there are any. Waking a sleeping worker only for those spares a wake-up
+        per dispatch when the rest would only be found waiting (a chain, a loop)."""
+        now = self.clock.timestamp()
+        ready: list[_Task] = []
+        for key in keys:
+            queue = self.queues[key]
+            while queue:
+                task = queue.popleft()
+                self.pending -= 1
+                task.dirty = False
+                if self._settle(task, now):
+                    ready.append(task)
+        for task in ready:
+            self._mark(task)
+        return bool(ready)
+
+    def _settle(self, task: _Task, now: int) -> bool:
+        """Evaluate one dirty operator: file a finished, timed or deadline-bound one where it
+        belongs; return whether it is READY."""
+        if task.running or task.finished:
+            return False  # a running operator is marked again when it commits
+        status, when = self.run.evaluate(task.op_run, now)
+        task.status = status
+        if status is READY:
+            self.rule.deadlocked_since = None
+            return True
+        timers = self.timers
+        if status is NEVER:
+            task.finished = True
+            self.active -= 1
+        elif status is WAIT_TIME and when is not None:
+            heapq.heappush(timers, (when, next(self.sequence), task))
+            if timers[0][2] is task:  # a new earliest target: sleepers must shorten their wait
+                self.cv.notify_all()
+        elif when is not None:
+            deadlines = self.deadlines
+            heapq.heappush(deadlines, (when, next(self.sequence), task))
+            if not timers and deadlines[0][2] is task:
+                self.cv.notify_all()
+        return False
 
     def _idle_timeout(self) -> float | None:
         """How long an idle worker may sleep; ends the run when the stop rule says so."""
@@ -302,9 +373,10 @@ class _Engine:
         return timeout
 
     def _timer_delay(self, jump: bool) -> float | None:
-        if not self.timers:
+        heap = self.timers or self.deadlines
+        if not heap:
             return None
-        target = self.timers[0][0]
+        target = heap[0][0]
         if self.clock.jumps_when_idle:
             if not jump:
                 return None  # manual time moves only when the whole graph is idle
@@ -378,6 +450,8 @@ class ThreadedScheduler(Scheduler):
         if stop_on_deadlock_timeout < 0:
             raise ValueError(f"{self._label()}: stop_on_deadlock_timeout must be >= 0")
         self.clock = clock
+        """The clock of the run: the one given, else a ``RealtimeClock`` made for each run."""
+        self._made_clock: Clock | None = None
         self.worker_thread_number = int(worker_thread_number)
         self.stop_on_deadlock = bool(stop_on_deadlock)
         self.stop_on_deadlock_timeout = int(stop_on_deadlock_timeout)
@@ -396,7 +470,9 @@ class ThreadedScheduler(Scheduler):
             engine.request_stop()
 
     def run_graph(self, fragment: Fragment) -> None:
-        clock = self.clock or RealtimeClock(fragment)
+        if self.clock is None or self.clock is self._made_clock:
+            self.clock = self._made_clock = RealtimeClock(fragment)
+        clock = self.clock
         run = GraphRun(fragment)
         engine = _Engine(run, clock, self)
         self._engine = engine

@@ -76,13 +76,18 @@ def test_boolean_condition(app):
         ("100Hz", 10_000_000),
         ("1kHz", 1_000_000),
         ("7ns", 7),
+        (0.05, 50_000_000),  # a float is seconds, as in Holoscan
+        (1.5, 1_500_000_000),
+        (1e-7, 100),
     ],
 )
 def test_periodic_accepts_ns_timedelta_and_strings(app, period, ns):
     assert PeriodicCondition(app, period).recess_period_ns() == ns
 
 
-@pytest.mark.parametrize("bad", ["10 parsecs", "ms", "-5ms", 0, "0Hz"])
+@pytest.mark.parametrize(
+    "bad", ["10 parsecs", "ms", "-5ms", 0, "0Hz", 0.0, -0.5, 1e-12, float("inf"), float("nan")]
+)
 def test_periodic_rejects_bad_periods(app, bad):
     with pytest.raises(ValueError, match="period|frequency"):
         PeriodicCondition(app, bad)
@@ -90,7 +95,7 @@ def test_periodic_rejects_bad_periods(app, bad):
 
 def test_periodic_rejects_wrong_type(app):
     with pytest.raises(TypeError, match="period must be int nanoseconds"):
-        PeriodicCondition(app, 1.5)
+        PeriodicCondition(app, [1])
 
 
 def test_periodic_ticks_on_the_grid_under_a_manual_clock(app):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import warnings
 
 import pytest
 
 from holoflow.conditions import BooleanCondition, CountCondition, PeriodicCondition
 from holoflow.core import Application, Arg, ArgList, Fragment, Operator, Resource
-from holoflow.errors import ConfigError, GraphError
+from holoflow.errors import GraphError, UnknownParameterWarning
 from holoflow.resources import ManualClock
 
 
@@ -57,14 +58,40 @@ def test_attribute_set_before_init_beats_default_but_not_kwarg(app):
     assert Preset(app, name="b", multiplier=9).multiplier == 9
 
 
-def test_unknown_kwarg_is_an_error_naming_operator_and_choices(app):
-    with pytest.raises(
-        ConfigError,
+def test_unknown_kwarg_warns_naming_operator_and_choices_and_is_ignored(app):
+    with pytest.warns(
+        UnknownParameterWarning,
         match=re.escape(
-            "operator 'mx': no parameter 'multiplyer'; declared parameters: ['multiplier', 'offset']"
+            "operator 'mx': no parameter 'multiplyer' (declared parameters: ['multiplier', 'offset']); "
+            "the argument is ignored"
         ),
-    ):
-        Mul(app, name="mx", multiplyer=3)
+    ) as record:
+        op = Mul(app, name="mx", multiplyer=3)
+    assert record[0].filename == __file__  # points at the line that passed it
+    assert not hasattr(op, "multiplyer")
+    assert op.multiplier == Mul(app, name="plain").multiplier
+
+
+def test_a_subclass_may_take_its_own_keywords_after_the_base_constructor(app):
+    """Holoscan's examples pass their own keywords through to the base class, then pop them."""
+
+    class Monitor(Operator):
+        def __init__(self, fragment, *args, **kwargs):
+            super().__init__(fragment, *args, **kwargs)
+            self.watched = kwargs.pop("watched", [])
+
+    with pytest.warns(UnknownParameterWarning, match="operator 'm': no parameter 'watched'"):
+        monitor = Monitor(app, name="m", watched=["a"])
+    assert monitor.watched == ["a"]
+
+
+def test_unknown_parameter_warning_can_be_made_an_error(app):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnknownParameterWarning)
+        with pytest.raises(UnknownParameterWarning):
+            Mul(app, name="mx", multiplyer=3)
+        with pytest.raises(UnknownParameterWarning):
+            Mul(app, name="my").add_arg(Arg("ofset", 1))
 
 
 def test_positional_and_keyword_conditions_and_resources(app):
@@ -201,7 +228,7 @@ def test_custom_resource_with_params(app):
     gain = Gain(app, name="gain", gain=2.5)
     op = Mul(app, gain, name="mx")
     assert op.resource("gain").gain == 2.5
-    with pytest.raises(ConfigError, match="resource 'g2': no parameter 'gian'"):
+    with pytest.warns(UnknownParameterWarning, match="resource 'g2': no parameter 'gian'"):
         Gain(app, name="g2", gian=1)
 
 

@@ -351,3 +351,41 @@ def test_gil_releasing_numpy_work_overlaps(app):
     app.scheduler(EventBasedScheduler(app, worker_thread_number=2))
     app.run()
     assert float(app.graph.find_node("w0").out[0, 0]) == 400.0
+
+
+def test_a_producer_that_emits_nothing_frees_the_room_its_co_producer_waits_for(app, use_scheduler):
+    """Two producers share a consumer's one-slot queue. While one runs, the slot is booked for
+    it; when it then emits nothing, the other must be woken by its commit, or the run would end
+    in a false deadlock with messages still to send."""
+    received = []
+
+    class Sometimes(Operator):
+        def __init__(self, fragment, every, *args, **kwargs):
+            self.every = every
+            self.ticks = 0
+            super().__init__(fragment, *args, **kwargs)
+
+        def setup(self, spec):
+            spec.output("out")
+
+        def compute(self, op_input, op_output, context):
+            self.ticks += 1
+            if self.ticks % self.every == 0:
+                op_output.emit((self.name, self.ticks), "out")
+
+    class Sink(Operator):
+        def setup(self, spec):
+            spec.input("in")
+
+        def compute(self, op_input, op_output, context):
+            received.append(op_input.receive("in"))
+
+    quiet = Sometimes(app, 1000, CountCondition(app, 20), name="quiet")  # never emits
+    loud = Sometimes(app, 1, CountCondition(app, 20), name="loud")
+    sink = Sink(app, name="sink")
+    app.add_flow(quiet, sink)
+    app.add_flow(loud, sink)
+    use_scheduler(app)
+    app.run()
+    assert received == [("loud", i) for i in range(1, 21)]
+    assert quiet.ticks == 20

@@ -13,9 +13,9 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def run_example(name: str) -> str:
+def run_example(name: str, *args: str) -> str:
     result = subprocess.run(
-        [sys.executable, str(EXAMPLES / name)], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, str(EXAMPLES / name), *args], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -131,6 +131,71 @@ def test_parallel_branches():
 
 def test_ping_async():
     assert run_example("ping_async.py").splitlines() == [f"received sample {i}" for i in range(1, 6)]
+
+
+def test_operator_status_tracking():
+    lines = run_example("execution_control/operator_status_tracking.py").splitlines()
+
+    def of(stage):
+        return [line for line in lines if line.startswith(f"[{stage}]")]
+
+    assert of("source") == [
+        *(f"[source] Emitting data: {i}" for i in range(5)),
+        *(f"[source] Additional iterations after completion: {i}" for i in range(5, 10)),
+        "[source] Stopping operator",
+    ]
+    assert of("processor") == [
+        *(f"[processor] Processing data: {i} -> {2 * i}" for i in range(5)),
+        "[processor] Stopping operator",
+    ]
+    assert of("consumer") == [
+        *(f"[consumer] Consuming data: {2 * i}" for i in range(5)),
+        "[consumer] Stopping operator",
+    ]
+    # Every summary names the three stages with a status; the last three found them all IDLE.
+    summaries = [i for i, line in enumerate(lines) if line == "[monitor] Operator status summary:"]
+    names = {"STARTED", "TICK_PENDING", "TICKING", "IDLE"}
+    for i in summaries:
+        stages = [re.fullmatch(r"  - (\w+): (\w+)", line) for line in lines[i + 1 : i + 4]]
+        assert [m.group(1) for m in stages] == ["source", "processor", "consumer"], lines[i : i + 4]
+        assert {m.group(2) for m in stages} <= names
+    end = lines.index("[monitor] All operators have completed.")
+    idle = [
+        "[monitor] Operator status summary:",
+        *(f"  - {s}: IDLE" for s in ("source", "processor", "consumer")),
+    ]
+    assert lines[end - 15 : end] == [*idle, "!!IDLE!!"] * 3
+    assert lines[end + 1 :] == [
+        "[source] Stopping operator",
+        "[processor] Stopping operator",
+        "[consumer] Stopping operator",
+        "-" * 67,
+        "Application completed. All operators have finished processing.",
+    ]
+
+
+def test_async_operator_execution_control():
+    lines = run_example("execution_control/async_operator_execution_control.py").splitlines()
+    assert lines[lines.index("-" * 67) + 1 :] == [
+        "[op3] Executing compute method",
+        "[op2] Executing compute method",
+        "[op1] Executing compute method",
+        "[controller] Shutting down controller",
+        "[controller] Stopping controller execution",
+        "[controller] Stopping controller",
+        "-" * 67,
+        "Application completed. All operators have finished execution.",
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["--sync_tx"], ["--sync_rx"], ["-s", "greedy"], ["-s", "multi_thread", "--sync_rx"]],
+    ids=["async", "sync_tx", "sync_rx", "greedy", "multi_thread"],
+)
+def test_execution_control_ping_async(args):
+    lines = run_example("execution_control/ping_async.py", "-c", "5", "-t", "5", *args).splitlines()
+    assert lines == [f"Rx message value: {i}" for i in range(1, 6)]
 
 
 def test_tensor_interop():
@@ -250,3 +315,43 @@ def _device_agnostic_expected() -> list[str]:
 
 def test_device_agnostic_operator():
     assert run_example("device_agnostic_operator.py").splitlines() == _device_agnostic_expected()
+
+
+def test_multi_message_per_receiver():
+    # Four threads print: a line of one may land inside a line of another, so count phrases.
+    out = run_example("conditions/multi_message_per_receiver.py")
+    received = re.findall(r"received in1=(.*?) in2=(\[.*?\]) in3=('[^']*')", out)
+    assert received == [("'from tx1'", "['from tx2', 'from tx2']", "'from tx3'")] * 4
+    # After the receiver's fourth and last run each sender fills its queue once more, then blocks.
+    sends = {name: out.count(f"{name} sends") for name in ("tx1", "tx2", "tx3")}
+    assert sends == {"tx1": 5, "tx2": 10, "tx3": 5}
+
+
+def test_multi_message_sum_of_all():
+    lines = run_example("conditions/multi_message_sum_of_all.py").splitlines()
+    batches = [dict(re.findall(r"(in\d)=(\d+)", line)) for line in lines]
+    assert len(batches) == 5 and all(line.startswith("batch: ") for line in lines)
+    for batch in batches:
+        counts = [int(batch[port]) for port in ("in1", "in2", "in3")]
+        assert all(0 <= n <= 20 for n in counts)
+        assert 0 < sum(counts) < 20  # 20 never arrive within 300 ms: the timeout runs it
+
+
+def test_single_message_timeout():
+    lines = run_example("conditions/single_message_timeout.py").splitlines()
+    assert [line for line in lines if line.startswith("sent")] == [f"sent message {i}" for i in range(1, 19)]
+    batches = [eval(line.split(": ", 1)[1]) for line in lines if line.startswith("received")]
+    assert [m for batch in batches for m in batch] == list(range(1, 19))  # each once, in order
+    assert all(len(batch) <= 5 for batch in batches)
+    assert len([b for b in batches if b]) >= 4  # the timeout, not the count of 5, forms the batches
+
+
+def test_multi_port_or_combiner():
+    lines = run_example("conditions/multi_port_or_combiner.py").splitlines()
+    parsed = [re.fullmatch(r"run (\d+): (in[12]) got (\d+)", line) for line in lines]
+    assert all(parsed), lines
+    got = {port: [int(m[3]) for m in parsed if m[2] == port] for port in ("in1", "in2")}
+    assert got == {"in1": list(range(1, 11)), "in2": list(range(1, 11))}
+    runs = [int(m[1]) for m in parsed]
+    assert sorted(set(runs)) == list(range(max(runs) + 1))  # every run received something
+    assert 10 <= max(runs) + 1 <= 20

@@ -1,4 +1,9 @@
-"""``AsynchronousCondition``: an operator driven by events from outside the scheduler."""
+"""``AsynchronousCondition``: an operator driven by events from outside the scheduler.
+
+It lives in the core because every operator owns one during a run (``Operator.async_condition``,
+the condition ``Operator.stop_execution`` sets to ``EVENT_NEVER``); ``holoflow.conditions``
+re-exports it under Holoscan's path.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,16 @@ import enum
 import threading
 from typing import TYPE_CHECKING
 
-from holoflow.core import Condition, ConditionType, SchedulingStatusType
+from holoflow.core._condition import Condition, ConditionType, SchedulingStatusType
 
 if TYPE_CHECKING:
-    from holoflow.core import Fragment, Subgraph
+    from holoflow.core._fragment import Fragment
+    from holoflow.core._subgraph import Subgraph
 
-__all__ = ["AsynchronousCondition", "AsynchronousEventState"]
+__all__ = ["INTERNAL_ASYNC_CONDITION_NAME", "AsynchronousCondition", "AsynchronousEventState"]
+
+INTERNAL_ASYNC_CONDITION_NAME = "_internal_async_condition"
+"""The name of the asynchronous condition each operator gets for a run (Holoscan's name)."""
 
 
 class AsynchronousEventState(enum.Enum):
