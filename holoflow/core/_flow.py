@@ -110,8 +110,9 @@ class FlowRoutes:
     """An operator's dynamic flows during one run: which static flows exist, which were chosen.
 
     ``chosen`` lists the flows added in the current execution. The operator delivers along every
-    static flow until ``add_dynamic_flow`` is called in an execution, which sets
-    ``OpRun.routing`` for that execution; an operator with a dynamic-flow callback always routes.
+    static flow until its first ``add_dynamic_flow`` of the run, which sets ``OpRun.routing``:
+    from then on (and always, for an operator with a dynamic-flow callback) each execution goes
+    only along the flows added in it, as in Holoscan.
     """
 
     __slots__ = ("_flows_cache", "_resolved", "callback", "chosen", "label", "op", "op_run", "receivers")
@@ -238,10 +239,11 @@ class FlowRoutes:
             if transmitter.pending:
                 transmitter.pending.clear()
         self.chosen = []
-        op_run.routing = self.callback is not None
 
 
 def _only(owner: str, kind: str, ports: dict[str, IOSpec]) -> str:
+    if not ports:
+        raise GraphError(f"{owner}: add_dynamic_flow: it has no {kind} ports, so no flow can reach it")
     if len(ports) != 1:
         raise GraphError(
             f"{owner}: add_dynamic_flow cannot choose among {kind} ports {sorted(ports)}; name the port"

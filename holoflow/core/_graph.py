@@ -143,7 +143,8 @@ class OperatorGraph:
         return labelled
 
     def topological_order(self) -> list[Operator]:
-        """Roots first, successors in the order added; a cycle is entered at its earliest node."""
+        """Roots first, successors in the order added; when only cycles are left, every
+        remaining operator follows in the order added."""
         nodes = list(self._nodes.values())
         indegree = {id(op): 0 for op in nodes}
         successors: dict[int, list[Operator]] = {id(op): [] for op in nodes}
@@ -155,8 +156,13 @@ class OperatorGraph:
         placed: set[int] = set()
         ready = deque(op for op in nodes if indegree[id(op)] == 0)
         while len(order) < len(nodes):
-            if not ready:  # a cycle: enter it at the earliest-added remaining operator
-                ready.append(next(op for op in nodes if id(op) not in placed))
+            if not ready:
+                # Cycles: every operator still waiting is released, in the order added (as
+                # Holoscan orders a graph, so that greedy runs execute in the same order).
+                for op in nodes:
+                    if id(op) not in placed and indegree[id(op)] > 0:
+                        indegree[id(op)] = 0
+                        ready.append(op)
             op = ready.popleft()
             if id(op) in placed:
                 continue

@@ -232,9 +232,10 @@ class Operator(Component):
         Forms: ``add_dynamic_flow(flow_info)``, ``add_dynamic_flow([flow_info, ...])``,
         ``add_dynamic_flow(next_op, next_input_port_name="")`` and
         ``add_dynamic_flow(output_port_name, next_op, next_input_port_name="")``; an empty port
-        name means the operator's only port on that side. Once flows are added in an execution,
-        what the operator emitted (and its execution signal) goes along those flows only; the
-        other outputs of that execution are discarded.
+        name means the operator's only port on that side. From the first call in a run on, each
+        execution of the operator sends what it emitted (and its execution signal) along the
+        flows added in that execution only, and discards the rest; an execution that adds none
+        sends nothing.
 
         Raises
         ------
