@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -355,3 +356,77 @@ def test_multi_port_or_combiner():
     runs = [int(m[1]) for m in parsed]
     assert sorted(set(runs)) == list(range(max(runs) + 1))  # every run received something
     assert 10 <= max(runs) + 1 <= 20
+
+
+def test_ping_expiring_message():
+    lines = run_example("conditions/ping_expiring_message.py").splitlines()
+    assert [line for line in lines if line.startswith("sent")] == [f"sent {i}" for i in range(1, 9)]
+    batches = []
+    for index, line in enumerate(lines):
+        match = re.fullmatch(r"received (\[[\d, ]*\]): (the batch is full|the oldest expired)", line)
+        if line.startswith("received"):
+            assert match, line
+            batch = eval(match[1])
+            sent_before = sum(1 for earlier in lines[:index] if earlier.startswith("sent"))
+            assert max(batch) <= sent_before, lines  # nothing is received before it was sent
+            # The example itself asserts that a short batch's oldest message waited 500 ms.
+            assert (len(batch) == 5) == (match[2] == "the batch is full"), line
+            batches.append(batch)
+    assert [value for batch in batches for value in batch] == list(range(1, 9))  # each once, in order
+    assert all(1 <= len(batch) <= 5 for batch in batches)
+    # 8 is no multiple of 5: at least one batch can only have been released by expiry.
+    assert any(len(batch) < 5 for batch in batches)
+
+
+def test_message_available_native():
+    # No timing is involved: the hooks are called in the order Holoscan 4.6 prints for its version.
+    expected = ["condition: setup()", "condition: initialize()"]
+    for value in range(1, 11):
+        expected += [
+            "condition: update_state()",
+            "condition: check() -> READY (1 waiting)",
+            f"Rx message value: {value}",
+            "condition: on_execute()",
+            "condition: update_state()",  # on_execute refreshes the state
+        ]
+    expected += ["condition: update_state()", "condition: check() -> WAIT (0 waiting)"]
+    assert run_example("conditions/message_available_native.py").splitlines() == expected
+
+
+def _timed_example(name: str, *args: str) -> tuple[str, float]:
+    start = time.monotonic()
+    out = run_example(name, *args)
+    return out, time.monotonic() - start
+
+
+def test_ping_periodic_native():
+    out, elapsed = _timed_example("conditions/ping_periodic_native.py")
+    lines = out.splitlines()
+    assert lines[:2] == ["condition: setup()", "condition: initialize()"]
+    received = [line for line in lines if line.startswith("Rx")]
+    assert received == [f"Rx message value: {i}" for i in range(1, 11)]
+    # One letter per event: an evaluation (update_state, then check) answering R(EADY) or
+    # W(AIT_TIME), E for on_execute, x for the receiver's line.
+    events = []
+    rest = iter(lines[2:])
+    for line in rest:
+        if line == "condition: update_state()":
+            events.append({"READY": "R", "WAIT_TIME": "W"}[next(rest).removeprefix("condition: check() -> ")])
+        else:
+            events.append({"condition: on_execute()": "E"}.get(line, "x"))
+    # The first tick is immediate. Before each later one the transmitter is evaluated too early a
+    # number of times that depends on timing (usually once, right after the previous tick). After
+    # the tenth the CountCondition says NEVER at the next evaluation: the operator is done.
+    assert re.fullmatch(r"REx(?:W*REx){9}[RW]", "".join(events)), lines
+    assert elapsed >= 0.9  # ticks 1 and 10 are 9 periods of 100 ms apart on the grid
+
+
+@pytest.mark.parametrize(
+    ("args", "period"),
+    [([], 0.1), (["--nanoseconds", "--period-ms", "30", "--policy", "NoCatchUpMissedTicks"], 0.03)],
+    ids=["timedelta", "nanoseconds"],
+)
+def test_ping_periodic(args, period):
+    out, elapsed = _timed_example("conditions/ping_periodic.py", *args)
+    assert out.splitlines() == [f"Rx message value: {i}" for i in range(1, 11)]
+    assert elapsed >= 9 * period  # at least a period between two of the 10 ticks
