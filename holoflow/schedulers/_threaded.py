@@ -257,10 +257,10 @@ class _Engine:
                     self.running += 1
                     run.reserve(op_run)
                     if self.pending:  # more dirty work: let a sleeping worker take it
-                        if not self.wake_one:
-                            cv.notify_all()
-                        elif self._ready_left(worker.keys):
+                        if self.wake_one:
                             cv.notify()
+                        else:
+                            cv.notify_all()
                     try:
                         cv.release()
                         op_run.status = ticking
@@ -313,24 +313,6 @@ class _Engine:
                 if self._settle(task, now):
                     return task
         return None
-
-    def _ready_left(self, keys: tuple[Hashable, ...]) -> bool:
-        """Evaluate the dirty operators left in these queues now, keeping only the READY ones
-        queued; whether there are any. Waking a sleeping worker only for those spares a wake-up
-        per dispatch when the rest would only be found waiting (a chain, a loop)."""
-        now = self.clock.timestamp()
-        ready: list[_Task] = []
-        for key in keys:
-            queue = self.queues[key]
-            while queue:
-                task = queue.popleft()
-                self.pending -= 1
-                task.dirty = False
-                if self._settle(task, now):
-                    ready.append(task)
-        for task in ready:
-            self._mark(task)
-        return bool(ready)
 
     def _settle(self, task: _Task, now: int) -> bool:
         """Evaluate one dirty operator: file a finished, timed or deadline-bound one where it
