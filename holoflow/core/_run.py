@@ -172,6 +172,7 @@ class OpRun:
         "need",
         "on_cycle",
         "op",
+        "outboxes",
         "outputs",
         "producers",
         "room",
@@ -194,6 +195,8 @@ class OpRun:
         self.compute: Compute = op.compute
         self.input_ports: dict[str, InputPort] = {}
         self.transmitters: dict[str, Transmitter] = {}
+        self.outboxes: tuple[Transmitter, ...] = ()
+        """``transmitters``' values, for the commit to walk without a dict view."""
         self.flow_receivers: dict[tuple[str, int, str], Receiver] = {}
         """The receiver each outgoing connection delivers to, by ``FlowInfo.key()``."""
         self.need: list[tuple[Any, int]] = []
@@ -378,6 +381,7 @@ class GraphRun:
             op_run.outputs = OutputContext(op_run.label, data_outputs, op_run.streams)
             op_run.context = ExecutionContext(op_run.inputs, op_run.outputs, operators, op_run.streams)
             op_run.routes = FlowRoutes(op_run)
+            op_run.outboxes = tuple(op_run.transmitters.values())
             if (
                 op_run.routes.callback is not None
                 or len(data_inputs) < len(op_run.input_ports)
@@ -428,7 +432,7 @@ class GraphRun:
                 open_wait = True
             elif deadline is None or when > deadline:
                 deadline = when
-        if rank == _NEVER_RANK:
+        if rank and rank == _NEVER_RANK:
             return NEVER, None
         for queue, n in op_run.need:
             if len(queue) < n:
@@ -450,7 +454,7 @@ class GraphRun:
         and tell its conditions it executed."""
         if op_run.routing:
             op_run.routes.route(now)
-        for transmitter in op_run.transmitters.values():
+        for transmitter in op_run.outboxes:
             if transmitter.pending:
                 transmitter.deliver(now)
         streams = op_run.streams
