@@ -7,8 +7,9 @@ arrived from every control-flow connection (from one of them when the operator s
 consumes the signals before its ``compute``, and sends one on its output execution port after it.
 
 A *dynamic flow* narrows where that happens. When ``Fragment.set_dynamic_flows`` gave the operator
-a callback, or its ``compute`` called ``add_dynamic_flow``, what it emitted (and its signal) goes
-only along the flows added in that execution; every other output is discarded. A dynamic flow is
+a callback, and from the first ``add_dynamic_flow`` its ``compute`` made in a run on, what it
+emitted (and its signal) goes only along the flows added in each execution; every other output
+is discarded. A dynamic flow is
 always one of the operator's static flows (:attr:`Operator.next_flows`), so back-pressure and the
 schedulers' bookkeeping hold unchanged.
 """
