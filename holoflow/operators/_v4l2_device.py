@@ -13,6 +13,7 @@ import errno
 import logging
 import re
 import select
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ _CAP_DEVICE_CAPS = 0x80000000
 _CAP_TIMEPERFRAME = 0x1000  # in v4l2_captureparm.capability
 _FMT_FLAG_COMPRESSED = 0x0001
 _CTRL_FLAG_DISABLED = 0x0001
+_BUF_FLAG_ERROR = 0x0040
 
 
 def linuxpy() -> Any:
@@ -326,32 +328,43 @@ class V4L2Camera:
 
     # -- capture ----------------------------------------------------------------------------------
     def read(self, timeout: float) -> np.ndarray:
-        """The next frame, shaped by ``shape_frame``: a copy, owned by the caller.
+        """The next frame, shaped by ``shape_frame``: a copy, owned by the caller. A buffer the
+        driver marks as an error (or leaves empty) is queued again and skipped.
 
         Raises
         ------
         holoflow.errors.ResourceError
-            If no frame arrives within ``timeout`` seconds, or dequeuing fails.
+            If no good frame arrives within ``timeout`` seconds, or dequeuing fails.
         """
+        deadline = time.monotonic() + timeout
+        while True:
+            buffer = self._dequeue(deadline, timeout)
+            size = int(buffer.bytesused)
+            if size and not buffer.flags & _BUF_FLAG_ERROR:
+                break
+            logger.debug("%s: skipping a frame the driver marked as an error", self.path)
+            self._ioctl("VIDIOC_QBUF", self._lv.enqueue_buffer_raw, buffer)
+        try:
+            data = np.empty(size, dtype=np.uint8)
+            data[:] = np.frombuffer(self._buffers[buffer.index], dtype=np.uint8, count=size)
+        finally:
+            self._ioctl("VIDIOC_QBUF", self._lv.enqueue_buffer_raw, buffer)
+        return shape_frame(self.fourcc, data, self.width, self.height, self.bytes_per_line, self.compressed)
+
+    def _dequeue(self, deadline: float, timeout: float) -> Any:
+        """A filled buffer, waiting for one until ``deadline``."""
         lv = self._lv
         while True:
-            ready, _, _ = select.select([self._device], [], [], timeout)
-            if not ready:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self._device], [], [], max(left, 0.0))
+            if not ready or left <= 0:
                 raise ResourceError(f"{self.path}: no frame within {timeout:g} s")
             try:
-                buffer = lv.dequeue_buffer(self._device, lv.BufferType.VIDEO_CAPTURE, lv.Memory.MMAP)
-                break
+                return lv.dequeue_buffer(self._device, lv.BufferType.VIDEO_CAPTURE, lv.Memory.MMAP)
             except BlockingIOError:
                 continue
             except OSError as exc:
                 raise self._failed("VIDIOC_DQBUF", exc) from None
-        try:
-            size = int(buffer.bytesused)
-            data = np.empty(size, dtype=np.uint8)
-            data[:] = np.frombuffer(self._buffers[buffer.index], dtype=np.uint8, count=size)
-        finally:
-            self._ioctl("VIDIOC_QBUF", lv.enqueue_buffer_raw, buffer)
-        return shape_frame(self.fourcc, data, self.width, self.height, self.bytes_per_line, self.compressed)
 
     def close(self) -> None:
         """Stream off, unmap and free the buffers, close the node; safe to call twice."""

@@ -80,6 +80,10 @@ class EmulatedWebcam:
     queued: list[int] = field(default_factory=list)
     streaming: bool = False
     frames: int = 0
+    corrupt: set[int] = field(default_factory=set)
+    """Frame numbers delivered with V4L2_BUF_FLAG_ERROR set."""
+    stalled: bool = False
+    """Whether the sensor has stopped sending: no buffer is ever filled."""
 
     @property
     def bytesperline(self) -> int:
@@ -227,12 +231,13 @@ class EmulatedWebcam:
         self.queued.append(buf.index)
 
     def _dqbuf(self, fd, buf):
-        if not self.streaming or not self.queued:
+        if not self.streaming or not self.queued or self.stalled:
             raise OSError(errno.EAGAIN, "no buffer filled")
         index = self.queued.pop(0)
         data = self.frame_bytes(self.frames)
         os.pwrite(fd.fileno(), data, index * self.slot)
         buf.index, buf.bytesused, buf.sequence = index, len(data), self.frames
+        buf.flags = 0x0040 if self.frames in self.corrupt else 0
         self.frames += 1
 
     def _stream(self, on):

@@ -369,6 +369,27 @@ def test_camera_frames_are_copies_with_the_padding_sliced_off(webcam):
         assert (frame == rgb_to_yuyv(pattern(320, 240, k))).all()
 
 
+def test_frames_the_driver_marks_as_errors_are_skipped(webcam):
+    webcam.corrupt = {1, 2}
+    camera = V4L2Camera(str(webcam.node), width=320, height=240)
+    try:
+        frames = [camera.read(1.0) for _ in range(3)]
+    finally:
+        camera.close()
+    for k, frame in zip([0, 3, 4], frames):
+        assert (frame == rgb_to_yuyv(pattern(320, 240, k))).all()
+
+
+def test_a_stalled_camera_times_out(webcam):
+    camera = V4L2Camera(str(webcam.node))
+    webcam.stalled = True
+    try:
+        with pytest.raises(ResourceError, match=r"video0: no frame within 0.05 s"):
+            camera.read(0.05)
+    finally:
+        camera.close()
+
+
 def test_mjpeg_pass_through_delivers_the_compressed_bytes(webcam):
     camera = V4L2Camera(str(webcam.node), pixel_format="MJPG", pass_through=True)
     try:
