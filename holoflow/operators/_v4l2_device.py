@@ -67,8 +67,9 @@ def _natural(path: Path) -> tuple[str, int]:
 def capture_devices(root: str = "/dev") -> list[str]:
     """The V4L2 capture nodes under ``root``, as ``"/dev/video0 (card name)"``.
 
-    With linuxpy, only nodes that report video capture are listed, with their card names;
-    without it, every ``video*`` node is (metadata nodes included).
+    With linuxpy, only nodes that report video capture are listed, with their card names (and
+    nodes the user may not open, saying so); without it, every ``video*`` node is (metadata
+    nodes included).
     """
     nodes = sorted(Path(root).glob("video*"), key=_natural)
     try:
@@ -80,6 +81,9 @@ def capture_devices(root: str = "/dev") -> list[str]:
         try:
             with lv.Device(path, blocking=False) as device:
                 caps = lv.read_capabilities(device)
+        except PermissionError:
+            found.append(f"{path} (permission denied: is the user in the 'video' group?)")
+            continue
         except OSError:
             continue
         if _device_caps(caps) & _CAP_VIDEO_CAPTURE:
