@@ -12,6 +12,7 @@ from holoflow.operators._ping import PingRxOp, PingTxOp
 from holoflow.operators._roce_receiver import RoceReceiverOp
 from holoflow.operators._segmentation_postprocessor import SegmentationPostprocessorOp
 from holoflow.operators._tool_tracking_postprocessor import ToolTrackingPostprocessorOp
+from holoflow.operators._v4l2_video_capture import V4L2VideoCaptureOp
 from holoflow.operators._video_stream_recorder import VideoStreamRecorderOp
 from holoflow.operators._video_stream_replayer import VideoStreamReplayerOp
 
@@ -29,6 +30,7 @@ __all__ = [
     "RoceReceiverOp",
     "SegmentationPostprocessorOp",
     "ToolTrackingPostprocessorOp",
+    "V4L2VideoCaptureOp",
     "VideoStreamRecorderOp",
     "VideoStreamReplayerOp",
 ]
