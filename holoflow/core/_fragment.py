@@ -306,7 +306,8 @@ class Fragment:
 
         ``--config PATH`` on the application's command line and the environment variable
         ``HOLOFLOW_CONFIG_PATH`` (or ``HOLOSCAN_CONFIG_PATH``) take precedence over the path
-        given here.
+        given here. ``config("")`` loads no file: as in Holoscan it sets an empty configuration
+        (replacing a loaded one), so on a fresh fragment it changes nothing that reads it.
         """
         if config_file is None:
             return self._config
