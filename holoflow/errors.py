@@ -26,8 +26,9 @@ would naturally catch, so ``except ValueError`` keeps working around code that v
 
 One warning category, :class:`UnknownParameterWarning` (``UserWarning``), marks an argument that
 names no declared parameter: Holoscan ignores such an argument with a warning, and so does
-holoflow. Turn it into an error with a warnings filter, e.g.
-``warnings.simplefilter("error", UnknownParameterWarning)``.
+holoflow. Strict mode (``Application(strict=True)``, or the environment variable
+``HOLOFLOW_STRICT=1``) raises :class:`ConfigError` instead; a warnings filter such as
+``warnings.simplefilter("error", UnknownParameterWarning)`` also turns it into an error.
 
 Exceptions raised by user code (``compute``, ``start``...) are never wrapped: they propagate from
 ``run()`` with their own type and a note naming the operator and the lifecycle method.
