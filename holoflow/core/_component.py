@@ -15,13 +15,12 @@ subgraph's fragment and is named ``<subgraph>_<name>``.
 from __future__ import annotations
 
 import enum
-import sys
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from holoflow import _env
+from holoflow._helpers import stacklevel_outside_holoflow
 from holoflow.core._arg import Arg, ArgList
 from holoflow.errors import ConfigError, UnknownParameterWarning
 
@@ -243,7 +242,7 @@ class Component:
                 warnings.warn(
                     f"{problem}; the argument is ignored",
                     UnknownParameterWarning,
-                    stacklevel=_first_caller_outside_holoflow(),
+                    stacklevel=stacklevel_outside_holoflow(),
                 )
 
     def _strict(self) -> bool:
@@ -258,17 +257,3 @@ class Component:
                 setattr(self, name, explicit[name])
             elif getattr(self, name, None) is None:
                 setattr(self, name, param.default)
-
-
-_PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
-
-
-def _first_caller_outside_holoflow() -> int:
-    """The ``stacklevel`` (for a ``warnings.warn`` made by this function's caller) of the nearest
-    frame outside the holoflow package: the user's line that passed the argument."""
-    level = 1
-    frame = sys._getframe(1)
-    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-        level += 1
-    return level
