@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["config_path", "hololink_affinity", "queue_policy_name", "sample_data_dir"]
+__all__ = ["config_path", "hololink_affinity", "queue_policy_name", "sample_data_dir", "strict"]
 
 
 def _first(*names: str) -> str | None:
@@ -30,6 +30,16 @@ def queue_policy_name() -> str | None:
 def config_path() -> str | None:
     """``HOLOFLOW_CONFIG_PATH`` / ``HOLOSCAN_CONFIG_PATH``: a YAML file overriding ``config()``."""
     return _first("HOLOFLOW_CONFIG_PATH", "HOLOSCAN_CONFIG_PATH")
+
+
+def strict() -> bool:
+    """``HOLOFLOW_STRICT``: raise instead of warn for an argument naming no declared parameter.
+
+    Empty, ``0``, ``false``, ``no`` and ``off`` (any case) mean off; any other value means on.
+    Holoscan has no such variable.
+    """
+    value = _first("HOLOFLOW_STRICT")
+    return value is not None and value.lower() not in ("0", "false", "no", "off")
 
 
 def hololink_affinity() -> str | None:

@@ -24,10 +24,13 @@ would naturally catch, so ``except ValueError`` keeps working around code that v
     └── HoloflowInternalError (RuntimeError)
                                          a broken invariant inside holoflow: please report it
 
-One warning category, :class:`UnknownParameterWarning` (``UserWarning``), marks an argument that
+Two warning categories (both ``UserWarning``): :class:`CPUFallbackWarning` says that something
+Holoscan would run on a GPU runs on the CPU instead (once per process for each kind), and
+:class:`UnknownParameterWarning` marks an argument that
 names no declared parameter: Holoscan ignores such an argument with a warning, and so does
-holoflow. Turn it into an error with a warnings filter, e.g.
-``warnings.simplefilter("error", UnknownParameterWarning)``.
+holoflow. Strict mode (``Application(strict=True)``, or the environment variable
+``HOLOFLOW_STRICT=1``) raises :class:`ConfigError` instead; a warnings filter such as
+``warnings.simplefilter("error", UnknownParameterWarning)`` also turns it into an error.
 
 Exceptions raised by user code (``compute``, ``start``...) are never wrapped: they propagate from
 ``run()`` with their own type and a note naming the operator and the lifecycle method.
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 __all__ = [
     "BusError",
+    "CPUFallbackWarning",
     "CodecError",
     "ConfigError",
     "ControlStatusError",
@@ -184,6 +188,12 @@ class DeviceNotFoundError(SensorBridgeError, TimeoutError):
 
 class HoloflowInternalError(HoloflowError, RuntimeError):
     """An invariant inside holoflow was broken. This is a bug in holoflow."""
+
+
+class CPUFallbackWarning(UserWarning):
+    """Something Holoscan runs on a GPU runs on the CPU instead, because CUDA (or TensorRT) is
+    missing: device memory pools and allocators hand out host memory, ``InferenceOp`` runs a
+    ``trt`` model's ONNX file with ONNX Runtime. Warned once per process for each kind."""
 
 
 class UnknownParameterWarning(UserWarning):

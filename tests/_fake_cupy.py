@@ -454,6 +454,11 @@ def _build_module(gpu: FakeGPU, from_external: bool) -> types.ModuleType:
     def deviceSynchronize() -> None:
         gpu.record("deviceSynchronize")
 
+    def alloc(nbytes: int) -> MemoryPointer:
+        """``cupy.cuda.alloc``: fresh device memory from the (fake) memory pool."""
+        gpu.record("alloc", nbytes)
+        return MemoryPointer(Memory(nbytes), 0)
+
     def alloc_pinned_memory(nbytes: int) -> bytearray:
         gpu.record("alloc_pinned_memory", nbytes)
         return bytearray(nbytes)  # host memory; the real one is page-locked
@@ -517,6 +522,7 @@ def _build_module(gpu: FakeGPU, from_external: bool) -> types.ModuleType:
         MemoryPointer=MemoryPointer,
         Stream=Stream,
         UnownedMemory=UnownedMemory,
+        alloc=alloc,
         alloc_pinned_memory=alloc_pinned_memory,
         get_current_stream=get_current_stream,
         runtime=runtime,

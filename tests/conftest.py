@@ -47,6 +47,15 @@ def use_scheduler(scheduler_kind):
 
 
 @pytest.fixture(autouse=True)
+def fresh_once_warnings(monkeypatch):
+    """Every test starts as a fresh process would: warnings shown once per process (the CPU
+    fallbacks) are shown again, so a test sees them whatever ran before it."""
+    from holoflow import _helpers
+
+    monkeypatch.setattr(_helpers, "_warned", set())
+
+
+@pytest.fixture(autouse=True)
 def no_leaked_threads():
     before = set(threading.enumerate())
     yield

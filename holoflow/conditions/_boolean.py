@@ -24,7 +24,7 @@ class BooleanCondition(Condition):
     condition_type = ConditionType.BOOLEAN
 
     def __init__(
-        self, fragment: Fragment | Subgraph, enable_tick: bool = True, name: str = "noname_boolean_condition"
+        self, fragment: Fragment | Subgraph, enable_tick: bool = True, name: str = "boolean_condition"
     ) -> None:
         super().__init__(fragment, name=name)
         self._enabled = bool(enable_tick)

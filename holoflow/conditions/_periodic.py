@@ -51,7 +51,7 @@ class PeriodicCondition(Condition):
         fragment: Fragment | Subgraph,
         recess_period: int | float | str | datetime.timedelta,
         policy: PeriodicConditionPolicy | str = PeriodicConditionPolicy.CATCH_UP_MISSED_TICKS,
-        name: str = "noname_periodic_condition",
+        name: str = "periodic_condition",
     ) -> None:
         super().__init__(fragment, name=name)
         self._period_ns = _period_ns(recess_period)

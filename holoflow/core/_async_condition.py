@@ -57,7 +57,7 @@ class AsynchronousCondition(Condition):
 
     condition_type = ConditionType.ASYNCHRONOUS
 
-    def __init__(self, fragment: Fragment | Subgraph, name: str = "noname_async_condition") -> None:
+    def __init__(self, fragment: Fragment | Subgraph, name: str = "async_condition") -> None:
         super().__init__(fragment, name=name)
         self._state = AsynchronousEventState.READY
         self._lock = threading.Lock()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from holoflow._helpers import parse_period_ns
 from holoflow.core._resource import Resource
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from holoflow.core._subgraph import Subgraph
 
 __all__ = ["Clock", "ManualClock", "RealtimeClock"]
+
+_C = TypeVar("_C", bound="Clock")
 
 
 class Clock(Resource):
@@ -47,6 +50,28 @@ class Clock(Resource):
     def sleep_for(self, duration: int | str | datetime.timedelta) -> None:
         """Block for ``duration`` (ns, timedelta or a string such as ``"10ms"``)."""
         self.sleep_until(self.timestamp() + parse_period_ns(duration))
+
+    def cast_to(self, type: builtins.type[_C]) -> _C:  # Holoscan names the argument "type"
+        """This clock as ``type`` (``RealtimeClock``, ``ManualClock``, ...), to reach the
+        methods of that kind, as Holoscan's ``Clock.cast_to`` does.
+
+        A holoflow clock is its own implementation, so this returns the clock itself.
+
+        Raises
+        ------
+        TypeError
+            If ``type`` is not a clock class, or the clock is not of that kind.
+        """
+        if not (isinstance(type, builtins.type) and issubclass(type, Clock)):
+            raise TypeError(
+                f"{self._label()}: cast_to() takes a clock class such as RealtimeClock or ManualClock, "
+                f"not {type!r}"
+            )
+        if not isinstance(self, type):
+            raise TypeError(
+                f"{self._label()}: a {builtins.type(self).__name__} cannot be cast to {type.__name__}"
+            )
+        return self
 
 
 class RealtimeClock(Clock):

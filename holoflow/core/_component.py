@@ -15,14 +15,14 @@ subgraph's fragment and is named ``<subgraph>_<name>``.
 from __future__ import annotations
 
 import enum
-import sys
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from holoflow import _env
+from holoflow._helpers import stacklevel_outside_holoflow
 from holoflow.core._arg import Arg, ArgList
-from holoflow.errors import UnknownParameterWarning
+from holoflow.errors import ConfigError, UnknownParameterWarning
 
 if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
@@ -167,6 +167,11 @@ class Component:
     def add_arg(self, *args: Arg | ArgList, **kwargs: Any) -> None:
         """Add arguments after construction; they win over earlier ones.
 
+        Raises
+        ------
+        holoflow.errors.ConfigError
+            In strict mode, for an argument that names no declared parameter.
+
         Warns
         -----
         holoflow.errors.UnknownParameterWarning
@@ -223,16 +228,26 @@ class Component:
 
     def _check_arg_names(self, args: list[Arg]) -> None:
         # Holoscan ignores an argument naming no parameter, with a warning; a subclass may take
-        # its own keywords out of **kwargs after calling the base constructor.
+        # its own keywords out of **kwargs after calling the base constructor. Strict mode
+        # (Application(strict=True) or HOLOFLOW_STRICT=1) makes it an error.
         params = self._spec.params
         for arg in args:
             if arg.name not in params:
+                declared = sorted(params)
+                problem = f"{self._label()}: no parameter '{arg.name}' (declared parameters: {declared})"
+                if self._strict():
+                    raise ConfigError(
+                        f"{problem}; strict mode is on (Application(strict=True) or HOLOFLOW_STRICT)"
+                    )
                 warnings.warn(
-                    f"{self._label()}: no parameter '{arg.name}' (declared parameters: "
-                    f"{sorted(params)}); the argument is ignored",
+                    f"{problem}; the argument is ignored",
                     UnknownParameterWarning,
-                    stacklevel=_first_caller_outside_holoflow(),
+                    stacklevel=stacklevel_outside_holoflow(),
                 )
+
+    def _strict(self) -> bool:
+        app = self._fragment.application
+        return app.is_strict if app is not None else _env.strict()
 
     def _bind_params(self) -> None:
         """Set each declared parameter as an attribute: explicit args win, then defaults."""
@@ -242,17 +257,3 @@ class Component:
                 setattr(self, name, explicit[name])
             elif getattr(self, name, None) is None:
                 setattr(self, name, param.default)
-
-
-_PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
-
-
-def _first_caller_outside_holoflow() -> int:
-    """The ``stacklevel`` (for a ``warnings.warn`` made by this function's caller) of the nearest
-    frame outside the holoflow package: the user's line that passed the argument."""
-    level = 1
-    frame = sys._getframe(1)
-    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-        level += 1
-    return level

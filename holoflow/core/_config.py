@@ -20,7 +20,8 @@ class Config:
     Parameters
     ----------
     config_file : str or os.PathLike
-        Path of the YAML file; its top level must be a mapping.
+        Path of the YAML file; its top level must be a mapping. ``""`` makes an empty
+        configuration with no file, as in Holoscan.
     prefix : str
         Dotted key under which every lookup is made ("" for the top level).
 
@@ -33,13 +34,17 @@ class Config:
     def __init__(self, config_file: str | os.PathLike[str], prefix: str = "") -> None:
         self.config_file = os.fspath(config_file)
         self.prefix = prefix
-        try:
-            with open(self.config_file, encoding="utf-8") as stream:
-                data = yaml.safe_load(stream)
-        except OSError as exc:
-            raise ConfigError(f"config file '{self.config_file}': cannot be read ({exc.strerror})") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"config file '{self.config_file}': invalid YAML: {exc}") from exc
+        data: Any = None
+        if self.config_file:
+            try:
+                with open(self.config_file, encoding="utf-8") as stream:
+                    data = yaml.safe_load(stream)
+            except OSError as exc:
+                raise ConfigError(
+                    f"config file '{self.config_file}': cannot be read ({exc.strerror})"
+                ) from exc
+            except yaml.YAMLError as exc:
+                raise ConfigError(f"config file '{self.config_file}': invalid YAML: {exc}") from exc
         if data is None:
             data = {}
         if not isinstance(data, Mapping):
@@ -69,6 +74,10 @@ class Config:
         for part in key.split("."):
             if not isinstance(node, Mapping) or part not in node:
                 shown = f"{self._prefix_shown}.{key}" if self._prefix_shown else key
+                if not self.config_file:
+                    raise ConfigError(
+                        f"the configuration is empty (config('') loads no file); no key '{shown}'"
+                    )
                 raise ConfigError(
                     f"config file '{self.config_file}': no key '{shown}'; "
                     f"top-level keys: {sorted(map(str, self._data))}"

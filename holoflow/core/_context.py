@@ -17,7 +17,7 @@ from holoflow.core._metadata import NO_METADATA, Envelope, MetadataDictionary
 from holoflow.core._operator_status import OperatorStatus
 from holoflow.core._streams import OperatorStreams
 from holoflow.errors import GraphError
-from holoflow.tensor import StreamEvent, TensorMap, cuda_available, wait_event
+from holoflow.tensor import EMITTED_AS_TENSOR_MAP, StreamEvent, TensorMap, cuda_available, wait_event
 
 if TYPE_CHECKING:
     from holoflow.core._operator import Operator
@@ -298,8 +298,9 @@ class OutputContext:
         """Send ``data`` on output port ``name``; it reaches every connected input after compute.
 
         The object itself is shared with every receiver: nothing is copied or serialized. A
-        ``dict`` arrives as a :class:`~holoflow.tensor.TensorMap` whose arrays are zero-copy
-        Tensors; CUDA tensors in it carry the stream they were produced on.
+        ``dict`` (or a ``holoflow.gxf.Entity``) arrives as a :class:`~holoflow.tensor.TensorMap`
+        whose arrays are zero-copy Tensors; CUDA tensors in it carry the stream they were
+        produced on.
         The operator's metadata, when enabled and not empty, goes along as it is now (a copy).
         ``acq_timestamp`` (ns of the scheduler's clock, e.g. when a camera captured the frame)
         travels with the message: receivers read it with ``get_acquisition_timestamp`` and an
@@ -316,8 +317,8 @@ class OutputContext:
         transmitter = self._ports.get(name)
         if transmitter is None:
             raise _no_such_port(self._label, "output", name, [p for p in self._ports if p])
-        if type(data) is dict or type(data) is TensorMap:
-            data = TensorMap.from_dict(data)
+        if type(data) in EMITTED_AS_TENSOR_MAP:
+            data = EMITTED_AS_TENSOR_MAP[type(data)](data)
             self._streams.stamp(name, data)
         if self._metadata:
             data = Envelope(data, dict(self._metadata), None if acq_timestamp == -1 else int(acq_timestamp))

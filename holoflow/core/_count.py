@@ -29,9 +29,7 @@ class CountCondition(Condition):
 
     condition_type = ConditionType.COUNT
 
-    def __init__(
-        self, fragment: Fragment | Subgraph, count: int = 1, name: str = "noname_count_condition"
-    ) -> None:
+    def __init__(self, fragment: Fragment | Subgraph, count: int = 1, name: str = "count_condition") -> None:
         super().__init__(fragment, name=name)
         self.count = count
         self._remaining = self._count

@@ -119,8 +119,10 @@ class Fragment:
             The ends to connect. A subgraph end is named by its interface ports, which stand for
             ports of operators inside it (a data input may stand for several).
         port_pairs : set of (str, str), optional
-            ``{("out", "in"), ...}``. When omitted each operator must have exactly one data port
-            on that side (or a control flow is made, see below); with a subgraph end the choice
+            ``{("out", "in"), ...}``; an empty name (``("", "in")``, ``("out", "")``) stands for
+            the operator's only data port on that side, as in Holoscan. When omitted each
+            operator must have exactly one data port on that side (or a control flow is made,
+            see below); with a subgraph end the choice
             follows Holoscan: a single data port on each side, else a single execution port on
             each side. Pairs are connected in sorted order, which fixes the order of items an
             ``ANY_SIZE`` input receives.
@@ -175,6 +177,16 @@ class Fragment:
             control = (OUTPUT_EXEC, INPUT_EXEC) in pairs
             if control:
                 pairs.remove((OUTPUT_EXEC, INPUT_EXEC))
+            if any(not out_name or not in_name for out_name, in_name in pairs):
+                pairs = sorted(
+                    {
+                        (
+                            out_name or _only_port(where, upstream_op, "output", outputs),
+                            in_name or _only_port(where, downstream_op, "input", inputs),
+                        )
+                        for out_name, in_name in pairs
+                    }
+                )
             for out_name, in_name in pairs:
                 if out_name in EXEC_PORTS or in_name in EXEC_PORTS:
                     raise GraphError(
@@ -294,7 +306,8 @@ class Fragment:
 
         ``--config PATH`` on the application's command line and the environment variable
         ``HOLOFLOW_CONFIG_PATH`` (or ``HOLOSCAN_CONFIG_PATH``) take precedence over the path
-        given here.
+        given here. ``config("")`` loads no file: as in Holoscan it sets an empty configuration
+        (replacing a loaded one), so on a fresh fragment it changes nothing that reads it.
         """
         if config_file is None:
             return self._config
@@ -467,11 +480,12 @@ def _data_ports(ports: dict[str, IOSpec]) -> dict[str, IOSpec]:
 
 
 def _only_port(where: str, op: Operator, kind: str, ports: dict[str, IOSpec]) -> str:
+    """The name of the one data port in ``ports``; raises GraphError when there is not exactly one."""
     if len(ports) != 1:
         detail = f"it declares {sorted(ports)}" if ports else "it declares none"
         raise GraphError(
             f"{where}: cannot choose the {kind} port of operator '{op.name}' ({detail}); "
-            f"pass port pairs such as {{('out', 'in')}}"
+            f"name it in the port pairs, such as {{('out', 'in')}}"
         )
     return next(iter(ports))
 

@@ -52,6 +52,10 @@ class Operator(Component):
     holoflow.errors.GraphError
         If two conditions or resources of the operator share a name.
 
+    holoflow.errors.ConfigError
+        In strict mode (``Application(strict=True)`` or ``HOLOFLOW_STRICT=1``), for a keyword
+        that names no declared parameter.
+
     Warns
     -----
     holoflow.errors.UnknownParameterWarning

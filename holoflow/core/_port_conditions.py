@@ -80,7 +80,7 @@ class MessageAvailableCondition(PortCondition):
         min_size: int = 1,
         front_stage_max_size: int = 1,
         receiver: str | None = None,
-        name: str = "noname_message_available_condition",
+        name: str = "message_available_condition",
     ) -> None:
         super().__init__(fragment, receiver_name=receiver, name=name)
         if int(min_size) < 1:
@@ -117,7 +117,7 @@ class DownstreamMessageAffordableCondition(PortCondition):
         fragment: Fragment | Subgraph,
         min_size: int = 1,
         transmitter: str | None = None,
-        name: str = "noname_downstream_affordable_condition",
+        name: str = "downstream_affordable_condition",
     ) -> None:
         super().__init__(fragment, transmitter_name=transmitter, name=name)
         if int(min_size) < 1:
@@ -159,7 +159,7 @@ class ExpiringMessageAvailableCondition(PortCondition):
         max_delay_ns: int | str | datetime.timedelta,
         clock: Any = None,  # noqa: ARG002 - Holoscan signature; the scheduler clock is used
         receiver: str | None = None,
-        name: str = "noname_expiring_message_available_condition",
+        name: str = "expiring_message_available_condition",
     ) -> None:
         super().__init__(fragment, receiver_name=receiver, name=name)
         if int(max_batch_size) < 1:

@@ -38,7 +38,7 @@ from holoflow.gxf._types import (
     StorageType,
 )
 
-__all__ = ["Component", "Entity", "Timestamp", "decode_entity", "encode_entity"]
+__all__ = ["Component", "RecordedEntity", "Timestamp", "decode_entity", "encode_entity"]
 
 MAX_NAME = 1 << 16
 
@@ -66,7 +66,7 @@ class Component:
 
 
 @dataclass(frozen=True, slots=True)
-class Entity:
+class RecordedEntity:
     """A decoded entity: its sequence number and components in file order."""
 
     sequence_number: int
@@ -84,12 +84,14 @@ class Entity:
         return next((c.value for c in self.components if isinstance(c.value, Timestamp)), None)
 
 
-def decode_entity(buffer: Any, start: int, end: int, *, path: str, frame: int | None) -> tuple[Entity, int]:
+def decode_entity(
+    buffer: Any, start: int, end: int, *, path: str, frame: int | None
+) -> tuple[RecordedEntity, int]:
     """Decode the entity in ``buffer[start:end]``.
 
     Returns
     -------
-    (Entity, int)
+    (RecordedEntity, int)
         The entity and the offset just past its last component.
 
     Raises
@@ -140,7 +142,7 @@ def decode_entity(buffer: Any, start: int, end: int, *, path: str, frame: int | 
             raise fail(
                 f"{where} tid", f"unknown component type {hash1:016x}-{hash2:016x}; its size is not stored"
             )
-    return Entity(sequence, tuple(components)), offset
+    return RecordedEntity(sequence, tuple(components)), offset
 
 
 def _decode_tensor(

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from holoflow.errors import GXFFormatError
-from holoflow.gxf._entity import Component, Entity, decode_entity, encode_entity
+from holoflow.gxf._entity import Component, RecordedEntity, decode_entity, encode_entity
 from holoflow.gxf._types import ENTITY_HEADER, INDEX_DTYPE
 
 __all__ = ["GXFReader", "GXFWriter", "recording_paths"]
@@ -108,7 +108,7 @@ class GXFReader:
             )
         return start, start + size
 
-    def __getitem__(self, frame: int) -> Entity:
+    def __getitem__(self, frame: int) -> RecordedEntity:
         """Decode entity ``frame`` (tensors are views of the memory map)."""
         if frame < 0:
             frame += len(self.index)
@@ -116,11 +116,11 @@ class GXFReader:
         entity, _ = decode_entity(self._entities, start, end, path=str(self.entities_path), frame=frame)
         return entity
 
-    def __iter__(self) -> Iterator[Entity]:
+    def __iter__(self) -> Iterator[RecordedEntity]:
         for frame in range(len(self)):
             yield self[frame]
 
-    def read(self, frame: int, buffer: np.ndarray | None = None) -> Entity:
+    def read(self, frame: int, buffer: np.ndarray | None = None) -> RecordedEntity:
         """Copy entity ``frame`` out of the file into ``buffer`` and decode it there.
 
         Unlike ``reader[frame]`` the tensors are writable and independent of the file. The

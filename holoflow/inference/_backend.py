@@ -12,14 +12,16 @@ enable_fp16, **options)`` resolves ``device="auto"`` itself and reads the option
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from holoflow.errors import ConfigError
+from holoflow.tensor import cuda_available
 
-__all__ = ["BACKENDS", "Backend", "TensorSpec", "load_backend"]
+__all__ = ["BACKENDS", "Backend", "TensorSpec", "load_backend", "trt_unavailable_reason"]
 
 BACKENDS = ("onnxrt", "torch", "trt")
 """The backends ``load_backend`` finds by name (``backends/<name>.py``)."""
@@ -122,3 +124,13 @@ def load_backend(
     module = importlib.import_module(f"holoflow.inference.backends.{name}")
     backend: Backend = module.create(model_path, device=device, enable_fp16=enable_fp16, **options)
     return backend
+
+
+def trt_unavailable_reason() -> str | None:
+    """Why the ``trt`` backend cannot run on this machine, or ``None`` when it can: TensorRT
+    must be installed and a CUDA device present. Imports neither TensorRT nor a model."""
+    if importlib.util.find_spec("tensorrt") is None:
+        return "TensorRT is not installed"
+    if not cuda_available():
+        return "no CUDA device is available"
+    return None

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from holoflow._helpers import warn_once
 from holoflow.core import IOSpec, Operator, OperatorSpec
-from holoflow.errors import ConfigError, ResourceError, TensorError
-from holoflow.inference import Backend, TensorSpec, load_backend
+from holoflow.errors import ConfigError, CPUFallbackWarning, ResourceError, TensorError
+from holoflow.inference import Backend, TensorSpec, load_backend, trt_unavailable_reason
 from holoflow.tensor import (
     Tensor,
     as_tensor,
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 __all__ = ["InferenceOp"]
 
 _ACCEPTED = {np.dtype(t) for t in (np.float32, np.float16, np.int32, np.int64, np.int8, np.uint8)}
+_ENGINE_SUFFIXES = (".engine", ".plan")
+"""Model files that are serialized TensorRT engines, not ONNX."""
 _FITS_MAX = 256  # verified (model, tensor, shape, dtype) entries kept; a stream of new shapes resets it
 
 
@@ -55,7 +58,10 @@ class InferenceOp(Operator):
     ``model_path_map`` entry is not read). A configuration file names backends, never code.
 
     A backend name is loaded with ``device="cpu"`` under ``infer_on_cpu``, else ``"auto"`` (each
-    backend decides: see :func:`holoflow.inference.load_backend`).
+    backend decides: see :func:`holoflow.inference.load_backend`). Where TensorRT cannot run (not
+    installed, or no CUDA device), a ``trt`` model runs its ONNX file with ONNX Runtime instead,
+    warned once per process (:class:`~holoflow.errors.CPUFallbackWarning`); a TensorRT engine
+    file there is a ``ConfigError``.
 
     Input tensors are looked up by name across every message received (the first match wins)
     and fed in their own layout. A tensor fits a model input when its dimensions agree with the
@@ -163,6 +169,8 @@ class InferenceOp(Operator):
         options = {"is_engine_path": bool(self.is_engine_path), "cuda_graphs": bool(self.enable_cuda_graphs)}
         for model, path in self.model_path_map.items():
             backend = self.backend_map.get(model) or self.backend
+            if backend == "trt" and not self.infer_on_cpu:
+                backend = self._backend_for_trt(model, str(path))
             if not isinstance(backend, Backend):
                 try:
                     backend = load_backend(
@@ -176,6 +184,34 @@ class InferenceOp(Operator):
             self._backends[model] = backend
         workers = len(self._backends) if self.parallel_inference and len(self._backends) > 1 else 0
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix=f"{self.name}-model") if workers else None
+
+    def _backend_for_trt(self, model: str, path: str) -> str:
+        """``"trt"`` where TensorRT can run, else ``"onnxrt"`` for an ONNX model (warned once
+        per process, ``CPUFallbackWarning``).
+
+        Raises
+        ------
+        holoflow.errors.ConfigError
+            If TensorRT cannot run here and the model is a TensorRT engine (``is_engine_path``
+            or a ``.engine`` / ``.plan`` file), which nothing else can run.
+        """
+        reason = trt_unavailable_reason()
+        if reason is None:
+            return "trt"
+        if self.is_engine_path or path.endswith(_ENGINE_SUFFIXES):
+            raise ConfigError(
+                f"{self._label()}: model '{model}': {path} is a TensorRT engine and {reason}; only "
+                "TensorRT runs an engine: give the ONNX model instead (is_engine_path=False) to run "
+                "it with ONNX Runtime, or install TensorRT on a machine with a CUDA device"
+            )
+        warn_once(
+            "tensorrt",
+            f"{self._label()}: model '{model}': backend 'trt' but {reason}, so the ONNX model runs "
+            "with ONNX Runtime instead (shown once; every trt model of this process falls back the "
+            "same way)",
+            CPUFallbackWarning,
+        )
+        return "onnxrt"
 
     def _check_io(self, model: str, backend: Backend) -> None:
         """Raise ConfigError when the maps name a different number of tensors than the model has."""

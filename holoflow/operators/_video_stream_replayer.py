@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from holoflow.core import Condition, Operator, SchedulingStatusType
 from holoflow.errors import ConfigError, GXFFormatError, ResourceError
-from holoflow.gxf import Entity, GXFReader, StorageType
+from holoflow.gxf import GXFReader, RecordedEntity, StorageType
 from holoflow.resources import BlockMemoryPool, MemoryStorageType
 from holoflow.tensor import cuda_available, require_cuda
 
@@ -187,8 +187,8 @@ class VideoStreamReplayerOp(Operator):
                 op_output.emit(message, "output")
         self._schedule_next()
 
-    def _read(self, frame: int) -> Entity:
-        """Entity ``frame``: a view of the mapped file, or a copy in a pooled buffer."""
+    def _read(self, frame: int) -> RecordedEntity:
+        """The entity of ``frame``: a view of the mapped file, or a copy in a pooled buffer."""
         reader, buffers = self._reader, self._buffers
         assert reader is not None
         if buffers is None:

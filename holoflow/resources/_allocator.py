@@ -12,14 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from holoflow._helpers import warn_once
 from holoflow.core import Resource
-from holoflow.errors import ResourceError
+from holoflow.errors import CPUFallbackWarning, ResourceError
 from holoflow.tensor import cuda_available, host_buffer, require_cuda
 
 if TYPE_CHECKING:
     from holoflow.core import Fragment, Subgraph
 
-__all__ = ["Allocator", "MemoryStorageType", "UnboundedAllocator"]
+__all__ = ["Allocator", "MemoryStorageType", "UnboundedAllocator", "device_falls_back_to_host"]
 
 
 class MemoryStorageType(enum.IntEnum):
@@ -63,7 +64,11 @@ class UnboundedAllocator(Allocator):
         dtype: Any = np.uint8,
         storage_type: MemoryStorageType | int = MemoryStorageType.SYSTEM,
     ) -> Any:
+        """An uninitialized array; device or managed storage is host memory where CUDA is
+        missing (see :func:`device_falls_back_to_host`)."""
         storage = MemoryStorageType(storage_type)
+        if storage in _CUDA_STORAGE and device_falls_back_to_host(self._label()):
+            storage = MemoryStorageType.SYSTEM
         if storage is MemoryStorageType.DEVICE:
             return require_cuda(f"{self._label()}: device storage").empty(shape, dtype=dtype)
         if storage is MemoryStorageType.CUDA_MANAGED:
@@ -83,3 +88,21 @@ class UnboundedAllocator(Allocator):
         if size < 0:
             raise ResourceError(f"{self._label()}: negative size {size}")
         return True
+
+
+_CUDA_STORAGE = (MemoryStorageType.DEVICE, MemoryStorageType.CUDA_MANAGED)
+
+
+def device_falls_back_to_host(label: str) -> bool:
+    """Whether device memory asked for by ``label`` must come from host memory: true where no
+    CUDA device (or no CuPy) is available. The first time in a process it warns
+    (:class:`~holoflow.errors.CPUFallbackWarning`); Holoscan would need a GPU there."""
+    if cuda_available():
+        return False
+    warn_once(
+        "device memory",
+        f"{label}: no CUDA device is available, so device memory comes from host memory instead "
+        "(shown once; every device pool and allocator of this process falls back the same way)",
+        CPUFallbackWarning,
+    )
+    return True

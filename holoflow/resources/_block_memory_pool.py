@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from holoflow.errors import ResourceError
-from holoflow.resources._allocator import Allocator, MemoryStorageType
+from holoflow.resources._allocator import Allocator, MemoryStorageType, device_falls_back_to_host
 from holoflow.tensor import cupy_module, host_buffer, require_cuda
 
 if TYPE_CHECKING:
@@ -85,7 +85,10 @@ class BlockMemoryPool(Allocator):
     fragment : Fragment
         Owner fragment.
     storage_type : MemoryStorageType or int
-        HOST (0, pinned), DEVICE (1), SYSTEM (2) — as in GXF.
+        HOST (0, pinned), DEVICE (1), SYSTEM (2) — as in GXF. Where CUDA is missing a DEVICE
+        pool is a HOST pool (warned once per process, ``CPUFallbackWarning``);
+        :attr:`storage_type` then reads ``HOST`` and :attr:`requested_storage_type`
+        ``DEVICE``.
     block_size : int
         Bytes per block; one array per block.
     num_blocks : int
@@ -122,9 +125,13 @@ class BlockMemoryPool(Allocator):
             raise ValueError(f"{self._label()}: block_size and num_blocks must be > 0")
         if on_exhausted not in ("raise", "wait"):
             raise ValueError(f"{self._label()}: on_exhausted must be 'raise' or 'wait', got {on_exhausted!r}")
-        self.storage_type = MemoryStorageType(storage_type)
-        if self.storage_type is MemoryStorageType.CUDA_MANAGED:
+        self.requested_storage_type = MemoryStorageType(storage_type)
+        """The storage asked for; :attr:`storage_type` is the storage the blocks are in."""
+        if self.requested_storage_type is MemoryStorageType.CUDA_MANAGED:
             raise ValueError(f"{self._label()}: CUDA_MANAGED storage is not pooled; use UnboundedAllocator")
+        self.storage_type = self.requested_storage_type
+        if self.storage_type is MemoryStorageType.DEVICE and device_falls_back_to_host(self._label()):
+            self.storage_type = MemoryStorageType.HOST
         self.block_size = int(block_size)
         self.num_blocks = int(num_blocks)
         self.dev_id = int(dev_id)

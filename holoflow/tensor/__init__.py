@@ -20,10 +20,11 @@ from holoflow.tensor._cuda import (
     wait_event,
 )
 from holoflow.tensor._tensor import Tensor, as_tensor, is_tensor_like
-from holoflow.tensor._tensormap import TensorMap
+from holoflow.tensor._tensormap import EMITTED_AS_TENSOR_MAP, TensorMap
 from holoflow.tensor._types import DLDataType, DLDataTypeCode, DLDevice, DLDeviceType
 
 __all__ = [
+    "EMITTED_AS_TENSOR_MAP",
     "DLDataType",
     "DLDataTypeCode",
     "DLDevice",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from holoflow.tensor._tensor import Tensor, as_tensor, is_tensor_like
 
-__all__ = ["TensorMap"]
+__all__ = ["EMITTED_AS_TENSOR_MAP", "TensorMap"]
 
 
 class TensorMap(dict[str, Any]):
@@ -33,3 +34,12 @@ class TensorMap(dict[str, Any]):
 
     def __repr__(self) -> str:
         return f"TensorMap({dict.__repr__(self)})"
+
+
+EMITTED_AS_TENSOR_MAP: dict[type, Callable[[Any], TensorMap]] = {
+    dict: TensorMap.from_dict,
+    TensorMap: TensorMap.from_dict,
+}
+"""The message types ``emit`` delivers as a :class:`TensorMap`, by exact type (subclasses are
+sent as they are), each with the function that builds the TensorMap from a message: ``dict``
+and ``TensorMap``, and what another subsystem registers (``holoflow.gxf.Entity``)."""

@@ -106,3 +106,30 @@ def test_prefix(app, config_file):
     assert app.kwargs("deeper") == {"x": 1}
     with pytest.raises(ConfigError, match="no key 'nested.mx'"):
         app.kwargs("mx")
+
+
+def test_empty_path_sets_an_empty_configuration_as_holoscan_does(app, config_file):
+    # Holoscan 4.6: config("") reads no file and leaves an empty Config (replacing a loaded one)
+    empty = app.config("")
+    assert empty is app.config() and empty.config_file == ""
+    assert app.config_keys() == set()
+    with pytest.raises(
+        ConfigError, match=re.escape("the configuration is empty (config('') loads no file); no key 'mx'")
+    ):
+        app.kwargs("mx")
+    app.config(config_file)
+    assert "mx.multiplier" in app.config_keys()
+    app.config("")
+    assert app.config_keys() == set()
+
+
+def test_empty_path_yields_to_the_command_line_and_environment(tmp_path, monkeypatch):
+    other = tmp_path / "other.yaml"
+    other.write_text("mx: {multiplier: 9}\n")
+    app = Application(["prog", "--config", str(other)])
+    app.config("")
+    assert app.kwargs("mx") == {"multiplier": 9}
+    monkeypatch.setenv("HOLOFLOW_CONFIG_PATH", str(other))
+    app2 = Application(["prog"])
+    app2.config("")
+    assert app2.kwargs("mx") == {"multiplier": 9}

@@ -33,7 +33,7 @@ def test_implicit_mapping_needs_one_port_each_side(app):
         GraphError,
         match=re.escape(
             "add_flow('tx', 'rx'): cannot choose the output port of operator 'tx' "
-            "(it declares ['out1', 'out2']); pass port pairs such as {('out', 'in')}"
+            "(it declares ['out1', 'out2']); name it in the port pairs, such as {('out', 'in')}"
         ),
     ):
         app.add_flow(tx, rx)

@@ -98,7 +98,7 @@ def test_positional_and_keyword_conditions_and_resources(app):
     count = CountCondition(app, 3)
     clock = ManualClock(app)
     op = Mul(app, count, clock, name="mx", stopper=BooleanCondition(app))
-    assert set(op.conditions) == {"noname_count_condition", "stopper"}
+    assert set(op.conditions) == {"count_condition", "stopper"}
     assert op.conditions["stopper"].name == "stopper"
     assert op.resources == {"manual_clock": clock}
     assert op.resource("manual_clock") is clock

@@ -182,7 +182,7 @@ def test_default_names_are_qualified_too(app):
 
     sg = Defaults(app, "d")
     assert sg.op.name.startswith("d_unnamed_operator_")
-    assert sg.count.name == "d_noname_count_condition"
+    assert sg.count.name == "d_count_condition"
 
 
 def test_nested_subgraphs_chain_their_prefixes(app):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 
 import pytest
 
 from holoflow.conditions import CountCondition, PeriodicCondition
-from holoflow.core import Operator
+from holoflow.core import Clock, Operator
 from holoflow.resources import ManualClock, RealtimeClock
 from holoflow.schedulers import GreedyScheduler
 
@@ -64,3 +65,48 @@ def test_scaled_clock_speeds_up_periodic_graphs(app):
     app.run()
     elapsed = time.monotonic() - t0
     assert 0.018 <= elapsed < 0.3  # 400 ms of clock time at 20x
+
+
+def test_cast_to_returns_the_clock_of_that_kind(app):
+    realtime, manual = RealtimeClock(app), ManualClock(app)
+    assert realtime.cast_to(RealtimeClock) is realtime
+    assert manual.cast_to(ManualClock) is manual
+    assert manual.cast_to(Clock) is manual
+    with pytest.raises(
+        TypeError, match="resource 'manual_clock': a ManualClock cannot be cast to RealtimeClock"
+    ):
+        manual.cast_to(RealtimeClock)
+    with pytest.raises(TypeError, match="cast_to\\(\\) takes a clock class such as RealtimeClock"):
+        realtime.cast_to("RealtimeClock")
+    with pytest.raises(TypeError, match="takes a clock class"):
+        realtime.cast_to(int)
+
+
+def test_the_scheduler_clock_cast_during_a_run(app, scheduler_kind, use_scheduler):
+    """Holoscan's resources/clock example: pause, pause until, scale time, through the cast clock."""
+    seen = []
+
+    class Rx(Operator):
+        def compute(self, op_input, op_output, context):
+            clock = self.fragment.scheduler().clock
+            realtime = clock.cast_to(RealtimeClock)
+            t0 = realtime.timestamp()
+            realtime.sleep_for(20_000_000)
+            t1 = realtime.timestamp()
+            realtime.sleep_until(t1 + 10_000_000)
+            t2 = realtime.timestamp()
+            realtime.set_time_scale(50.0)
+            realtime.sleep_for(datetime.timedelta(seconds=1.0))  # 20 ms real at scale 50
+            t3 = clock.timestamp()
+            realtime.set_time_scale(1.0)
+            seen.append((realtime is clock, t1 - t0, t2 - t1, t3 - t2))
+
+    app.add_operator(Rx(app, CountCondition(app, 2), name="rx"))
+    use_scheduler(app)
+    started = time.monotonic()
+    app.run()
+    assert len(seen) == 2
+    for same, pause, until, scaled in seen:
+        assert same
+        assert pause >= 20_000_000 and until >= 10_000_000 and scaled >= 1_000_000_000
+    assert time.monotonic() - started >= 2 * 0.05  # the scaled pause really waited (20 ms real)

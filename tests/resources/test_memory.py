@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -13,7 +15,13 @@ import holoflow
 from holoflow.conditions import CountCondition
 from holoflow.core import Operator
 from holoflow.errors import ResourceError
-from holoflow.resources import BlockMemoryPool, CudaStreamPool, MemoryStorageType, UnboundedAllocator
+from holoflow.resources import (
+    BlockMemoryPool,
+    CudaStreamPool,
+    MemoryStorageType,
+    RMMAllocator,
+    UnboundedAllocator,
+)
 from holoflow.tensor import cuda_available
 
 
@@ -81,9 +89,6 @@ def test_pool_validation(app):
         BlockMemoryPool(app, 2, 0, 1)
     with pytest.raises(ValueError, match="on_exhausted must be 'raise' or 'wait'"):
         BlockMemoryPool(app, 2, 8, 1, on_exhausted="grow")
-    if not cuda_available():
-        with pytest.raises((ImportError, ResourceError)):
-            BlockMemoryPool(app, MemoryStorageType.DEVICE, 8, 1)
 
 
 def test_pool_feeds_a_pipeline_without_leaking(app):
@@ -118,9 +123,6 @@ def test_unbounded_allocator(app):
     assert array.shape == (3, 4) and isinstance(array, np.ndarray)
     assert allocator.empty(5, np.uint8, MemoryStorageType.HOST).shape == (5,)
     assert allocator.is_available(1 << 40)
-    if not cuda_available():
-        with pytest.raises((ImportError, ResourceError)):
-            allocator.empty(4, np.float32, MemoryStorageType.DEVICE)
 
 
 def test_stream_pool_validation_and_missing_cuda(app):
@@ -130,3 +132,24 @@ def test_stream_pool_validation_and_missing_cuda(app):
     if not cuda_available():
         with pytest.raises((ImportError, ResourceError)):
             pool.allocate_stream()
+
+
+def test_with_cuda_the_cuda_allocators_hand_out_device_memory(app, gpu):
+    """On a (fake) GPU: CuPy arrays from the device budget, pinned host memory for HOST, and no
+    CPU fallback or its warning."""
+    cupy = sys.modules["cupy"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rmm = RMMAllocator(app, "0B", "1KB", "0B", "1KB", name="rmm")
+        pool = BlockMemoryPool(app, MemoryStorageType.DEVICE, 64, 2, name="pool")
+    assert not rmm.device_on_host and pool.storage_type is MemoryStorageType.DEVICE
+    device = rmm.empty((4, 8), np.float32)
+    host = rmm.empty(16, np.uint8, MemoryStorageType.HOST)
+    assert isinstance(device, cupy.ndarray) and device.shape == (4, 8)
+    assert isinstance(host, np.ndarray) and host.shape == (16,)
+    assert [entry[0] for entry in gpu.log].count("alloc") == 2  # the pool's blocks, then the array
+    assert [entry[0] for entry in gpu.log].count("alloc_pinned_memory") >= 1
+    assert (rmm.used(MemoryStorageType.DEVICE), rmm.used(MemoryStorageType.HOST)) == (128, 16)
+    del device, host
+    gc.collect()
+    assert (rmm.used(MemoryStorageType.DEVICE), rmm.used(MemoryStorageType.HOST)) == (0, 0)
