@@ -3,9 +3,12 @@
 A Holoscan Python application ports by replacing ``holoscan.core`` with ``holoflow.core``.
 ``Subgraph`` groups operators into reusable pieces with interface ports, and the operator graph
 answers to Holoscan 4.6's names (``OperatorFlowGraph``, ``FlowGraph``) as well as 3.x's.
-The core also owns what every run needs: the port conditions each port gets, the clocks, the
-sequential ``GreedyScheduler`` a fragment runs under by default, and the run kernel that every
-scheduler drives (:mod:`holoflow.core.run`). ``holoflow.conditions``, ``holoflow.resources`` and
+Fragments hold services that components look up by type (``register_service`` / ``service``),
+and ports connect through queues or, with ``IOSpec.ConnectorType.ASYNC_BUFFER``, through async
+buffers that let producer and consumer run at their own rates. The core also owns what every
+run needs: the port conditions each port gets, the clocks, the sequential ``GreedyScheduler`` a
+fragment runs under by default, and the run kernel that every scheduler drives
+(:mod:`holoflow.core.run`). ``holoflow.conditions``, ``holoflow.resources`` and
 ``holoflow.schedulers`` re-export these under Holoscan's import paths.
 """
 
