@@ -13,7 +13,18 @@ subsystems stand on ``tensor`` and ``errors``. ``docs/design.md`` has the table,
 
 from importlib.metadata import PackageNotFoundError, version
 
-from holoflow import conditions, core, errors, flow_graphs, operators, resources, schedulers, tensor
+from holoflow import (
+    conditions,
+    core,
+    errors,
+    executors,
+    flow_graphs,
+    gxf,
+    operators,
+    resources,
+    schedulers,
+    tensor,
+)
 from holoflow.errors import (
     ConfigError,
     GraphError,
@@ -43,7 +54,9 @@ __all__ = [
     "conditions",
     "core",
     "errors",
+    "executors",
     "flow_graphs",
+    "gxf",
     "operators",
     "resources",
     "schedulers",

@@ -13,6 +13,9 @@ would naturally catch, so ``except ValueError`` keeps working around code that v
     │   ├── GXFFormatError               a GXF recording is truncated, corrupt or hostile
     │   └── PacketFormatError            a sensor-bridge packet (BOOTP, control, RoCE) is malformed
     ├── SchedulingError (RuntimeError)   the run cannot go on: a full queue under the FAULT policy
+    ├── NotSupportedError (NotImplementedError)
+    │                                    a Holoscan feature that exists only inside GXF's C++ runtime
+    │                                    or in a distributed (UCX) run; says what to use instead
     ├── MetadataError (RuntimeError)     a metadata key arrived twice under MetadataPolicy.RAISE
     ├── SensorBridgeError (RuntimeError) a sensor-bridge device refused, failed or is missing
     │   ├── ControlTimeoutError (TimeoutError)
@@ -51,6 +54,7 @@ __all__ = [
     "HoloflowError",
     "HoloflowInternalError",
     "MetadataError",
+    "NotSupportedError",
     "PacketFormatError",
     "ResourceError",
     "SchedulingError",
@@ -184,6 +188,12 @@ class BusError(SensorBridgeError):
 
 class DeviceNotFoundError(SensorBridgeError, TimeoutError):
     """No sensor-bridge device with the wanted address announced itself before the timeout."""
+
+
+class NotSupportedError(HoloflowError, NotImplementedError):
+    """A Holoscan name whose work only makes sense inside GXF's C++ runtime (wrapped GXF codelets
+    and components, GXF extensions) or in a distributed application (UCX). The name imports, so
+    ported code loads; using it raises this error, which says why and what to use instead."""
 
 
 class HoloflowInternalError(HoloflowError, RuntimeError):

@@ -25,6 +25,8 @@ PUBLIC_MODULES = [
     "holoflow.testing",
     "holoflow.errors",
     "holoflow.flow_graphs",
+    "holoflow.executors",
+    "holoflow.network_contexts",
     "holoflow.tensor",
     "holoflow.viz",
     "holoflow.sensor_bridge",

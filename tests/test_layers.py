@@ -30,6 +30,8 @@ ALLOWED: dict[str, set[str]] = {
     "resources": {"core", *SUBSYSTEM},
     "schedulers": {"core", "conditions", *SUBSYSTEM},
     "flow_graphs": {"core"},
+    "executors": {"core", *SUBSYSTEM},
+    "network_contexts": {"core", *SUBSYSTEM},
     "operators": {
         "core",
         "conditions",

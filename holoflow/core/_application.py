@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from holoflow import _env
+from holoflow.core._cli_options import CLIOptions
 from holoflow.core._fragment import Fragment
 from holoflow.core._fragment_graph import FragmentFlowGraph
-from holoflow.errors import ConfigError
+from holoflow.errors import ConfigError, NotSupportedError
 
 __all__ = ["Application"]
 
@@ -41,6 +42,37 @@ class Application(Fragment):
         super().__init__(None, kwargs.pop("name", ""), *args, **kwargs)
         self._app = self
         self._fragment_graph = FragmentFlowGraph()
+        self.description = ""
+        """A description of the application (Holoscan prints it with ``--help``)."""
+        self.version = "0.0.0"
+        """The application's version string."""
+
+    @property
+    def options(self) -> Any:
+        """What the command line said, as a :class:`~holoflow.core.CLIOptions`: ``config_path``
+        from ``--config``; the distributed options keep their defaults (holoflow runs the
+        application in one process). A subclass may assign its own options object instead."""
+        own = vars(self).get("_options")
+        return own if own is not None else CLIOptions(config_path=self._cli_config or "")
+
+    @options.setter
+    def options(self, value: Any) -> None:
+        self._options = value
+
+    def add_fragment(self, frag: Fragment) -> None:
+        """Holoscan's distributed applications compose several fragments; holoflow runs an
+        application as one fragment, so this raises.
+
+        Raises
+        ------
+        holoflow.errors.NotSupportedError
+            Always: add the fragment's operators to the application itself instead.
+        """
+        raise NotSupportedError(
+            f"add_fragment({getattr(frag, 'name', frag)!r}): holoflow runs an application as one "
+            "fragment in one process (no distributed applications); create the operators with the "
+            "application as their fragment and connect them with add_flow"
+        )
 
     @property
     def fragment_graph(self) -> FragmentFlowGraph:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from holoflow import _env
+from holoflow.core._async_buffer import AsyncBufferReceiver, AsyncBufferTransmitter
 from holoflow.core._condition import Condition, ConditionType
 from holoflow.core._context import InputPort, PortMode
 from holoflow.core._flow import INPUT_EXEC, OUTPUT_EXEC
@@ -158,10 +159,16 @@ def _build_inputs(
             op_run.on_cycle = True
         min_size = len(links) if spec.queue_size == 0 else max(spec.queue_size, 1)
         default: _PortConditions = [(MessageAvailableCondition, {"min_size": max(min_size, 1)})]
+        is_async = spec.connector_type is IOSpec.ConnectorType.ASYNC_BUFFER
+        if is_async:
+            default = []  # the consumer runs at its own rate
         conds = _port_conditions(spec, name in no_default, _INPUT_CONDITIONS, default)
         tracks = any(cls.tracks_arrivals for cls, _ in conds)
         queue_policy = spec._policy(policy)
-        if spec.queue_size == IOSpec.ANY_SIZE:
+        if is_async:
+            mode = PortMode.SINGLE
+            receivers = _async_receivers(run, op_run, spec, links, tracks)
+        elif spec.queue_size == IOSpec.ANY_SIZE:
             mode = PortMode.PER_CONNECTION
             receivers = [
                 Receiver(f"{op_run.label}: input port '{name}:{k}'", spec._capacity(1), queue_policy, tracks)
@@ -190,6 +197,31 @@ def _build_inputs(
                     built.append(condition)
         op_run.input_ports[name] = InputPort(spec.label, mode, receivers)
     return ored
+
+
+def _async_receivers(
+    run: GraphRun, op_run: OpRun, spec: IOSpec, links: list[Connection], tracks: bool
+) -> list[Receiver]:
+    """The async buffer of an ``ASYNC_BUFFER`` input port (none when it is unconnected)."""
+    where = f"{op_run.label}: input port '{spec.name}' (ASYNC_BUFFER)"
+    if spec.queue_size != 1:
+        raise GraphError(f"{where}: an async buffer holds one message; declare the port with size 1")
+    if tracks:
+        raise GraphError(
+            f"{where}: an async buffer keeps no arrival times; it cannot take an expiring condition"
+        )
+    if len(links) > 1:
+        raise GraphError(
+            f"{where}: connected to {len(links)} outputs; an async buffer joins one output to one input"
+        )
+    for link in links:
+        source = link.source.spec.outputs[link.output]
+        if source.connector_type is not IOSpec.ConnectorType.ASYNC_BUFFER:
+            raise GraphError(
+                f"{where}: its producer's {source.label} is not an async buffer; connect them with "
+                "add_flow(..., IOSpec.ConnectorType.ASYNC_BUFFER) or declare both ends ASYNC_BUFFER"
+            )
+    return [AsyncBufferReceiver(run.fragment, spec.label)] if links else []
 
 
 def _build_or_groups(run: GraphRun, op_run: OpRun, ored: dict[str, list[Condition]]) -> None:
@@ -278,7 +310,13 @@ def _build_outputs(
 ) -> None:
     user_bound = {c.transmitter_name for c in op_run.op.conditions.values() if c.transmitter_name}
     for name, spec in op_run.op.spec.outputs.items():
-        transmitter = Transmitter(spec.label, spec._capacity(1), spec._policy(policy))
+        is_async = spec.connector_type is IOSpec.ConnectorType.ASYNC_BUFFER
+        transmitter: Transmitter
+        if is_async:
+            _check_async_output(op_run, spec, [c for c in outgoing if c.output == name], by_op)
+            transmitter = AsyncBufferTransmitter(run.fragment, spec.label)
+        else:
+            transmitter = Transmitter(spec.label, spec._capacity(1), spec._policy(policy))
         for link in (c for c in outgoing if c.output == name):
             port = by_op[id(link.target)].input_ports[link.input]
             index = 0
@@ -289,6 +327,8 @@ def _build_outputs(
             op_run.flow_receivers[(name, id(link.target), link.input)] = port.receivers[index]
         op_run.transmitters[name] = transmitter
         default: _PortConditions = [(DownstreamMessageAffordableCondition, {"min_size": 1})]
+        if is_async:
+            default = []  # the producer runs at its own rate: the buffer is never full
         if name == OUTPUT_EXEC and any(link.target is op_run.op for link in outgoing):
             # A self-loop: waiting for room in its own signal queue would deadlock the operator.
             default = []
@@ -296,6 +336,24 @@ def _build_outputs(
             condition = _make(run, cls, kwargs, spec.label)
             condition.bind(transmitter)
             run.add_condition(op_run, condition)
+
+
+def _check_async_output(
+    op_run: OpRun, spec: IOSpec, links: list[Connection], by_op: dict[int, OpRun]
+) -> None:
+    """An ``ASYNC_BUFFER`` output feeds at most one input, itself an async buffer."""
+    where = f"{op_run.label}: output port '{spec.name}' (ASYNC_BUFFER)"
+    if len(links) > 1:
+        raise GraphError(
+            f"{where}: connected to {len(links)} inputs; an async buffer joins one output to one input"
+        )
+    for link in links:
+        target = by_op[id(link.target)].op.spec.inputs[link.input]
+        if target.connector_type is not IOSpec.ConnectorType.ASYNC_BUFFER:
+            raise GraphError(
+                f"{where}: its consumer's {target.label} is not an async buffer; connect them with "
+                "add_flow(..., IOSpec.ConnectorType.ASYNC_BUFFER) or declare both ends ASYNC_BUFFER"
+            )
 
 
 def _make(run: GraphRun, cls: type[PortCondition], kwargs: dict[str, Any], label: str) -> PortCondition:

@@ -15,13 +15,15 @@ subgraph's fragment and is named ``<subgraph>_<name>``.
 from __future__ import annotations
 
 import enum
+import itertools
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from holoflow import _env
 from holoflow._helpers import stacklevel_outside_holoflow
 from holoflow.core._arg import Arg, ArgList
+from holoflow.core._arg_type import arg_type_of
 from holoflow.errors import ConfigError, UnknownParameterWarning
 
 if TYPE_CHECKING:
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
     from holoflow.core._subgraph import Subgraph
 
 __all__ = ["Component", "ComponentSpec", "ParameterFlag", "ParameterSpec"]
+
+_S = TypeVar("_S")
+_ids = itertools.count(1)
 
 
 class ParameterFlag(enum.IntFlag):
@@ -90,6 +95,24 @@ class ComponentSpec:
         """Declared parameters by name."""
         return dict(self._params)
 
+    @property
+    def description(self) -> str:
+        """A YAML description of the spec: its fragment and its parameters."""
+        return "\n".join(self._description_lines())
+
+    def _description_lines(self) -> list[str]:
+        fragment = self.fragment.name if self.fragment is not None else ""
+        lines = [f"fragment: {fragment!r}" if fragment else 'fragment: ""', "params:"]
+        if not self._params:
+            lines.append("  []")
+        for param in self._params.values():
+            lines.append(f"  - name: {param.name}")
+            lines.append(f"    type: {arg_type_of(param.default).to_string}")
+            text = repr(param.description) if param.description else '""'
+            lines.append(f"    description: {text}")
+            lines.append(f"    flag: {param.flag.name or 'NONE'}")
+        return lines
+
 
 class Component:
     """Base of every holoflow component: a name, its fragment, its args and parameters.
@@ -120,6 +143,7 @@ class Component:
             fragment = fragment.fragment
         self._fragment = fragment
         self._name = name
+        self._id = next(_ids)
         self._args: list[Arg] = []
         self._spec = self._make_spec()
         for value in args:
@@ -153,6 +177,16 @@ class Component:
     def fragment(self) -> Fragment:
         """The fragment (or application) the component belongs to."""
         return self._fragment
+
+    @property
+    def id(self) -> int:
+        """A number no other component of this process has (Holoscan's is the GXF component id,
+        which holoflow does not have)."""
+        return self._id
+
+    def service(self, service_type: type[_S], id: str = "") -> _S | None:
+        """The fragment service of that type (and id), as ``self.fragment.service(...)``."""
+        return self._fragment.service(service_type, id)
 
     @property
     def spec(self) -> ComponentSpec:

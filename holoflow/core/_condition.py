@@ -73,6 +73,12 @@ class Condition(Component):
     :meth:`transmitter` return its queue during a run.
     """
 
+    class ConditionComponentType(enum.Enum):
+        """How a condition is implemented (holoflow's are all ``NATIVE``)."""
+
+        NATIVE = 0
+        GXF = 1
+
     _kind = "condition"
     _default_name = "noname_condition"
     condition_type: ConditionType | None = None
@@ -114,6 +120,11 @@ class Condition(Component):
     def notify(self) -> None:
         """Wake the scheduler: call after changing state from outside its thread."""
         self._notify()
+
+    def notify_scheduler(self) -> bool:
+        """Holoscan's name of :meth:`notify`; returns ``True`` (the scheduler was told)."""
+        self._notify()
+        return True
 
     @property
     def operator(self) -> Operator | None:

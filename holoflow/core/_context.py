@@ -15,13 +15,14 @@ from holoflow.core._arrays import ArrayScope
 from holoflow.core._flow import EXEC_PORTS
 from holoflow.core._metadata import NO_METADATA, Envelope, MetadataDictionary
 from holoflow.core._operator_status import OperatorStatus
+from holoflow.core._queue import Receiver
 from holoflow.core._streams import OperatorStreams
 from holoflow.errors import GraphError
 from holoflow.tensor import EMITTED_AS_TENSOR_MAP, StreamEvent, TensorMap, cuda_available, wait_event
 
 if TYPE_CHECKING:
     from holoflow.core._operator import Operator
-    from holoflow.core._queue import Receiver, Transmitter
+    from holoflow.core._queue import Transmitter
 
 __all__ = ["ExecutionContext", "InputContext", "InputPort", "OutputContext", "PortMode"]
 
@@ -91,6 +92,7 @@ class InputContext:
             for name, port in ports.items()
             if port.mode is PortMode.SINGLE
             and len(port.receivers) == 1
+            and type(port.receivers[0]) is Receiver  # not an async buffer, which is read in place
             and not port.receivers[0].tracks_arrivals
         }
         self._only = ""

@@ -7,17 +7,21 @@ import threading
 import warnings
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from holoflow import _env
+from holoflow.core._async_buffer import claim_async_ports
 from holoflow.core._config import Config
 from holoflow.core._count import CountCondition
+from holoflow.core._executor import Executor
 from holoflow.core._flow import EXEC_PORTS, INPUT_EXEC, OUTPUT_EXEC, START_OPERATOR_NAME
 from holoflow.core._graph import Connection, OperatorGraph
 from holoflow.core._greedy import GreedyScheduler
 from holoflow.core._metadata import MetadataPolicy
+from holoflow.core._network_context import NetworkContext
 from holoflow.core._operator import Operator
 from holoflow.core._scheduler import Scheduler
+from holoflow.core._service import ServiceRegistry
 from holoflow.core._spec import IOSpec
 from holoflow.core._subgraph import Subgraph
 from holoflow.core._subgraph_flow import resolve_links
@@ -31,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["Fragment"]
 
 PortPairs = Iterable[tuple[str, str]]
+_S = TypeVar("_S")
 
 
 class Fragment:
@@ -63,6 +68,9 @@ class Fragment:
         self._subgraph_names: dict[str, Subgraph] = {}
         self._metadata_enabled: bool | None = None
         self._metadata_policy: MetadataPolicy | None = None
+        self._services = ServiceRegistry()
+        self._executor: Executor | None = None
+        self._network_context: NetworkContext | None = None
 
     # -- graph -----------------------------------------------------------------------------------
     def compose(self) -> None:
@@ -134,16 +142,20 @@ class Fragment:
         one explicitly. An operator with an input execution port runs once per signal from
         each of its control flows (from any one of them when it sits on a cycle).
 
+        ``connector_type=IOSpec.ConnectorType.ASYNC_BUFFER`` joins each pair with an async buffer:
+        the two operators run at their own rates, the consumer reading the latest message (see
+        ``holoflow.core.AsyncBufferReceiver``); each port may then be in no other connection.
+
         Raises
         ------
         GraphError
-            If a port or interface port does not exist, the mapping is ambiguous, or a name is
-            taken.
+            If a port or interface port does not exist, the mapping is ambiguous, a name is
+            taken, or the connector cannot join these ports (UCX; an async buffer on a port
+            that has other connections).
         """
         if isinstance(port_pairs, IOSpec.ConnectorType):
             port_pairs, connector_type = None, port_pairs
-        if connector_type not in (None, IOSpec.ConnectorType.DEFAULT, IOSpec.ConnectorType.DOUBLE_BUFFER):
-            raise GraphError(f"add_flow: connector type {connector_type} is not supported")
+        _check_connector(connector_type)
         for end in (upstream_op, downstream_op):
             if isinstance(end, Subgraph):
                 self._check_subgraph_owned(end)
@@ -204,6 +216,8 @@ class Fragment:
                     f"{where}: operator '{downstream_op.name}' has no input port '{in_name}'; "
                     f"declared inputs: {sorted(inputs)}"
                 )
+        if connector_type is IOSpec.ConnectorType.ASYNC_BUFFER and pairs:
+            claim_async_ports(where, self._graph.connections, upstream_op, downstream_op, pairs)
         self._graph.add_node(upstream_op)
         self._graph.add_node(downstream_op)
         if control:
@@ -386,6 +400,58 @@ class Fragment:
             raise TypeError(f"metadata_policy must be a MetadataPolicy, not {type(policy).__name__}")
         self._metadata_policy = policy
 
+    # -- services --------------------------------------------------------------------------------
+    def register_service(self, service: Any, id: str = "") -> None:
+        """Register a :class:`~holoflow.core.FragmentService` or :class:`~holoflow.core.Resource`
+        that components of this fragment look up with :meth:`service`.
+
+        A resource (or a service standing for one) is registered under the resource's name and
+        ``id`` is ignored; any other service under ``id``, or under its type when ``id`` is empty.
+        Registering a service again under the same key replaces it.
+
+        Raises
+        ------
+        TypeError
+            If ``service`` is neither a FragmentService nor a Resource.
+        holoflow.errors.GraphError
+            If a resource of the same name is registered already.
+        """
+        self._services.register(service, id, f"fragment '{self._name}': register_service")
+
+    def service(self, service_type: type[_S], id: str = "") -> _S | None:
+        """The service registered under ``id`` (or under ``service_type`` when ``id`` is empty)
+        if it is a ``service_type``; asking for a resource type returns the resource a service
+        stands for. Falls back to the application's services; ``None`` when none matches."""
+        found = self._services.find(service_type, id)
+        app = self._app
+        if found is None and app is not None and app is not self:
+            found = app._services.find(service_type, id)
+        return found
+
+    # -- execution -------------------------------------------------------------------------------
+    @property
+    def executor(self) -> Executor:
+        """The :class:`~holoflow.core.Executor` that runs this fragment's graph."""
+        if self._executor is None:
+            self._executor = Executor(self)
+        return self._executor
+
+    def network_context(self, network_context: NetworkContext | None = None) -> NetworkContext | None:
+        """Set the network context; with no argument, return it (``None`` unless one was set).
+
+        holoflow runs an application as one fragment in one process, so a run uses none.
+        """
+        if network_context is None:
+            return self._network_context
+        if not isinstance(network_context, NetworkContext):
+            raise TypeError(f"network_context() takes a NetworkContext, not {type(network_context).__name__}")
+        self._network_context = network_context
+        return network_context
+
+    def shutdown_async_executor(self, wait: bool = True) -> None:
+        """Holoscan shuts down the thread pool behind ``run_async``; holoflow's ``run_async``
+        starts one thread per run that ends with it, so there is nothing to shut down."""
+
     # -- running ---------------------------------------------------------------------------------
     def scheduler(self, scheduler: Scheduler | None = None) -> Scheduler:
         """Set the scheduler used by :meth:`run`; with no argument, return it (a
@@ -473,6 +539,17 @@ class Fragment:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._name!r} with {len(self._graph)} operator(s)>"
+
+
+def _check_connector(connector_type: IOSpec.ConnectorType | None) -> None:
+    """Raise GraphError for a connector type ``add_flow`` cannot make."""
+    if connector_type is IOSpec.ConnectorType.UCX:
+        raise GraphError(
+            "add_flow: UCX connectors join the fragments of a distributed application; holoflow runs "
+            "an application as one fragment, where DEFAULT, DOUBLE_BUFFER and ASYNC_BUFFER connect ports"
+        )
+    if connector_type is not None and not isinstance(connector_type, IOSpec.ConnectorType):
+        raise GraphError(f"add_flow: connector type must be an IOSpec.ConnectorType, not {connector_type!r}")
 
 
 def _data_ports(ports: dict[str, IOSpec]) -> dict[str, IOSpec]:

@@ -39,6 +39,8 @@ class GreedyScheduler(Scheduler):
         custom condition changes state without calling ``notify()``.
     stop_on_deadlock_timeout : int
         How long a deadlock must last before the run ends, in ms.
+    network_connection_timeout : int
+        Accepted for Holoscan compatibility (it matters to distributed applications only).
     """
 
     _default_name = "greedy_scheduler"
@@ -52,6 +54,7 @@ class GreedyScheduler(Scheduler):
         max_duration_ms: int = -1,
         check_recession_period_ms: float = 0.0,
         stop_on_deadlock_timeout: int = 0,
+        network_connection_timeout: int = 5000,
         name: str = "greedy_scheduler",
     ) -> None:
         super().__init__(fragment, name=name)
@@ -72,6 +75,9 @@ class GreedyScheduler(Scheduler):
         self.max_duration_ms = int(max_duration_ms)
         self.check_recession_period_ms = float(check_recession_period_ms)
         self.stop_on_deadlock_timeout = int(stop_on_deadlock_timeout)
+        self.network_connection_timeout = int(network_connection_timeout)
+        """Holoscan's wait for the network connections of a distributed application, in ms;
+        kept, and unused (holoflow runs one fragment in one process)."""
         self._run: GraphRun | None = None
 
     def request_stop(self) -> None:

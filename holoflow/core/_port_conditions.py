@@ -171,6 +171,11 @@ class ExpiringMessageAvailableCondition(PortCondition):
     def bind(self, port: Receiver | Transmitter) -> None:
         self._bound = self._receiver(port)
 
+    def max_delay(self, delay: int | str | datetime.timedelta) -> None:
+        """Set ``max_delay_ns`` (ns, a ``timedelta`` or a string such as ``"10ms"``), as
+        Holoscan's ``max_delay`` does."""
+        self.max_delay_ns = parse_period_ns(delay)
+
     def check(self, timestamp: int) -> tuple[SchedulingStatusType, int | None]:
         receiver = self._bound
         if receiver is None:

@@ -119,6 +119,14 @@ class Receiver:
             return None
         return item[1] if self.tracks_arrivals else item
 
+    def peek(self) -> list[Any]:
+        """The waiting messages, oldest first, left in the queue (for conditions that look at
+        what waits without taking it)."""
+        items = list(self.queue)
+        if self.tracks_arrivals:
+            items = [item[1] for item in items]
+        return [item.message if type(item) is Envelope else item for item in items]
+
     def clear(self) -> None:
         """Drop every waiting message (not counted as dropped)."""
         self.queue.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 from holoflow.core._component import Component
@@ -16,8 +17,19 @@ class Resource(Component):
     positional or keyword arguments and look them up with ``op.resource(name)``.
     """
 
+    class ResourceType(enum.Enum):
+        """How a resource is implemented."""
+
+        NATIVE = 0
+        GXF = 1
+
     _kind = "resource"
     _default_name = "noname_resource"
+
+    @property
+    def resource_type(self) -> Resource.ResourceType:
+        """``ResourceType.NATIVE``: every holoflow resource is implemented in Python."""
+        return Resource.ResourceType.NATIVE
 
 
 class StreamPool(Resource):

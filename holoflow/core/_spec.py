@@ -313,6 +313,21 @@ class OperatorSpec(ComponentSpec):
         """The port lists given to :meth:`or_combine_port_conditions`, in order."""
         return [list(group) for group in self._or_combined]
 
+    def _description_lines(self) -> list[str]:
+        lines = super()._description_lines()
+        for title, ports in (("inputs", self._inputs), ("outputs", self._outputs)):
+            lines.append(f"{title}:")
+            if not ports:
+                lines.append("  []")
+            for port in ports.values():
+                lines.append(f"  - name: {port.name}")
+                lines.append(f"    io_type: {port.io_type.name}")
+                lines.append(f"    queue_size: {port.queue_size}")
+                lines.append(f"    connector_type: {port.connector_type.name}")
+                kinds = [kind.name for kind, _ in port.conditions]
+                lines.append(f"    conditions: [{', '.join(kinds)}]")
+        return lines
+
     @property
     def inputs(self) -> dict[str, IOSpec]:
         """Input ports by name."""

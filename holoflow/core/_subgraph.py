@@ -194,6 +194,10 @@ class Subgraph:
         """``Fragment.set_dynamic_flows`` of the subgraph's fragment."""
         self._fragment.set_dynamic_flows(op, dynamic_flow_func)
 
+    def register_service(self, service: Any, service_id: str = "") -> None:
+        """Register a service with the subgraph's fragment (``Fragment.register_service``)."""
+        self.fragment.register_service(service, service_id)
+
     # -- data interface ports -----------------------------------------------------------------------
     def add_interface_port(
         self,

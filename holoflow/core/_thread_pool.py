@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from holoflow.core._operator import Operator
@@ -12,7 +14,31 @@ from holoflow.errors import GraphError
 if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
 
-__all__ = ["ThreadPool"]
+__all__ = ["RealtimeRequest", "SchedulingPolicy", "ThreadPool"]
+
+
+class SchedulingPolicy(enum.IntEnum):
+    """Linux real-time scheduling policies for :meth:`ThreadPool.add_realtime` (values of
+    ``os.SCHED_*``)."""
+
+    SCHED_FIFO = 1
+    SCHED_RR = 2
+    SCHED_DEADLINE = 6
+
+
+@dataclass(frozen=True)
+class RealtimeRequest:
+    """The real-time scheduling asked for an operator's thread with ``add_realtime``."""
+
+    policy: SchedulingPolicy
+    priority: int
+    """For SCHED_FIFO and SCHED_RR (1..99 on Linux)."""
+    runtime: int
+    """For SCHED_DEADLINE, in ns."""
+    deadline: int
+    """For SCHED_DEADLINE, in ns."""
+    period: int
+    """For SCHED_DEADLINE, in ns."""
 
 
 class ThreadPool(Resource):
@@ -36,6 +62,7 @@ class ThreadPool(Resource):
         self._operators: list[Operator] = []
         self._pinned: set[int] = set()
         self._cores: dict[int, tuple[int, ...]] = {}
+        self._realtime: dict[int, RealtimeRequest] = {}
 
     def add(
         self,
@@ -68,6 +95,44 @@ class ThreadPool(Resource):
             if pin_cores:
                 self._cores[id(op)] = tuple(int(c) for c in pin_cores)
 
+    def add_realtime(
+        self,
+        op: Operator,
+        sched_policy: SchedulingPolicy | int | str,
+        pin_operator: bool = True,
+        pin_cores: Sequence[int] | None = None,
+        sched_priority: int = 0,
+        sched_runtime: int = 0,
+        sched_deadline: int = 0,
+        sched_period: int = 0,
+    ) -> None:
+        """Add ``op`` as :meth:`add` does, and ask for real-time scheduling of its thread.
+
+        When a threaded scheduler starts the thread that runs ``op`` (its own thread when
+        ``pin_operator``), it sets the policy and priority with ``os.sched_setscheduler``. Linux
+        allows that only with the ``CAP_SYS_NICE`` capability (or a matching ``RLIMIT_RTPRIO``);
+        without it, and for ``SCHED_DEADLINE`` (which Python cannot set), the thread runs at
+        normal priority and one warning is logged. ``GreedyScheduler`` ignores thread pools.
+
+        Raises
+        ------
+        ValueError
+            If ``sched_policy`` names no policy, or the priority is not 0..99.
+        GraphError
+            As :meth:`add`.
+        """
+        policy = _policy(self._label(), sched_policy)
+        if not 0 <= int(sched_priority) <= 99:
+            raise ValueError(f"{self._label()}: sched_priority must be 0..99, got {sched_priority}")
+        self.add(op, pin_operator, pin_cores)
+        self._realtime[id(op)] = RealtimeRequest(
+            policy, int(sched_priority), int(sched_runtime), int(sched_deadline), int(sched_period)
+        )
+
+    def realtime_of(self, op: Operator) -> RealtimeRequest | None:
+        """The real-time scheduling asked for ``op`` with :meth:`add_realtime`, if any."""
+        return self._realtime.get(id(op))
+
     @property
     def operators(self) -> list[Operator]:
         """Operators in the pool, in the order added."""
@@ -93,3 +158,19 @@ class ThreadPool(Resource):
 
     def __repr__(self) -> str:
         return f"<ThreadPool {self.name!r} size={self.size} operators={[op.name for op in self._operators]}>"
+
+
+def _policy(label: str, value: SchedulingPolicy | int | str) -> SchedulingPolicy:
+    if isinstance(value, str):
+        key = value.strip().upper()
+        key = key if key.startswith("SCHED_") else f"SCHED_{key}"
+        if key in SchedulingPolicy.__members__:
+            return SchedulingPolicy[key]
+    else:
+        try:
+            return SchedulingPolicy(int(value))
+        except ValueError:
+            pass
+    raise ValueError(
+        f"{label}: unknown scheduling policy {value!r}; use one of {list(SchedulingPolicy.__members__)}"
+    )

@@ -4,6 +4,9 @@ and ``Entity``, Holoscan's way of building a message of named tensors in ``compu
 The recordings are byte-compatible with the Holoscan SDK's VideoStreamRecorderOp /
 VideoStreamReplayerOp and NVIDIA's ``convert_video_to_gxf_entities.py``, and work without any
 graph; a decoded entity of a recording is a :class:`RecordedEntity`.
+
+Holoscan's GXF runtime wrappers (``GXFOperator``, ``GXFResource``, ..., ``load_extensions``)
+import from here too; they raise ``NotSupportedError`` when used (see ``_wrappers``).
 """
 
 from holoflow.gxf._convert import convert, open_frames
@@ -11,12 +14,35 @@ from holoflow.gxf._entity import Component, RecordedEntity, Timestamp, decode_en
 from holoflow.gxf._message_entity import Entity
 from holoflow.gxf._recording import GXFReader, GXFWriter, recording_paths
 from holoflow.gxf._types import ElementType, StorageType
+from holoflow.gxf._wrappers import (
+    GXFComponent,
+    GXFCondition,
+    GXFExecutionContext,
+    GXFInputContext,
+    GXFNetworkContext,
+    GXFOperator,
+    GXFOutputContext,
+    GXFResource,
+    GXFScheduler,
+    GXFSystemResourceBase,
+    load_extensions,
+)
 
 __all__ = [
     "Component",
     "ElementType",
     "Entity",
+    "GXFComponent",
+    "GXFCondition",
+    "GXFExecutionContext",
+    "GXFInputContext",
+    "GXFNetworkContext",
+    "GXFOperator",
+    "GXFOutputContext",
     "GXFReader",
+    "GXFResource",
+    "GXFScheduler",
+    "GXFSystemResourceBase",
     "GXFWriter",
     "RecordedEntity",
     "StorageType",
@@ -24,6 +50,7 @@ __all__ = [
     "convert",
     "decode_entity",
     "encode_entity",
+    "load_extensions",
     "open_frames",
     "recording_paths",
 ]

@@ -15,6 +15,7 @@ import numpy as np
 from holoflow._helpers import warn_once
 from holoflow.core import Resource
 from holoflow.errors import CPUFallbackWarning, ResourceError
+from holoflow.resources._raw_allocation import RawAllocations
 from holoflow.tensor import cuda_available, host_buffer, require_cuda
 
 if TYPE_CHECKING:
@@ -36,8 +37,9 @@ class MemoryStorageType(enum.IntEnum):
     """CUDA managed (unified) memory."""
 
 
-class Allocator(Resource):
-    """Base class of allocators."""
+class Allocator(RawAllocations, Resource):
+    """Base class of allocators (``allocate`` / ``free`` / ``block_size``: see
+    :class:`~holoflow.resources._raw_allocation.RawAllocations`)."""
 
     _default_name = "allocator"
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from holoflow.core import StreamPool
 from holoflow.errors import ResourceError
-from holoflow.tensor import require_cuda
+from holoflow.tensor import cuda_available, require_cuda
 
 if TYPE_CHECKING:
     from holoflow.core import Fragment, Subgraph
@@ -84,6 +84,14 @@ class CudaStreamPool(StreamPool):
                 stream = self._create()
             self._in_use += 1
             return stream
+
+    def is_available(self, size: int = 1) -> bool:
+        """Whether ``size`` more streams can be handed out now (CUDA present, ``max_size`` not
+        reached)."""
+        if not cuda_available():
+            return False
+        with self._lock:
+            return not self.max_size or self._in_use + int(size) <= self.max_size
 
     def release_stream(self, stream: Any) -> None:
         """Give a stream back to the pool."""

@@ -27,8 +27,14 @@ class EventBasedScheduler(ThreadedScheduler):
         Worker threads for operators outside thread pools (>= 1).
     pin_cores : sequence of int, optional
         Restrict those worker threads to these CPU cores (Linux).
-    stop_on_deadlock, stop_on_deadlock_timeout, max_duration_ms, clock
+    stop_on_deadlock, stop_on_deadlock_timeout, max_duration_ms, clock, network_connection_timeout
         As for :class:`~holoflow.schedulers.GreedyScheduler`.
+    enable_queue_stealing, steal_scan_limit, enable_worker_postcheck_fastpath, \
+    postcheck_fallback_notify_interval, postcheck_fallback_notify_min_workers, \
+    postcheck_fallback_notify_min_period_ns, internal_event_shard_count, \
+    dispatcher_internal_pop_batch_size, wait_state_shard_count, log_perf_stats
+        Holoscan 4.6's tuning knobs of GXF's event-based scheduler, accepted and kept as
+        attributes; holoflow's engine has no such queues, so they change nothing.
     """
 
     _default_name = "event_based_scheduler"
@@ -42,7 +48,18 @@ class EventBasedScheduler(ThreadedScheduler):
         stop_on_deadlock: bool = True,
         max_duration_ms: int = -1,
         stop_on_deadlock_timeout: int = 0,
+        network_connection_timeout: int = 5000,
         pin_cores: Sequence[int] | None = None,
+        enable_queue_stealing: bool = False,
+        steal_scan_limit: int = 0,
+        enable_worker_postcheck_fastpath: bool = False,
+        postcheck_fallback_notify_interval: int = 256,
+        postcheck_fallback_notify_min_workers: int = 8,
+        postcheck_fallback_notify_min_period_ns: int = 100000,
+        internal_event_shard_count: int = 0,
+        dispatcher_internal_pop_batch_size: int = 32,
+        wait_state_shard_count: int = 1,
+        log_perf_stats: bool = False,
         name: str = "event_based_scheduler",
     ) -> None:
         super().__init__(
@@ -52,9 +69,23 @@ class EventBasedScheduler(ThreadedScheduler):
             stop_on_deadlock=stop_on_deadlock,
             stop_on_deadlock_timeout=stop_on_deadlock_timeout,
             max_duration_ms=max_duration_ms,
+            network_connection_timeout=network_connection_timeout,
             name=name,
         )
         self.pin_cores = tuple(int(c) for c in pin_cores) if pin_cores else None
+        # Tuning knobs of the queues and dispatcher of GXF's event-based scheduler (Holoscan 4.6).
+        # holoflow's engine has no such queues; the values are kept so that code setting or
+        # reading them ports unchanged.
+        self.enable_queue_stealing = bool(enable_queue_stealing)
+        self.steal_scan_limit = int(steal_scan_limit)
+        self.enable_worker_postcheck_fastpath = bool(enable_worker_postcheck_fastpath)
+        self.postcheck_fallback_notify_interval = int(postcheck_fallback_notify_interval)
+        self.postcheck_fallback_notify_min_workers = int(postcheck_fallback_notify_min_workers)
+        self.postcheck_fallback_notify_min_period_ns = int(postcheck_fallback_notify_min_period_ns)
+        self.internal_event_shard_count = int(internal_event_shard_count)
+        self.dispatcher_internal_pop_batch_size = int(dispatcher_internal_pop_batch_size)
+        self.wait_state_shard_count = int(wait_state_shard_count)
+        self.log_perf_stats = bool(log_perf_stats)
 
     def _default_cores(self) -> tuple[int, ...] | None:
         _check_cores(self.pin_cores, self._label())

@@ -30,6 +30,8 @@ class MultiThreadScheduler(ThreadedScheduler):
         Re-check period for custom conditions, in ms (0: only on events).
     stop_on_deadlock, stop_on_deadlock_timeout, max_duration_ms, clock
         As for :class:`~holoflow.schedulers.GreedyScheduler`.
+    network_connection_timeout : int
+        Accepted for Holoscan compatibility (it matters to distributed applications only).
     strict_job_thread_pinning : bool
         Accepted for Holoscan compatibility; holoflow always pins strictly: a pinned operator's
         thread runs nothing else.
@@ -47,6 +49,7 @@ class MultiThreadScheduler(ThreadedScheduler):
         check_recession_period_ms: float = 5.0,
         max_duration_ms: int = -1,
         stop_on_deadlock_timeout: int = 0,
+        network_connection_timeout: int = 5000,
         strict_job_thread_pinning: bool = False,
         name: str = "multithread_scheduler",
     ) -> None:
@@ -57,6 +60,7 @@ class MultiThreadScheduler(ThreadedScheduler):
             stop_on_deadlock=stop_on_deadlock,
             stop_on_deadlock_timeout=stop_on_deadlock_timeout,
             max_duration_ms=max_duration_ms,
+            network_connection_timeout=network_connection_timeout,
             name=name,
         )
         if check_recession_period_ms < 0:

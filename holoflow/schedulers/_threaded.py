@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import os
 import threading
 import time
@@ -55,7 +56,15 @@ from holoflow.conditions import (
     MultiMessageAvailableTimeoutCondition,
     PeriodicCondition,
 )
-from holoflow.core import Clock, OperatorStatus, RealtimeClock, Scheduler, ThreadPool
+from holoflow.core import (
+    Clock,
+    OperatorStatus,
+    RealtimeClock,
+    RealtimeRequest,
+    Scheduler,
+    SchedulingPolicy,
+    ThreadPool,
+)
 from holoflow.core.run import (
     NEVER,
     READY,
@@ -73,6 +82,8 @@ if TYPE_CHECKING:
     from holoflow.core import Fragment, SchedulingStatusType
 
 __all__ = ["ThreadedScheduler"]
+
+_logger = logging.getLogger("holoflow")
 
 # Conditions whose changes always reach the scheduler as events (a commit of the operator or of a
 # neighbour, notify, a time target or a timeout's deadline): they never need polling.
@@ -122,14 +133,44 @@ class _PoolPlacement(NamedTuple):
 
 
 class _Worker:
-    """Where one worker thread looks for work, and the CPU cores it is restricted to."""
+    """Where one worker thread looks for work, the CPU cores it is restricted to, and the
+    real-time scheduling asked for it (``ThreadPool.add_realtime``)."""
 
-    __slots__ = ("cores", "keys", "name")
+    __slots__ = ("cores", "keys", "name", "realtime")
 
-    def __init__(self, name: str, keys: tuple[Hashable, ...], cores: tuple[int, ...] | None) -> None:
+    def __init__(
+        self,
+        name: str,
+        keys: tuple[Hashable, ...],
+        cores: tuple[int, ...] | None,
+        realtime: RealtimeRequest | None = None,
+    ) -> None:
         self.name = name
         self.keys = keys
         self.cores = cores
+        self.realtime = realtime
+
+
+def _apply_realtime(worker: _Worker, request: RealtimeRequest) -> None:
+    """Give the calling thread the requested real-time policy, or log why it keeps its own."""
+    if request.policy is SchedulingPolicy.SCHED_DEADLINE or not hasattr(os, "sched_setscheduler"):
+        _logger.warning(
+            "%s: %s cannot be set from Python on this platform; the thread runs at normal priority",
+            worker.name,
+            request.policy.name,
+        )
+        return
+    try:
+        os.sched_setscheduler(0, int(request.policy), os.sched_param(request.priority))
+    except (OSError, ValueError) as exc:
+        _logger.warning(
+            "%s: cannot set %s priority %d (%s; real-time policies need CAP_SYS_NICE or RLIMIT_RTPRIO); "
+            "the thread runs at normal priority",
+            worker.name,
+            request.policy.name,
+            request.priority,
+            exc,
+        )
 
 
 class _Engine:
@@ -243,6 +284,8 @@ class _Engine:
             try:
                 if worker.cores is not None:
                     os.sched_setaffinity(0, worker.cores)
+                if worker.realtime is not None:
+                    _apply_realtime(worker, worker.realtime)
                 while not self.stopping and self.active:
                     task = self._take(worker.keys)
                     if task is None:
@@ -381,13 +424,17 @@ def _plan_workers(tasks: list[_Task], scheduler: ThreadedScheduler) -> list[_Wor
     for pool in pools.values():
         pinned = [op for op in pool.operators if pool.is_pinned(op)]
         shared = _PoolPlacement(id(pool), None)
+        # The shared threads take the real-time request of the first unpinned operator with one.
+        requests = (pool.realtime_of(op) for op in pool.operators if op not in pinned)
+        shared_realtime = next((r for r in requests if r is not None), None)
         for index in range(pool.size):
             # A pinned operator's thread serves its own placement only; the others serve the pool.
             op = pinned[index] if index < len(pinned) else None
             cores = pool.cores_of(op) if op is not None else None
             _check_cores(cores, f"thread pool '{pool.name}'")
             keys: tuple[Hashable, ...] = (_PoolPlacement(id(pool), index),) if op is not None else (shared,)
-            workers.append(_Worker(f"holoflow-{pool.name}-{index}", keys, cores))
+            realtime = pool.realtime_of(op) if op is not None else shared_realtime
+            workers.append(_Worker(f"holoflow-{pool.name}-{index}", keys, cores, realtime))
         for task in tasks:
             op = task.op_run.op
             if task.op_run.thread_pool is pool:
@@ -420,6 +467,7 @@ class ThreadedScheduler(Scheduler):
         stop_on_deadlock: bool = True,
         stop_on_deadlock_timeout: int = 0,
         max_duration_ms: int = -1,
+        network_connection_timeout: int = 5000,
         name: str,
     ) -> None:
         super().__init__(fragment, name=name)
@@ -438,6 +486,9 @@ class ThreadedScheduler(Scheduler):
         self.stop_on_deadlock = bool(stop_on_deadlock)
         self.stop_on_deadlock_timeout = int(stop_on_deadlock_timeout)
         self.max_duration_ms = int(max_duration_ms)
+        self.network_connection_timeout = int(network_connection_timeout)
+        """Holoscan's wait for the network connections of a distributed application, in ms;
+        kept, and unused (holoflow runs one fragment in one process)."""
         self._engine: _Engine | None = None
 
     def _recession_seconds(self) -> float | None:

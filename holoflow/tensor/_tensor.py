@@ -186,6 +186,12 @@ class Tensor:
         """The CUDA stream the producer wrote the tensor on, if known."""
         return self._stream
 
+    @property
+    def event(self) -> _cuda.StreamEvent | None:
+        """The CUDA event recorded where the producer's writes end (see :meth:`record_stream`),
+        or ``None`` when the tensor carries none."""
+        return self._event
+
     def is_contiguous(self) -> bool:
         """Whether the elements are packed in row-major (C) order."""
         expected = contiguous_strides(self._shape, self._dtype.itemsize)

@@ -101,7 +101,7 @@ def test_queue_policy_via_operator(app):
 
 
 def test_unsupported_connector_in_add_flow(app):
-    with pytest.raises(ValueError, match="connector type ConnectorType.UCX is not supported"):
+    with pytest.raises(ValueError, match="UCX connectors join the fragments of a distributed application"):
         app.add_flow(Source(app, [1], name="a"), Source(app, [1], name="b"), IOSpec.ConnectorType.UCX)
 
 

@@ -1,0 +1,5 @@
+"""``GXFCodeletOp`` at Holoscan's path ``holoscan.operators.gxf_codelet``."""
+
+from holoflow.operators._gxf_codelet import GXFCodeletOp
+
+__all__ = ["GXFCodeletOp"]
