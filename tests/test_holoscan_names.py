@@ -24,15 +24,12 @@ _DATA_FLOW = "data-flow tracking and data loggers (a later issue)"
 _LOGGER = "holoflow.logger (being built alongside)"
 _DECORATOR = "holoflow.decorator (being built alongside)"
 _POSE_TREE = "holoflow.pose_tree (being built alongside)"
-_V4L2 = "V4L2VideoCaptureOp (being built alongside)"
-_ALLOCATORS = "CUDA allocators with host fallback (being built alongside)"
 
 PENDING_MODULES: dict[str, str] = {
     "holoflow.logger": _LOGGER,
     "holoflow.decorator": _DECORATOR,
     "holoflow.pose_tree": _POSE_TREE,
     "holoflow.data_loggers": _DATA_FLOW,
-    "holoflow.operators.v4l2_video_capture": _V4L2,
 }
 """Whole modules not built yet: every name in them is pending too."""
 
@@ -41,11 +38,6 @@ PENDING: dict[tuple[str, str], str] = {
     ("holoflow", "decorator"): _DECORATOR,
     ("holoflow", "pose_tree"): _POSE_TREE,
     ("holoflow", "data_loggers"): _DATA_FLOW,
-    ("holoflow.operators", "V4L2VideoCaptureOp"): _V4L2,
-    ("holoflow.operators", "v4l2_video_capture"): _V4L2,
-    ("holoflow.resources", "RMMAllocator"): _ALLOCATORS,
-    ("holoflow.resources", "StreamOrderedAllocator"): _ALLOCATORS,
-    ("holoflow.resources", "CudaAllocator"): _ALLOCATORS,
     **{
         ("holoflow.core", name): _DATA_FLOW
         for name in (
