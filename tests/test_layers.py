@@ -31,6 +31,7 @@ ALLOWED: dict[str, set[str]] = {
     "resources": {"core", *SUBSYSTEM},
     "schedulers": {"core", "conditions", *SUBSYSTEM},
     "flow_graphs": {"core"},
+    "decorator": {"core", "conditions", *SUBSYSTEM},
     "operators": {
         "core",
         "conditions",
