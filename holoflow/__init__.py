@@ -13,7 +13,18 @@ subsystems stand on ``tensor`` and ``errors``. ``docs/design.md`` has the table,
 
 from importlib.metadata import PackageNotFoundError, version
 
-from holoflow import conditions, core, errors, flow_graphs, operators, resources, schedulers, tensor
+from holoflow import (
+    conditions,
+    core,
+    decorator,
+    errors,
+    flow_graphs,
+    logger,
+    operators,
+    resources,
+    schedulers,
+    tensor,
+)
 from holoflow.errors import (
     ConfigError,
     GraphError,
@@ -42,8 +53,10 @@ __all__ = [
     "as_tensor",
     "conditions",
     "core",
+    "decorator",
     "errors",
     "flow_graphs",
+    "logger",
     "operators",
     "resources",
     "schedulers",
