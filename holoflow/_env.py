@@ -11,15 +11,29 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["config_path", "hololink_affinity", "queue_policy_name", "sample_data_dir", "strict"]
+__all__ = [
+    "config_path",
+    "hololink_affinity",
+    "log_format",
+    "log_level_setting",
+    "queue_policy_name",
+    "sample_data_dir",
+    "strict",
+]
 
 
-def _first(*names: str) -> str | None:
+def _named(*names: str) -> tuple[str, str] | None:
+    """The first of ``names`` set to a non-blank value, with that value (stripped)."""
     for name in names:
         value = os.environ.get(name, "").strip()
         if value:
-            return value
+            return name, value
     return None
+
+
+def _first(*names: str) -> str | None:
+    found = _named(*names)
+    return None if found is None else found[1]
 
 
 def queue_policy_name() -> str | None:
@@ -40,6 +54,18 @@ def strict() -> bool:
     """
     value = _first("HOLOFLOW_STRICT")
     return value is not None and value.lower() not in ("0", "false", "no", "off")
+
+
+def log_level_setting() -> tuple[str, str] | None:
+    """``HOLOFLOW_LOG_LEVEL`` / ``HOLOSCAN_LOG_LEVEL``: (variable, value) of the log level that
+    overrides ``holoflow.logger.set_log_level``, or ``None`` when neither is set."""
+    return _named("HOLOFLOW_LOG_LEVEL", "HOLOSCAN_LOG_LEVEL")
+
+
+def log_format() -> str | None:
+    """``HOLOFLOW_LOG_FORMAT`` / ``HOLOSCAN_LOG_FORMAT``: the log pattern that overrides
+    ``holoflow.logger.set_log_pattern``."""
+    return _first("HOLOFLOW_LOG_FORMAT", "HOLOSCAN_LOG_FORMAT")
 
 
 def hololink_affinity() -> str | None:

@@ -18,6 +18,8 @@ PUBLIC_MODULES = [
     "holoflow.apps.ultrasound_segmentation",
     "holoflow.core",
     "holoflow.core.run",
+    "holoflow.decorator",
+    "holoflow.logger",
     "holoflow.conditions",
     "holoflow.schedulers",
     "holoflow.resources",

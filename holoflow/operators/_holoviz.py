@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +9,7 @@ import numpy as np
 
 from holoflow.core import ConditionType, IOSpec, Operator
 from holoflow.errors import ConfigError, HoloflowError, TensorError
+from holoflow.logger import get_logger
 from holoflow.tensor import Tensor, TensorMap, as_tensor, device_view, is_tensor_like
 from holoflow.viz import Camera, InputType, Renderer, detect_type, lut_table, open_renderer
 from holoflow.viz import InputSpec as _Spec
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 __all__ = ["HolovizOp"]
 
-logger = logging.getLogger("holoflow")
+logger = get_logger(__name__)
 
 _UNSUPPORTED_SWITCHES = (
     "enable_render_buffer_input",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import logging
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +11,7 @@ import numpy as np
 from holoflow import _env
 from holoflow.conditions import AsynchronousCondition, AsynchronousEventState
 from holoflow.errors import ConfigError
+from holoflow.logger import get_logger
 from holoflow.operators._receiver_base import ReceiverOp
 from holoflow.sensor_bridge import (
     DataChannel,
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["LinuxReceiverOp"]
 
-logger = logging.getLogger("holoflow")
+logger = get_logger(__name__)
 _queue_pairs = itertools.count(0xCAF0)
 RKEY = 0xBEEF
 

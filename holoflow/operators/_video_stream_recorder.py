@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -10,6 +9,7 @@ import numpy as np
 from holoflow.core import Operator
 from holoflow.errors import CodecError, ConfigError
 from holoflow.gxf import Component, GXFWriter, StorageType, Timestamp
+from holoflow.logger import get_logger
 from holoflow.tensor import Tensor, as_tensor, is_tensor_like, to_host
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ["VideoStreamRecorderOp"]
 
-logger = logging.getLogger("holoflow")
+logger = get_logger(__name__)
 
 
 class VideoStreamRecorderOp(Operator):

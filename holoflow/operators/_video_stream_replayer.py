@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core import Condition, Operator, SchedulingStatusType
 from holoflow.errors import ConfigError, GXFFormatError, ResourceError
 from holoflow.gxf import GXFReader, RecordedEntity, StorageType
+from holoflow.logger import get_logger
 from holoflow.resources import BlockMemoryPool, MemoryStorageType
 from holoflow.tensor import cuda_available, require_cuda
 
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = ["VideoStreamReplayerOp"]
 
-logger = logging.getLogger("holoflow")
+logger = get_logger(__name__)
 _READY = (SchedulingStatusType.READY, None)
 _NEVER = (SchedulingStatusType.NEVER, None)
 _BUFFERS = 4  # reused buffers (copy mode) before falling back to fresh ones

@@ -11,13 +11,13 @@ runs on the CUDA device (else through the host). Each copy is logged once.
 from __future__ import annotations
 
 import abc
-import logging
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from holoflow.errors import ConfigError, ResourceError, TensorError
+from holoflow.logger import get_logger
 from holoflow.tensor import external_stream, require_cuda, to_host
 from holoflow.viz._camera import Camera
 from holoflow.viz._compositor import composite
@@ -27,7 +27,7 @@ from holoflow.viz._window import Window
 
 __all__ = ["Renderer", "open_renderer"]
 
-logger = logging.getLogger("holoflow")
+logger = get_logger(__name__)
 
 _MODES = ("auto", "opengl", "software")
 
