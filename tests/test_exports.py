@@ -25,6 +25,7 @@ PUBLIC_MODULES = [
     "holoflow.testing",
     "holoflow.errors",
     "holoflow.flow_graphs",
+    "holoflow.pose_tree",
     "holoflow.tensor",
     "holoflow.viz",
     "holoflow.sensor_bridge",

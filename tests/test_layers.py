@@ -30,6 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "resources": {"core", *SUBSYSTEM},
     "schedulers": {"core", "conditions", *SUBSYSTEM},
     "flow_graphs": {"core"},
+    "pose_tree": {"core", *SUBSYSTEM},
     "operators": {
         "core",
         "conditions",
