@@ -520,6 +520,16 @@ class TestArguments:
             t.set(a, b, float(k), shift(k))
             t.delete_edge(a, b)
 
+    def test_deleting_a_frame_leaves_the_others_names_intact(self):
+        t = PoseTree()
+        t.init(number_frames=3)
+        t.create_frame("first")
+        for k in range(2, 7):
+            t.delete_frame(t.create_frame(f"tmp{k}"))
+        assert t.create_frame("seventh") == 7
+        t.delete_frame("first")  # Holoscan 4.6 then lists 'first\x00\x00' and cannot find 'seventh'
+        assert t.get_frame_names() == ["seventh"] and t.find_frame("seventh") == 7
+
     def test_a_partly_failed_disconnect_frame_takes_a_version(self, tree):
         a, b, c = (tree.create_frame(n) for n in "abc")
         tree.set(a, b, 5.0, shift(1))
