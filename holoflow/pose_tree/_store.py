@@ -9,15 +9,15 @@
 - the edges connected *now* (whose latest sample is a pose) form a forest: setting a pose on an
   edge that is not connected fails with "Cycling dependency" if its frames are already joined,
   now or at the pose's time;
-- each tree of that forest has a root frame, and every frame knows its parent towards the root
-  and its depth; a query climbs from both frames to their common ancestor, and only if that
-  fails (the frames are not joined now, or an edge on the way has no pose at the query's time
-  and version) searches all edges. The root is the frame Holoscan re-roots at after each change
-  (the lower id of a newly joined edge, the side cut off by a disconnection), which fixes the
-  order in which poses are multiplied, so results agree with Holoscan's to the last bit;
-- a query at ``(time, version)`` walks a chain of edges that have a pose there;
-- capacity is fixed by ``init``: frames, edges, each frame's edge slots and each edge's ring of
-  poses, handed out first fit in chunks (see ``_allocator``).
+- a query at ``(time, version)`` walks a chain of edges that have a pose there. Each tree of the
+  forest has a root frame, and every frame knows its parent towards the root and its depth; a
+  query first climbs from both frames to their common ancestor, and only if that fails (the
+  frames are not joined now, or an edge on the way has no pose at the query's time and version)
+  searches all edges. The root is the frame Holoscan re-roots at after each change (the lower id
+  of a newly joined edge, the side cut off by a disconnection), which fixes the order in which
+  poses are multiplied, so results agree with Holoscan's to the last bit;
+- capacity is fixed by ``init``: frames, each frame's edge slots and each edge's ring of poses,
+  the last two handed out first fit in chunks (see ``_allocator``).
 """
 
 from __future__ import annotations
@@ -168,16 +168,14 @@ class TreeStore:
         ``uid`` is given) is returned. An empty name becomes ``_frame_<id>``."""
         if number_edges <= 0:
             raise PoseTreeError(INVALID_ARGUMENT, f"number_edges must be > 0, got {number_edges}")
-        capacity = self.capacity
-        if capacity is None or len(self._frames) >= capacity.number_frames:
-            room = (
-                "the pose tree is not initialized (call init())"
-                if capacity is None
-                else (
-                    f"the pose tree holds {capacity.number_frames} frames already (init(number_frames=...))"
-                )
+        capacity, slots = self.capacity, self._edge_slots
+        if capacity is None or slots is None:
+            raise PoseTreeError(OUT_OF_MEMORY, "the pose tree is not initialized (call init())")
+        if len(self._frames) >= capacity.number_frames:
+            raise PoseTreeError(
+                OUT_OF_MEMORY,
+                f"the pose tree holds {capacity.number_frames} frames already (init(number_frames=...))",
             )
-            raise PoseTreeError(OUT_OF_MEMORY, room)
         if name:
             if name.startswith("_") or len(name.encode()) > MAX_NAME_BYTES:
                 raise PoseTreeError(
@@ -188,29 +186,30 @@ class TreeStore:
             if name in self._names:
                 raise PoseTreeError(ALREADY_EXISTS, f"a frame called {name!r} exists already")
         if uid is None:
-            for attempt in range(len(self._frames) + 1):
-                uid = self._next_uid
-                self._next_uid += self._uid_step
-                if uid not in self._frames:
-                    break
-                if attempt == len(self._frames):
-                    raise PoseTreeError(LOGIC_ERROR, "no free frame id in the id sequence")
-        elif uid != 0 and uid in self._frames:
-            raise PoseTreeError(ALREADY_EXISTS, f"frame id {uid} is taken by {self.label(uid)}")
-        assert uid is not None and self._edge_slots is not None
-        if uid in self._frames:
-            raise PoseTreeError(LOGIC_ERROR, f"frame id {uid} is taken by {self.label(uid)}")
-        slots = self._edge_slots.acquire(number_edges)
-        if slots is None:
+            uid = self._next_free_uid()
+        elif uid in self._frames:  # Holoscan's texts: id 0 fails later in its code, as a logic error
+            reason = LOGIC_ERROR if uid == 0 else ALREADY_EXISTS
+            raise PoseTreeError(reason, f"frame id {uid} is taken by {self.label(uid)}")
+        block = slots.acquire(number_edges)
+        if block is None:
             raise PoseTreeError(
                 OUT_OF_MEMORY,
                 f"no room for {number_edges} more edge slots (init(number_edges={capacity.number_edges}, "
                 f"edges_chunk_size={capacity.edges_chunk_size}); frames reserve their slots when created)",
             )
         name = name or f"{_AUTO_NAME_PREFIX}{uid}"
-        self._frames[uid] = _Frame(uid, name, slots[0], slots[1])
+        self._frames[uid] = _Frame(uid, name, block[0], block[1])
         self._names[name] = uid
         return uid
+
+    def _next_free_uid(self) -> int:
+        """The next id of the sequence that no frame has (ids in use are skipped)."""
+        for _ in range(len(self._frames) + 1):
+            uid = self._next_uid
+            self._next_uid += self._uid_step
+            if uid not in self._frames:
+                return uid
+        raise PoseTreeError(LOGIC_ERROR, "no free frame id in the id sequence")
 
     def delete_frame(self, uid: int) -> int:
         """Remove a frame and its edges, with their histories; the new version."""
@@ -300,12 +299,8 @@ class TreeStore:
                 f"no room for {history_length} more poses (init(history_length={capacity.history_length}, "
                 f"history_chunk_size={capacity.history_chunk_size}))",
             )
-        if len(self._edges) >= capacity.number_edges:
-            poses.release(block[0])
-            raise PoseTreeError(
-                OUT_OF_MEMORY,
-                f"the pose tree holds {capacity.number_edges} edges already (init(number_edges=...))",
-            )
+        # No cap on the edge count: the frames' edge slots (number_edges in all, two per edge) are
+        # the tighter bound. Holoscan also caps the edges ever created, deleted ones included.
         edge = EdgeHistory(lhs, rhs, block[1], method, block[0])
         self._edges[(lhs, rhs)] = edge
         first.edges.append(edge)
