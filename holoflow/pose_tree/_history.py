@@ -110,41 +110,40 @@ class EdgeHistory:
     def get(self, time: float, method: PoseTreeAccessMethod, version: int) -> RawPose | None:
         """The pose at ``time`` seen at tree ``version``, or ``None`` where the edge is absent
         (before its first sample, after a disconnection, or extrapolating from one pose)."""
-        size = self._size
-        times, versions = self._times, self._versions
-        first = self._start
-        if not size or versions[first] > version or times[first] > time:
+        size, start, capacity = self._size, self._start, self.capacity
+        times, versions, valid, poses = self._times, self._versions, self._valid, self._poses
+        if not size or versions[start] > version or times[start] > time:
             return None
         lo, hi = 0, size  # samples [0, lo] are at or before (time, version)
         while lo + 1 < hi:
             mid = (lo + hi) // 2
-            slot = self._slot(mid)
+            slot = (start + mid) % capacity
             if times[slot] > time or versions[slot] > version:
                 hi = mid
             else:
                 lo = mid
-        here = self._slot(lo)
-        if not self._valid[here]:
+        here = (start + lo) % capacity
+        if not valid[here]:
             return None
         if method is _M.DEFAULT:
             method = self.method
-        after = self._slot(lo + 1)
-        if lo + 1 == size or versions[after] > version or not self._valid[after]:
+        after = (here + 1) % capacity
+        if lo + 1 == size or versions[after] > version or not valid[after]:
             if method in _HOLD:
-                return self._poses[here]
+                return poses[here]
             if lo == 0:
                 return None
-            before = self._slot(lo - 1)
-            if not self._valid[before]:
+            before = (here - 1) % capacity
+            if not valid[before]:
                 return None
             ratio = (time - times[before]) / (times[here] - times[before])
-            return self._blend(method, ratio, self._poses[before], self._poses[here])
+            return self._blend(method, ratio, poses[before], poses[here])
         if method is _M.PREVIOUS:
-            return self._poses[here]
+            return poses[here]
         if method is _M.NEAREST:
-            return self._poses[after] if times[after] - time < time - times[here] else self._poses[here]
+            return poses[after] if times[after] - time < time - times[here] else poses[here]
         ratio = (time - times[here]) / (times[after] - times[here])
-        return self._blend(method, ratio, self._poses[here], self._poses[after])
+        return self._blend(method, ratio, poses[here], poses[after])
 
     @staticmethod
     def _blend(method: PoseTreeAccessMethod, ratio: float, a: RawPose, b: RawPose) -> RawPose:
