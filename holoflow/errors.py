@@ -17,6 +17,8 @@ would naturally catch, so ``except ValueError`` keeps working around code that v
     │                                    a Holoscan feature that exists only inside GXF's C++ runtime
     │                                    or in a distributed (UCX) run; says what to use instead
     ├── MetadataError (RuntimeError)     a metadata key arrived twice under MetadataPolicy.RAISE
+    ├── PoseTreeError (RuntimeError)     a pose-tree operation failed: unknown frame, frames not
+    │                                    linked, a pose out of order, a full tree
     ├── SensorBridgeError (RuntimeError) a sensor-bridge device refused, failed or is missing
     │   ├── ControlTimeoutError (TimeoutError)
     │   │                                no reply to a control request after every retry
@@ -56,6 +58,7 @@ __all__ = [
     "MetadataError",
     "NotSupportedError",
     "PacketFormatError",
+    "PoseTreeError",
     "ResourceError",
     "SchedulingError",
     "SensorBridgeError",
@@ -145,6 +148,26 @@ class MetadataError(HoloflowError, RuntimeError):
     def __init__(self, message: str, key: str) -> None:
         super().__init__(message)
         self.key = key
+
+
+class PoseTreeError(HoloflowError, RuntimeError):
+    """A pose-tree operation failed (``holoflow.pose_tree``).
+
+    A ``RuntimeError``, as Holoscan raises. The message starts with Holoscan's text for the
+    failure (:attr:`reason`) and goes on with the frames, times or sizes involved.
+
+    Attributes
+    ----------
+    reason : str
+        Holoscan's error text: ``"Invalid Argument"``, ``"Out of Memory"``, ``"Frame not found"``,
+        ``"Edge already exists"``, ``"Cycling dependency"``, ``"Frames are not linked"``,
+        ``"Pose updated out of order"`` or ``"Logic Error"``; ``"Not available"`` for what needs
+        a distributed runtime.
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
 
 
 class SensorBridgeError(HoloflowError, RuntimeError):

@@ -29,6 +29,7 @@ PUBLIC_MODULES = [
     "holoflow.flow_graphs",
     "holoflow.executors",
     "holoflow.network_contexts",
+    "holoflow.pose_tree",
     "holoflow.tensor",
     "holoflow.viz",
     "holoflow.sensor_bridge",
