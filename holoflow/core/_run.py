@@ -384,7 +384,7 @@ class GraphRun:
                 op_run.outputs = OutputContext(op_run.label, data_outputs, op_run.streams)
             else:  # only a tracked run builds tracking objects
                 op_run.inputs, op_run.outputs = tracked_contexts(
-                    op_run, data_inputs, data_outputs, tracker.limited_tracking(), op_run.op.name in cyclic
+                    op_run, data_inputs, data_outputs, tracker, op_run.op.name in cyclic
                 )
             op_run.inputs._on_first_acquisition = op_run.forget_acquisitions_after_each_compute
             op_run.context = ExecutionContext(op_run.inputs, op_run.outputs, operators, op_run.streams)

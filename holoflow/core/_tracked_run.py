@@ -1,28 +1,32 @@
-"""Data-flow tracking inside a run: the contexts and ``compute`` wrapper of a tracked run.
+"""Data-flow tracking inside a run: the contexts and ``compute`` wrappers of a tracked run.
 
 Only a run of a fragment with a tracker (``Fragment.track``) builds these; an untracked run
 uses the plain contexts and does no tracking work at all.
 
 A message a tracked operator emits travels in an :class:`Envelope` whose ``label`` is a tuple
-of *flat paths*: ``(name0, receive0, publish0, name1, receive1, publish1, ...)`` with times in
-ns of ``time.time_ns``. Receiving notes each path with the receive time; emitting appends the
-operator's hop ``(name, receive, now)`` (a root, which received nothing, starts a path with
-the start of its ``compute`` as receive time). After a leaf's ``compute`` its paths close
-with the end of ``compute`` as publish time and go to the tracker. With limited tracking,
-operators between roots and leaves pass labels on untouched. A path that comes back to an
-operator it passed (a cycle) ends there, at the receive time, as Holoscan does.
+of *entries*, one per path the message is on: ``(start, names)`` where ``start`` is when the
+root's ``compute`` began (ns of ``time.time_ns``) and ``names`` the operators passed so far (an
+interned tuple: each operator extends a given tuple once and reuses the result). When the
+tracker logs to a file the entry also carries every hop's times: ``(start, names, times)``
+with ``times`` the flat ``(receive0, publish0, receive1, publish1, ...)``. A root (an operator
+that received nothing in this ``compute``) starts an entry; a leaf's entries close at the end
+of its ``compute`` and go to the tracker. With limited tracking, operators between roots and
+leaves pass entries on untouched. A path that comes back to an operator it passed (a cycle)
+ends there, at the receive time, as in Holoscan.
+
+The receive fast path already opens envelopes through ``InputContext._open``; the tracked
+contexts override it, so the untracked ``receive`` is not slowed down by tracking.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from time import time_ns
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core._context import InputContext, InputPort, OutputContext, _no_such_port
 from holoflow.core._flow import EXEC_PORTS
 from holoflow.core._metadata import NO_METADATA, Envelope
-from holoflow.tensor import EMITTED_AS_TENSOR_MAP
+from holoflow.tensor import EMITTED_AS_TENSOR_MAP, TensorMap
 
 if TYPE_CHECKING:
     from holoflow.core._flow import Compute
@@ -40,45 +44,79 @@ __all__ = [
     "tracked_contexts",
 ]
 
-Path = tuple[Any, ...]
+Entry = tuple[Any, ...]
+"""``(start_ns, names)`` or, with per-hop times, ``(start_ns, names, times)``."""
 
 
 class TrackedInputContext(InputContext):
-    """An ``InputContext`` that notes the paths of every message it opens.
+    """An ``InputContext`` that notes the path entries of every message it opens.
 
-    ``_arrivals`` holds ``(path, receive_ns)`` for the current ``compute``; ``_closed`` the
-    paths that ended here by closing a cycle; ``_start`` when the ``compute`` began.
+    ``_arrivals`` holds ``(entry, receive_ns)`` for the current ``compute`` (``receive_ns`` is 0
+    unless hop times are kept); ``_closed`` the entries that ended here by closing a cycle;
+    ``_start`` when the ``compute`` began (roots).
     """
 
-    __slots__ = ("_arrivals", "_closed", "_cyclic", "_name", "_start")
+    __slots__ = ("_arrivals", "_closed", "_cyclic", "_name", "_start", "_timed")
 
     def __init__(
-        self, op_label: str, ports: dict[str, InputPort], streams: OperatorStreams, name: str, cyclic: bool
+        self,
+        op_label: str,
+        ports: dict[str, InputPort],
+        streams: OperatorStreams,
+        name: str,
+        cyclic: bool,
+        timed: bool,
     ) -> None:
         super().__init__(op_label, ports, streams)
-        self._fast = {}  # every message is opened by _open, which reads its label
         self._name = name
         self._cyclic = cyclic
-        self._arrivals: list[tuple[Path, int]] = []
-        self._closed: list[Path] = []
+        self._timed = timed
+        self._arrivals: list[tuple[Entry, int]] = []
+        self._closed: list[tuple[Entry, int]] = []
         self._start = 0
+
+    def receive(self, name: str = "", *, kind: str = "") -> Any:
+        """As :meth:`InputContext.receive`; a message's path entries are noted as it is taken."""
+        queue = self._fast.get(name)
+        if queue is None or kind:
+            return super().receive(name, kind=kind)
+        value = queue.popleft() if queue else None
+        if type(value) is Envelope:
+            label = getattr(value, "label", None)
+            if label is not None:
+                self._note(label)
+                if value.acq_timestamp is None and not value.metadata:
+                    value = value.message
+                else:
+                    value = super()._open(value, name or self._only)
+            else:
+                value = super()._open(value, name or self._only)
+        if type(value) is TensorMap:
+            self._streams.note(name or self._only, value)
+        return value
 
     def _open(self, envelope: Any, port: str) -> Any:
         label = getattr(envelope, "label", None)
         if label is not None:
-            now = time_ns()
-            for path in label:
-                if self._cyclic and self._name in path[0::3]:
-                    self._closed.append((*path, self._name, now, now))
-                else:
-                    self._arrivals.append((path, now))
+            self._note(label)
         return super()._open(envelope, port)
+
+    def _note(self, label: tuple[Entry, ...]) -> None:
+        if not (self._timed or self._cyclic):
+            self._arrivals.extend([(entry, 0) for entry in label])
+            return
+        now = time_ns()
+        for entry in label:
+            if self._cyclic and self._name in entry[1]:
+                self._closed.append((entry, now))
+            else:
+                self._arrivals.append((entry, now))
 
 
 class TrackedOutputContext(OutputContext):
-    """An ``OutputContext`` that labels every message with the operator's paths so far."""
+    """An ``OutputContext`` that labels every message with the operator's path entries."""
 
-    __slots__ = ("_counts", "_inputs", "_name", "_passes")
+    __slots__ = ("_counts", "_extended", "_inputs", "_name", "_passes", "_root_names", "_timed")
 
     def __init__(
         self,
@@ -92,30 +130,34 @@ class TrackedOutputContext(OutputContext):
         super().__init__(op_label, ports, streams)
         self._inputs = inputs
         self._name = inputs._name
+        self._timed = inputs._timed
+        self._root_names = (inputs._name,)
+        self._extended: dict[tuple[str, ...], tuple[str, ...]] = {}
+        """Each path-so-far seen, extended with this operator (interned)."""
         self._passes = passes
-        """Whether the operator forwards labels without a hop of its own (limited tracking)."""
+        """Whether the operator forwards entries without adding itself (limited tracking)."""
         self._counts = counts
-        """Messages sent by port (``"operator->port"``) when the operator is a root, else None."""
+        """Messages sent by ``"operator->port"`` when the operator is a root, else None."""
 
     def emit(self, data: Any, name: str = "", emitter_name: str = "", acq_timestamp: int = -1) -> None:
-        """As :meth:`OutputContext.emit`; the message also carries its timestamped paths."""
+        """As :meth:`OutputContext.emit`; the message also carries its path entries."""
         transmitter = self._ports.get(name)
         if transmitter is None:
             raise _no_such_port(self._label, "output", name, [p for p in self._ports if p])
         if type(data) in EMITTED_AS_TENSOR_MAP:
             data = EMITTED_AS_TENSOR_MAP[type(data)](data)
             self._streams.stamp(name, data)
-        metadata: Mapping[str, Any] = dict(self._metadata) if self._metadata else NO_METADATA
-        envelope = Envelope(data, metadata, None if acq_timestamp == -1 else int(acq_timestamp))
+        envelope = Envelope(
+            data,
+            dict(self._metadata) if self._metadata else NO_METADATA,
+            None if acq_timestamp == -1 else int(acq_timestamp),
+        )
         arrivals = self._inputs._arrivals
-        if not arrivals:
-            envelope.label = ((self._name, self._inputs._start, time_ns()),)
-        elif self._passes:
-            envelope.label = tuple(path for path, _ in arrivals)
+        if len(arrivals) == 1 and not self._timed and not self._passes:  # the common case, inline
+            start, names = arrivals[0][0]
+            envelope.label = ((start, self._extended.get(names) or self._extend(names)),)
         else:
-            now = time_ns()
-            me = self._name
-            envelope.label = tuple((*path, me, received, now) for path, received in arrivals)
+            envelope.label = self._label_now()
         counts = self._counts
         if counts is not None:
             key = f"{self._name}->{name or next(iter(self._ports))}"
@@ -126,23 +168,52 @@ class TrackedOutputContext(OutputContext):
         else:
             transmitter.overflow(envelope)
 
+    def _label_now(self) -> tuple[Entry, ...]:
+        arrivals = self._inputs._arrivals
+        if not arrivals:
+            start = self._inputs._start
+            if self._timed:
+                return ((start, self._root_names, (start, time_ns())),)
+            return ((start, self._root_names),)
+        if self._passes:
+            return tuple(entry for entry, _ in arrivals)
+        extended = self._extended
+        if self._timed:
+            now = time_ns()
+            return tuple(
+                (entry[0], extended.get(entry[1]) or self._extend(entry[1]), (*entry[2], received, now))
+                for entry, received in arrivals
+            )
+        if len(arrivals) == 1:
+            start, names = arrivals[0][0]
+            return ((start, extended.get(names) or self._extend(names)),)
+        return tuple((e[0], extended.get(e[1]) or self._extend(e[1])) for e, _ in arrivals)
+
+    def _extend(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        longer = self._extended[names] = (*names, self._name)
+        return longer
+
 
 def tracked_contexts(
     op_run: OpRun,
     data_inputs: dict[str, InputPort],
     data_outputs: dict[str, Transmitter],
-    limited: bool,
+    tracker: DataFlowTracker,
     cyclic: bool,
 ) -> tuple[TrackedInputContext, TrackedOutputContext]:
     """The tracked input and output contexts of ``op_run`` (its ports built)."""
-    name = op_run.op.name
-    inputs = TrackedInputContext(op_run.label, data_inputs, op_run.streams, name, cyclic)
-    root = not any(port.receivers for port in data_inputs.values())
-    passes = limited and not root and not _is_leaf(data_outputs)
-    outputs = TrackedOutputContext(
-        op_run.label, data_outputs, op_run.streams, inputs, passes, {} if root else None
+    inputs = TrackedInputContext(
+        op_run.label, data_inputs, op_run.streams, op_run.op.name, cyclic, tracker._logging()
     )
+    root = _is_root(data_inputs)
+    passes = tracker.limited_tracking() and not root and not _is_leaf(data_outputs)
+    counts: dict[str, int] | None = {} if root else None
+    outputs = TrackedOutputContext(op_run.label, data_outputs, op_run.streams, inputs, passes, counts)
     return inputs, outputs
+
+
+def _is_root(data_inputs: dict[str, InputPort]) -> bool:
+    return not any(port.receivers for port in data_inputs.values())
 
 
 def _is_leaf(data_outputs: dict[str, Transmitter]) -> bool:
@@ -150,32 +221,40 @@ def _is_leaf(data_outputs: dict[str, Transmitter]) -> bool:
 
 
 def track_compute(op_run: OpRun, tracker: DataFlowTracker) -> Compute:
-    """``op_run.compute`` (already built) with the tracking steps around it: note the start,
-    then hand a leaf's completed paths, closed cycles and a root's message counts to
-    ``tracker``."""
+    """``op_run.compute`` (already built) with the tracking steps around it: forget the last
+    ``compute``'s arrivals, note the start (roots), then hand a leaf's completed paths, closed
+    cycles and a root's message counts to ``tracker``."""
     compute = op_run.compute
     inputs = op_run.inputs
     outputs = op_run.outputs
     assert isinstance(inputs, TrackedInputContext) and isinstance(outputs, TrackedOutputContext)
-    data_outputs = {k: v for k, v in op_run.transmitters.items() if k not in EXEC_PORTS}
-    leaf = _is_leaf(data_outputs)
-    name = op_run.op.name
+    leaf = _is_leaf({k: v for k, v in op_run.transmitters.items() if k not in EXEC_PORTS})
+    me = op_run.op.name
     arrivals = inputs._arrivals
     closed = inputs._closed
     counts = outputs._counts
+    if counts is not None:
+        tracker._add_source_counts(counts)
+    cyclic = inputs._cyclic
+
+    if counts is None and not leaf and not cyclic:  # a middle operator: the least work
+
+        def tracked_middle(op_input: InputContext, op_output: OutputContext, context: Any) -> None:
+            arrivals.clear()
+            compute(op_input, op_output, context)
+
+        return tracked_middle
 
     def tracked(op_input: InputContext, op_output: OutputContext, context: Any) -> None:
         arrivals.clear()
         inputs._start = time_ns()
         compute(op_input, op_output, context)
         if leaf and arrivals:
-            now = time_ns()
-            tracker._record([(*path, name, received, now) for path, received in arrivals])
+            tracker._record(me, arrivals, time_ns())
         if closed:
-            tracker._record(list(closed))
+            for entry, received in closed:
+                tracker._record(me, [(entry, received)], received)
             closed.clear()
-        if counts:
-            tracker._count_sources(counts)
 
     return tracked
 

@@ -51,23 +51,36 @@ _PRINTED = (
 
 
 class _PathMetrics:
-    """One path's running metrics, its skip count and its held-back latencies."""
+    """One path's running metrics (Holoscan's starting values), its skip count and its
+    held-back latencies."""
 
-    __slots__ = ("held", "latencies", "metrics", "skipped")
+    __slots__ = ("avg", "held", "latencies", "max", "max_id", "min", "min_id", "n", "skipped")
 
     def __init__(self) -> None:
-        self.metrics = {
-            DataFlowMetric.MAX_E2E_LATENCY: _INT_MIN,
-            DataFlowMetric.MAX_MESSAGE_ID: -1.0,
-            DataFlowMetric.AVG_E2E_LATENCY: 0.0,
-            DataFlowMetric.MIN_E2E_LATENCY: _INT_MAX,
-            DataFlowMetric.MIN_MESSAGE_ID: -1.0,
-            DataFlowMetric.NUM_DST_MESSAGES: 0.0,
-        }
+        self.max = _INT_MIN
+        self.max_id = -1.0
+        self.avg = 0.0
+        self.min = _INT_MAX
+        self.min_id = -1.0
+        self.n = 0
         self.skipped = 0
         self.held: deque[float] = deque()
         self.latencies: list[float] = []
         """Every counted latency (ms), in order, for percentiles and records."""
+
+    def metric(self, metric: DataFlowMetric) -> float:
+        """The value of ``metric`` (any but ``NUM_SRC_MESSAGES``)."""
+        return float(getattr(self, _ATTRIBUTE[metric]))
+
+
+_ATTRIBUTE = {
+    DataFlowMetric.MAX_MESSAGE_ID: "max_id",
+    DataFlowMetric.MIN_MESSAGE_ID: "min_id",
+    DataFlowMetric.MAX_E2E_LATENCY: "max",
+    DataFlowMetric.AVG_E2E_LATENCY: "avg",
+    DataFlowMetric.MIN_E2E_LATENCY: "min",
+    DataFlowMetric.NUM_DST_MESSAGES: "n",
+}
 
 
 def _number(value: float) -> str:
@@ -86,7 +99,8 @@ class DataFlowTracker:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._paths: dict[str, _PathMetrics] = {}
-        self._sources: dict[str, int] = {}
+        self._source_counts: list[dict[str, int]] = []
+        self._names: dict[tuple[tuple[str, ...], str], str] = {}
         self._skip_start = 10
         self._discard_last = 10
         self._threshold = 0
@@ -176,7 +190,7 @@ class DataFlowTracker:
                 _log.error("get_metric: a metric without a path must be DataFlowMetric.NUM_SRC_MESSAGES")
                 return {}
             with self._lock:
-                return dict(sorted(self._sources.items()))
+                return self._sources_now()
         if metric is DataFlowMetric.NUM_SRC_MESSAGES:
             _log.error("get_metric: a metric with a path must not be DataFlowMetric.NUM_SRC_MESSAGES")
             return -1
@@ -189,7 +203,7 @@ class DataFlowTracker:
                 self.get_path_strings(),
             )
             return -1
-        return path.metrics[metric]
+        return path.metric(metric)
 
     def get_latencies(self, pathstring: str) -> list[float]:
         """Every latency (ms) counted in ``pathstring``'s metrics, in arrival order (holoflow's).
@@ -212,29 +226,38 @@ class DataFlowTracker:
             lines = ["Data Flow Tracking Results:", f"Total paths: {len(self._paths)}", ""]
             for i, name in enumerate(sorted(self._paths), 1):
                 lines.append(f"Path {i}: {name}")
-                metrics = self._paths[name].metrics
-                if metrics[DataFlowMetric.NUM_DST_MESSAGES] == 0:
+                path = self._paths[name]
+                if path.n == 0:
                     lines.append("No messages tracked for this path.")
                     continue
-                lines.extend(f"{label}: {_number(metrics[metric])}" for metric, label in _PRINTED)
+                lines.extend(f"{label}: {_number(path.metric(metric))}" for metric, label in _PRINTED)
                 lines.append("")
-            if not self._sources:
+            sources = self._sources_now()
+            if not sources:
                 lines.append("No source messages found.")
             else:
                 lines.append(_SOURCES_HEADER)
-                lines.extend(f"{key}: {n}" for key, n in sorted(self._sources.items()))
+                lines.extend(f"{key}: {n}" for key, n in sources.items())
         return "\n".join(lines) + "\n"
 
     # -- fed by the tracked run ---------------------------------------------------------------------
-    def _record(self, paths: list[tuple[Any, ...]]) -> None:
-        """Take the flat paths a leaf completed: ``(name, receive_ns, publish_ns, ...)``."""
+    def _logging(self) -> bool:
+        """Whether hop times are wanted (file logging is on)."""
+        return bool(self._log_name)
+
+    def _record(self, leaf: str, arrivals: list[tuple[tuple[Any, ...], int]], end: int) -> None:
+        """Take the path entries a leaf completed at ``end`` (ns): ``((start, names[, times]),
+        received)`` pairs, as ``holoflow.core._tracked_run`` builds them."""
         with self._lock:
-            for path in paths:
-                name = ",".join(path[0::3])
-                latency = (path[-1] // 1000 - path[1] // 1000) / 1000.0
-                self._update(name, latency)
+            names_of = self._names
+            for entry, _ in arrivals:
+                key = (entry[1], leaf)
+                name = names_of.get(key)
+                if name is None:
+                    name = names_of[key] = ",".join((*entry[1], leaf))
+                self._update(name, (end // 1000 - entry[0] // 1000) / 1000.0)
             if self._log_name:
-                self._write_log(paths)
+                self._write_log(leaf, arrivals, end)
 
     def _update(self, name: str, latency: float) -> None:
         path = self._paths.get(name)
@@ -251,34 +274,33 @@ class DataFlowTracker:
             return
         latency = held.popleft()
         path.latencies.append(latency)
-        metrics = path.metrics
-        n = metrics[DataFlowMetric.NUM_DST_MESSAGES]
-        metrics[DataFlowMetric.AVG_E2E_LATENCY] = (metrics[DataFlowMetric.AVG_E2E_LATENCY] * n + latency) / (
-            n + 1
-        )
-        n += 1
-        metrics[DataFlowMetric.NUM_DST_MESSAGES] = n
-        if latency >= metrics[DataFlowMetric.MAX_E2E_LATENCY]:
-            metrics[DataFlowMetric.MAX_E2E_LATENCY] = latency
-            metrics[DataFlowMetric.MAX_MESSAGE_ID] = n
-        if latency <= metrics[DataFlowMetric.MIN_E2E_LATENCY]:
-            metrics[DataFlowMetric.MIN_E2E_LATENCY] = latency
-            metrics[DataFlowMetric.MIN_MESSAGE_ID] = n
+        n = path.n
+        path.avg = (path.avg * n + latency) / (n + 1)
+        n = path.n = n + 1
+        if latency >= path.max:
+            path.max = latency
+            path.max_id = n
+        if latency <= path.min:
+            path.min = latency
+            path.min_id = n
 
-    def _count_sources(self, counts: dict[str, int]) -> None:
-        """Take a root's running count of messages sent, by ``"operator->port"``."""
+    def _add_source_counts(self, counts: dict[str, int]) -> None:
+        """Read ``counts`` (a root's messages sent by ``"operator->port"``, kept up to date by
+        the run) whenever the numbers are asked for."""
         with self._lock:
-            self._sources.update(counts)
+            self._source_counts.append(counts)
 
-    def _write_log(self, paths: list[tuple[Any, ...]]) -> None:
+    def _sources_now(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for counts in self._source_counts:
+            totals.update(counts)
+        return dict(sorted(totals.items()))
+
+    def _write_log(self, leaf: str, arrivals: list[tuple[tuple[Any, ...], int]], end: int) -> None:
         if self._log_file is None:
             self._log_file = open(self._log_name, "w", encoding="utf-8")  # noqa: SIM115 - closed by end_logging
         self._logged += 1
-        text = "".join(
-            " -> ".join(f"({p[i]},{p[i + 1] // 1000},{p[i + 2] // 1000})" for i in range(0, len(p), 3))
-            + " \n"
-            for p in paths
-        )
+        text = "".join(_log_line(entry, leaf, received, end) for entry, received in arrivals)
         self._log_buffer.append(f"{self._logged}:\n{text}\n")
         if len(self._log_buffer) >= self._log_size:
             self._log_file.writelines(self._log_buffer)
@@ -287,6 +309,14 @@ class DataFlowTracker:
 
     def __repr__(self) -> str:
         return f"<DataFlowTracker with {len(self._paths)} path(s)>"
+
+
+def _log_line(entry: tuple[Any, ...], leaf: str, received: int, end: int) -> str:
+    """One path as Holoscan logs it: ``(op,receive_us,publish_us) -> ... \\n``."""
+    names, times = entry[1], entry[2] if len(entry) > 2 else ()
+    hops = [f"({name},{times[2 * i] // 1000},{times[2 * i + 1] // 1000})" for i, name in enumerate(names)]
+    hops.append(f"({leaf},{received // 1000},{end // 1000})")
+    return " -> ".join(hops) + " \n"
 
 
 def _count(num: Any, what: str) -> int:
