@@ -51,12 +51,12 @@ Entry = tuple[Any, ...]
 class TrackedInputContext(InputContext):
     """An ``InputContext`` that notes the path entries of every message it opens.
 
-    ``_arrivals`` holds ``(entry, receive_ns)`` for the current ``compute`` (``receive_ns`` is 0
-    unless hop times are kept); ``_closed`` the entries that ended here by closing a cycle;
-    ``_start`` when the ``compute`` began (roots).
+    ``_arrivals`` holds the entries received in the current ``compute`` (with hop times kept,
+    the receive time is appended to ``times``); ``_closed`` the entries that ended here by
+    closing a cycle (with their receive time); ``_start`` when the ``compute`` began.
     """
 
-    __slots__ = ("_arrivals", "_closed", "_cyclic", "_name", "_start", "_timed")
+    __slots__ = ("_arrivals", "_closed", "_cyclic", "_lean", "_name", "_start", "_timed")
 
     def __init__(
         self,
@@ -71,7 +71,9 @@ class TrackedInputContext(InputContext):
         self._name = name
         self._cyclic = cyclic
         self._timed = timed
-        self._arrivals: list[tuple[Entry, int]] = []
+        self._lean = not (timed or cyclic)
+        """Whether receiving only collects entries (no times, no cycle checks)."""
+        self._arrivals: list[Entry] = []
         self._closed: list[tuple[Entry, int]] = []
         self._start = 0
 
@@ -82,15 +84,23 @@ class TrackedInputContext(InputContext):
             return super().receive(name, kind=kind)
         value = queue.popleft() if queue else None
         if type(value) is Envelope:
-            label = getattr(value, "label", None)
-            if label is not None:
+            try:
+                label = value.label
+            except AttributeError:  # an envelope from outside the tracked contexts
+                return self._finish(super()._open(value, name or self._only), name)
+            if self._lean:
+                self._arrivals += label
+            else:
                 self._note(label)
-                if value.acq_timestamp is None and not value.metadata:
-                    value = value.message
-                else:
-                    value = super()._open(value, name or self._only)
+            if value.acq_timestamp is None and not value.metadata:
+                value = value.message
             else:
                 value = super()._open(value, name or self._only)
+        if type(value) is TensorMap:
+            self._streams.note(name or self._only, value)
+        return value
+
+    def _finish(self, value: Any, name: str) -> Any:
         if type(value) is TensorMap:
             self._streams.note(name or self._only, value)
         return value
@@ -102,15 +112,17 @@ class TrackedInputContext(InputContext):
         return super()._open(envelope, port)
 
     def _note(self, label: tuple[Entry, ...]) -> None:
-        if not (self._timed or self._cyclic):
-            self._arrivals.extend([(entry, 0) for entry in label])
+        if self._lean:
+            self._arrivals += label
             return
         now = time_ns()
         for entry in label:
             if self._cyclic and self._name in entry[1]:
                 self._closed.append((entry, now))
+            elif self._timed:
+                self._arrivals.append((entry[0], entry[1], (*entry[2], now)))
             else:
-                self._arrivals.append((entry, now))
+                self._arrivals.append(entry)
 
 
 class TrackedOutputContext(OutputContext):
@@ -154,7 +166,7 @@ class TrackedOutputContext(OutputContext):
         )
         arrivals = self._inputs._arrivals
         if len(arrivals) == 1 and not self._timed and not self._passes:  # the common case, inline
-            start, names = arrivals[0][0]
+            start, names = arrivals[0]
             envelope.label = ((start, self._extended.get(names) or self._extend(names)),)
         else:
             envelope.label = self._label_now()
@@ -176,18 +188,12 @@ class TrackedOutputContext(OutputContext):
                 return ((start, self._root_names, (start, time_ns())),)
             return ((start, self._root_names),)
         if self._passes:
-            return tuple(entry for entry, _ in arrivals)
+            return tuple(arrivals)
         extended = self._extended
         if self._timed:
             now = time_ns()
-            return tuple(
-                (entry[0], extended.get(entry[1]) or self._extend(entry[1]), (*entry[2], received, now))
-                for entry, received in arrivals
-            )
-        if len(arrivals) == 1:
-            start, names = arrivals[0][0]
-            return ((start, extended.get(names) or self._extend(names)),)
-        return tuple((e[0], extended.get(e[1]) or self._extend(e[1])) for e, _ in arrivals)
+            return tuple((e[0], extended.get(e[1]) or self._extend(e[1]), (*e[2], now)) for e in arrivals)
+        return tuple((e[0], extended.get(e[1]) or self._extend(e[1])) for e in arrivals)
 
     def _extend(self, names: tuple[str, ...]) -> tuple[str, ...]:
         longer = self._extended[names] = (*names, self._name)
@@ -253,7 +259,8 @@ def track_compute(op_run: OpRun, tracker: DataFlowTracker) -> Compute:
             tracker._record(me, arrivals, time_ns())
         if closed:
             for entry, received in closed:
-                tracker._record(me, [(entry, received)], received)
+                ended = entry if len(entry) == 2 else (entry[0], entry[1], (*entry[2], received))
+                tracker._record(me, [ended], received)
             closed.clear()
 
     return tracked

@@ -245,12 +245,12 @@ class DataFlowTracker:
         """Whether hop times are wanted (file logging is on)."""
         return bool(self._log_name)
 
-    def _record(self, leaf: str, arrivals: list[tuple[tuple[Any, ...], int]], end: int) -> None:
-        """Take the path entries a leaf completed at ``end`` (ns): ``((start, names[, times]),
-        received)`` pairs, as ``holoflow.core._tracked_run`` builds them."""
+    def _record(self, leaf: str, arrivals: list[tuple[Any, ...]], end: int) -> None:
+        """Take the path entries a leaf completed at ``end`` (ns): ``(start, names[, times])``
+        with ``times`` ending in the leaf's receive time, as ``_tracked_run`` builds them."""
         with self._lock:
             names_of = self._names
-            for entry, _ in arrivals:
+            for entry in arrivals:
                 key = (entry[1], leaf)
                 name = names_of.get(key)
                 if name is None:
@@ -296,11 +296,11 @@ class DataFlowTracker:
             totals.update(counts)
         return dict(sorted(totals.items()))
 
-    def _write_log(self, leaf: str, arrivals: list[tuple[tuple[Any, ...], int]], end: int) -> None:
+    def _write_log(self, leaf: str, arrivals: list[tuple[Any, ...]], end: int) -> None:
         if self._log_file is None:
             self._log_file = open(self._log_name, "w", encoding="utf-8")  # noqa: SIM115 - closed by end_logging
         self._logged += 1
-        text = "".join(_log_line(entry, leaf, received, end) for entry, received in arrivals)
+        text = "".join(_log_line(entry, leaf, end) for entry in arrivals)
         self._log_buffer.append(f"{self._logged}:\n{text}\n")
         if len(self._log_buffer) >= self._log_size:
             self._log_file.writelines(self._log_buffer)
@@ -311,9 +311,13 @@ class DataFlowTracker:
         return f"<DataFlowTracker with {len(self._paths)} path(s)>"
 
 
-def _log_line(entry: tuple[Any, ...], leaf: str, received: int, end: int) -> str:
+def _log_line(entry: tuple[Any, ...], leaf: str, end: int) -> str:
     """One path as Holoscan logs it: ``(op,receive_us,publish_us) -> ... \\n``."""
-    names, times = entry[1], entry[2] if len(entry) > 2 else ()
+    names: tuple[str, ...] = entry[1]
+    times: tuple[int, ...] = entry[2] if len(entry) > 2 else ()
+    received = times[-1] if len(times) % 2 else end
+    if not times:  # logging turned on after the run began: no hop times
+        times = (entry[0],) * (2 * len(names))
     hops = [f"({name},{times[2 * i] // 1000},{times[2 * i + 1] // 1000})" for i, name in enumerate(names)]
     hops.append(f"({leaf},{received // 1000},{end // 1000})")
     return " -> ".join(hops) + " \n"

@@ -113,7 +113,9 @@ def test_latency_covers_the_known_sleeps_under_every_scheduler(use_scheduler):
     assert tracker.get_path_strings() == ["tx,mid,rx"]
     path = "tx,mid,rx"
     assert tracker.get_metric(path, M.NUM_DST_MESSAGES) == 4
-    low, avg, high = (tracker.get_metric(path, m) for m in (M.MIN_E2E_LATENCY, M.AVG_E2E_LATENCY, M.MAX_E2E_LATENCY))
+    low, avg, high = (
+        tracker.get_metric(path, m) for m in (M.MIN_E2E_LATENCY, M.AVG_E2E_LATENCY, M.MAX_E2E_LATENCY)
+    )
     assert 20.0 <= low <= avg <= high < 20.0 + 500.0  # generous ceiling: a loaded machine is slow
     assert 1 <= tracker.get_metric(path, M.MIN_MESSAGE_ID) <= 4
     assert 1 <= tracker.get_metric(path, M.MAX_MESSAGE_ID) <= 4
@@ -212,7 +214,10 @@ def test_print_has_holoscans_layout(capsys):
 
 def test_print_without_runs_says_so(capsys):
     DataFlowTracker().print()
-    assert capsys.readouterr().out == "Data Flow Tracking Results:\nTotal paths: 0\n\nNo source messages found.\n"
+    assert (
+        capsys.readouterr().out
+        == "Data Flow Tracking Results:\nTotal paths: 0\n\nNo source messages found.\n"
+    )
 
 
 def test_untracked_run_builds_no_tracking_objects():
@@ -313,12 +318,16 @@ def test_metadata_and_acquisition_timestamps_still_travel_when_tracked():
 
     class Look(Rx):
         def compute(self, op_input, op_output, context):
-            seen.append((op_input.receive("in"), self.metadata.get("n"), op_input.get_acquisition_timestamp("in")))
+            seen.append(
+                (op_input.receive("in"), self.metadata.get("n"), op_input.get_acquisition_timestamp("in"))
+            )
 
     class App(Application):
         def compose(self):
             self.enable_metadata(True)
-            self.add_flow(Stamped(self, CountCondition(self, 2), name="tx"), Look(self, name="rx"), {("out", "in")})
+            self.add_flow(
+                Stamped(self, CountCondition(self, 2), name="tx"), Look(self, name="rx"), {("out", "in")}
+            )
 
     app = App([])
     tracker = app.track(0, 0)
