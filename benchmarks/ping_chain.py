@@ -11,7 +11,10 @@ Holoscan is found in this interpreter, or in the one named by ``--holoscan-pytho
 
 Usage::
 
-    python benchmarks/ping_chain.py [--messages 20000] [--hops 5] [--repeats 3]
+    python benchmarks/ping_chain.py [--messages 20000] [--hops 5] [--repeats 3] [--track]
+
+``--track`` also measures each implementation with data-flow tracking on (``app.track()``,
+Holoscan's defaults) and prints the throughput it costs.
 """
 
 from __future__ import annotations
@@ -39,8 +42,11 @@ SCHEDULERS = {
 PEER_REPEATS = {"multi": 1}
 
 
-def run_worker(impl: str, messages: int, hops: int, scheduler: str) -> dict[str, float]:
-    """Build and run the chain on ``impl``; return throughput and mean latency."""
+def run_worker(
+    impl: str, messages: int, hops: int, scheduler: str, tracked: bool = False
+) -> dict[str, float]:
+    """Build and run the chain on ``impl`` (tracked: with ``app.track()``); return throughput
+    and mean latency."""
     core = importlib.import_module(f"{impl}.core")
     conditions = importlib.import_module(f"{impl}.conditions")
     schedulers = importlib.import_module(f"{impl}.schedulers")
@@ -91,6 +97,8 @@ def run_worker(impl: str, messages: int, hops: int, scheduler: str) -> dict[str,
     app = Chain()
     cls_name, kwargs = SCHEDULERS[scheduler]
     app.scheduler(getattr(schedulers, cls_name)(app, name="s", **kwargs))
+    if tracked:
+        app.track()
     t0 = time.perf_counter()
     app.run()
     wall = time.perf_counter() - t0
@@ -186,7 +194,9 @@ def holoscan_env(python: str) -> dict[str, str]:
     return env
 
 
-def measure(python: str, impl: str, messages: int, hops: int, scheduler: str) -> dict[str, float]:
+def measure(
+    python: str, impl: str, messages: int, hops: int, scheduler: str, tracked: bool = False
+) -> dict[str, float]:
     """Run one worker process and parse its JSON line."""
     cmd = [
         python,
@@ -199,6 +209,7 @@ def measure(python: str, impl: str, messages: int, hops: int, scheduler: str) ->
         str(hops),
         "--scheduler",
         scheduler,
+        *(["--tracked"] if tracked else []),
     ]
     env = holoscan_env(python) if impl == "holoscan" else dict(os.environ)
     repo = str(Path(__file__).resolve().parents[1])
@@ -237,12 +248,18 @@ def main() -> None:
     parser.add_argument("--scheduler", choices=sorted(SCHEDULERS), action="append")
     parser.add_argument("--holoscan-python")
     parser.add_argument("--worker", choices=["holoflow", "holoscan"])
+    parser.add_argument("--tracked", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--track", action="store_true", help="also measure with data-flow tracking on")
     parser.add_argument("--output", default=str(RESULTS / "ping_chain.json"))
     args = parser.parse_args()
 
     if args.worker:
         print(
-            json.dumps(run_worker(args.worker, args.messages, args.hops, (args.scheduler or ["greedy"])[0]))
+            json.dumps(
+                run_worker(
+                    args.worker, args.messages, args.hops, (args.scheduler or ["greedy"])[0], args.tracked
+                )
+            )
         )
         return
 
@@ -264,28 +281,47 @@ def main() -> None:
                     for _ in range(PEER_REPEATS.get(scheduler, args.repeats))
                 ]
             )
-        rows.append({"scheduler": scheduler, "holoflow": ours, "holoscan": theirs})
+        row = {"scheduler": scheduler, "holoflow": ours, "holoscan": theirs}
+        if args.track:
+            # interleaved with the untracked runs above would be fairer on a noisy machine;
+            # repeats and medians keep it honest enough
+            row["holoflow_tracked"] = summarize(
+                [
+                    measure(sys.executable, "holoflow", args.messages, args.hops, scheduler, True)
+                    for _ in range(args.repeats)
+                ]
+            )
+            if peer:
+                row["holoscan_tracked"] = summarize(
+                    [
+                        measure(peer, "holoscan", args.messages, args.hops, scheduler, True)
+                        for _ in range(PEER_REPEATS.get(scheduler, args.repeats))
+                    ]
+                )
+        rows.append(row)
 
     print(
         f"ping chain: {args.messages} messages, {args.hops} hops, {args.repeats} runs each, "
         f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()})"
     )
     header = (
-        f"{'scheduler':<10} {'impl':<9} {'runs':>4} {'delivered':>9} {'msg/s med':>11} {'msg/s best':>11} "
+        f"{'scheduler':<10} {'impl':<16} {'runs':>4} {'delivered':>9} {'msg/s med':>11} {'msg/s best':>11} "
         f"{'lat us':>9}"
     )
     print(header)
     print("-" * len(header))
     for row in rows:
-        for impl in ("holoflow", "holoscan"):
+        for impl in ("holoflow", "holoscan", "holoflow_tracked", "holoscan_tracked"):
+            if impl not in row:
+                continue
             s = row[impl]
             if s is None:
                 print(
-                    f"{row['scheduler']:<10} {impl:<9} {'(Holoscan not installed: set HOLOSCAN_PYTHON)':>40}"
+                    f"{row['scheduler']:<10} {impl:<16} {'(Holoscan not installed: set HOLOSCAN_PYTHON)':>40}"
                 )
                 continue
             print(
-                f"{row['scheduler']:<10} {impl:<9} {s['runs']:>4} {s['delivered']:>9} "
+                f"{row['scheduler']:<10} {impl:<16} {s['runs']:>4} {s['delivered']:>9} "
                 f"{s['median_msgs_per_s']:>11,.0f} {s['best_msgs_per_s']:>11,.0f} "
                 f"{s['median_latency_us']:>9.1f}"
             )
@@ -293,8 +329,14 @@ def main() -> None:
             ratio = row["holoflow"]["median_msgs_per_s"] / row["holoscan"]["median_msgs_per_s"]
             row["ratio_vs_holoscan"] = ratio
             print(f"{row['scheduler']:<10} ratio holoflow/holoscan (median): {ratio:.1f}x")
+        for impl in ("holoflow", "holoscan"):
+            tracked, untracked = row.get(f"{impl}_tracked"), row[impl]
+            if tracked and untracked:
+                cost = 1 - tracked["median_msgs_per_s"] / untracked["median_msgs_per_s"]
+                row[f"{impl}_tracking_cost"] = cost
+                print(f"{row['scheduler']:<10} {impl} tracking costs {cost:.0%} of its throughput (median)")
     print(
-        f"{'bare loop':<10} {'python':<9} {bare['runs']:>4} {bare['delivered']:>9} "
+        f"{'bare loop':<10} {'python':<16} {bare['runs']:>4} {bare['delivered']:>9} "
         f"{bare['median_msgs_per_s']:>11,.0f} {bare['best_msgs_per_s']:>11,.0f} "
         f"{bare['median_latency_us']:>9.1f}"
     )

@@ -34,12 +34,9 @@ PENDING: dict[tuple[str, str], str] = {
         for name in (
             "AsyncDataLoggerResource",
             "AsyncQueuePolicy",
-            "DataFlowMetric",
-            "DataFlowTracker",
             "DataLogger",
             "DataLoggerQueueType",
             "DataLoggerResource",
-            "Tracker",
         )
     },
 }

@@ -65,6 +65,8 @@ from holoflow.core._service import (
 from holoflow.core._spec import IOSpec, MultiMessageConditionInfo, OperatorSpec
 from holoflow.core._subgraph import Subgraph
 from holoflow.core._thread_pool import RealtimeRequest, SchedulingPolicy, ThreadPool
+from holoflow.core._tracker import Tracker
+from holoflow.core._tracking import DataFlowMetric, DataFlowTracker
 from holoflow.tensor import DLDevice, DLDeviceType, Tensor, TensorMap, as_tensor
 
 FlowGraph = OperatorGraph
@@ -106,6 +108,8 @@ __all__ = [
     "CountCondition",
     "DLDevice",
     "DLDeviceType",
+    "DataFlowMetric",
+    "DataFlowTracker",
     "DefaultFragmentService",
     "DistributedAppService",
     "DownstreamMessageAffordableCondition",
@@ -161,6 +165,7 @@ __all__ = [
     "Tensor",
     "TensorMap",
     "ThreadPool",
+    "Tracker",
     "Transmitter",
     "arg_to_py_object",
     "arglist_to_kwargs",

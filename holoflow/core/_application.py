@@ -11,6 +11,7 @@ from holoflow import _env
 from holoflow.core._cli_options import CLIOptions
 from holoflow.core._fragment import Fragment
 from holoflow.core._fragment_graph import FragmentFlowGraph
+from holoflow.core._tracking import DataFlowTracker
 from holoflow.errors import ConfigError, NotSupportedError
 
 __all__ = ["Application"]
@@ -73,6 +74,26 @@ class Application(Fragment):
             "fragment in one process (no distributed applications); create the operators with the "
             "application as their fragment and connect them with add_flow"
         )
+
+    def track_distributed(
+        self,
+        num_start_messages_to_skip: int = 10,
+        num_last_messages_to_discard: int = 10,
+        latency_threshold: int = 0,
+        is_limited_tracking: bool = False,
+    ) -> dict[str, DataFlowTracker]:
+        """Track every fragment of a multi-fragment application (see :meth:`Fragment.track`);
+        return the trackers by fragment name. Paths are measured within each fragment."""
+        self.compose_graph()
+        return {
+            frag.name: frag.track(
+                num_start_messages_to_skip,
+                num_last_messages_to_discard,
+                latency_threshold,
+                is_limited_tracking,
+            )
+            for frag in self._fragment_graph.get_nodes()
+        }
 
     @property
     def fragment_graph(self) -> FragmentFlowGraph:

@@ -26,6 +26,7 @@ from holoflow.core._spec import IOSpec
 from holoflow.core._subgraph import Subgraph
 from holoflow.core._subgraph_flow import resolve_links
 from holoflow.core._thread_pool import ThreadPool
+from holoflow.core._tracking import DataFlowTracker
 from holoflow.errors import ConfigError, GraphError, SchedulingError
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class Fragment:
         self._services = ServiceRegistry()
         self._executor: Executor | None = None
         self._network_context: NetworkContext | None = None
+        self._data_flow_tracker: DataFlowTracker | None = None
 
     # -- graph -----------------------------------------------------------------------------------
     def compose(self) -> None:
@@ -464,6 +466,48 @@ class Fragment:
             raise TypeError(f"scheduler() takes a Scheduler, not {type(scheduler).__name__}")
         self._scheduler = scheduler
         return scheduler
+
+    def track(
+        self,
+        num_start_messages_to_skip: int = 10,
+        num_last_messages_to_discard: int = 10,
+        latency_threshold: int = 0,
+        is_limited_tracking: bool = False,
+    ) -> DataFlowTracker:
+        """Turn on data-flow tracking for the fragment's next runs and return its tracker.
+
+        Each path from a root operator to a leaf gets its end-to-end latency measured for every
+        message; see :class:`~holoflow.core.DataFlowTracker` for the numbers. Calling it again
+        returns the same tracker with the new settings. Call it before :meth:`run`.
+
+        Parameters
+        ----------
+        num_start_messages_to_skip : int
+            Messages left out at the start of each path (warm-up).
+        num_last_messages_to_discard : int
+            Messages left out at the end of each path.
+        latency_threshold : int
+            Latencies below this many milliseconds are left out.
+        is_limited_tracking : bool
+            Timestamp only roots and leaves (operators between them add no hop).
+
+        Raises
+        ------
+        ValueError
+            If a message count is negative or not an int.
+        """
+        tracker = self._data_flow_tracker or DataFlowTracker()
+        tracker.set_skip_starting_messages(num_start_messages_to_skip)
+        tracker.set_discard_last_messages(num_last_messages_to_discard)
+        tracker.set_skip_latencies(latency_threshold)
+        tracker.set_limited_tracking(is_limited_tracking)
+        self._data_flow_tracker = tracker
+        return tracker
+
+    @property
+    def data_flow_tracker(self) -> DataFlowTracker | None:
+        """The tracker :meth:`track` turned on, or ``None`` when the fragment is not tracked."""
+        return self._data_flow_tracker
 
     def run(self) -> None:
         """Compose (once) and run the graph until it finishes.

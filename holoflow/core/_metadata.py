@@ -283,9 +283,12 @@ class Envelope:
     ``metadata`` is a plain ``dict`` copied from the sender's dictionary when it emitted; it is
     shared by every receiver of the message and only read. ``acq_timestamp`` is the
     acquisition timestamp given to ``emit`` (ns of the scheduler's clock), or ``None``.
+    ``label`` is set only in a tracked run (``Fragment.track``): the message's timestamped
+    paths (see ``holoflow.core._tracked_run``); untracked envelopes leave it unset.
     """
 
-    __slots__ = ("acq_timestamp", "message", "metadata")
+    __slots__ = ("acq_timestamp", "label", "message", "metadata")
+    label: tuple[tuple[Any, ...], ...]
 
     def __init__(self, message: Any, metadata: Mapping[str, Any], acq_timestamp: int | None = None) -> None:
         self.message = message

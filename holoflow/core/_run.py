@@ -81,6 +81,7 @@ from holoflow.core._operator_status import OperatorStatus
 from holoflow.core._port_conditions import DownstreamMessageAffordableCondition, MessageAvailableCondition
 from holoflow.core._queue import Receiver, Transmitter
 from holoflow.core._streams import OperatorStreams
+from holoflow.core._tracked_run import cyclic_operators, track_compute, tracked_contexts
 from holoflow.errors import GraphError
 
 if TYPE_CHECKING:
@@ -372,13 +373,20 @@ class GraphRun:
         self.ops = [OpRun(op, self, index) for index, op in enumerate(fragment.graph.topological_order())]
         build_ports(self)
         operators = {op_run.op.name: op_run.op for op_run in self.ops}
+        tracker = fragment._data_flow_tracker
+        cyclic = set() if tracker is None else cyclic_operators(fragment.graph)
         for op_run in self.ops:
             op_run.streams = OperatorStreams(op_run.op)
             data_inputs = {k: v for k, v in op_run.input_ports.items() if k not in EXEC_PORTS}
             data_outputs = {k: v for k, v in op_run.transmitters.items() if k not in EXEC_PORTS}
-            op_run.inputs = InputContext(op_run.label, data_inputs, op_run.streams)
+            if tracker is None:
+                op_run.inputs = InputContext(op_run.label, data_inputs, op_run.streams)
+                op_run.outputs = OutputContext(op_run.label, data_outputs, op_run.streams)
+            else:  # only a tracked run builds tracking objects
+                op_run.inputs, op_run.outputs = tracked_contexts(
+                    op_run, data_inputs, data_outputs, tracker, op_run.op.name in cyclic
+                )
             op_run.inputs._on_first_acquisition = op_run.forget_acquisitions_after_each_compute
-            op_run.outputs = OutputContext(op_run.label, data_outputs, op_run.streams)
             op_run.context = ExecutionContext(op_run.inputs, op_run.outputs, operators, op_run.streams)
             op_run.routes = FlowRoutes(op_run)
             op_run.outboxes = tuple(op_run.transmitters.values())
@@ -388,6 +396,8 @@ class GraphRun:
                 or len(data_outputs) < len(op_run.transmitters)
             ):
                 op_run.compute = wrap_compute(op_run)
+            if tracker is not None:
+                op_run.compute = track_compute(op_run, tracker)
 
     def add_condition(self, op_run: OpRun, condition: Condition) -> None:
         """Make ``condition`` part of ``op_run``'s readiness (while the run is built)."""
