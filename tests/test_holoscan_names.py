@@ -25,23 +25,16 @@ _POSE_TREE = "holoflow.pose_tree (being built alongside)"
 
 PENDING_MODULES: dict[str, str] = {
     "holoflow.pose_tree": _POSE_TREE,
-    "holoflow.data_loggers": _DATA_FLOW,
 }
 """Whole modules not built yet: every name in them is pending too."""
 
 PENDING: dict[tuple[str, str], str] = {
     ("holoflow", "pose_tree"): _POSE_TREE,
-    ("holoflow", "data_loggers"): _DATA_FLOW,
     **{
         ("holoflow.core", name): _DATA_FLOW
         for name in (
-            "AsyncDataLoggerResource",
-            "AsyncQueuePolicy",
             "DataFlowMetric",
             "DataFlowTracker",
-            "DataLogger",
-            "DataLoggerQueueType",
-            "DataLoggerResource",
             "Tracker",
         )
     },

@@ -34,6 +34,7 @@ ALLOWED: dict[str, set[str]] = {
     "executors": {"core", *SUBSYSTEM},
     "network_contexts": {"core", *SUBSYSTEM},
     "decorator": {"core", "conditions", *SUBSYSTEM},
+    "data_loggers": {"core", *SUBSYSTEM},
     "operators": {
         "core",
         "conditions",

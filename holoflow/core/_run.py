@@ -76,6 +76,7 @@ from holoflow.core._build import build_ports
 from holoflow.core._condition import Condition, SchedulingStatusType
 from holoflow.core._context import ExecutionContext, InputContext, InputPort, OutputContext, PortMode
 from holoflow.core._flow import EXEC_PORTS, Compute, FlowRoutes, wrap_compute
+from holoflow.core._logging_context import LoggingInputContext, LoggingOutputContext
 from holoflow.core._metadata import NO_METADATA, release_metadata, resolve_metadata
 from holoflow.core._operator_status import OperatorStatus
 from holoflow.core._port_conditions import DownstreamMessageAffordableCondition, MessageAvailableCondition
@@ -372,13 +373,17 @@ class GraphRun:
         self.ops = [OpRun(op, self, index) for index, op in enumerate(fragment.graph.topological_order())]
         build_ports(self)
         operators = {op_run.op.name: op_run.op for op_run in self.ops}
+        self.data_loggers = list(fragment._data_loggers)
+        # Fragments without data loggers keep the plain contexts: logging costs them nothing.
+        input_context = LoggingInputContext if self.data_loggers else InputContext
+        output_context = LoggingOutputContext if self.data_loggers else OutputContext
         for op_run in self.ops:
             op_run.streams = OperatorStreams(op_run.op)
             data_inputs = {k: v for k, v in op_run.input_ports.items() if k not in EXEC_PORTS}
             data_outputs = {k: v for k, v in op_run.transmitters.items() if k not in EXEC_PORTS}
-            op_run.inputs = InputContext(op_run.label, data_inputs, op_run.streams)
+            op_run.inputs = input_context(op_run.label, data_inputs, op_run.streams)
             op_run.inputs._on_first_acquisition = op_run.forget_acquisitions_after_each_compute
-            op_run.outputs = OutputContext(op_run.label, data_outputs, op_run.streams)
+            op_run.outputs = output_context(op_run.label, data_outputs, op_run.streams)
             op_run.context = ExecutionContext(op_run.inputs, op_run.outputs, operators, op_run.streams)
             op_run.routes = FlowRoutes(op_run)
             op_run.outboxes = tuple(op_run.transmitters.values())
@@ -479,7 +484,10 @@ class GraphRun:
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def initialize(self) -> None:
-        """Reset conditions, bind parameters and call ``initialize`` on every operator in order."""
+        """Reset conditions, bind parameters and call ``initialize`` on every operator in order
+        (after the data loggers, which then learn which ports they log)."""
+        if self.data_loggers:
+            self._attach_data_loggers()
         for op_run in self.ops:
             op = op_run.op
             op_run.open_async_condition()
@@ -522,7 +530,20 @@ class GraphRun:
             op_run.op._holoflow_run = None
             op_run.streams.release()
             release_metadata(op_run.op)
+        for logger in self.data_loggers:
+            first = _call_logger(logger, logger.shutdown, "shutdown") or first
         return first
+
+    def _attach_data_loggers(self) -> None:
+        for logger in self.data_loggers:
+            error = _call_logger(logger, logger.initialize, "initialize")
+            if error is not None:
+                raise error
+        for op_run in self.ops:
+            assert isinstance(op_run.inputs, LoggingInputContext)
+            assert isinstance(op_run.outputs, LoggingOutputContext)
+            op_run.inputs.attach(op_run.op.name, self.data_loggers)
+            op_run.outputs.attach(op_run.op.name, self.data_loggers)
 
     @staticmethod
     def _call(op_run: OpRun, method: Callable[[], None], name: str) -> None:
@@ -557,3 +578,13 @@ class GraphRun:
         """Ask the run to end soon; safe from any thread."""
         self.stop_requested = True
         self.wake.set()
+
+
+def _call_logger(logger: object, method: Callable[[], None], name: str) -> BaseException | None:
+    """Call a data logger's lifecycle ``method``; return what it raised (annotated), if anything."""
+    try:
+        method()
+    except BaseException as exc:
+        annotate(exc, f"data logger {getattr(logger, 'name', logger)!r}.{name}()")
+        return exc
+    return None
