@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -30,9 +31,9 @@ _log = get_logger("holoflow.data_loggers")
 _OUTPUT = IOSpec.IOType.OUTPUT
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DataEntry:
-    """One message waiting in an asynchronous logger's queue."""
+    """One message waiting in an asynchronous logger's queue (treat it as read-only)."""
 
     data: Any
     unique_id: str
@@ -59,70 +60,92 @@ class AsyncLoggerStatistics:
 
 
 class _Lane:
-    """A bounded queue and the worker thread that empties it into ``process``."""
+    """A bounded queue and the worker thread that empties it into ``process``.
 
-    def __init__(self, name: str, capacity: int, policy: AsyncQueuePolicy, process: Any) -> None:
+    The operator's side appends to a deque (atomic under the GIL) and wakes the worker only
+    when it is idle; the worker, once woken, waits ``batch_delay`` seconds so that entries
+    arrive in batches rather than one thread switch per message, then drains the queue.
+    """
+
+    def __init__(
+        self, where: str, name: str, capacity: int, policy: AsyncQueuePolicy, process: Any, batch_delay: float
+    ) -> None:
+        self.where = where
+        """The logger, for messages."""
         self.name = name
         self.capacity = capacity
         self.policy = policy
         self.process = process
+        self.batch_delay = batch_delay
         self.items: deque[DataEntry] = deque()
-        self.ready = threading.Condition()
+        self.wake = threading.Event()
+        self.busy = True  # the worker is not waiting on ``wake``
         self.stopping = False
         self.discard = False
-        self.enqueued = self.processed = self.dropped = 0
+        self.taken = self.processed = 0  # changed by the worker only
+        self.dropped = 0
+        self.drop_lock = threading.Lock()
         self.thread = threading.Thread(target=self._work, name=name, daemon=True)
 
-    def offer(self, entry: DataEntry, where: str) -> bool:
+    @property
+    def enqueued(self) -> int:
+        return self.taken + len(self.items)
+
+    def offer(self, entry: DataEntry) -> bool:
         """File ``entry`` without waiting; on a full queue apply the policy."""
-        with self.ready:
-            if len(self.items) < self.capacity:
-                self.items.append(entry)
-                self.enqueued += 1
-                self.ready.notify()
-                return True
+        items = self.items
+        if len(items) < self.capacity:
+            items.append(entry)
+            if not self.busy:
+                self.wake.set()
+            return True
+        with self.drop_lock:
             self.dropped += 1
         if self.policy is AsyncQueuePolicy.RAISE:
             raise ResourceError(
-                f"{where}: {self.name} queue overflow ({self.capacity} entries) for {entry.unique_id}"
+                f"{self.where}: {self.name} queue overflow ({self.capacity} entries) for {entry.unique_id}"
             )
-        _log.warning("%s: %s queue overflow, entry rejected: %s", where, self.name, entry.unique_id)
+        _log.warning("%s: %s queue overflow, entry rejected: %s", self.where, self.name, entry.unique_id)
         return False
 
     def _work(self) -> None:
+        items = self.items
         while True:
-            with self.ready:
-                while not self.items and not self.stopping:
-                    self.ready.wait()
-                if self.discard or not self.items:
-                    return
-                entry = self.items.popleft()
-            try:
-                done = self.process(entry)
-            except Exception as exc:
-                _log.error("%s: error logging %s: %r", self.name, entry.unique_id, exc)
-                done = False
-            if done:
-                with self.ready:
+            while items and not self.discard:
+                entry = items.popleft()
+                self.taken += 1
+                try:
+                    done = self.process(entry)
+                except Exception as exc:
+                    _log.error("%s: error logging %s: %r", self.name, entry.unique_id, exc)
+                    done = False
+                if done:
                     self.processed += 1
-                    self.ready.notify_all()
+            if self.stopping or self.discard:
+                return
+            # Go idle; the order (clear, then busy=False, then look again) loses no wake-up.
+            self.wake.clear()
+            self.busy = False
+            if not items and not self.stopping:
+                self.wake.wait()
+            self.busy = True
+            if self.batch_delay > 0 and not self.stopping:
+                time.sleep(self.batch_delay)
 
     def stop(self, wait_ms: int) -> None:
         """Let the worker drain the queue (for at most ``wait_ms``, ``-1`` without limit), drop
         what is left, and join the worker."""
-        with self.ready:
-            self.stopping = True
-            self.ready.notify_all()
+        self.stopping = True
+        self.wake.set()
         self.thread.join(None if wait_ms < 0 else wait_ms / 1000)
         if self.thread.is_alive():
-            with self.ready:
-                self.discard = True
-                left = len(self.items)
-                self.dropped += left
-                self.items.clear()
-                self.ready.notify_all()
-            _log.warning("%s: shutdown wait of %d ms expired, discarded %d entries", self.name, wait_ms, left)
+            self.discard = True
             self.thread.join()  # the entry in progress finishes, then the worker returns
+            left = len(self.items)
+            self.items.clear()
+            with self.drop_lock:
+                self.dropped += left
+            _log.warning("%s: shutdown wait of %d ms expired, discarded %d entries", self.name, wait_ms, left)
 
 
 class AsyncDataLoggerResource(DataLoggerResource):
@@ -146,7 +169,8 @@ class AsyncDataLoggerResource(DataLoggerResource):
         How long the end of a run waits for the queues to drain: ``-1`` (default) without limit,
         ``0`` not at all. ``HOLOSCAN_ASYNC_LOGGER_SHUTDOWN_WAIT_MS`` overrides it.
     worker_sleep_time, large_data_worker_sleep_time : int
-        Accepted for Holoscan compatibility; holoflow's workers sleep until an entry arrives.
+        ns a woken worker waits before draining its queue, so entries are logged in batches
+        (default 50,000; at most 0.1 s). Idle workers sleep until an entry arrives.
     queue_type : DataLoggerQueueType or str
         Accepted for Holoscan compatibility (see :class:`DataLoggerQueueType`).
 
@@ -189,18 +213,22 @@ class AsyncDataLoggerResource(DataLoggerResource):
             return
         where = self._label()
         data = _Lane(
+            where,
             f"{self.name} data",
             _size(where, "max_queue_size", self.max_queue_size),  # type: ignore[attr-defined]
             _policy(where, "queue_policy", self.queue_policy),  # type: ignore[attr-defined]
             self.process_data_entry,
+            _delay(where, "worker_sleep_time", self.worker_sleep_time),  # type: ignore[attr-defined]
         )
         large = None
         if self.enable_large_data_queue:  # type: ignore[attr-defined]
             large = _Lane(
+                where,
                 f"{self.name} large data",
                 _size(where, "large_data_max_queue_size", self.large_data_max_queue_size),  # type: ignore[attr-defined]
                 _policy(where, "large_data_queue_policy", self.large_data_queue_policy),  # type: ignore[attr-defined]
                 self.process_large_data_entry,
+                _delay(where, "large_data_worker_sleep_time", self.large_data_worker_sleep_time),  # type: ignore[attr-defined]
             )
         self._data_lane, self._large_lane = data, large
         self._lanes = [lane for lane in (data, large) if lane is not None]
@@ -297,24 +325,29 @@ class AsyncDataLoggerResource(DataLoggerResource):
         if not self.should_log_message(unique_id):
             return None
         # The operator keeps changing its metadata after this call: keep a copy.
-        kept = dict(metadata) if metadata is not None and self.should_log_metadata() else None
+        kept = dict(metadata) if metadata is not None and self.log_metadata else None  # type: ignore[attr-defined]
         return DataEntry(data, unique_id, acquisition_timestamp, self.get_timestamp(), io_type, kept, stream)
 
     def _offer(self, entry: DataEntry, large: bool) -> bool:
-        data: _Lane | None = getattr(self, "_data_lane", None)
-        if data is None or not self._lanes:
+        if not getattr(self, "_lanes", None):
             _log.warning("%s: worker threads not running, dropping %s", self._label(), entry.unique_id)
             return False
         lane = self._large_lane
-        if large and lane is not None and lane.offer(entry, self._label()):
+        if large and lane is not None and lane.offer(entry):
             return True
-        return data.offer(entry, self._label())
+        return self._data_lane.offer(entry)
 
 
 def _size(where: str, name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"{where}: {name} must be a positive int, got {value!r}")
     return value
+
+
+def _delay(where: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where}: {name} must be an int of ns >= 0, got {value!r}")
+    return min(value, 100_000_000) / 1e9
 
 
 def _policy(where: str, name: str, value: Any) -> AsyncQueuePolicy:

@@ -169,6 +169,7 @@ class DataLoggerResource(DataLogger, Resource):
         """Compile the patterns and fix the clock offset (again, for parameters set since)."""
         self._allow = self._compile("allowlist_patterns")
         self._deny = self._compile("denylist_patterns")
+        self._verdicts: dict[str, bool] = {}
         self._epoch_offset = time.time_ns() - time.monotonic_ns()
 
     def _compile(self, name: str) -> re.Pattern[str] | None:
@@ -184,13 +185,19 @@ class DataLoggerResource(DataLogger, Resource):
 
     def should_log_message(self, unique_id: str) -> bool:
         """Whether ``unique_id`` passes the denylist and then the allowlist (see the class)."""
-        if not hasattr(self, "_allow"):
+        try:
+            return self._verdicts[unique_id]
+        except (KeyError, AttributeError):
+            pass
+        if not hasattr(self, "_verdicts"):
             self._prepare()
-        deny = self._deny
+        deny, allow = self._deny, self._allow
         if deny is not None and deny.search(unique_id):
-            return False
-        allow = self._allow
-        return allow is None or allow.search(unique_id) is not None
+            verdict = False
+        else:
+            verdict = allow is None or allow.search(unique_id) is not None
+        self._verdicts[unique_id] = verdict  # ids are few: one per port
+        return verdict
 
     def should_log_output(self) -> bool:
         return bool(self.log_outputs)  # type: ignore[attr-defined]

@@ -64,12 +64,11 @@ class LoggingInputContext(InputContext):
     ``"<op>.<port>:<i>"``. ``None`` (nothing received) is not logged.
     """
 
-    __slots__ = ("_by_port", "_op_name", "_per_connection")
+    __slots__ = ("_by_port", "_logged", "_op_name", "_per_connection")
 
     def attach(self, op_name: str, loggers: Sequence[DataLogger]) -> None:
         """Choose, for each port, the loggers that want it (as the run initializes)."""
         self._op_name = op_name
-        self._fast = {}  # every receive goes through the logging path
         self._by_port: dict[str, _Loggers] = {}
         self._per_connection: set[str] = set()
         for name, port in self._ports.items():
@@ -80,8 +79,13 @@ class LoggingInputContext(InputContext):
                 self._per_connection.add(name)
         if self._only:
             self._by_port[""] = self._by_port[self._only]
+        self._logged = frozenset(name for name, loggers in self._by_port.items() if loggers)
+        # A logged port is read by the general path, which the logging code wraps.
+        self._fast = {name: queue for name, queue in self._fast.items() if name not in self._logged}
 
     def receive(self, name: str = "", *, kind: str = "") -> Any:
+        if name not in self._logged:
+            return InputContext.receive(self, name, kind=kind)
         acquired = self._acquired
         before = len(acquired.get(name or self._only, ())) if acquired else 0
         value = super().receive(name, kind=kind)

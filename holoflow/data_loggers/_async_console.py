@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core import AsyncDataLoggerResource, AsyncQueuePolicy, DataLoggerQueueType
@@ -96,12 +97,14 @@ class AsyncConsoleLogger(AsyncDataLoggerResource):
 
     def process_data_entry(self, entry: DataEntry) -> bool:
         """Write the entry's summary line (tensor values left out)."""
-        log.info("%s", self._line(entry, False, None))
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s", self._line(entry, False, None))
         return True
 
     def process_large_data_entry(self, entry: DataEntry) -> bool:
         """Write the entry's line with its tensor values (``[Category:Content]``)."""
-        log.info("%s", self._line(entry, True, "Content"))
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s", self._line(entry, True, "Content"))
         return True
 
     def _line(self, entry: DataEntry, content: bool, category: str | None) -> str:

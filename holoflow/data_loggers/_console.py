@@ -13,6 +13,7 @@ The second line is there when metadata is logged and the operator uses metadata.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core import DataLoggerResource, IOSpec
@@ -149,9 +150,10 @@ class BasicConsoleLogger(DataLoggerResource):
         io_type: IOSpec.IOType = _OUTPUT,
         stream: int | None = None,
     ) -> bool:
-        """Write the message's line now, unless the patterns leave ``unique_id`` out or
-        ``data`` is ``None``; returns ``True`` either way."""
-        if data is None or not self.should_log_message(unique_id):
+        """Write the message's line now, unless the patterns leave ``unique_id`` out, ``data``
+        is ``None`` or the ``holoflow.data_loggers`` logger drops INFO records; returns ``True``
+        either way."""
+        if data is None or not self.should_log_message(unique_id) or not log.isEnabledFor(logging.INFO):
             return True
         serializer = getattr(self, "_serializer", None) or serializer_of(self)
         line = format_line(
