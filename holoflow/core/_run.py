@@ -68,7 +68,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core._async_condition import INTERNAL_ASYNC_CONDITION_NAME, AsynchronousCondition
@@ -76,11 +76,12 @@ from holoflow.core._build import build_ports
 from holoflow.core._condition import Condition, SchedulingStatusType
 from holoflow.core._context import ExecutionContext, InputContext, InputPort, OutputContext, PortMode
 from holoflow.core._flow import EXEC_PORTS, Compute, FlowRoutes, wrap_compute
-from holoflow.core._logging_context import LoggingInputContext, LoggingOutputContext
+from holoflow.core._logging_context import LoggingInputContext, LoggingOutputContext, loggers_for
 from holoflow.core._metadata import NO_METADATA, release_metadata, resolve_metadata
 from holoflow.core._operator_status import OperatorStatus
 from holoflow.core._port_conditions import DownstreamMessageAffordableCondition, MessageAvailableCondition
 from holoflow.core._queue import Receiver, Transmitter
+from holoflow.core._spec import IOSpec
 from holoflow.core._streams import OperatorStreams
 from holoflow.errors import GraphError
 
@@ -374,13 +375,18 @@ class GraphRun:
         build_ports(self)
         operators = {op_run.op.name: op_run.op for op_run in self.ops}
         self.data_loggers = list(fragment._data_loggers)
-        # Fragments without data loggers keep the plain contexts: logging costs them nothing.
-        input_context = LoggingInputContext if self.data_loggers else InputContext
-        output_context = LoggingOutputContext if self.data_loggers else OutputContext
         for op_run in self.ops:
             op_run.streams = OperatorStreams(op_run.op)
             data_inputs = {k: v for k, v in op_run.input_ports.items() if k not in EXEC_PORTS}
             data_outputs = {k: v for k, v in op_run.transmitters.items() if k not in EXEC_PORTS}
+            # Only the sides some data logger wants get the logging contexts: without loggers
+            # (or for ports they all leave out) receive and emit cost what they did before.
+            input_context: type[InputContext] = InputContext
+            output_context: type[OutputContext] = OutputContext
+            if self.data_loggers and self._wanted(op_run, data_inputs, IOSpec.IOType.INPUT):
+                input_context = LoggingInputContext
+            if self.data_loggers and self._wanted(op_run, data_outputs, IOSpec.IOType.OUTPUT):
+                output_context = LoggingOutputContext
             op_run.inputs = input_context(op_run.label, data_inputs, op_run.streams)
             op_run.inputs._on_first_acquisition = op_run.forget_acquisitions_after_each_compute
             op_run.outputs = output_context(op_run.label, data_outputs, op_run.streams)
@@ -534,16 +540,21 @@ class GraphRun:
             first = _call_logger(logger, logger.shutdown, "shutdown") or first
         return first
 
+    def _wanted(self, op_run: OpRun, ports: Mapping[str, object], io_type: IOSpec.IOType) -> bool:
+        """Whether a data logger logs any of ``ports`` (an operator's inputs or outputs)."""
+        name = op_run.op.name
+        return any(loggers_for(self.data_loggers, f"{name}.{port}", io_type) for port in ports)
+
     def _attach_data_loggers(self) -> None:
         for logger in self.data_loggers:
             error = _call_logger(logger, logger.initialize, "initialize")
             if error is not None:
                 raise error
         for op_run in self.ops:
-            assert isinstance(op_run.inputs, LoggingInputContext)
-            assert isinstance(op_run.outputs, LoggingOutputContext)
-            op_run.inputs.attach(op_run.op.name, self.data_loggers)
-            op_run.outputs.attach(op_run.op.name, self.data_loggers)
+            if isinstance(op_run.inputs, LoggingInputContext):
+                op_run.inputs.attach(op_run.op.name, self.data_loggers)
+            if isinstance(op_run.outputs, LoggingOutputContext):
+                op_run.outputs.attach(op_run.op.name, self.data_loggers)
 
     @staticmethod
     def _call(op_run: OpRun, method: Callable[[], None], name: str) -> None:

@@ -182,3 +182,19 @@ def test_numpy_scalar_and_object_messages_are_logged_as_data(app):
     app.add_data_logger(recorder)
     app.run()
     assert [(c[0], float(c[2])) for c in recorder.calls] == [("data", 2.5), ("data", 2.5)]
+
+
+def test_sides_no_logger_wants_keep_the_plain_contexts(app):
+    seen = {}
+
+    class Look(Sink):
+        def compute(self, op_input, op_output, context):
+            seen[self.name] = (type(op_input), type(op_output))
+            super().compute(op_input, op_output, context)
+
+    tx = CountTx(app, CountCondition(app, 1), name="tx")
+    rx = Look(app, name="rx")
+    app.add_flow(tx, rx)
+    app.add_data_logger(BasicConsoleLogger(app, allowlist_patterns=["^tx\\."]))
+    app.run()
+    assert seen["rx"] == (InputContext, OutputContext)
