@@ -6,6 +6,8 @@ import logging
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from holoflow.conditions import CountCondition
 from holoflow.core import AsyncDataLoggerResource, AsyncQueuePolicy, DataLoggerQueueType
@@ -180,3 +182,38 @@ def test_queue_type_is_accepted():
 def test_logging_outside_a_run_is_dropped(app):
     logger = AsyncConsoleLogger(app)
     assert logger.log_data(1, "x.y") is False
+
+
+def _logs_or_raises(logger, value):
+    """``False`` when logging ``value`` raised the overflow error."""
+    try:
+        logger.log_data(value, "op.out")
+    except ResourceError:
+        return False
+    return True
+
+
+@settings(max_examples=40, deadline=None)
+@given(capacity=st.integers(1, 8), count=st.integers(0, 30), raise_on_full=st.booleans())
+def test_queue_accounting(capacity, count, raise_on_full):
+    """Whatever the sizes: every entry is either taken or dropped, every taken one is processed,
+    and a full RAISE queue raises exactly for the entries it drops."""
+    from holoflow.core import Application
+
+    logger = Gated(
+        Application([]), max_queue_size=capacity, queue_policy="raise" if raise_on_full else "reject"
+    )
+    logger.initialize()
+    raised = 0
+    try:
+        raised = sum(not _logs_or_raises(logger, i) for i in range(count))
+    finally:
+        logger.gate.set()
+        logger.shutdown()
+    stats = logger.statistics()
+    assert stats.data_enqueued + stats.data_dropped == count
+    assert stats.data_processed == stats.data_enqueued == len(logger.seen)
+    assert stats.data_enqueued >= min(count, capacity)
+    assert raised == (stats.data_dropped if raise_on_full else 0)
+    assert [e[1] for e in logger.seen] == sorted(e[1] for e in logger.seen)
+    assert not stats.workers_running
