@@ -16,6 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from holoflow import (
     conditions,
     core,
+    data_loggers,
     decorator,
     errors,
     executors,
@@ -56,6 +57,7 @@ __all__ = [
     "as_tensor",
     "conditions",
     "core",
+    "data_loggers",
     "decorator",
     "errors",
     "executors",

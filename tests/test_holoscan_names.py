@@ -20,27 +20,11 @@ import pytest
 
 NAMES_FILE = Path(__file__).parent / "data" / "holoscan-4.6-names.json"
 
-_DATA_FLOW = "data-flow tracking and data loggers (a later issue)"
+PENDING_MODULES: dict[str, str] = {}
+"""Whole modules not built yet (module → where it will come from): every name in them is pending."""
 
-PENDING_MODULES: dict[str, str] = {
-    "holoflow.data_loggers": _DATA_FLOW,
-}
-"""Whole modules not built yet: every name in them is pending too."""
-
-PENDING: dict[tuple[str, str], str] = {
-    ("holoflow", "data_loggers"): _DATA_FLOW,
-    **{
-        ("holoflow.core", name): _DATA_FLOW
-        for name in (
-            "AsyncDataLoggerResource",
-            "AsyncQueuePolicy",
-            "DataLogger",
-            "DataLoggerQueueType",
-            "DataLoggerResource",
-        )
-    },
-}
-"""Single names not built yet, by (holoflow module, name)."""
+PENDING: dict[tuple[str, str], str] = {}
+"""Single names not built yet, by (holoflow module, name) → where they will come from."""
 
 
 def _holoscan_names() -> list[tuple[str, str]]:

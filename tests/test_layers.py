@@ -35,6 +35,7 @@ ALLOWED: dict[str, set[str]] = {
     "network_contexts": {"core", *SUBSYSTEM},
     "decorator": {"core", "conditions", *SUBSYSTEM},
     "pose_tree": {"core", *SUBSYSTEM},
+    "data_loggers": {"core", *SUBSYSTEM},
     "operators": {
         "core",
         "conditions",

@@ -25,6 +25,7 @@ from holoflow.core._arg_type import ArgContainerType, ArgElementType, ArgType
 from holoflow.core._arrays import ArrayScope
 from holoflow.core._async_buffer import AsyncBufferReceiver, AsyncBufferTransmitter
 from holoflow.core._async_condition import AsynchronousCondition, AsynchronousEventState
+from holoflow.core._async_data_logger import AsyncDataLoggerResource, AsyncLoggerStatistics, DataEntry
 from holoflow.core._cli_options import CLIOptions
 from holoflow.core._clock import Clock, ManualClock, RealtimeClock
 from holoflow.core._component import Component, ComponentSpec, ParameterFlag
@@ -32,6 +33,7 @@ from holoflow.core._condition import Condition, ConditionType, SchedulingStatusT
 from holoflow.core._config import Config
 from holoflow.core._context import ExecutionContext, InputContext, OutputContext
 from holoflow.core._count import CountCondition
+from holoflow.core._data_logger import AsyncQueuePolicy, DataLogger, DataLoggerQueueType, DataLoggerResource
 from holoflow.core._executor import Executor
 from holoflow.core._flow import START_OPERATOR_NAME, FlowInfo
 from holoflow.core._fragment import Fragment
@@ -93,6 +95,9 @@ __all__ = [
     "ArrayScope",
     "AsyncBufferReceiver",
     "AsyncBufferTransmitter",
+    "AsyncDataLoggerResource",
+    "AsyncLoggerStatistics",
+    "AsyncQueuePolicy",
     "AsynchronousCondition",
     "AsynchronousEventState",
     "CLIOptions",
@@ -108,8 +113,12 @@ __all__ = [
     "CountCondition",
     "DLDevice",
     "DLDeviceType",
+    "DataEntry",
     "DataFlowMetric",
     "DataFlowTracker",
+    "DataLogger",
+    "DataLoggerQueueType",
+    "DataLoggerResource",
     "DefaultFragmentService",
     "DistributedAppService",
     "DownstreamMessageAffordableCondition",

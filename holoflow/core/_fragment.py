@@ -13,6 +13,7 @@ from holoflow import _env
 from holoflow.core._async_buffer import claim_async_ports
 from holoflow.core._config import Config
 from holoflow.core._count import CountCondition
+from holoflow.core._data_logger import DataLogger
 from holoflow.core._executor import Executor
 from holoflow.core._flow import EXEC_PORTS, INPUT_EXEC, OUTPUT_EXEC, START_OPERATOR_NAME
 from holoflow.core._graph import Connection, OperatorGraph
@@ -73,6 +74,7 @@ class Fragment:
         self._executor: Executor | None = None
         self._network_context: NetworkContext | None = None
         self._data_flow_tracker: DataFlowTracker | None = None
+        self._data_loggers: list[DataLogger] = []
 
     # -- graph -----------------------------------------------------------------------------------
     def compose(self) -> None:
@@ -359,6 +361,25 @@ class Fragment:
     def from_config(self, key: str) -> ArgList | Arg:
         """The configuration at ``key`` as an ``ArgList`` (mapping) or ``Arg`` (leaf)."""
         return self._require_config(key).args(key)
+
+    # -- data loggers ----------------------------------------------------------------------------
+    def add_data_logger(self, logger: DataLogger) -> None:
+        """Have ``logger`` called for every message the operators of this fragment emit and
+        receive, from the next run on (see :mod:`holoflow.data_loggers`).
+
+        Raises
+        ------
+        TypeError
+            If ``logger`` is not a :class:`~holoflow.core.DataLogger`.
+        """
+        if not isinstance(logger, DataLogger):
+            raise TypeError(f"add_data_logger() takes a DataLogger, not {type(logger).__name__}")
+        self._data_loggers.append(logger)
+
+    @property
+    def data_loggers(self) -> list[DataLogger]:
+        """The data loggers added with :meth:`add_data_logger`, in order."""
+        return list(self._data_loggers)
 
     # -- metadata --------------------------------------------------------------------------------
     def enable_metadata(self, enabled: bool) -> None:

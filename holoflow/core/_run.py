@@ -68,7 +68,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core._async_condition import INTERNAL_ASYNC_CONDITION_NAME, AsynchronousCondition
@@ -76,10 +76,12 @@ from holoflow.core._build import build_ports
 from holoflow.core._condition import Condition, SchedulingStatusType
 from holoflow.core._context import ExecutionContext, InputContext, InputPort, OutputContext, PortMode
 from holoflow.core._flow import EXEC_PORTS, Compute, FlowRoutes, wrap_compute
+from holoflow.core._logging_context import LoggingInputContext, LoggingOutputContext, loggers_for
 from holoflow.core._metadata import NO_METADATA, release_metadata, resolve_metadata
 from holoflow.core._operator_status import OperatorStatus
 from holoflow.core._port_conditions import DownstreamMessageAffordableCondition, MessageAvailableCondition
 from holoflow.core._queue import Receiver, Transmitter
+from holoflow.core._spec import IOSpec
 from holoflow.core._streams import OperatorStreams
 from holoflow.core._tracked_run import cyclic_operators, track_compute, tracked_contexts
 from holoflow.errors import GraphError
@@ -375,17 +377,31 @@ class GraphRun:
         operators = {op_run.op.name: op_run.op for op_run in self.ops}
         tracker = fragment._data_flow_tracker
         cyclic = set() if tracker is None else cyclic_operators(fragment.graph)
+        self.data_loggers = list(fragment._data_loggers)
+        if tracker is not None and self.data_loggers:
+            raise GraphError(
+                f"fragment '{fragment.name}': data-flow tracking and data loggers cannot yet be used "
+                "in the same run; run with one of them"
+            )
         for op_run in self.ops:
             op_run.streams = OperatorStreams(op_run.op)
             data_inputs = {k: v for k, v in op_run.input_ports.items() if k not in EXEC_PORTS}
             data_outputs = {k: v for k, v in op_run.transmitters.items() if k not in EXEC_PORTS}
-            if tracker is None:
-                op_run.inputs = InputContext(op_run.label, data_inputs, op_run.streams)
-                op_run.outputs = OutputContext(op_run.label, data_outputs, op_run.streams)
-            else:  # only a tracked run builds tracking objects
+            if tracker is not None:  # only a tracked run builds tracking objects
                 op_run.inputs, op_run.outputs = tracked_contexts(
                     op_run, data_inputs, data_outputs, tracker, op_run.op.name in cyclic
                 )
+            else:
+                # Only the sides some data logger wants get the logging contexts: without loggers
+                # (or for ports they all leave out) receive and emit cost what they did before.
+                input_context: type[InputContext] = InputContext
+                output_context: type[OutputContext] = OutputContext
+                if self.data_loggers and self._wanted(op_run, data_inputs, IOSpec.IOType.INPUT):
+                    input_context = LoggingInputContext
+                if self.data_loggers and self._wanted(op_run, data_outputs, IOSpec.IOType.OUTPUT):
+                    output_context = LoggingOutputContext
+                op_run.inputs = input_context(op_run.label, data_inputs, op_run.streams)
+                op_run.outputs = output_context(op_run.label, data_outputs, op_run.streams)
             op_run.inputs._on_first_acquisition = op_run.forget_acquisitions_after_each_compute
             op_run.context = ExecutionContext(op_run.inputs, op_run.outputs, operators, op_run.streams)
             op_run.routes = FlowRoutes(op_run)
@@ -489,7 +505,10 @@ class GraphRun:
 
     # -- lifecycle -----------------------------------------------------------------------------------
     def initialize(self) -> None:
-        """Reset conditions, bind parameters and call ``initialize`` on every operator in order."""
+        """Reset conditions, bind parameters and call ``initialize`` on every operator in order
+        (after the data loggers, which then learn which ports they log)."""
+        if self.data_loggers:
+            self._attach_data_loggers()
         for op_run in self.ops:
             op = op_run.op
             op_run.open_async_condition()
@@ -532,7 +551,25 @@ class GraphRun:
             op_run.op._holoflow_run = None
             op_run.streams.release()
             release_metadata(op_run.op)
+        for logger in self.data_loggers:
+            first = _call_logger(logger, logger.shutdown, "shutdown") or first
         return first
+
+    def _wanted(self, op_run: OpRun, ports: Mapping[str, object], io_type: IOSpec.IOType) -> bool:
+        """Whether a data logger logs any of ``ports`` (an operator's inputs or outputs)."""
+        name = op_run.op.name
+        return any(loggers_for(self.data_loggers, f"{name}.{port}", io_type) for port in ports)
+
+    def _attach_data_loggers(self) -> None:
+        for logger in self.data_loggers:
+            error = _call_logger(logger, logger.initialize, "initialize")
+            if error is not None:
+                raise error
+        for op_run in self.ops:
+            if isinstance(op_run.inputs, LoggingInputContext):
+                op_run.inputs.attach(op_run.op.name, self.data_loggers)
+            if isinstance(op_run.outputs, LoggingOutputContext):
+                op_run.outputs.attach(op_run.op.name, self.data_loggers)
 
     @staticmethod
     def _call(op_run: OpRun, method: Callable[[], None], name: str) -> None:
@@ -567,3 +604,13 @@ class GraphRun:
         """Ask the run to end soon; safe from any thread."""
         self.stop_requested = True
         self.wake.set()
+
+
+def _call_logger(logger: object, method: Callable[[], None], name: str) -> BaseException | None:
+    """Call a data logger's lifecycle ``method``; return what it raised (annotated), if anything."""
+    try:
+        method()
+    except BaseException as exc:
+        annotate(exc, f"data logger {getattr(logger, 'name', logger)!r}.{name}()")
+        return exc
+    return None

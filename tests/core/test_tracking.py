@@ -418,3 +418,36 @@ def test_a_cycle_ends_its_path_where_it_comes_back():
     # a runs 5 times; the message of its last run is not received back before the run ends
     assert tracker.get_metric("a,b,a", M.NUM_DST_MESSAGES) == 4
     assert tracker.get_metric() == {}  # a has a data predecessor: no root, no source counts
+
+
+def test_tracking_and_data_loggers_in_one_run_raise_before_it_starts(app):
+    from holoflow.conditions import CountCondition
+    from holoflow.core import Operator
+    from holoflow.data_loggers import BasicConsoleLogger
+    from holoflow.errors import GraphError
+
+    started = []
+
+    class Source(Operator):
+        def setup(self, spec):
+            spec.output("out")
+
+        def start(self):
+            started.append(self.name)
+
+        def compute(self, op_input, op_output, context):
+            op_output.emit(1, "out")
+
+    class Sink(Operator):
+        def setup(self, spec):
+            spec.input("in")
+
+        def compute(self, op_input, op_output, context):
+            op_input.receive("in")
+
+    app.add_flow(Source(app, CountCondition(app, 1), name="tx"), Sink(app, name="rx"))
+    app.add_data_logger(BasicConsoleLogger(app, name="console"))
+    app.track()
+    with pytest.raises(GraphError, match="tracking and data loggers cannot yet be used in the same run"):
+        app.run()
+    assert started == []
