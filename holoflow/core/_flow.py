@@ -16,8 +16,8 @@ schedulers' bookkeeping hold unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from holoflow.core._metadata import stamp, unstamp
 from holoflow.errors import GraphError, SchedulingError
@@ -37,6 +37,13 @@ START_OPERATOR_NAME = "<|start|>"
 INPUT_EXEC = "__input_exec__"
 OUTPUT_EXEC = "__output_exec__"
 EXEC_PORTS = frozenset((INPUT_EXEC, OUTPUT_EXEC))
+
+_Port = TypeVar("_Port")
+
+
+def data_ports(ports: Mapping[str, _Port]) -> dict[str, _Port]:
+    """``ports`` (specs, queues or transmitters by port name) without the execution ports."""
+    return {name: port for name, port in ports.items() if name not in EXEC_PORTS}
 
 
 class ExecutionSignal:

@@ -15,7 +15,7 @@ from holoflow.core._config import Config
 from holoflow.core._count import CountCondition
 from holoflow.core._data_logger import DataLogger
 from holoflow.core._executor import Executor
-from holoflow.core._flow import EXEC_PORTS, INPUT_EXEC, OUTPUT_EXEC, START_OPERATOR_NAME
+from holoflow.core._flow import EXEC_PORTS, INPUT_EXEC, OUTPUT_EXEC, START_OPERATOR_NAME, data_ports
 from holoflow.core._graph import Connection, OperatorGraph
 from holoflow.core._greedy import GreedyScheduler
 from holoflow.core._metadata import MetadataPolicy
@@ -173,8 +173,8 @@ class Fragment:
             for source, output, target, input_ in resolve_links(upstream_op, downstream_op, pairs):
                 self.add_flow(source, target, {(output, input_)}, connector_type)
             return
-        outputs = _data_ports(upstream_op.spec.outputs)
-        inputs = _data_ports(downstream_op.spec.inputs)
+        outputs = data_ports(upstream_op.spec.outputs)
+        inputs = data_ports(downstream_op.spec.inputs)
         control = False
         if not port_pairs:
             control = not inputs or INPUT_EXEC in downstream_op.spec.inputs
@@ -615,10 +615,6 @@ def _check_connector(connector_type: IOSpec.ConnectorType | None) -> None:
         )
     if connector_type is not None and not isinstance(connector_type, IOSpec.ConnectorType):
         raise GraphError(f"add_flow: connector type must be an IOSpec.ConnectorType, not {connector_type!r}")
-
-
-def _data_ports(ports: dict[str, IOSpec]) -> dict[str, IOSpec]:
-    return {name: spec for name, spec in ports.items() if name not in EXEC_PORTS}
 
 
 def _only_port(where: str, op: Operator, kind: str, ports: dict[str, IOSpec]) -> str:

@@ -75,7 +75,7 @@ from holoflow.core._async_condition import INTERNAL_ASYNC_CONDITION_NAME, Asynch
 from holoflow.core._build import build_ports
 from holoflow.core._condition import Condition, SchedulingStatusType
 from holoflow.core._context import ExecutionContext, InputContext, InputPort, OutputContext, PortMode
-from holoflow.core._flow import EXEC_PORTS, Compute, FlowRoutes, wrap_compute
+from holoflow.core._flow import Compute, FlowRoutes, data_ports, wrap_compute
 from holoflow.core._logging_context import LoggingInputContext, LoggingOutputContext, loggers_for
 from holoflow.core._metadata import NO_METADATA, release_metadata, resolve_metadata
 from holoflow.core._operator_status import OperatorStatus
@@ -385,8 +385,8 @@ class GraphRun:
             )
         for op_run in self.ops:
             op_run.streams = OperatorStreams(op_run.op)
-            data_inputs = {k: v for k, v in op_run.input_ports.items() if k not in EXEC_PORTS}
-            data_outputs = {k: v for k, v in op_run.transmitters.items() if k not in EXEC_PORTS}
+            data_inputs = data_ports(op_run.input_ports)
+            data_outputs = data_ports(op_run.transmitters)
             if tracker is not None:  # only a tracked run builds tracking objects
                 op_run.inputs, op_run.outputs = tracked_contexts(
                     op_run, data_inputs, data_outputs, tracker, op_run.op.name in cyclic

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from holoflow.core._flow import EXEC_PORTS, INPUT_EXEC, OUTPUT_EXEC
+from holoflow.core._flow import INPUT_EXEC, OUTPUT_EXEC, data_ports
 from holoflow.core._interface_port import InterfacePort, InterfacePortType
 from holoflow.core._operator import Operator
 from holoflow.errors import GraphError
@@ -112,7 +112,7 @@ def _only(where: str, side: str, kind: str, names: list[str]) -> str:
 def _data_ports(end: Operator | Subgraph, *, is_input: bool) -> list[str]:
     if isinstance(end, Operator):
         ports = end.spec.inputs if is_input else end.spec.outputs
-        return sorted(name for name in ports if name not in EXEC_PORTS)
+        return sorted(data_ports(ports))
     return _interface_names(end.interface_ports(), is_input)
 
 

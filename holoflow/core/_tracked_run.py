@@ -24,7 +24,7 @@ from time import time_ns
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core._context import InputContext, InputPort, OutputContext, _no_such_port
-from holoflow.core._flow import EXEC_PORTS
+from holoflow.core._flow import EXEC_PORTS, data_ports
 from holoflow.core._metadata import NO_METADATA, Envelope
 from holoflow.tensor import EMITTED_AS_TENSOR_MAP, TensorMap
 
@@ -234,7 +234,7 @@ def track_compute(op_run: OpRun, tracker: DataFlowTracker) -> Compute:
     inputs = op_run.inputs
     outputs = op_run.outputs
     assert isinstance(inputs, TrackedInputContext) and isinstance(outputs, TrackedOutputContext)
-    leaf = _is_leaf({k: v for k, v in op_run.transmitters.items() if k not in EXEC_PORTS})
+    leaf = _is_leaf(data_ports(op_run.transmitters))
     me = op_run.op.name
     arrivals = inputs._arrivals
     closed = inputs._closed
