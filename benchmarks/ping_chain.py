@@ -43,9 +43,10 @@ PEER_REPEATS = {"multi": 1}
 
 
 def run_worker(
-    impl: str, messages: int, hops: int, scheduler: str, tracked: bool = False
+    impl: str, messages: int, hops: int, scheduler: str, tracked: bool = False, sample_every: int = 1
 ) -> dict[str, float]:
-    """Build and run the chain on ``impl`` (tracked: with ``app.track()``); return throughput
+    """Build and run the chain on ``impl`` (tracked: with ``app.track()``, sampling every
+    ``sample_every``-th root compute when above 1, a holoflow extension); return throughput
     and mean latency."""
     core = importlib.import_module(f"{impl}.core")
     conditions = importlib.import_module(f"{impl}.conditions")
@@ -98,7 +99,10 @@ def run_worker(
     cls_name, kwargs = SCHEDULERS[scheduler]
     app.scheduler(getattr(schedulers, cls_name)(app, name="s", **kwargs))
     if tracked:
-        app.track()
+        if sample_every > 1:
+            app.track(sample_every=sample_every)
+        else:
+            app.track()
     t0 = time.perf_counter()
     app.run()
     wall = time.perf_counter() - t0
