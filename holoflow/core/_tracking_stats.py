@@ -66,6 +66,8 @@ class Distribution:
     """Count, sum, min, max, a log histogram and the first ``retain`` of integer samples."""
 
     __slots__ = ("_histogram", "_kept", "_n_kept", "count", "high", "low", "retain", "total")
+    # The histogram is filled only once a sample is not retained (until then the retained
+    # samples give exact percentiles), so a run that stays under ``retain`` never bins.
 
     def __init__(self, retain: int) -> None:
         self.retain = retain
@@ -76,7 +78,7 @@ class Distribution:
         self._kept: Ints = np.empty(0, dtype=np.int64)
         """Room for retained samples (grown by doubling), the first ``_n_kept`` used."""
         self._n_kept = 0
-        self._histogram: Ints = np.zeros(EXACT + 64, dtype=np.int64)
+        self._histogram: Ints | None = None
 
     def add(self, values: Ints) -> None:
         """Take a batch of samples (in order)."""
@@ -89,6 +91,7 @@ class Distribution:
         else:
             self.low, self.high = low, high
         self.total += int(values.sum())
+        take = values[:0]
         if self._n_kept < self.retain:
             take = values[: self.retain - self._n_kept]
             used = self._n_kept + len(take)
@@ -99,6 +102,17 @@ class Distribution:
             self._kept[self._n_kept : used] = take
             self._n_kept = used
         self.count += n
+        if self._histogram is not None:
+            self._bin(values)
+        elif self.count > self._n_kept:  # the first samples not retained: bin them all from now
+            self._histogram = np.zeros(EXACT + 64, dtype=np.int64)
+            self._bin(self.kept())
+            self._bin(values[len(take) :])
+
+    def _bin(self, values: Ints) -> None:
+        if not len(values):
+            return
+        assert self._histogram is not None
         bins = _bins(values)
         top = int(bins.max())
         if top >= len(self._histogram):
@@ -119,7 +133,7 @@ class Distribution:
         """The ``percents`` (0-100) percentiles in units; NaN when empty."""
         if not self.count:
             return np.full(len(percents), np.nan)
-        if self.count == self._n_kept:
+        if self._histogram is None:
             return np.asarray(np.percentile(self.kept(), percents), dtype=np.float64)
         position = percents / 100.0 * (self.count - 1)
         below = np.floor(position).astype(np.int64)
