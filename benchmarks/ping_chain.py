@@ -107,15 +107,16 @@ def run_worker(
             app.track(sample_every=sample_every)
         else:
             app.track()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     app.run()
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     return {
         "delivered": app.rx.n,
         "out_of_order": app.rx.out_of_order,
         "msgs_per_s": app.rx.n / wall,
         "latency_us": app.rx.latency / max(app.rx.n, 1) * 1e6,
         "wall_s": wall,
+        "cpu_us_per_msg": cpu / max(app.rx.n, 1) * 1e6,
     }
 
 
@@ -252,6 +253,11 @@ def summarize(runs: list[dict[str, float]]) -> dict[str, float]:
         "delivered": min(r["delivered"] for r in runs),
         "out_of_order": max(r["out_of_order"] for r in runs),
         "runs": len(runs),
+        **(
+            {"median_cpu_us_per_msg": statistics.median(r["cpu_us_per_msg"] for r in runs)}
+            if all("cpu_us_per_msg" in r for r in runs)
+            else {}
+        ),
     }
 
 
@@ -364,10 +370,16 @@ def main() -> None:
                 extra_us = (1 / tracked["median_msgs_per_s"] - 1 / untracked["median_msgs_per_s"]) * 1e6
                 what = "tracking" if kind == "tracked" else f"tracking 1 in {row['sample_every']}"
                 row[f"{impl}_{kind}_cost"] = cost
-                print(
+                line = (
                     f"{row['scheduler']:<10} {impl} {what} costs {cost:.1%} of its throughput "
                     f"(median; {extra_us:.2f} us per message)"
                 )
+                if "median_cpu_us_per_msg" in tracked and "median_cpu_us_per_msg" in untracked:
+                    # CPU time per message: what the process spent, whatever else the machine ran
+                    base, more = untracked["median_cpu_us_per_msg"], tracked["median_cpu_us_per_msg"]
+                    row[f"{impl}_{kind}_cpu_cost"] = more / base - 1
+                    line += f"; CPU time per message {base:.2f} -> {more:.2f} us (+{more / base - 1:.1%})"
+                print(line)
     print(
         f"{'bare loop':<10} {'python':<16} {bare['runs']:>4} {bare['delivered']:>9} "
         f"{bare['median_msgs_per_s']:>11,.0f} {bare['best_msgs_per_s']:>11,.0f} "
