@@ -416,3 +416,78 @@ def test_percentiles_exact_while_retained_then_within_the_histograms_resolution(
             position = p / 100 * (len(values) - 1)
             low, high = ordered[math.floor(position)], ordered[math.ceil(position)]
             assert low / 1.011 - 1 <= value <= high * 1.011 + 1
+
+
+def test_runs_longer_than_a_fold_batch_keep_every_message_in_order(use_scheduler):
+    from holoflow.core._tracked_run import FOLD_BATCH
+
+    count = FOLD_BATCH + 904  # the leaves fold their buffers during the run, the rest at its end
+
+    class App(Application):
+        """TwoRoots' graph with ``count`` messages from each root."""
+
+        def compose(self):
+            root1 = Tx(self, CountCondition(self, count), name="root1")
+            root2 = Tx(self, CountCondition(self, count), name="root2")
+            middle1, middle2 = Mid(self, name="middle1"), Mid(self, name="middle2")
+            leaf1, leaf2 = _Sink(self, name="leaf1"), _Both(self, name="leaf2")
+            self.add_flow(root1, middle1)
+            self.add_flow(middle1, leaf1)
+            self.add_flow(middle1, leaf2, {("out", "a")})
+            self.add_flow(root2, middle2)
+            self.add_flow(middle2, leaf2, {("out", "b")})
+
+    app = App([])
+    use_scheduler(app)
+    tracker = app.track(3, 4)
+    app.run()
+    records = tracker.records()
+    for path in ("root1,middle1,leaf1", "root1,middle1,leaf2", "root2,middle2,leaf2"):
+        assert tracker.get_metric(path, M.NUM_DST_MESSAGES) == count - 3 - 4
+        assert [r["index"] for r in records if r["path"] == path] == list(range(1, count + 1))
+    ends = [r["end_ns"] for r in records]
+    assert ends == sorted(ends)  # completion order across the two leaves
+
+
+class _Both(Operator):
+    """A leaf with two inputs that runs when both hold a message."""
+
+    def setup(self, spec):
+        spec.input("a")
+        spec.input("b")
+
+    def compute(self, op_input, op_output, context):
+        op_input.receive("a")
+        op_input.receive("b")
+
+
+def test_reading_while_the_application_runs(scheduler_kind):
+    import threading
+
+    from tests.conftest import SCHEDULERS
+
+    app = Chain(3000, sleeps=(0.0, 0.0, 0.0))
+    app.scheduler(SCHEDULERS[scheduler_kind](app))
+    tracker = app.track(0, 0, operator_timing=True)
+    seen = []
+    done = threading.Event()
+
+    def read():
+        while not done.wait(0.002):
+            if tracker.get_num_paths():
+                seen.append(tracker.get_metric(PATH, M.NUM_DST_MESSAGES))
+                tracker.records()
+                tracker.percentiles(PATH, (50,))
+                tracker.operator_times()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        app.run()
+    finally:
+        done.set()
+        reader.join()
+    assert seen == sorted(seen)  # never goes back
+    assert tracker.get_metric(PATH, M.NUM_DST_MESSAGES) == 3000
+    assert [r["index"] for r in tracker.records()] == list(range(1, 3001))
+    assert tracker.operator_times()["rx"]["computes"] == 3000
