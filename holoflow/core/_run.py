@@ -386,39 +386,48 @@ class GraphRun:
         self.tracking = None if tracker is None else TrackedRun(tracker, fragment.graph)
         """The tracking part of a tracked run (``Fragment.track``), else ``None``."""
         self.data_loggers = list(fragment._data_loggers)
-        for op_run in self.ops:
-            op_run.streams = OperatorStreams(op_run.op)
-            data_inputs = data_ports(op_run.input_ports)
-            data_outputs = data_ports(op_run.transmitters)
-            # Only the sides some data logger wants get the logging contexts: without loggers
-            # (or for ports they all leave out) receive and emit cost what they did before.
-            log_in = bool(self.data_loggers) and self._wanted(op_run, data_inputs, IOSpec.IOType.INPUT)
-            log_out = bool(self.data_loggers) and self._wanted(op_run, data_outputs, IOSpec.IOType.OUTPUT)
-            if self.tracking is not None:  # only a tracked run builds tracking objects
-                op_run.inputs, op_run.outputs = self.tracking.contexts(
-                    op_run,
-                    data_inputs,
-                    data_outputs,
-                    TrackedLoggingInputContext if log_in else None,
-                    TrackedLoggingOutputContext if log_out else None,
-                )
-            else:
-                input_context = LoggingInputContext if log_in else InputContext
-                output_context = LoggingOutputContext if log_out else OutputContext
-                op_run.inputs = input_context(op_run.label, data_inputs, op_run.streams)
-                op_run.outputs = output_context(op_run.label, data_outputs, op_run.streams)
-            op_run.inputs._on_first_acquisition = op_run.forget_acquisitions_after_each_compute
-            op_run.context = ExecutionContext(op_run.inputs, op_run.outputs, operators, op_run.streams)
-            op_run.routes = FlowRoutes(op_run)
-            op_run.outboxes = tuple(op_run.transmitters.values())
-            if (
-                op_run.routes.callback is not None
-                or len(data_inputs) < len(op_run.input_ports)
-                or len(data_outputs) < len(op_run.transmitters)
-            ):
-                op_run.compute = wrap_compute(op_run)
+        try:
+            for op_run in self.ops:
+                self._build(op_run, operators)
+        except BaseException:
             if self.tracking is not None:
-                op_run.compute = self.tracking.wrap(op_run)
+                self.tracking.finish()  # the run will not start: the tracker lets its buffers go
+            raise
+
+    def _build(self, op_run: OpRun, operators: dict[str, Operator]) -> None:
+        """Give ``op_run`` its contexts and its ``compute`` (plain, logging or tracked)."""
+        op_run.streams = OperatorStreams(op_run.op)
+        data_inputs = data_ports(op_run.input_ports)
+        data_outputs = data_ports(op_run.transmitters)
+        # Only the sides some data logger wants get the logging contexts: without loggers
+        # (or for ports they all leave out) receive and emit cost what they did before.
+        log_in = bool(self.data_loggers) and self._wanted(op_run, data_inputs, IOSpec.IOType.INPUT)
+        log_out = bool(self.data_loggers) and self._wanted(op_run, data_outputs, IOSpec.IOType.OUTPUT)
+        if self.tracking is not None:  # only a tracked run builds tracking objects
+            op_run.inputs, op_run.outputs = self.tracking.contexts(
+                op_run,
+                data_inputs,
+                data_outputs,
+                TrackedLoggingInputContext if log_in else None,
+                TrackedLoggingOutputContext if log_out else None,
+            )
+        else:
+            input_context = LoggingInputContext if log_in else InputContext
+            output_context = LoggingOutputContext if log_out else OutputContext
+            op_run.inputs = input_context(op_run.label, data_inputs, op_run.streams)
+            op_run.outputs = output_context(op_run.label, data_outputs, op_run.streams)
+        op_run.inputs._on_first_acquisition = op_run.forget_acquisitions_after_each_compute
+        op_run.context = ExecutionContext(op_run.inputs, op_run.outputs, operators, op_run.streams)
+        op_run.routes = FlowRoutes(op_run)
+        op_run.outboxes = tuple(op_run.transmitters.values())
+        if (
+            op_run.routes.callback is not None
+            or len(data_inputs) < len(op_run.input_ports)
+            or len(data_outputs) < len(op_run.transmitters)
+        ):
+            op_run.compute = wrap_compute(op_run)
+        if self.tracking is not None:
+            op_run.compute = self.tracking.wrap(op_run)
 
     def add_condition(self, op_run: OpRun, condition: Condition) -> None:
         """Make ``condition`` part of ``op_run``'s readiness (while the run is built)."""

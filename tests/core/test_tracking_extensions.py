@@ -491,3 +491,24 @@ def test_reading_while_the_application_runs(scheduler_kind):
     assert tracker.get_metric(PATH, M.NUM_DST_MESSAGES) == 3000
     assert [r["index"] for r in tracker.records()] == list(range(1, 3001))
     assert tracker.operator_times()["rx"]["computes"] == 3000
+
+
+def test_a_run_that_cannot_be_built_leaves_no_buffers_with_the_tracker():
+    from tests.data_loggers._graphs import Recorder
+
+    class Failing(Recorder):
+        """Fails when the run asks about the last operator, after the others were built."""
+
+        def should_log_input(self):
+            self.asked = getattr(self, "asked", 0) + 1
+            if self.asked == 2:  # rx, the last operator built
+                raise RuntimeError("logger settings unreadable")
+            return True
+
+    app = Chain(3)
+    app.add_data_logger(Failing())
+    tracker = app.track(0, 0, operator_timing=True)
+    with pytest.raises(RuntimeError, match="unreadable"):
+        app.run()
+    assert tracker._sinks == {}  # the sinks registered before the failure went with it
+    assert tracker.get_num_paths() == 0
