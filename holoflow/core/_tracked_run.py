@@ -156,7 +156,7 @@ class TrackedRun:
         sink = self.sinks.get(op_run.op.name)
         fold = self.tracker._fold
         every = self.every
-        if self.timing or self.timed:
+        if self.timing or self.timed or op_run.op.name in self.cyclic:  # cycles: paths end here too
             return _general(compute, inputs, outputs, sink, fold, acts_as_root, leaf, every)
         if leaf:
             assert sink is not None

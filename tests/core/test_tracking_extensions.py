@@ -512,3 +512,45 @@ def test_a_run_that_cannot_be_built_leaves_no_buffers_with_the_tracker():
         app.run()
     assert tracker._sinks == {}  # the sinks registered before the failure went with it
     assert tracker.get_num_paths() == 0
+
+
+def test_an_endless_cycle_folds_as_it_goes():
+    from holoflow.core._tracked_run import FOLD_BATCH
+
+    class Loop(Operator):
+        def setup(self, spec):
+            spec.input("back").condition(ConditionType.NONE)
+            spec.output("out")
+
+        def compute(self, op_input, op_output, context):
+            op_input.receive("back")
+            op_output.emit(1, "out")
+
+    class Probe(Mid):
+        """Notes how many completions wait in a's buffer when it runs."""
+
+        def compute(self, op_input, op_output, context):
+            self.waiting = max(getattr(self, "waiting", 0), len(self.sink.ends))
+            super().compute(op_input, op_output, context)
+
+    class App(Application):
+        def compose(self):
+            a = Loop(self, CountCondition(self, 3 * FOLD_BATCH), name="a")
+            self.b = Probe(self, name="b")
+            self.add_flow(a, self.b, {("out", "in")})
+            self.add_flow(self.b, a, {("out", "back")})
+
+    app = App([])
+    app.scheduler(GreedyScheduler(app, name="g"))
+    tracker = app.track(0, 0)
+    original = tracker._register
+
+    def register(run, sink):
+        if sink.name == "a":
+            app.b.sink = sink
+        original(run, sink)
+
+    tracker._register = register
+    app.run()
+    assert app.b.waiting <= FOLD_BATCH  # a's buffer never grows past a batch
+    assert tracker.get_metric("a,b,a", M.NUM_DST_MESSAGES) == 3 * FOLD_BATCH - 1
