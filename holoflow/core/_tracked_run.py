@@ -9,9 +9,9 @@ Per message the hot path does as little as it can (see ``_tracked_contexts`` for
   message's label and its ``emit`` wraps what it sends in one envelope with the extended label;
 * a root's wrapper notes when ``compute`` began (or 0 when sampling leaves this compute out),
   and its ``emit`` counts the message;
-* a leaf's wrapper appends ``(label, end)`` to its *sink*, a deque the tracker folds into its
-  metrics a batch at a time (:meth:`DataFlowTracker._fold`): no lock and no arithmetic per
-  message.
+* a leaf's wrapper appends the label and the end of ``compute`` to its *sink*
+  (:class:`OperatorSink`), which the tracker folds into its metrics a batch at a time
+  (:meth:`DataFlowTracker._fold`): no lock and no arithmetic per message.
 
 Operators that may act as roots without being ones (on a data cycle, or with an input that may
 be empty when ``compute`` runs) get the root's wrapper too, so a path they start is timed from

@@ -1,10 +1,11 @@
 """Folding the operators' buffers into a tracker's paths, records and operator times.
 
-Leaves buffer ``(label, end_ns)`` per completed ``compute`` (see ``_tracked_run``); here a whole
-batch becomes numpy columns (start, end, path) with a few C-level passes, each path's latencies
-go through :meth:`PathMetrics.fold` (Holoscan's rules), and the rows are kept as one record
-chunk. Buffers are deques emptied with ``popleft``, so the operator that fills one may go on
-appending from its own thread while another thread folds.
+Leaves buffer the label and the end (ns) of each ``compute`` that completed paths, in two
+deques (see ``_tracked_run.OperatorSink``); here a whole batch becomes numpy columns (start,
+end, path) with a few C-level passes, each path's latencies go through
+:meth:`PathMetrics.fold` (Holoscan's rules), and the rows are kept as one record chunk. Another
+operator's deques are emptied with ``popleft``, so their owner may go on appending from its own
+thread meanwhile; the operator folding empties its own at once.
 """
 
 from __future__ import annotations
