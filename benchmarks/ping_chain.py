@@ -12,9 +12,13 @@ Holoscan is found in this interpreter, or in the one named by ``--holoscan-pytho
 Usage::
 
     python benchmarks/ping_chain.py [--messages 20000] [--hops 5] [--repeats 3] [--track]
+        [--sample-every 16]
 
 ``--track`` also measures each implementation with data-flow tracking on (``app.track()``,
-Holoscan's defaults) and prints the throughput it costs.
+Holoscan's defaults) and, for holoflow, tracking that samples every ``--sample-every``-th root
+compute (``app.track(sample_every=N)``), and prints the throughput each costs. holoflow's
+untracked, tracked and sampled runs are interleaved (one of each, ``--repeats`` times), so a
+change in the machine's load hits all three alike.
 """
 
 from __future__ import annotations
@@ -43,9 +47,10 @@ PEER_REPEATS = {"multi": 1}
 
 
 def run_worker(
-    impl: str, messages: int, hops: int, scheduler: str, tracked: bool = False
+    impl: str, messages: int, hops: int, scheduler: str, tracked: bool = False, sample_every: int = 1
 ) -> dict[str, float]:
-    """Build and run the chain on ``impl`` (tracked: with ``app.track()``); return throughput
+    """Build and run the chain on ``impl`` (tracked: with ``app.track()``, sampling every
+    ``sample_every``-th root compute when above 1, a holoflow extension); return throughput
     and mean latency."""
     core = importlib.import_module(f"{impl}.core")
     conditions = importlib.import_module(f"{impl}.conditions")
@@ -98,16 +103,20 @@ def run_worker(
     cls_name, kwargs = SCHEDULERS[scheduler]
     app.scheduler(getattr(schedulers, cls_name)(app, name="s", **kwargs))
     if tracked:
-        app.track()
-    t0 = time.perf_counter()
+        if sample_every > 1:
+            app.track(sample_every=sample_every)
+        else:
+            app.track()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     app.run()
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     return {
         "delivered": app.rx.n,
         "out_of_order": app.rx.out_of_order,
         "msgs_per_s": app.rx.n / wall,
         "latency_us": app.rx.latency / max(app.rx.n, 1) * 1e6,
         "wall_s": wall,
+        "cpu_us_per_msg": cpu / max(app.rx.n, 1) * 1e6,
     }
 
 
@@ -195,7 +204,13 @@ def holoscan_env(python: str) -> dict[str, str]:
 
 
 def measure(
-    python: str, impl: str, messages: int, hops: int, scheduler: str, tracked: bool = False
+    python: str,
+    impl: str,
+    messages: int,
+    hops: int,
+    scheduler: str,
+    tracked: bool = False,
+    sample_every: int = 1,
 ) -> dict[str, float]:
     """Run one worker process and parse its JSON line."""
     cmd = [
@@ -210,6 +225,7 @@ def measure(
         "--scheduler",
         scheduler,
         *(["--tracked"] if tracked else []),
+        *(["--sample-every", str(sample_every)] if tracked and sample_every > 1 else []),
     ]
     env = holoscan_env(python) if impl == "holoscan" else dict(os.environ)
     repo = str(Path(__file__).resolve().parents[1])
@@ -237,6 +253,11 @@ def summarize(runs: list[dict[str, float]]) -> dict[str, float]:
         "delivered": min(r["delivered"] for r in runs),
         "out_of_order": max(r["out_of_order"] for r in runs),
         "runs": len(runs),
+        **(
+            {"median_cpu_us_per_msg": statistics.median(r["cpu_us_per_msg"] for r in runs)}
+            if all("cpu_us_per_msg" in r for r in runs)
+            else {}
+        ),
     }
 
 
@@ -250,6 +271,11 @@ def main() -> None:
     parser.add_argument("--worker", choices=["holoflow", "holoscan"])
     parser.add_argument("--tracked", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--track", action="store_true", help="also measure with data-flow tracking on")
+    parser.add_argument(
+        "--sample-every",
+        type=int,
+        help="with --track, also measure holoflow tracking every N-th root compute (default 16)",
+    )
     parser.add_argument("--output", default=str(RESULTS / "ping_chain.json"))
     args = parser.parse_args()
 
@@ -257,22 +283,35 @@ def main() -> None:
         print(
             json.dumps(
                 run_worker(
-                    args.worker, args.messages, args.hops, (args.scheduler or ["greedy"])[0], args.tracked
+                    args.worker,
+                    args.messages,
+                    args.hops,
+                    (args.scheduler or ["greedy"])[0],
+                    args.tracked,
+                    args.sample_every or 1,
                 )
             )
         )
         return
 
+    args.sample_every = args.sample_every or 16
     peer = holoscan_python(args.holoscan_python)
     rows = []
     bare = summarize([run_bare_loop(args.messages, args.hops) for _ in range(args.repeats)])
     for scheduler in args.scheduler or list(SCHEDULERS):
-        ours = summarize(
-            [
-                measure(sys.executable, "holoflow", args.messages, args.hops, scheduler)
-                for _ in range(args.repeats)
-            ]
-        )
+        runs: dict[str, list[dict[str, float]]] = {
+            "holoflow": [],
+            "holoflow_tracked": [],
+            "holoflow_sampled": [],
+        }
+        chain = (args.messages, args.hops, scheduler)
+        for _ in range(args.repeats):
+            runs["holoflow"].append(measure(sys.executable, "holoflow", *chain))
+            if args.track:  # interleaved: the same load for all three
+                runs["holoflow_tracked"].append(measure(sys.executable, "holoflow", *chain, True))
+                sampled = measure(sys.executable, "holoflow", *chain, True, args.sample_every)
+                runs["holoflow_sampled"].append(sampled)
+        ours = summarize(runs["holoflow"])
         theirs = None
         if peer:
             theirs = summarize(
@@ -283,14 +322,9 @@ def main() -> None:
             )
         row = {"scheduler": scheduler, "holoflow": ours, "holoscan": theirs}
         if args.track:
-            # interleaved with the untracked runs above would be fairer on a noisy machine;
-            # repeats and medians keep it honest enough
-            row["holoflow_tracked"] = summarize(
-                [
-                    measure(sys.executable, "holoflow", args.messages, args.hops, scheduler, True)
-                    for _ in range(args.repeats)
-                ]
-            )
+            row["holoflow_tracked"] = summarize(runs["holoflow_tracked"])
+            row["holoflow_sampled"] = summarize(runs["holoflow_sampled"])
+            row["sample_every"] = args.sample_every
             if peer:
                 row["holoscan_tracked"] = summarize(
                     [
@@ -311,7 +345,7 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for row in rows:
-        for impl in ("holoflow", "holoscan", "holoflow_tracked", "holoscan_tracked"):
+        for impl in ("holoflow", "holoscan", "holoflow_tracked", "holoflow_sampled", "holoscan_tracked"):
             if impl not in row:
                 continue
             s = row[impl]
@@ -329,12 +363,23 @@ def main() -> None:
             ratio = row["holoflow"]["median_msgs_per_s"] / row["holoscan"]["median_msgs_per_s"]
             row["ratio_vs_holoscan"] = ratio
             print(f"{row['scheduler']:<10} ratio holoflow/holoscan (median): {ratio:.1f}x")
-        for impl in ("holoflow", "holoscan"):
-            tracked, untracked = row.get(f"{impl}_tracked"), row[impl]
+        for impl, kind in (("holoflow", "tracked"), ("holoflow", "sampled"), ("holoscan", "tracked")):
+            tracked, untracked = row.get(f"{impl}_{kind}"), row[impl]
             if tracked and untracked:
                 cost = 1 - tracked["median_msgs_per_s"] / untracked["median_msgs_per_s"]
-                row[f"{impl}_tracking_cost"] = cost
-                print(f"{row['scheduler']:<10} {impl} tracking costs {cost:.0%} of its throughput (median)")
+                extra_us = (1 / tracked["median_msgs_per_s"] - 1 / untracked["median_msgs_per_s"]) * 1e6
+                what = "tracking" if kind == "tracked" else f"tracking 1 in {row['sample_every']}"
+                row[f"{impl}_{kind}_cost"] = cost
+                line = (
+                    f"{row['scheduler']:<10} {impl} {what} costs {cost:.1%} of its throughput "
+                    f"(median; {extra_us:.2f} us per message)"
+                )
+                if "median_cpu_us_per_msg" in tracked and "median_cpu_us_per_msg" in untracked:
+                    # CPU time per message: what the process spent, whatever else the machine ran
+                    base, more = untracked["median_cpu_us_per_msg"], tracked["median_cpu_us_per_msg"]
+                    row[f"{impl}_{kind}_cpu_cost"] = more / base - 1
+                    line += f"; CPU time per message {base:.2f} -> {more:.2f} us (+{more / base - 1:.1%})"
+                print(line)
     print(
         f"{'bare loop':<10} {'python':<16} {bare['runs']:>4} {bare['delivered']:>9} "
         f"{bare['median_msgs_per_s']:>11,.0f} {bare['best_msgs_per_s']:>11,.0f} "

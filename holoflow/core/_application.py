@@ -81,6 +81,9 @@ class Application(Fragment):
         num_last_messages_to_discard: int = 10,
         latency_threshold: int = 0,
         is_limited_tracking: bool = False,
+        *,
+        sample_every: int = 1,
+        operator_timing: bool = False,
     ) -> dict[str, DataFlowTracker]:
         """Track every fragment of a multi-fragment application (see :meth:`Fragment.track`);
         return the trackers by fragment name. Paths are measured within each fragment."""
@@ -91,6 +94,8 @@ class Application(Fragment):
                 num_last_messages_to_discard,
                 latency_threshold,
                 is_limited_tracking,
+                sample_every=sample_every,
+                operator_timing=operator_timing,
             )
             for frag in self._fragment_graph.get_nodes()
         }

@@ -494,6 +494,9 @@ class Fragment:
         num_last_messages_to_discard: int = 10,
         latency_threshold: int = 0,
         is_limited_tracking: bool = False,
+        *,
+        sample_every: int = 1,
+        operator_timing: bool = False,
     ) -> DataFlowTracker:
         """Turn on data-flow tracking for the fragment's next runs and return its tracker.
 
@@ -511,17 +514,25 @@ class Fragment:
             Latencies below this many milliseconds are left out.
         is_limited_tracking : bool
             Timestamp only roots and leaves (operators between them add no hop).
+        sample_every : int
+            holoflow's: track only every ``sample_every``-th compute of each root; the other
+            messages travel untracked (see :meth:`DataFlowTracker.set_sampling`).
+        operator_timing : bool
+            holoflow's: keep hop times, compute and queue times (see
+            :meth:`DataFlowTracker.set_operator_timing`).
 
         Raises
         ------
         ValueError
-            If a message count is negative or not an int.
+            If a message count is negative or not an int, or ``sample_every`` is below 1.
         """
         tracker = self._data_flow_tracker or DataFlowTracker()
         tracker.set_skip_starting_messages(num_start_messages_to_skip)
         tracker.set_discard_last_messages(num_last_messages_to_discard)
         tracker.set_skip_latencies(latency_threshold)
         tracker.set_limited_tracking(is_limited_tracking)
+        tracker.set_sampling(sample_every)
+        tracker.set_operator_timing(operator_timing)
         self._data_flow_tracker = tracker
         return tracker
 

@@ -284,11 +284,11 @@ class Envelope:
     shared by every receiver of the message and only read. ``acq_timestamp`` is the
     acquisition timestamp given to ``emit`` (ns of the scheduler's clock), or ``None``.
     ``label`` is set only in a tracked run (``Fragment.track``): the message's timestamped
-    paths (see ``holoflow.core._tracked_run``); untracked envelopes leave it unset.
+    paths (see ``holoflow.core._tracked_contexts``); untracked envelopes leave it unset.
     """
 
     __slots__ = ("acq_timestamp", "label", "message", "metadata")
-    label: tuple[tuple[Any, ...], ...]
+    label: Any
 
     def __init__(self, message: Any, metadata: Mapping[str, Any], acq_timestamp: int | None = None) -> None:
         self.message = message

@@ -76,14 +76,21 @@ from holoflow.core._build import build_ports
 from holoflow.core._condition import Condition, SchedulingStatusType
 from holoflow.core._context import ExecutionContext, InputContext, InputPort, OutputContext, PortMode
 from holoflow.core._flow import Compute, FlowRoutes, data_ports, wrap_compute
-from holoflow.core._logging_context import LoggingInputContext, LoggingOutputContext, loggers_for
+from holoflow.core._logging_context import (
+    LoggedInputs,
+    LoggedOutputs,
+    LoggingInputContext,
+    LoggingOutputContext,
+    loggers_for,
+)
 from holoflow.core._metadata import NO_METADATA, release_metadata, resolve_metadata
 from holoflow.core._operator_status import OperatorStatus
 from holoflow.core._port_conditions import DownstreamMessageAffordableCondition, MessageAvailableCondition
 from holoflow.core._queue import Receiver, Transmitter
 from holoflow.core._spec import IOSpec
 from holoflow.core._streams import OperatorStreams
-from holoflow.core._tracked_run import cyclic_operators, track_compute, tracked_contexts
+from holoflow.core._tracked_logging import TrackedLoggingInputContext, TrackedLoggingOutputContext
+from holoflow.core._tracked_run import TrackedRun
 from holoflow.errors import GraphError
 
 if TYPE_CHECKING:
@@ -376,44 +383,51 @@ class GraphRun:
         build_ports(self)
         operators = {op_run.op.name: op_run.op for op_run in self.ops}
         tracker = fragment._data_flow_tracker
-        cyclic = set() if tracker is None else cyclic_operators(fragment.graph)
+        self.tracking = None if tracker is None else TrackedRun(tracker, fragment.graph)
+        """The tracking part of a tracked run (``Fragment.track``), else ``None``."""
         self.data_loggers = list(fragment._data_loggers)
-        if tracker is not None and self.data_loggers:
-            raise GraphError(
-                f"fragment '{fragment.name}': data-flow tracking and data loggers cannot yet be used "
-                "in the same run; run with one of them"
+        try:
+            for op_run in self.ops:
+                self._build(op_run, operators)
+        except BaseException:
+            if self.tracking is not None:
+                self.tracking.finish()  # the run will not start: the tracker lets its buffers go
+            raise
+
+    def _build(self, op_run: OpRun, operators: dict[str, Operator]) -> None:
+        """Give ``op_run`` its contexts and its ``compute`` (plain, logging or tracked)."""
+        op_run.streams = OperatorStreams(op_run.op)
+        data_inputs = data_ports(op_run.input_ports)
+        data_outputs = data_ports(op_run.transmitters)
+        # Only the sides some data logger wants get the logging contexts: without loggers
+        # (or for ports they all leave out) receive and emit cost what they did before.
+        log_in = bool(self.data_loggers) and self._wanted(op_run, data_inputs, IOSpec.IOType.INPUT)
+        log_out = bool(self.data_loggers) and self._wanted(op_run, data_outputs, IOSpec.IOType.OUTPUT)
+        if self.tracking is not None:  # only a tracked run builds tracking objects
+            op_run.inputs, op_run.outputs = self.tracking.contexts(
+                op_run,
+                data_inputs,
+                data_outputs,
+                TrackedLoggingInputContext if log_in else None,
+                TrackedLoggingOutputContext if log_out else None,
             )
-        for op_run in self.ops:
-            op_run.streams = OperatorStreams(op_run.op)
-            data_inputs = data_ports(op_run.input_ports)
-            data_outputs = data_ports(op_run.transmitters)
-            if tracker is not None:  # only a tracked run builds tracking objects
-                op_run.inputs, op_run.outputs = tracked_contexts(
-                    op_run, data_inputs, data_outputs, tracker, op_run.op.name in cyclic
-                )
-            else:
-                # Only the sides some data logger wants get the logging contexts: without loggers
-                # (or for ports they all leave out) receive and emit cost what they did before.
-                input_context: type[InputContext] = InputContext
-                output_context: type[OutputContext] = OutputContext
-                if self.data_loggers and self._wanted(op_run, data_inputs, IOSpec.IOType.INPUT):
-                    input_context = LoggingInputContext
-                if self.data_loggers and self._wanted(op_run, data_outputs, IOSpec.IOType.OUTPUT):
-                    output_context = LoggingOutputContext
-                op_run.inputs = input_context(op_run.label, data_inputs, op_run.streams)
-                op_run.outputs = output_context(op_run.label, data_outputs, op_run.streams)
-            op_run.inputs._on_first_acquisition = op_run.forget_acquisitions_after_each_compute
-            op_run.context = ExecutionContext(op_run.inputs, op_run.outputs, operators, op_run.streams)
-            op_run.routes = FlowRoutes(op_run)
-            op_run.outboxes = tuple(op_run.transmitters.values())
-            if (
-                op_run.routes.callback is not None
-                or len(data_inputs) < len(op_run.input_ports)
-                or len(data_outputs) < len(op_run.transmitters)
-            ):
-                op_run.compute = wrap_compute(op_run)
-            if tracker is not None:
-                op_run.compute = track_compute(op_run, tracker)
+        else:
+            input_context = LoggingInputContext if log_in else InputContext
+            output_context = LoggingOutputContext if log_out else OutputContext
+            op_run.inputs = input_context(op_run.label, data_inputs, op_run.streams)
+            op_run.outputs = output_context(op_run.label, data_outputs, op_run.streams)
+        op_run.inputs._on_first_acquisition = op_run.forget_acquisitions_after_each_compute
+        op_run.context = ExecutionContext(op_run.inputs, op_run.outputs, operators, op_run.streams)
+        op_run.routes = FlowRoutes(op_run)
+        op_run.outboxes = tuple(op_run.transmitters.values())
+        if (
+            op_run.routes.callback is not None
+            or len(data_inputs) < len(op_run.input_ports)
+            or len(data_outputs) < len(op_run.transmitters)
+        ):
+            op_run.compute = wrap_compute(op_run)
+        if self.tracking is not None:
+            op_run.compute = self.tracking.wrap(op_run)
 
     def add_condition(self, op_run: OpRun, condition: Condition) -> None:
         """Make ``condition`` part of ``op_run``'s readiness (while the run is built)."""
@@ -553,6 +567,8 @@ class GraphRun:
             release_metadata(op_run.op)
         for logger in self.data_loggers:
             first = _call_logger(logger, logger.shutdown, "shutdown") or first
+        if self.tracking is not None:
+            self.tracking.finish()
         return first
 
     def _wanted(self, op_run: OpRun, ports: Mapping[str, object], io_type: IOSpec.IOType) -> bool:
@@ -566,9 +582,9 @@ class GraphRun:
             if error is not None:
                 raise error
         for op_run in self.ops:
-            if isinstance(op_run.inputs, LoggingInputContext):
+            if isinstance(op_run.inputs, LoggedInputs):
                 op_run.inputs.attach(op_run.op.name, self.data_loggers)
-            if isinstance(op_run.outputs, LoggingOutputContext):
+            if isinstance(op_run.outputs, LoggedOutputs):
                 op_run.outputs.attach(op_run.op.name, self.data_loggers)
 
     @staticmethod

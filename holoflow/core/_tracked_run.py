@@ -1,221 +1,251 @@
-"""Data-flow tracking inside a run: the contexts and ``compute`` wrappers of a tracked run.
+"""Data-flow tracking inside a run: which contexts each operator gets, and its ``compute`` wrapper.
 
-Only a run of a fragment with a tracker (``Fragment.track``) builds these; an untracked run
-uses the plain contexts and does no tracking work at all.
+Only a run of a fragment with a tracker (``Fragment.track``) builds a :class:`TrackedRun`; an
+untracked run uses the plain contexts and does no tracking work at all.
 
-A message a tracked operator emits travels in an :class:`Envelope` whose ``label`` is a tuple
-of *entries*, one per path the message is on: ``(start, names)`` where ``start`` is when the
-root's ``compute`` began (ns of ``time.time_ns``) and ``names`` the operators passed so far (an
-interned tuple: each operator extends a given tuple once and reuses the result). When the
-tracker logs to a file the entry also carries every hop's times: ``(start, names, times)``
-with ``times`` the flat ``(receive0, publish0, receive1, publish1, ...)``. A root (an operator
-that received nothing in this ``compute``) starts an entry; a leaf's entries close at the end
-of its ``compute`` and go to the tracker. With limited tracking, operators between roots and
-leaves pass entries on untouched. A path that comes back to an operator it passed (a cycle)
-ends there, at the receive time, as in Holoscan.
+Per message the hot path does as little as it can (see ``_tracked_contexts`` for the labels):
 
-The receive fast path already opens envelopes through ``InputContext._open``; the tracked
-contexts override it, so the untracked ``receive`` is not slowed down by tracking.
+* an operator between roots and leaves has no ``compute`` wrapper: its ``receive`` keeps the
+  message's label and its ``emit`` wraps what it sends in one envelope with the extended label;
+* a root's wrapper notes when ``compute`` began (or 0 when sampling leaves this compute out),
+  and its ``emit`` counts the message;
+* a leaf's wrapper appends the label and the end of ``compute`` to its *sink*
+  (:class:`OperatorSink`), which the tracker folds into its metrics a batch at a time
+  (:meth:`DataFlowTracker._fold`): no lock and no arithmetic per message.
+
+Operators that may act as roots without being ones (on a data cycle, or with an input that may
+be empty when ``compute`` runs) get the root's wrapper too, so a path they start is timed from
+their ``compute``. With hop times kept (file logging or operator timing) every operator uses the
+general contexts and a wrapper that also times each ``compute``.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
 from time import time_ns
 from typing import TYPE_CHECKING, Any
 
-from holoflow.core._context import InputContext, InputPort, OutputContext, _no_such_port
 from holoflow.core._flow import EXEC_PORTS, data_ports
-from holoflow.core._metadata import NO_METADATA, Envelope
-from holoflow.tensor import EMITTED_AS_TENSOR_MAP, TensorMap
+from holoflow.core._tracked_contexts import (
+    ChainInput,
+    ChainOutput,
+    Label,
+    RootOutput,
+    TrackedInputContext,
+    TrackedOutputContext,
+)
 
 if TYPE_CHECKING:
+    from holoflow.core._context import InputContext, InputPort, OutputContext
     from holoflow.core._flow import Compute
     from holoflow.core._graph import OperatorGraph
     from holoflow.core._queue import Transmitter
     from holoflow.core._run import OpRun
-    from holoflow.core._streams import OperatorStreams
     from holoflow.core._tracking import DataFlowTracker
 
-__all__ = [
-    "TrackedInputContext",
-    "TrackedOutputContext",
-    "cyclic_operators",
-    "track_compute",
-    "tracked_contexts",
-]
+__all__ = ["FOLD_BATCH", "OperatorSink", "TrackedRun", "cyclic_operators"]
 
-Entry = tuple[Any, ...]
-"""``(start_ns, names)`` or, with per-hop times, ``(start_ns, names, times)``."""
+FOLD_BATCH = 4096
+"""Buffered completions (or compute times) that make an operator fold the tracker's buffers."""
 
 
-class TrackedInputContext(InputContext):
-    """An ``InputContext`` that notes the path entries of every message it opens.
+class OperatorSink:
+    """What one operator buffers for the tracker: the labels of the paths it completed and when
+    (``labels`` and ``ends``, appended in that order) and, with operator timing, its compute
+    durations and queue times (ns)."""
 
-    ``_arrivals`` holds the entries received in the current ``compute`` (with hop times kept,
-    the receive time is appended to ``times``); ``_closed`` the entries that ended here by
-    closing a cycle (with their receive time); ``_start`` when the ``compute`` began.
+    __slots__ = ("computes", "ends", "labels", "name", "queue_times")
+
+    def __init__(self, name: str, timing: bool) -> None:
+        self.name = name
+        self.labels: deque[Label] = deque()
+        self.ends: deque[int] = deque()
+        self.computes: deque[int] | None = deque() if timing else None
+        self.queue_times: deque[int] | None = deque() if timing else None
+
+    def add(self, label: Label, end: int) -> None:
+        """Note that ``label``'s paths ended at ``end`` (ns)."""
+        self.labels.append(label)
+        self.ends.append(end)
+
+
+class TrackedRun:
+    """The tracking part of one run: builds each operator's contexts and wrapper, and hands the
+    tracker the buffers to fold and the roots' message counts.
+
+    Settings read from ``tracker`` when the run is built (hop times, limited tracking,
+    sampling, operator timing) hold for the whole run.
     """
 
-    __slots__ = ("_arrivals", "_closed", "_cyclic", "_lean", "_name", "_start", "_timed")
+    def __init__(self, tracker: DataFlowTracker, graph: OperatorGraph) -> None:
+        self.tracker = tracker
+        self.cyclic = cyclic_operators(graph)
+        self.timed = tracker._hop_times_wanted()
+        self.timing = tracker.operator_timing()
+        self.limited = tracker.limited_tracking()
+        self.every = tracker.sampling()
+        self.sinks: dict[str, OperatorSink] = {}
 
-    def __init__(
+    def contexts(
         self,
-        op_label: str,
-        ports: dict[str, InputPort],
-        streams: OperatorStreams,
-        name: str,
-        cyclic: bool,
-        timed: bool,
-    ) -> None:
-        super().__init__(op_label, ports, streams)
-        self._name = name
-        self._cyclic = cyclic
-        self._timed = timed
-        self._lean = not (timed or cyclic)
-        """Whether receiving only collects entries (no times, no cycle checks)."""
-        self._arrivals: list[Entry] = []
-        self._closed: list[tuple[Entry, int]] = []
-        self._start = 0
-
-    def receive(self, name: str = "", *, kind: str = "") -> Any:
-        """As :meth:`InputContext.receive`; a message's path entries are noted as it is taken."""
-        queue = self._fast.get(name)
-        if queue is None or kind:
-            return super().receive(name, kind=kind)
-        value = queue.popleft() if queue else None
-        if type(value) is Envelope:
-            try:
-                label = value.label
-            except AttributeError:  # an envelope from outside the tracked contexts
-                return self._finish(super()._open(value, name or self._only), name)
-            if self._lean:
-                self._arrivals += label
-            else:
-                self._note(label)
-            if value.acq_timestamp is None and not value.metadata:
-                value = value.message
-            else:
-                value = super()._open(value, name or self._only)
-        if type(value) is TensorMap:
-            self._streams.note(name or self._only, value)
-        return value
-
-    def _finish(self, value: Any, name: str) -> Any:
-        if type(value) is TensorMap:
-            self._streams.note(name or self._only, value)
-        return value
-
-    def _open(self, envelope: Any, port: str) -> Any:
-        label = getattr(envelope, "label", None)
-        if label is not None:
-            self._note(label)
-        return super()._open(envelope, port)
-
-    def _note(self, label: tuple[Entry, ...]) -> None:
-        if self._lean:
-            self._arrivals += label
-            return
-        now = time_ns()
-        for entry in label:
-            if self._cyclic and self._name in entry[1]:
-                self._closed.append((entry, now))
-            elif self._timed:
-                self._arrivals.append((entry[0], entry[1], (*entry[2], now)))
-            else:
-                self._arrivals.append(entry)
-
-
-class TrackedOutputContext(OutputContext):
-    """An ``OutputContext`` that labels every message with the operator's path entries."""
-
-    __slots__ = ("_counts", "_extended", "_inputs", "_name", "_passes", "_root_names", "_timed")
-
-    def __init__(
-        self,
-        op_label: str,
-        ports: dict[str, Transmitter],
-        streams: OperatorStreams,
-        inputs: TrackedInputContext,
-        passes: bool,
-        counts: dict[str, int] | None,
-    ) -> None:
-        super().__init__(op_label, ports, streams)
-        self._inputs = inputs
-        self._name = inputs._name
-        self._timed = inputs._timed
-        self._root_names = (inputs._name,)
-        self._extended: dict[tuple[str, ...], tuple[str, ...]] = {}
-        """Each path-so-far seen, extended with this operator (interned)."""
-        self._passes = passes
-        """Whether the operator forwards entries without adding itself (limited tracking)."""
-        self._counts = counts
-        """Messages sent by ``"operator->port"`` when the operator is a root, else None."""
-
-    def emit(self, data: Any, name: str = "", emitter_name: str = "", acq_timestamp: int = -1) -> None:
-        """As :meth:`OutputContext.emit`; the message also carries its path entries."""
-        transmitter = self._ports.get(name)
-        if transmitter is None:
-            raise _no_such_port(self._label, "output", name, [p for p in self._ports if p])
-        if type(data) in EMITTED_AS_TENSOR_MAP:
-            data = EMITTED_AS_TENSOR_MAP[type(data)](data)
-            self._streams.stamp(name, data)
-        envelope = Envelope(
-            data,
-            dict(self._metadata) if self._metadata else NO_METADATA,
-            None if acq_timestamp == -1 else int(acq_timestamp),
+        op_run: OpRun,
+        data_inputs: dict[str, InputPort],
+        data_outputs: dict[str, Transmitter],
+        input_class: type[TrackedInputContext] | None = None,
+        output_class: type[TrackedOutputContext] | None = None,
+    ) -> tuple[TrackedInputContext, TrackedOutputContext]:
+        """``op_run``'s tracked contexts (its ports built); ``input_class`` / ``output_class``
+        force general classes (data loggers use subclasses of them)."""
+        name = op_run.op.name
+        root, leaf = _is_root(data_inputs), _is_leaf(data_outputs)
+        cyclic = name in self.cyclic
+        passes = self.limited and not root and not leaf
+        timed = self.timed and not passes
+        sink = OperatorSink(name, self.timing)
+        if leaf or cyclic or self.timing:
+            self.sinks[name] = sink
+            self.tracker._register(self, sink)
+        lean = not (self.timed or cyclic or input_class or output_class)
+        inputs: TrackedInputContext
+        if lean and len(data_inputs) == 1:
+            inputs = ChainInput(op_run.label, data_inputs, op_run.streams, name)
+        else:
+            inputs = (input_class or TrackedInputContext)(
+                op_run.label,
+                data_inputs,
+                op_run.streams,
+                name,
+                timed=timed,
+                cyclic=cyclic,
+                sink=sink,
+                queue_times=sink.queue_times if timed else None,
+            )
+        cls = output_class or TrackedOutputContext
+        if lean and root:
+            cls = RootOutput
+        elif lean and type(inputs) is ChainInput and not passes:
+            cls = ChainOutput
+        outputs = cls(
+            op_run.label,
+            data_outputs,
+            op_run.streams,
+            inputs,
+            timed=timed,
+            passes=passes,
+            root=root,
+            every=self.every,
         )
-        arrivals = self._inputs._arrivals
-        if len(arrivals) == 1 and not self._timed and not self._passes:  # the common case, inline
-            start, names = arrivals[0]
-            envelope.label = ((start, self._extended.get(names) or self._extend(names)),)
-        else:
-            envelope.label = self._label_now()
-        counts = self._counts
-        if counts is not None:
-            key = f"{self._name}->{name or next(iter(self._ports))}"
-            counts[key] = counts.get(key, 0) + 1
-        pending = transmitter.pending
-        if len(pending) < transmitter.capacity:
-            pending.append(envelope)
-        else:
-            transmitter.overflow(envelope)
+        if root:
+            assert outputs.sent is not None
+            self.tracker._add_source_counts(name, outputs.sent)
+        return inputs, outputs
 
-    def _label_now(self) -> tuple[Entry, ...]:
-        arrivals = self._inputs._arrivals
-        if not arrivals:
-            start = self._inputs._start
-            if self._timed:
-                return ((start, self._root_names, (start, time_ns())),)
-            return ((start, self._root_names),)
-        if self._passes:
-            return tuple(arrivals)
-        extended = self._extended
-        if self._timed:
-            now = time_ns()
-            return tuple((e[0], extended.get(e[1]) or self._extend(e[1]), (*e[2], now)) for e in arrivals)
-        return tuple((e[0], extended.get(e[1]) or self._extend(e[1])) for e in arrivals)
+    def finish(self) -> None:
+        """Hand the tracker this run's last buffered results (when the run stops)."""
+        self.tracker._finish_run(self)
 
-    def _extend(self, names: tuple[str, ...]) -> tuple[str, ...]:
-        longer = self._extended[names] = (*names, self._name)
-        return longer
+    def wrap(self, op_run: OpRun) -> Compute:
+        """``op_run.compute`` (already built) with the operator's tracking steps around it, or
+        unchanged when it needs none (an operator between roots and leaves)."""
+        compute = op_run.compute
+        inputs, outputs = op_run.inputs, op_run.outputs
+        assert isinstance(inputs, TrackedInputContext) and isinstance(outputs, TrackedOutputContext)
+        acts_as_root = _acts_as_root(op_run, self.cyclic)
+        leaf = _is_leaf(data_ports(op_run.transmitters))
+        sink = self.sinks.get(op_run.op.name)
+        fold = self.tracker._fold
+        every = self.every
+        if self.timing or self.timed or op_run.op.name in self.cyclic:  # cycles: paths end here too
+            return _general(compute, inputs, outputs, sink, fold, acts_as_root, leaf, every)
+        if leaf:
+            assert sink is not None
+            if acts_as_root or type(inputs) is not ChainInput:
+                return _general(compute, inputs, outputs, sink, fold, acts_as_root, leaf, every)
+            labels, ends = sink.labels.append, sink.ends
+
+            def tracked_leaf(op_input: InputContext, op_output: OutputContext, context: Any) -> None:
+                compute(op_input, op_output, context)
+                label = inputs.label
+                if label:
+                    inputs.label = None
+                    labels(label)  # type: ignore[arg-type]  # truthy: a label
+                    ends.append(time_ns())
+                    if len(ends) >= FOLD_BATCH:
+                        fold(sink)
+
+            return tracked_leaf
+        if acts_as_root:
+            if every == 1:
+
+                def tracked_root(op_input: InputContext, op_output: OutputContext, context: Any) -> None:
+                    outputs.start = time_ns()
+                    compute(op_input, op_output, context)
+
+                return tracked_root
+
+            countdown = 0
+
+            def sampled_root(op_input: InputContext, op_output: OutputContext, context: Any) -> None:
+                nonlocal countdown
+                if countdown:
+                    countdown -= 1
+                    compute(op_input, op_output, context)
+                    return
+                countdown = every - 1
+                outputs.start = time_ns()
+                try:
+                    compute(op_input, op_output, context)
+                finally:
+                    outputs.start = 0
+
+            outputs.start = 0
+            return sampled_root
+        return compute
 
 
-def tracked_contexts(
-    op_run: OpRun,
-    data_inputs: dict[str, InputPort],
-    data_outputs: dict[str, Transmitter],
-    tracker: DataFlowTracker,
-    cyclic: bool,
-) -> tuple[TrackedInputContext, TrackedOutputContext]:
-    """The tracked input and output contexts of ``op_run`` (its ports built)."""
-    inputs = TrackedInputContext(
-        op_run.label, data_inputs, op_run.streams, op_run.op.name, cyclic, tracker._logging()
-    )
-    root = _is_root(data_inputs)
-    passes = tracker.limited_tracking() and not root and not _is_leaf(data_outputs)
-    counts: dict[str, int] | None = {} if root else None
-    outputs = TrackedOutputContext(op_run.label, data_outputs, op_run.streams, inputs, passes, counts)
-    return inputs, outputs
+def _general(
+    compute: Compute,
+    inputs: TrackedInputContext,
+    outputs: TrackedOutputContext,
+    sink: OperatorSink | None,
+    fold: Callable[[OperatorSink], None],
+    acts_as_root: bool,
+    leaf: bool,
+    every: int,
+) -> Compute:
+    """The wrapper for every other case: sampling and start (operators that may act as roots),
+    compute times (operator timing), completed paths (leaves)."""
+
+    def tracked(op_input: InputContext, op_output: OutputContext, context: Any) -> None:
+        begin = time_ns()
+        if acts_as_root:
+            if outputs._countdown:
+                outputs._countdown -= 1
+                outputs.start = 0
+            else:
+                outputs._countdown = every - 1
+                outputs.start = begin
+        compute(op_input, op_output, context)
+        if sink is None:
+            return
+        end = time_ns()
+        computes, queue_times = sink.computes, sink.queue_times
+        if computes is not None:
+            computes.append(end - begin)
+        if leaf:
+            label = inputs.current()
+            if label:
+                inputs.forget()
+                sink.add(label, end)  # type: ignore[arg-type]  # truthy: a label
+        if (
+            len(sink.ends) >= FOLD_BATCH
+            or (computes is not None and len(computes) >= FOLD_BATCH)
+            or (queue_times is not None and len(queue_times) >= FOLD_BATCH)
+        ):
+            fold(sink)
+
+    return tracked
 
 
 def _is_root(data_inputs: dict[str, InputPort]) -> bool:
@@ -226,44 +256,18 @@ def _is_leaf(data_outputs: dict[str, Transmitter]) -> bool:
     return not any(transmitter.receivers for transmitter in data_outputs.values())
 
 
-def track_compute(op_run: OpRun, tracker: DataFlowTracker) -> Compute:
-    """``op_run.compute`` (already built) with the tracking steps around it: forget the last
-    ``compute``'s arrivals, note the start (roots), then hand a leaf's completed paths, closed
-    cycles and a root's message counts to ``tracker``."""
-    compute = op_run.compute
-    inputs = op_run.inputs
-    outputs = op_run.outputs
-    assert isinstance(inputs, TrackedInputContext) and isinstance(outputs, TrackedOutputContext)
-    leaf = _is_leaf(data_ports(op_run.transmitters))
-    me = op_run.op.name
-    arrivals = inputs._arrivals
-    closed = inputs._closed
-    counts = outputs._counts
-    if counts is not None:
-        tracker._add_source_counts(counts)
-    cyclic = inputs._cyclic
+def _acts_as_root(op_run: OpRun, cyclic: set[str]) -> bool:
+    """Whether the operator may emit holding no label: a root, an operator on a data cycle, or
+    one that may run with an empty input."""
+    data_inputs = data_ports(op_run.input_ports)
+    return _is_root(data_inputs) or op_run.op.name in cyclic or not _always_fed(op_run, data_inputs)
 
-    if counts is None and not leaf and not cyclic:  # a middle operator: the least work
 
-        def tracked_middle(op_input: InputContext, op_output: OutputContext, context: Any) -> None:
-            arrivals.clear()
-            compute(op_input, op_output, context)
-
-        return tracked_middle
-
-    def tracked(op_input: InputContext, op_output: OutputContext, context: Any) -> None:
-        arrivals.clear()
-        inputs._start = time_ns()
-        compute(op_input, op_output, context)
-        if leaf and arrivals:
-            tracker._record(me, arrivals, time_ns())
-        if closed:
-            for entry, received in closed:
-                ended = entry if len(entry) == 2 else (entry[0], entry[1], (*entry[2], received))
-                tracker._record(me, [ended], received)
-            closed.clear()
-
-    return tracked
+def _always_fed(op_run: OpRun, data_inputs: dict[str, InputPort]) -> bool:
+    """Whether every connected data input must hold a message for the operator to run (the
+    default ``MessageAvailableCondition`` on each of its queues)."""
+    guarded = {id(queue) for queue, n in op_run.need if n >= 1}
+    return all(id(receiver.queue) in guarded for port in data_inputs.values() for receiver in port.receivers)
 
 
 def cyclic_operators(graph: OperatorGraph) -> set[str]:

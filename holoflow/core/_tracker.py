@@ -30,6 +30,9 @@ class Tracker:
         Log entries buffered between writes.
     num_start_messages_to_skip, num_last_messages_to_discard, latency_threshold, is_limited_tracking
         As :meth:`Fragment.track`.
+    sample_every, operator_timing
+        holoflow's, as :meth:`Fragment.track`: track every ``sample_every``-th root compute
+        only; keep hop, compute and queue times.
     """
 
     def __init__(
@@ -42,6 +45,8 @@ class Tracker:
         num_last_messages_to_discard: int = 10,
         latency_threshold: int = 0,
         is_limited_tracking: bool = False,
+        sample_every: int = 1,
+        operator_timing: bool = False,
     ) -> None:
         self.app = app
         app.compose_graph()
@@ -54,6 +59,8 @@ class Tracker:
             "latency_threshold": latency_threshold,
             "is_limited_tracking": is_limited_tracking,
         }
+        self.sample_every = sample_every
+        self.operator_timing = operator_timing
         self._trackers: list[DataFlowTracker] = []
 
     def __enter__(self) -> DataFlowTracker | dict[str, DataFlowTracker]:
@@ -61,11 +68,16 @@ class Tracker:
         skip, discard = int(kw["num_start_messages_to_skip"]), int(kw["num_last_messages_to_discard"])
         threshold, limited = int(kw["latency_threshold"]), bool(kw["is_limited_tracking"])
         result: DataFlowTracker | dict[str, DataFlowTracker]
+        every, timing = int(self.sample_every), bool(self.operator_timing)
         if self.is_distributed_app:
-            result = self.app.track_distributed(skip, discard, threshold, limited)
+            result = self.app.track_distributed(
+                skip, discard, threshold, limited, sample_every=every, operator_timing=timing
+            )
             self._trackers = list(result.values())
         else:
-            result = self.app.track(skip, discard, threshold, limited)
+            result = self.app.track(
+                skip, discard, threshold, limited, sample_every=every, operator_timing=timing
+            )
             self._trackers = [result]
         if self.filename is not None:
             for tracker in self._trackers:

@@ -21,7 +21,8 @@ from holoflow.core import (
     Subgraph,
     Tracker,
 )
-from holoflow.core._tracked_run import TrackedInputContext, TrackedOutputContext, cyclic_operators
+from holoflow.core._tracked_contexts import TrackedInputContext, TrackedOutputContext
+from holoflow.core._tracked_run import cyclic_operators
 from holoflow.schedulers import GreedyScheduler
 
 M = DataFlowMetric
@@ -232,7 +233,8 @@ def test_tracked_run_uses_the_tracking_contexts():
     tracker = app.track()
     assert app.data_flow_tracker is tracker and app.track() is tracker
     app.run()
-    assert app.rx.contexts == {(TrackedInputContext, TrackedOutputContext)}
+    ((inputs, outputs),) = app.rx.contexts
+    assert issubclass(inputs, TrackedInputContext) and issubclass(outputs, TrackedOutputContext)
 
 
 def test_limited_tracking_keeps_roots_and_leaves_only():
@@ -420,34 +422,38 @@ def test_a_cycle_ends_its_path_where_it_comes_back():
     assert tracker.get_metric() == {}  # a has a data predecessor: no root, no source counts
 
 
-def test_tracking_and_data_loggers_in_one_run_raise_before_it_starts(app):
-    from holoflow.conditions import CountCondition
-    from holoflow.core import Operator
-    from holoflow.data_loggers import BasicConsoleLogger
-    from holoflow.errors import GraphError
+def test_tracking_and_data_loggers_see_every_message_in_one_run(use_scheduler):
+    from tests.data_loggers._graphs import INPUT, OUTPUT, Recorder
 
-    started = []
+    app = Chain(12, sleeps=(0.0, 0.001, 0.0))
+    use_scheduler(app)
+    recorder = Recorder()
+    app.add_data_logger(recorder)
+    tracker = app.track(2, 3)
+    app.run()
+    assert app.rx.got == list(range(1, 13))  # the messages arrive untouched
+    sent = [(uid, data) for _, uid, data, _, _, io in recorder.calls if io is OUTPUT]
+    received = [(uid, data) for _, uid, data, _, _, io in recorder.calls if io is INPUT]
+    every = range(1, 13)
+    assert sorted(sent) == sorted([("tx.out", i) for i in every] + [("mid.out", i) for i in every])
+    assert sorted(received) == sorted([("mid.in", i) for i in every] + [("rx.in:0", i) for i in every])
+    assert tracker.get_path_strings() == ["tx,mid,rx"]
+    assert tracker.get_metric("tx,mid,rx", M.NUM_DST_MESSAGES) == 12 - 2 - 3
+    assert tracker.get_metric(M.NUM_SRC_MESSAGES) == {"tx->out": 12}
+    assert min(tracker.get_latencies("tx,mid,rx")) >= 1.0  # mid sleeps 1 ms
 
-    class Source(Operator):
-        def setup(self, spec):
-            spec.output("out")
 
-        def start(self):
-            started.append(self.name)
+def test_tracking_with_a_logger_on_one_port_only():
+    from tests.data_loggers._graphs import Recorder
 
-        def compute(self, op_input, op_output, context):
-            op_output.emit(1, "out")
+    class OnlyMid(Recorder):
+        def should_log_output(self):
+            return False
 
-    class Sink(Operator):
-        def setup(self, spec):
-            spec.input("in")
-
-        def compute(self, op_input, op_output, context):
-            op_input.receive("in")
-
-    app.add_flow(Source(app, CountCondition(app, 1), name="tx"), Sink(app, name="rx"))
-    app.add_data_logger(BasicConsoleLogger(app, name="console"))
-    app.track()
-    with pytest.raises(GraphError, match="tracking and data loggers cannot yet be used in the same run"):
-        app.run()
-    assert started == []
+    app = Chain(5)
+    recorder = OnlyMid()
+    app.add_data_logger(recorder)
+    tracker = app.track(0, 0)
+    app.run()
+    assert recorder.ids() == ["mid.in"] * 5 + ["rx.in:0"] * 5
+    assert tracker.get_metric("tx,mid,rx", M.NUM_DST_MESSAGES) == 5

@@ -395,3 +395,15 @@ def test_ping_periodic(args, period):
     out, elapsed = _timed_example("conditions/ping_periodic.py", *args)
     assert out.splitlines() == [f"Rx message value: {i}" for i in range(1, 11)]
     assert elapsed >= 9 * period  # at least a period between two of the 10 ticks
+
+
+def test_observability_tracking_breakdown():
+    out = run_example("observability/tracking_breakdown.py", "--frames", "12")
+    assert "Path 1: camera,preprocess,inference,sink\nNumber of messages: 8\n" in out
+    assert "camera->frame: 12" in out and out.endswith("frames received: 12\n")
+    operators = ("inference ", "preprocess ", "sink ")
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.startswith(operators)}
+    assert rows["inference"][0] == "12" and float(rows["inference"][1]) >= 5.0  # sleeps 5 ms
+    assert float(rows["preprocess"][1]) >= 2.0 and float(rows["sink"][1]) >= 1.0
+    percentiles = re.search(r"camera,preprocess,inference,sink: p50 ([\d.]+) ms", out)
+    assert percentiles and float(percentiles.group(1)) >= 8.0
