@@ -117,13 +117,24 @@ def stamp_frame(image: Any, frame_id: int) -> None:
         image[y0:y1, xs[2 * pair + 1] : xs[2 * pair + 2]] = second
 
 
-def _brightness(image: np.ndarray) -> np.ndarray:
-    """Per-pixel brightness in 0..1 of the first three channels (alpha is ignored)."""
-    values = np.asarray(image)
-    if values.ndim == 3:
-        values = values[..., :3].mean(axis=2) if values.shape[2] >= 3 else values[..., 0]
-    scale = 255.0 if values.dtype == np.uint8 else 1.0
-    return values.astype(np.float64) / scale
+def _cell_means(corner: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Mean brightness (0..1, first three channels, alpha ignored) of the middle half of each
+    cell: ``(ROWS, COLUMNS)``. Only the middle rows of each cell row are read."""
+    if corner.ndim == 3:  # colour (alpha dropped), or the first channel of grey + alpha
+        corner = corner[..., :3] if corner.shape[2] >= 3 else corner[..., 0]
+    used = corner.shape[2] if corner.ndim == 3 else 1
+    scale = (255.0 if corner.dtype == np.uint8 else 1.0) * used
+    accumulator = np.uint32 if corner.dtype == np.uint8 else np.float64
+    y0, y1 = _middle(ys)
+    x0, x1 = _middle(xs)
+    means = np.empty((ROWS, COLUMNS))
+    for row in range(ROWS):
+        sums = corner[y0[row] : y1[row]].sum(axis=0, dtype=accumulator)  # per column (and channel)
+        if sums.ndim == 2:
+            sums = sums.sum(axis=1)
+        running = np.concatenate(([0.0], sums.cumsum(dtype=np.float64)))
+        means[row] = (running[x1] - running[x0]) / ((x1 - x0) * (y1[row] - y0[row]) * scale)
+    return means
 
 
 def read_stamp(image: Any, size: tuple[int, int] | None = None) -> int | None:
@@ -145,23 +156,12 @@ def read_stamp(image: Any, size: tuple[int, int] | None = None) -> int | None:
     """
     height, width = size if size is not None else image.shape[:2]
     rows, columns = stamp_region(height, width)
-    light = _brightness(np.asarray(image)[:rows, :columns])
-    if light.shape != (rows, columns):
-        raise ValueError(f"the corner given holds {light.shape}, the pattern needs {(rows, columns)}")
+    corner = np.asarray(image)[:rows, :columns]
+    if corner.shape[:2] != (rows, columns):
+        raise ValueError(f"the corner given holds {corner.shape[:2]}, the pattern needs {(rows, columns)}")
     ys = _edges(height, ROWS, HEIGHT_FRACTION)
     xs = _edges(width, COLUMNS, WIDTH_FRACTION)
-    # The middle half of each cell, summed through an integral image: one pass for all cells.
-    integral = np.zeros((rows + 1, columns + 1))
-    integral[1:, 1:] = light.cumsum(0).cumsum(1)
-    y0, y1 = _middle(ys)
-    x0, x1 = _middle(xs)
-    sums = (
-        integral[np.ix_(y1, x1)]
-        - integral[np.ix_(y0, x1)]
-        - integral[np.ix_(y1, x0)]
-        + integral[np.ix_(y0, x0)]
-    )
-    means = sums / np.outer(y1 - y0, x1 - x0)
+    means = _cell_means(corner, ys, xs)
     difference = means[:, 0::2] - means[:, 1::2]  # (ROWS, COLUMNS / 2): one per bit
     if np.abs(difference).min() < MIN_CONTRAST:
         return None
