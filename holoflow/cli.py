@@ -87,7 +87,13 @@ def _run(args: argparse.Namespace) -> int:
 def _latency(args: argparse.Namespace) -> int:
     from holoflow.latency import run_latency
 
-    progress = Progress(sys.stderr, f"latency {args.app}")
+    bar = Progress(sys.stderr, f"latency {args.app}")
+    drawn = []
+
+    def progress(done: int, total: int) -> None:
+        drawn.append(done)
+        bar(done, total)
+
     try:
         run = run_latency(
             args.app,
@@ -99,7 +105,8 @@ def _latency(args: argparse.Namespace) -> int:
             progress=progress,
         )
     finally:
-        progress.close()
+        if drawn:  # end the bar's line (nothing was drawn when the app did not start)
+            bar.close()
     report = run.report(args.output, args.format)
     sys.stdout.write(report.summary)
     for note in report.notes:

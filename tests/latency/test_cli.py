@@ -110,7 +110,7 @@ def test_the_installed_command_reports_without_a_traceback(tmp_path):
         check=False,
     )
     assert result.returncode == 2
-    assert result.stderr.strip() == (
+    assert result.stderr == (
         f"holoflow latency: error: cannot load {script}: ModuleNotFoundError: "
-        "No module named 'no_such_package_anywhere'"
+        "No module named 'no_such_package_anywhere'\n"
     )
