@@ -87,9 +87,10 @@ def _latency_over_time(records: list[dict[str, Any]], stats: list[PathStats]) ->
         ax.axvspan(ax.get_xlim()[0], warm_until, color="0.85", zorder=0, label="warm-up (not counted)")
     ax.set_xlabel("time since the first frame left the source (s)" if timed else "message number")
     ax.set_ylabel("latency (ms)")
-    ax.set_ylim(bottom=0)
+    top = max((r["latency_ms"] for r in records), default=1.0)
+    ax.set_ylim(0, 1.25 * top)  # room for the legend above the lines
     ax.grid(alpha=0.3)
-    _legend(ax, loc="upper right", fontsize="small")
+    _legend(ax, loc="upper right", fontsize="small", ncol=4)
     ax.set_title("Latency of every message, per path")
     return _png(figure)
 
