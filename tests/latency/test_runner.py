@@ -6,8 +6,10 @@ import textwrap
 
 import pytest
 
+from holoflow.core import DataFlowTracker
 from holoflow.errors import ConfigError
 from holoflow.latency import END_TO_END, run_latency
+from holoflow.latency._stats import frame_breakdowns, path_stats
 
 from .conftest import CHAIN_APP
 
@@ -129,3 +131,27 @@ def test_end_to_end_needs_frame_taps():
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         run_latency(str(CHAIN_APP), **kwargs)
+
+
+def test_operator_timing_makes_a_real_breakdown(tmp_path):
+    """With per-message records the tracker gives hop times: the breakdown is each frame's own."""
+    if not callable(getattr(DataFlowTracker, "records", None)):
+        pytest.skip("this tracker keeps no per-message records")
+    run = run_latency(str(CHAIN_APP), frames=10, warmup=2, scheduler="greedy")
+    blurred = _paths(run)["source,blur,sink"]
+    assert [r["counted"] for r in blurred] == [False] * 2 + [True] * 8
+    for r in blurred:
+        hops = r["hops"]
+        assert [h["operator"] for h in hops] == ["source", "blur", "sink"]
+        assert hops[0]["receive_ns"] == r["start_ns"] and hops[-1]["publish_ns"] == r["end_ns"]
+        assert hops[1]["publish_ns"] - hops[1]["receive_ns"] >= 2_000_000  # the blur's 2 ms sleep
+    assert run.operator_times["blur"]["computes"] == 10
+    assert run.operator_times["blur"]["compute_ms_p50"] >= 2.0
+    stats = path_stats(run.records)
+    median, slow = frame_breakdowns(run.records, stats, run.operator_times)
+    for breakdown in (median, slow):
+        assert [op for op, _, _ in breakdown.segments] == ["source", "blur", "sink"]
+        assert sum(q + c for _, q, c in breakdown.segments) == pytest.approx(breakdown.latency_ms, abs=1e-3)
+    report = run.report(tmp_path)
+    assert (tmp_path / "operator_breakdown.png").exists() and not report.notes
+    assert "blur" in report.summary.split("Operators (ms)")[1]
