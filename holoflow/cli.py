@@ -138,15 +138,28 @@ def _add_latency(commands: Any) -> None:
         "app", help="a sample app (endoscopy_tool_tracking, ultrasound_segmentation), "
         "path/to/script.py[:ClassName] or package.module:ClassName",
     )  # fmt: skip
-    latency.add_argument("--frames", type=int, default=300, help="frames the source sends (default 300)")
     latency.add_argument(
-        "--fps", type=float, help="pace the source at this rate; 0: unpaced (default: the app's own)"
+        "--frames", type=int, default=300, metavar="N", help="frames the source sends (default 300)"
     )
     latency.add_argument(
-        "--warmup", type=int, default=30, help="first frames left out of the summary (default 30)"
+        "--fps",
+        type=float,
+        metavar="F",
+        help="pace the source at this rate; 0: unpaced (default: the app's own)",
     )
     latency.add_argument(
-        "--output", type=Path, default=Path("latency-report"), help="report folder (default latency-report/)"
+        "--warmup",
+        type=int,
+        default=30,
+        metavar="K",
+        help="first frames left out of the summary (default 30)",
+    )
+    latency.add_argument(
+        "--output",
+        type=Path,
+        default=Path("latency-report"),
+        metavar="DIR",
+        help="report folder (default latency-report/)",
     )
     latency.add_argument(
         "--end-to-end",
@@ -160,6 +173,7 @@ def _add_latency(commands: Any) -> None:
         "--format",
         type=_formats,
         default="html,png,csv,json",
+        metavar="LIST",
         help="what to write besides summary.txt (default html,png,csv,json)",
     )
     latency.set_defaults(run=_latency)
