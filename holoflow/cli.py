@@ -1,4 +1,4 @@
-"""The ``holoflow`` command: ``holoflow convert``, ``holoflow inspect`` and ``holoflow run``."""
+"""The ``holoflow`` command: ``holoflow convert``, ``inspect``, ``run`` and ``latency``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -83,6 +84,101 @@ def _run(args: argparse.Namespace) -> int:
     return run(args.app, args.flags)
 
 
+def _latency(args: argparse.Namespace) -> int:
+    from holoflow.latency import run_latency
+
+    bar = Progress(sys.stderr, f"latency {args.app}")
+    drawn = []
+
+    def progress(done: int, total: int) -> None:
+        drawn.append(done)
+        bar(done, total)
+
+    try:
+        run = run_latency(
+            args.app,
+            frames=args.frames,
+            fps=args.fps,
+            warmup=args.warmup,
+            scheduler=args.scheduler,
+            end_to_end=args.end_to_end,
+            progress=progress,
+        )
+    finally:
+        if drawn:  # end the bar's line (nothing was drawn when the app did not start)
+            bar.close()
+    report = run.report(args.output, args.format)
+    sys.stdout.write(report.summary)
+    for note in report.notes:
+        print(f"holoflow latency: {note}", file=sys.stderr)
+    print(f"wrote {', '.join(path.name for path in report.files)} to {report.directory}")
+    return 0
+
+
+def _formats(text: str) -> list[str]:
+    from holoflow.latency import FORMATS
+
+    wanted = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = sorted(set(wanted) - set(FORMATS))
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown format {', '.join(unknown)}; choose from {','.join(FORMATS)}"
+        )
+    return wanted
+
+
+def _add_latency(commands: Any) -> None:
+    latency = commands.add_parser(
+        "latency",
+        help="run an app for N frames under tracking and write a latency report",
+        description="Run an app headless for N frames under data-flow tracking; print a summary and "
+        "write a report folder (summary.txt, report.html, PNG plots, records.csv/json).",
+    )
+    latency.add_argument(
+        "app", help="a sample app (endoscopy_tool_tracking, ultrasound_segmentation), "
+        "path/to/script.py[:ClassName] or package.module:ClassName",
+    )  # fmt: skip
+    latency.add_argument(
+        "--frames", type=int, default=300, metavar="N", help="frames the source sends (default 300)"
+    )
+    latency.add_argument(
+        "--fps",
+        type=float,
+        metavar="F",
+        help="pace the source at this rate; 0: unpaced (default: the app's own)",
+    )
+    latency.add_argument(
+        "--warmup",
+        type=int,
+        default=30,
+        metavar="K",
+        help="first frames left out of the summary (default 30)",
+    )
+    latency.add_argument(
+        "--output",
+        type=Path,
+        default=Path("latency-report"),
+        metavar="DIR",
+        help="report folder (default latency-report/)",
+    )
+    latency.add_argument(
+        "--end-to-end",
+        action="store_true",
+        help="also measure source frame to rendered frame, by a frame id stamped into the image",
+    )
+    latency.add_argument(
+        "--scheduler", choices=("greedy", "event", "multi"), help="scheduler to run with (default: the app's)"
+    )
+    latency.add_argument(
+        "--format",
+        type=_formats,
+        default="html,png,csv,json",
+        metavar="LIST",
+        help="what to write besides summary.txt (default html,png,csv,json)",
+    )
+    latency.set_defaults(run=_latency)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="holoflow", description="holoflow command-line tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -111,6 +207,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("app", choices=APPS, help="the sample app")
     run.add_argument("flags", nargs=argparse.REMAINDER, help="the app's flags (see holoflow run APP --help)")
     run.set_defaults(run=_run)
+    _add_latency(commands)
     return parser
 
 

@@ -36,6 +36,7 @@ PUBLIC_MODULES = [
     "holoflow.gxf",
     "holoflow.kernels",
     "holoflow.inference",
+    "holoflow.latency",
 ]
 
 
@@ -63,11 +64,13 @@ def test_all_is_sorted_and_complete(name):
 def test_import_needs_only_numpy_and_yaml():
     """Optional stacks are unavailable in the child; importing everything must still work."""
     blocked = ["cupy", "torch", "onnxruntime", "tensorrt", "cuda", "glfw", "OpenGL", "jax", "av", "pyverbs"]
+    blocked.append("matplotlib")
     script = """
         import holoflow, holoflow.core, holoflow.conditions, holoflow.schedulers
         import holoflow.resources, holoflow.operators, holoflow.testing, holoflow.viz
         import holoflow.sensor_bridge
         import holoflow.apps.ultrasound_segmentation, holoflow.apps.endoscopy_tool_tracking
+        import holoflow.latency, holoflow.cli
         loaded = sorted(m for m in sys.modules if m.split(".")[0] in BLOCKED)
         assert not loaded, loaded
         print("ok", holoflow.__version__)

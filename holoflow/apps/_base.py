@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from holoflow.apps._models import MODELS, model_path
-from holoflow.apps._operators import RenderedFrameSinkOp, TimedReplayerOp
+from holoflow.apps._operators import RenderedFrameSinkOp, RenderedTap, SourceTap, TimedReplayerOp
 from holoflow.apps._options import RunOptions, parse_options
 from holoflow.apps._output import FrameWriter
 from holoflow.apps._recordings import FRAME_RATE, SampleRecording, data_directory, ensure
@@ -56,6 +56,8 @@ class SampleApp(Application):
         self.timer = FrameTimer()
         self.sink: RenderedFrameSinkOp | None = None
         self.backend = self.options.backend or ""
+        self._source: TimedReplayerOp | None = None
+        self._taps: tuple[SourceTap | None, RenderedTap | None] = (None, None)
         self._writer: FrameWriter | None = None
         config = self.options.config or self.default_config
         if not Path(config).is_file():
@@ -81,7 +83,11 @@ class SampleApp(Application):
             realtime = False
         if realtime is not None:
             settings["realtime"] = realtime
-        return TimedReplayerOp(self, self.timer, name=key, **settings)
+        if self.options.frame_rate:
+            settings["frame_rate"] = self.options.frame_rate
+        self._source = TimedReplayerOp(self, self.timer, name=key, **settings)
+        self._source.source_tap = self._taps[0]
+        return self._source
 
     def inference_kwargs(self, key: str) -> dict[str, Any]:
         """The InferenceOp arguments under ``key``, with the backend from the command line and
@@ -118,8 +124,31 @@ class SampleApp(Application):
         holoviz = HolovizOp(self, name=key, **settings)
         if record:
             self.sink = RenderedFrameSinkOp(self, self.timer, self._writer, name="rendered_frames")
+            self.sink.rendered_tap = self._taps[1]
             self.add_flow(holoviz, self.sink, {("render_buffer_output", "in")})
         return holoviz
+
+    def tap_frames(self, source: SourceTap | None = None, rendered: RenderedTap | None = None) -> None:
+        """Hand every frame the replayer emits to ``source`` and every rendered frame to
+        ``rendered`` (the latency tool's end-to-end mode uses this); ``None`` removes a tap.
+
+        ``source(message, started_ns)`` gets the replayer's message (a dict of arrays by tensor
+        name) and the wall-clock time (``time.time_ns``) its ``compute`` began, and returns the
+        message to send. ``rendered(frame, arrived_ns)`` gets each rendered frame (host RGBA
+        uint8) and the wall-clock time it reached the sink. Call before or after composing,
+        before :meth:`run`.
+
+        Raises
+        ------
+        holoflow.errors.ConfigError
+            From :meth:`run`, when ``rendered`` is set and no frame is rendered to a sink (the
+            app runs in a window without ``--output``).
+        """
+        self._taps = (source, rendered)
+        if self._source is not None:
+            self._source.source_tap = source
+        if self.sink is not None:
+            self.sink.rendered_tap = rendered
 
     # -- running ----------------------------------------------------------------------------------
     def run(self) -> None:
@@ -130,6 +159,11 @@ class SampleApp(Application):
             self.recording.basename
         ):
             ensure(self.recording, self.data_folder, stream=None if self.options.quiet else sys.stderr)
+        self.compose_graph()
+        if self._taps[1] is not None and self.sink is None:
+            raise ConfigError(
+                f"{self.app_name}: a rendered-frame tap needs rendered frames; run headless or with an output"
+            )
         self.timer.reset()
         self._writer = FrameWriter(self.options.output, FRAME_RATE) if self.options.output else None
         if self.sink is not None:  # composed by an earlier run

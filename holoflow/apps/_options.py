@@ -30,6 +30,8 @@ class RunOptions:
     """Folder of the sample recording (generated there if missing)."""
     realtime: bool | None = None
     """Pace playback at the recording's rate; None: the config's choice in a window, False headless."""
+    frame_rate: float | None = None
+    """Frames per second when playback is paced; None: the config's (0 there: as recorded)."""
     quiet: bool = False
     """Print no summary."""
 
@@ -60,10 +62,15 @@ def parse_options(prog: str, description: str, argv: Sequence[str] | None = None
     pacing.add_argument(
         "--no-realtime", dest="realtime", action="store_false", help="play as fast as the graph runs"
     )
+    parser.add_argument(
+        "--fps", type=float, help="frames per second when paced (default: the recording's, 30)"
+    )
     parser.add_argument("--quiet", action="store_true", help="print no summary")
     args = parser.parse_args(argv)
     if args.count < 0:
         parser.error(f"--count must be >= 0, got {args.count}")
+    if args.fps is not None and not args.fps > 0:
+        parser.error(f"--fps must be > 0, got {args.fps}")
     return RunOptions(
         headless=args.headless,
         output=args.output,
@@ -72,5 +79,6 @@ def parse_options(prog: str, description: str, argv: Sequence[str] | None = None
         config=args.config,
         data=args.data,
         realtime=args.realtime,
+        frame_rate=args.fps,
         quiet=args.quiet,
     )
