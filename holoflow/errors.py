@@ -51,6 +51,7 @@ __all__ = [
     "ControlStatusError",
     "ControlTimeoutError",
     "DeviceNotFoundError",
+    "DistributedError",
     "GXFFormatError",
     "GraphError",
     "HoloflowError",
@@ -59,6 +60,7 @@ __all__ = [
     "NotSupportedError",
     "PacketFormatError",
     "PoseTreeError",
+    "RemoteError",
     "ResourceError",
     "SchedulingError",
     "SensorBridgeError",
@@ -131,6 +133,21 @@ class ResourceError(HoloflowError, RuntimeError):
 
 class SchedulingError(HoloflowError, RuntimeError):
     """The scheduler cannot continue the run (for example a queue overflowed under FAULT)."""
+
+
+class DistributedError(HoloflowError, RuntimeError):
+    """A distributed application cannot go on: a peer was lost, failed, or could not be reached or
+    authenticated; the message names the fragment, worker or address."""
+
+
+class RemoteError(DistributedError):
+    """An exception raised in another process of a distributed application, whose type cannot be
+    rebuilt here; ``remote_type`` names it and ``remote_traceback`` holds its traceback text."""
+
+    def __init__(self, message: str, remote_type: str = "", remote_traceback: str = "") -> None:
+        super().__init__(message)
+        self.remote_type = remote_type
+        self.remote_traceback = remote_traceback
 
 
 class MetadataError(HoloflowError, RuntimeError):
