@@ -54,6 +54,10 @@ def error_to_wire(exc: BaseException) -> dict[str, Any]:
     """``exc`` as a plain dict: its type's qualified name, ``str(exc)``, its arguments when all
     are str, int, float, bool or None (else none), its notes and its formatted traceback."""
     args = list(exc.args)
+    if isinstance(exc, RemoteError):  # relayed: keep the first sender's type and traceback
+        args = [_clip(str(exc)), _clip(exc.remote_type), _clip(exc.remote_traceback)]
+    elif isinstance(exc, OSError) and exc.filename is not None and len(args) == 2:
+        args += [exc.filename] if exc.filename2 is None else [exc.filename, None, exc.filename2]
     plain = len(args) <= MAX_ITEMS and all(
         type(arg) in _SCALARS and (type(arg) is not str or len(arg) <= MAX_TEXT) for arg in args
     )
@@ -108,6 +112,13 @@ def error_from_wire(data: Any) -> BaseException:
     return exc
 
 
+def _construct(cls: type[BaseException], args: list[Any] | None, message: str) -> BaseException | None:
+    try:
+        return cls(*args) if args is not None else cls(message)
+    except Exception:
+        return None
+
+
 def _add_note(exc: BaseException, note: str) -> None:
     if sys.version_info >= (3, 11):
         exc.add_note(note)
@@ -118,10 +129,9 @@ def _add_note(exc: BaseException, note: str) -> None:
 def _rebuild(remote_type: str, message: str, args: list[Any] | None, remote_traceback: str) -> BaseException:
     cls = _REBUILDABLE.get(remote_type)
     if cls is not None:
-        try:
-            exc = cls(*args) if args is not None else cls(message)
-        except Exception:
-            exc = None
+        exc = _construct(cls, args, message)
+        if exc is not None and str(exc) != message:  # the arguments do not make the text
+            exc = _construct(cls, None, message)
         if isinstance(exc, cls):
             if isinstance(exc, RemoteError) and not exc.remote_traceback:
                 exc.remote_traceback = remote_traceback
