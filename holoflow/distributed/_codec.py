@@ -252,10 +252,10 @@ def _enc_tuple(obj: tuple[Any, ...], out: bytearray, buffers: list[Any], depth: 
 _KEY_TYPES = frozenset({type(None), bool, int, float, str, bytes})
 
 
-def _valid_key(key: Any) -> bool:
+def _valid_key(key: Any, depth: int = 0) -> bool:
     if type(key) in _KEY_TYPES:
         return True
-    return type(key) is tuple and all(_valid_key(part) for part in key)
+    return type(key) is tuple and depth < MAX_DEPTH and all(_valid_key(part, depth + 1) for part in key)
 
 
 def _pairs(obj: dict[Any, Any], out: bytearray, buffers: list[Any], depth: int) -> None:
@@ -308,6 +308,10 @@ def _enc_envelope(obj: Any, out: bytearray, buffers: list[Any], depth: int) -> N
 
 def _enc_ndarray(obj: np.ndarray, out: bytearray, buffers: list[Any], _depth: int) -> None:
     _write_array(obj, out, buffers, 0, 0)
+
+
+def _enc_ndarray_subclass(obj: np.ndarray, out: bytearray, buffers: list[Any], _depth: int) -> None:
+    _write_array(np.asarray(obj), out, buffers, 0, 0)  # a matrix or memmap arrives as a plain array
 
 
 def _write_array(array: np.ndarray, out: bytearray, buffers: list[Any], flags: int, device: int) -> None:
@@ -432,7 +436,7 @@ def _encoder_for(obj: Any) -> _Encoder:
     if isinstance(obj, np.generic):
         return _enc_scalar
     if isinstance(obj, np.ndarray) and not isinstance(obj, np.ma.MaskedArray):
-        return _enc_ndarray
+        return _enc_ndarray_subclass
     if hasattr(obj, "__cuda_array_interface__"):
         return _enc_cuda
     return _unencodable

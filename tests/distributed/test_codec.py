@@ -395,6 +395,28 @@ def test_bad_dict_keys_and_cycles_are_refused():
         encode(loop)
 
 
+def test_array_subclasses_arrive_as_plain_arrays(tmp_path):
+    class Labelled(np.ndarray):
+        pass
+
+    labelled = np.arange(6.0).reshape(2, 3).view(Labelled)
+    memmap = np.memmap(tmp_path / "m.bin", dtype=np.float32, mode="w+", shape=(300, 300))
+    memmap[:] = 2.0
+    for value in (labelled, memmap):
+        result = decode(as_wire(encode(value)))
+        assert type(result) is np.ndarray
+        np.testing.assert_array_equal(result, np.asarray(value))
+    del memmap
+
+
+def test_deeply_nested_tuple_keys_are_refused_not_crashed():
+    key: object = 1
+    for _ in range(5000):
+        key = (key,)
+    with pytest.raises(CodecError, match="dict key"):
+        encode({key: 1})
+
+
 def test_a_str_that_is_not_unicode_is_refused():
     with pytest.raises(CodecError, match="surrogates"):
         encode(["\ud800"])
