@@ -99,6 +99,21 @@ big_arrays = st.builds(
 scalars = st.builds(
     lambda dtype, value: np.array(value).astype(dtype)[()], st.sampled_from(DTYPES), st.integers(0, 100)
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+    x: int
+    name: str
+
+
+register_codec(Point, "tests.Point", lambda p: [p.x, p.name], lambda value: Point(*value))
+
+registered = st.one_of(
+    st.builds(Point, st.integers(), st.text(max_size=5)),
+    st.builds(View, st.floats(-16, 16), st.floats(-16, 16), st.floats(0.01, 16), st.floats(0.01, 16)),
+    st.builds(InputSpec, st.text(max_size=5), st.sampled_from(["color", "points", "text"])),
+)
 keys = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(), st.binary()),
     lambda inner: st.tuples(inner, inner),
@@ -116,6 +131,7 @@ leaves = st.one_of(
     big_arrays,
     scalars,
     arrays.map(as_tensor),
+    registered,
 )
 
 
@@ -590,3 +606,39 @@ def test_a_cuda_array_without_a_device_is_refused_unless_host_staging_is_allowed
         decode(frames)
     result = decode(frames, Limits(cuda_as_host=True))
     assert type(result[0]) is np.ndarray and result[0].tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"hc\x01i" + b"\xff" * 10 + b"\x01", "longer than 64 bits"),
+        (b"hc\x01i" + b"\xff" * 9 + b"\x7f", "longer than 64 bits"),
+        (b"hc\x01I\x81\x01" + b"\x00" * 129, "an int of 129 bytes"),
+        (_array_body((70_000,), dtype_code=5, flags=4), "inline array of 70000 bytes"),
+        (_array_body((4,), dtype_code=14), "unknown dtype code 14"),
+        (_array_body((4,), flags=8), "unknown array flags"),
+        (b"hc\x01S\x0e", "unknown dtype code 14"),
+        (b"hc\x01s\x02\xff\xfe", "invalid UTF-8"),
+        (b"hc\x01X" + b"N", "a Tensor must hold an array"),
+        (b"hc\x01E" + b"l\x00" + b"N" + b"N", "metadata must be a dict"),
+        (b"hc\x01E" + b"m\x00" + b"s\x01x" + b"N", "timestamp must be an int or None"),
+        (b"hc\x01m\x01" + b"l\x00" + b"N", "a dict key of type list"),
+        (b"hc\x01R\x02\xff\xfeN", "not UTF-8"),
+        (b"hc\x01\x00", "unknown tag 0x00"),
+    ],
+)
+def test_each_malformed_field_is_named(body, reason):
+    with pytest.raises(CodecError, match=reason):
+        decode([body, b"\x00" * 32] if body[3:4] == b"A" else [body])
+
+
+def test_bytes_buffers_obey_the_size_limit_and_frames_may_be_any_buffer():
+    frames = encode(b"x" * 5000)
+    with pytest.raises(CodecError, match="over the limit"):
+        decode(frames, Limits(max_message_bytes=4096))
+    with pytest.raises(CodecError, match="body of"):
+        decode([b"hc\x01" + b"N" * 10], Limits(max_message_bytes=4))
+    array = np.arange(INLINE_ARRAY_BYTES, dtype=np.int32)
+    body, data = encode(array)
+    as_2d = np.frombuffer(bytearray(data), np.int32).reshape(256, -1)  # a 2-D int32 buffer
+    same(decode([body, as_2d]), array)
