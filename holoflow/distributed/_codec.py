@@ -523,6 +523,9 @@ class _Reader:
 
     def uleb(self) -> int:
         data, pos = self.data, self.pos
+        if pos < len(data) and data[pos] < 0x80:  # one byte: most lengths and small ints
+            self.pos = pos + 1
+            return data[pos]
         result = shift = 0
         while True:
             if pos >= len(data):
@@ -555,11 +558,13 @@ class _Reader:
         return n
 
     def value(self, depth: int) -> Any:
-        tag = self.byte()
-        reader = _READERS.get(tag)
+        pos = self.pos
+        if pos >= len(self.data):
+            self.fail("truncated")
+        reader = _BY_TAG[self.data[pos]]
         if reader is None:
-            self.pos -= 1
-            self.fail(f"unknown tag {tag:#04x}")
+            self.fail(f"unknown tag {self.data[pos]:#04x}")
+        self.pos = pos + 1
         return reader(self, depth)
 
     def nested(self, depth: int) -> int:
@@ -612,7 +617,12 @@ def _dec_complex(r: _Reader, _depth: int) -> complex:
 
 
 def _dec_str(r: _Reader, _depth: int) -> str:
-    raw = r.take(r.uleb())
+    length = r.uleb()
+    pos = r.pos
+    if length > len(r.data) - pos:
+        r.fail(f"a length of {length} is past the end of the body")
+    r.pos = pos + length
+    raw = r.data[pos : pos + length]
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -784,3 +794,4 @@ _READERS: dict[int, Callable[[_Reader, int], Any]] = {
     ord("R"): _dec_registered,
     ord("Q"): _dec_reserved,
 }
+_BY_TAG: list[Callable[[_Reader, int], Any] | None] = [_READERS.get(tag) for tag in range(256)]
