@@ -342,14 +342,18 @@ def test_registration_errors_are_clear():
         register_codec(socket.socket, "tests.socket", repr, None)
 
 
+class Fragile:
+    """A registered type whose encoder always fails."""
+
+
+def _fail(obj):
+    raise RuntimeError("boom")
+
+
+register_codec(Fragile, "tests.Fragile", _fail, lambda value: Fragile())
+
+
 def test_a_failing_registered_encoder_names_the_type_and_path():
-    class Fragile:
-        pass
-
-    def fail(obj):
-        raise RuntimeError("boom")
-
-    register_codec(Fragile, "tests.Fragile", fail, lambda value: Fragile())
     with pytest.raises(
         CodecError, match=r"where: the encoder registered as 'tests.Fragile' failed at message\[0\]"
     ):
