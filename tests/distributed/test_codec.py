@@ -646,3 +646,24 @@ def test_bytes_buffers_obey_the_size_limit_and_frames_may_be_any_buffer():
     body, data = encode(array)
     as_2d = np.frombuffer(bytearray(data), np.int32).reshape(256, -1)  # a 2-D int32 buffer
     same(decode([body, as_2d]), array)
+
+
+def test_frames_received_by_zeromq_decode_in_place():
+    zmq = pytest.importorskip("zmq")
+    message = {"image": np.arange(300_000, dtype=np.uint16).reshape(500, 600), "meta": {"n": 1}}
+    context = zmq.Context()
+    try:
+        sender, receiver = context.socket(zmq.PAIR), context.socket(zmq.PAIR)
+        receiver.bind("inproc://codec")
+        sender.connect("inproc://codec")
+        # copy=True: a zero-copy send starts pyzmq's process-wide buffer-release thread
+        sender.send_multipart(encode(message), copy=True)
+        frames = receiver.recv_multipart(copy=False)
+        result = decode(frames)
+        same(result, message)
+        assert result["image"].flags.writeable
+        assert np.shares_memory(result["image"], np.frombuffer(frames[1].buffer, np.uint8))
+        sender.close(linger=0)
+        receiver.close(linger=0)
+    finally:
+        context.term()
