@@ -41,6 +41,18 @@ def payloads() -> dict[str, Any]:
     }
 
 
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo, else what platform says."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as stream:
+            for line in stream:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def median_us(step: Callable[[], Any], iterations: int, repeats: int) -> float:
     step()
     times = []
@@ -87,7 +99,7 @@ def main() -> None:
     if args.output:
         write_json(
             args.output,
-            {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "rows": rows},
+            {"cpu": cpu_name(), "cores": os.cpu_count(), "rows": rows},
         )
 
 

@@ -558,12 +558,29 @@ class _Reader:
         return n
 
     def value(self, depth: int) -> Any:
-        pos = self.pos
-        if pos >= len(self.data):
+        data, pos = self.data, self.pos
+        if pos + 1 < len(data) and data[pos + 1] < 0x80:
+            # The commonest values, a short str or a small int, read here without a call.
+            tag = data[pos]
+            if tag == 0x73:  # s
+                start = pos + 2
+                end = start + data[pos + 1]
+                if end <= len(data):
+                    try:
+                        text = data[start:end].decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        self.fail(f"invalid UTF-8 in a str: {exc}")
+                    self.pos = end
+                    return text
+            elif tag == 0x69:  # i
+                self.pos = pos + 2
+                n = data[pos + 1]
+                return (n >> 1) ^ -(n & 1)
+        if pos >= len(data):
             self.fail("truncated")
-        reader = _BY_TAG[self.data[pos]]
+        reader = _BY_TAG[data[pos]]
         if reader is None:
-            self.fail(f"unknown tag {self.data[pos]:#04x}")
+            self.fail(f"unknown tag {data[pos]:#04x}")
         self.pos = pos + 1
         return reader(self, depth)
 
@@ -642,21 +659,24 @@ def _dec_bytes_buffer(r: _Reader, _depth: int) -> bytes:
 
 def _dec_list(r: _Reader, depth: int) -> list[Any]:
     inner = r.nested(depth)
-    return [r.value(inner) for _ in range(r.count())]
+    value = r.value
+    return [value(inner) for _ in range(r.count())]
 
 
 def _dec_tuple(r: _Reader, depth: int) -> tuple[Any, ...]:
     inner = r.nested(depth)
-    return tuple([r.value(inner) for _ in range(r.count())])
+    value = r.value
+    return tuple([value(inner) for _ in range(r.count())])
 
 
 def _fill(r: _Reader, depth: int, target: dict[Any, Any]) -> None:
     inner = r.nested(depth)
+    value = r.value
     for _ in range(r.count()):
-        key = r.value(inner)
-        if not _valid_key(key):
+        key = value(inner)
+        if type(key) is not str and not _valid_key(key):
             r.fail(f"a dict key of type {type(key).__name__}")
-        target[key] = r.value(inner)
+        target[key] = value(inner)
 
 
 def _dec_dict(r: _Reader, depth: int) -> dict[Any, Any]:
