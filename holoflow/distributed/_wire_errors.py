@@ -12,6 +12,7 @@ No name from the wire is ever imported or evaluated.
 from __future__ import annotations
 
 import builtins
+import math
 import sys
 import traceback
 from collections.abc import Mapping
@@ -50,6 +51,24 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 15] + "... (truncated)"
 
 
+def _plain(arg: Any) -> bool:
+    """Whether ``arg`` travels as an argument: a short str, an int, a finite float, a bool or None
+    (strict JSON has no NaN)."""
+    kind = type(arg)
+    if kind is str:
+        return len(arg) <= MAX_TEXT
+    if kind is float:
+        return math.isfinite(arg)
+    return kind in _SCALARS
+
+
+def _safe_str(value: Any) -> str:
+    try:
+        return str(value)
+    except Exception:
+        return f"<{type(value).__qualname__} whose str() failed>"
+
+
 def error_to_wire(exc: BaseException) -> dict[str, Any]:
     """``exc`` as a plain dict: its type's qualified name, ``str(exc)``, its arguments when all
     are str, int, float, bool or None (else none), its notes and its formatted traceback."""
@@ -58,15 +77,13 @@ def error_to_wire(exc: BaseException) -> dict[str, Any]:
         args = [_clip(str(exc)), _clip(exc.remote_type), _clip(exc.remote_traceback)]
     elif isinstance(exc, OSError) and exc.filename is not None and len(args) == 2:
         args += [exc.filename] if exc.filename2 is None else [exc.filename, None, exc.filename2]
-    plain = len(args) <= MAX_ITEMS and all(
-        type(arg) in _SCALARS and (type(arg) is not str or len(arg) <= MAX_TEXT) for arg in args
-    )
+    plain = len(args) <= MAX_ITEMS and all(_plain(arg) for arg in args)
     notes = getattr(exc, "__notes__", None)
     return {
         "type": _qualified(type(exc)),
-        "message": _clip(str(exc)),
+        "message": _clip(_safe_str(exc)),
         "args": args if plain else None,
-        "notes": [_clip(str(note)) for note in notes[:MAX_ITEMS]] if isinstance(notes, list) else [],
+        "notes": [_clip(_safe_str(note)) for note in notes[:MAX_ITEMS]] if isinstance(notes, list) else [],
         "traceback": _clip("".join(traceback.format_exception(exc))),
     }
 

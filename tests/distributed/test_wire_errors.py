@@ -166,3 +166,16 @@ def test_any_dict_gives_an_exception_or_a_codec_error(wire):
     except CodecError:
         return
     assert isinstance(rebuilt, Exception)
+
+
+def test_unprintable_exceptions_and_nan_arguments_still_travel_as_strict_json():
+    class Unprintable(Exception):
+        def __str__(self):
+            raise RuntimeError("no")
+
+    wire = error_to_wire(Unprintable())
+    assert "str() failed" in wire["message"]
+    wire = error_to_wire(ValueError(float("nan")))
+    assert wire["args"] is None
+    json.dumps(wire, allow_nan=False)
+    assert type(error_from_wire(wire)) is ValueError
