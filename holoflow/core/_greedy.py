@@ -107,6 +107,7 @@ class GreedyScheduler(Scheduler):
             self.stop_on_deadlock,
             self.stop_on_deadlock_timeout,
             self.check_recession_period_ms / 1000 or None,
+            run.edges,
         )
         rule.begin()
         deadline = rule.deadline

@@ -206,6 +206,7 @@ class _Engine:
             scheduler.stop_on_deadlock,
             scheduler.stop_on_deadlock_timeout,
             self.recession if self.polled else None,
+            run.edges,
         )
         self.active = len(self.tasks)
         self.pending = 0
