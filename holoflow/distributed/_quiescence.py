@@ -93,7 +93,7 @@ class Coordinator:
         """Look again: whether the run is over — the reports now equal the kept picture (same
         epochs and counts, all still quiet). Drops the picture either way."""
         candidate, self._candidate = self._candidate, None
-        return candidate is not None and candidate == self._states and self.first_wave()
+        return candidate is not None and candidate == self._states
 
     def all_finished(self) -> bool:
         """Whether every fragment's run has ended."""
