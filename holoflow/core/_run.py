@@ -390,6 +390,9 @@ class GraphRun:
         self.wake = threading.Event()
         self.stop_requested = False
         self.on_notify: Callable[[OpRun], None] = lambda _op_run: self.wake.set()
+        self.notify_locks = False
+        """Whether :attr:`on_notify` takes a lock that the scheduler holds while it commits (a
+        caller holding another run's lock must then not call it directly)."""
         self.edges: Any = getattr(fragment, "_holoflow_edges", None)
         """The fragment's connections to other fragments, or ``None`` (see ``core/_build.py``)."""
         self.ops = [OpRun(op, self, index) for index, op in enumerate(fragment.graph.topological_order())]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import queue
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -233,16 +234,28 @@ class LocalEdges:
 
     # -- state ------------------------------------------------------------------------------------
     def poke(self, op_name: str) -> None:
-        """Wake operator ``op_name``: a message arrived for it, or room appeared for it."""
+        """Wake operator ``op_name``: a message arrived for it, or room appeared for it.
+
+        Pokes come from another fragment's commit, which a threaded scheduler makes holding its
+        lock; a threaded target's ``on_notify`` takes the target's lock, so two such fragments
+        poking each other could deadlock. Those pokes go through the runner's waker thread;
+        the others (a greedy target only sets an event) are made here.
+        """
         with self.lock:
             self.is_passive = False
             self.inflight += 1
             run = self.run
+        if run is not None and run.notify_locks:
+            self.runner.wake_later(self, run, op_name)
+            return
+        self.notified(run, op_name)
+
+    def notified(self, run: GraphRun | None, op_name: str) -> None:
+        """Deliver one poke to ``run`` (the fragment's run when poked) and close it."""
         try:
-            if run is not None:
-                op_run = self.op_runs.get(op_name)
-                if op_run is not None:
-                    run.on_notify(op_run)
+            op_run = self.op_runs.get(op_name) if run is not None else None
+            if run is not None and op_run is not None:
+                run.on_notify(op_run)
         finally:
             with self.lock:
                 self.inflight -= 1
@@ -296,6 +309,18 @@ class _LocalRunner:
         self.quiescent = False
         self.error: BaseException | None = None
         self.error_lock = threading.Lock()
+        self.pokes: queue.SimpleQueue[tuple[LocalEdges, GraphRun, str] | None] = queue.SimpleQueue()
+
+    def wake_later(self, edges: LocalEdges, run: GraphRun, op_name: str) -> None:
+        """Have the waker thread deliver a poke (see :meth:`LocalEdges.poke`)."""
+        self.pokes.put((edges, run, op_name))
+
+    def waker(self) -> None:
+        """Deliver queued pokes until told to end (``None``)."""
+        pokes = self.pokes
+        while (item := pokes.get()) is not None:
+            edges, run, op_name = item
+            edges.notified(run, op_name)
 
     def check(self) -> None:
         """Ask the coordinator whether the run is over (two looks at every fragment)."""
@@ -343,6 +368,8 @@ class _LocalRunner:
             for f in self.fragments
         ]
         self.app._holoflow_runtime = self  # Application.stop_execution stops every fragment
+        waker = threading.Thread(target=self.waker, name="holoflow-links-waker", daemon=True)
+        waker.start()
         try:
             for thread in threads:
                 thread.start()
@@ -363,6 +390,8 @@ class _LocalRunner:
             raise
         finally:
             self.app._holoflow_runtime = None
+            self.pokes.put(None)
+            waker.join()
         if self.error is not None:
             raise self.error
 

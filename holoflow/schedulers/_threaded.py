@@ -220,6 +220,7 @@ class _Engine:
         self.finished = threading.Lock()
         self.finished.acquire()
         run.on_notify = self.notify
+        run.notify_locks = True  # notify takes self.cv, which commits hold
         for task in self.tasks:
             self._mark(task)
 

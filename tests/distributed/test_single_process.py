@@ -394,3 +394,32 @@ def test_a_count_condition_source_ends_the_run():
     app = App(["prog"])
     app.run()
     assert app.sink.sink.received == [1] * 7
+
+
+class Both(Fragment):
+    """Streams N messages out and records what comes in, at the same time."""
+
+    def __init__(self, app, name, kind, n):
+        self.kind, self.n = kind, n
+        super().__init__(app, name)
+
+    def compose(self):
+        scheduled(self, self.kind)
+        self.add_operator(Source(self, [f"{self.name}{i}" for i in range(self.n)], name="src"))
+        self.sink = Slow(self, name="sink") if self.name == "left" else Recorder(self, name="sink")
+        self.add_operator(self.sink)
+
+
+@pytest.mark.parametrize("left_kind", sorted(SCHEDULERS))
+def test_two_fragments_streaming_to_each_other_never_deadlock(scheduler_kind, left_kind):
+    class App(Application):
+        def compose(self):
+            self.left = Both(self, "left", left_kind, 300)
+            self.right = Both(self, "right", scheduler_kind, 300)
+            self.add_flow(self.left, self.right, {("src", "sink")})
+            self.add_flow(self.right, self.left, {("src", "sink")})
+
+    app = App(["prog"])
+    app.run()
+    assert app.left.sink.received == [f"right{i}" for i in range(300)]
+    assert app.right.sink.received == [f"left{i}" for i in range(300)]
