@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future
 from typing import Any
 
 from holoflow import _env
@@ -158,10 +157,6 @@ class Application(Fragment):
             _fragment_graph_runner(self)
         finally:
             self._run_lock.release()
-
-    def run_async(self) -> Future[None]:
-        """Start :meth:`run` on a new thread; the future holds its result or exception."""
-        return super().run_async()
 
     def stop_execution(self, op_name: str = "") -> None:
         """Stop the run (every fragment of it), or only operator ``op_name`` of the application

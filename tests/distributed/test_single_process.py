@@ -1,15 +1,19 @@
 """Applications of several fragments run in one process: each fragment on its own thread,
 joined by in-process links, under every scheduler."""
 
+import importlib.util
+import os
 import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from holoflow.conditions import CountCondition
 from holoflow.core import Application, Fragment, IOSpec, Operator, Tracker
 from holoflow.distributed._local import link_mode
-from holoflow.errors import DistributedError, GraphError
+from holoflow.errors import ConfigError, DistributedError, GraphError
 from holoflow.testing import Recorder, Source
 from tests.conftest import SCHEDULERS
 
@@ -135,8 +139,39 @@ class Chain(Application):
         self.add_flow(middle, self.sink, {("fwd.out", "sink.in")})
 
 
-def test_links_pass_references_until_the_codec_exists():
-    assert link_mode() in ("copy", "reference")
+def test_link_modes(monkeypatch):
+    codec = importlib.util.find_spec("holoflow.distributed._codec") is not None
+    assert link_mode() == ("copy" if codec else "reference")
+    monkeypatch.setenv("HOLOFLOW_LOCAL_LINKS", "reference")
+    assert link_mode() == "reference"
+    monkeypatch.setenv("HOLOFLOW_LOCAL_LINKS", "shared")
+    with pytest.raises(ConfigError, match="HOLOFLOW_LOCAL_LINKS='shared'"):
+        Chain("greedy", 1).run()
+    if not codec:
+        monkeypatch.setenv("HOLOFLOW_LOCAL_LINKS", "copy")
+        with pytest.raises(ConfigError, match="needs holoflow.distributed._codec"):
+            link_mode()
+
+
+def test_reference_links_share_the_object():
+    class Obj:
+        pass
+
+    sent = [Obj() for _ in range(3)]
+
+    class App(Application):
+        def compose(self):
+            source = SourceFragment(self, "source", sent, "greedy")
+            self.sink = SinkFragment(self, "sink", "greedy")
+            self.add_flow(source, self.sink, {("src", "sink")})
+
+    os.environ["HOLOFLOW_LOCAL_LINKS"] = "reference"
+    try:
+        app = App(["prog"])
+        app.run()
+    finally:
+        del os.environ["HOLOFLOW_LOCAL_LINKS"]
+    assert all(a is b for a, b in zip(app.sink.sink.received, sent, strict=True))
 
 
 def test_a_chain_of_three_fragments_delivers_every_message_once_in_order(scheduler_kind):
@@ -423,3 +458,37 @@ def test_two_fragments_streaming_to_each_other_never_deadlock(scheduler_kind, le
     app.run()
     assert app.left.sink.received == [f"right{i}" for i in range(300)]
     assert app.right.sink.received == [f"left{i}" for i in range(300)]
+
+
+class SizedRecorder(Recorder):
+    """A recorder whose input queue holds ``capacity`` messages."""
+
+    def __init__(self, fragment, capacity, *args, **kwargs):
+        self.capacity = capacity
+        super().__init__(fragment, *args, **kwargs)
+
+    def setup(self, spec):
+        spec.input("in").connector(IOSpec.ConnectorType.DOUBLE_BUFFER, capacity=self.capacity)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    st.integers(0, 60),
+    st.integers(1, 4),
+    st.lists(st.sampled_from(sorted(SCHEDULERS)), min_size=3, max_size=3),
+)
+def test_every_message_arrives_once_in_order_whatever_the_queues_and_schedulers(n, capacity, kinds):
+    class App(Application):
+        def compose(self):
+            source = SourceFragment(self, "source", range(n), kinds[0])
+            middle = ForwardFragment(self, "middle", kinds[1])
+            self.sink = Fragment(self, "sink")
+            scheduled(self.sink, kinds[2])
+            self.recorder = SizedRecorder(self.sink, capacity, name="rec")
+            self.sink.add_operator(self.recorder)
+            self.add_flow(source, middle, {("src", "fwd")})
+            self.add_flow(middle, self.sink, {("fwd", "rec")})
+
+    app = App(["prog"])
+    app.run()
+    assert app.recorder.received == [("middle", i) for i in range(n)]
