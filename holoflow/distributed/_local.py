@@ -160,8 +160,8 @@ class LocalLink:
 
     def taken(self) -> int:
         """Messages the consumer has taken off its queue."""
-        receiver = self.receiver
         with self.lock:
+            receiver = self.receiver
             return self.arrivals - (len(self.staged) if receiver is None else len(receiver.queue))
 
 

@@ -490,7 +490,7 @@ class ThreadedScheduler(Scheduler):
         self.max_duration_ms = int(max_duration_ms)
         self.network_connection_timeout = int(network_connection_timeout)
         """Holoscan's wait for the network connections of a distributed application, in ms;
-        kept, and unused (holoflow runs one fragment in one process)."""
+        kept, and unused (no network connections in one process)."""
         self._engine: _Engine | None = None
 
     def _recession_seconds(self) -> float | None:
