@@ -396,14 +396,16 @@ class _LocalRunner:
             raise self.error
 
 
-def _convert() -> Callable[[Any], Any] | None:
-    if link_mode() == "reference":
-        return None
+def _copier(spec: EdgeSpec) -> Callable[[Any], Any]:
+    """``decode(encode(message))`` for one edge; a message that cannot travel raises the
+    codec's ``CodecError`` naming the sending operator and port."""
     codec = _codec()
     encode, decode = codec.encode, codec.decode
+    _, op, port = spec.src
+    where = f"operator '{op}' output port '{port}'"
 
     def copy(message: Any) -> Any:
-        return decode(encode(message))
+        return decode(encode(message, where=where))
 
     return copy
 
@@ -431,10 +433,10 @@ def run_local(app: Application) -> None:
     ]
     specs = resolve_edges(flows, ports)
     runner = _LocalRunner(app, fragments)
-    convert = _convert()
+    copy = link_mode() == "copy"
     for spec in specs:
         producer, consumer = runner.edges[spec.src[0]], runner.edges[spec.dst[0]]
-        link = LocalLink(spec, producer, consumer, convert)
+        link = LocalLink(spec, producer, consumer, _copier(spec) if copy else None)
         producer.add_outbound(link)
         consumer.add_inbound(link)
     for fragment in fragments:

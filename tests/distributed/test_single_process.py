@@ -492,3 +492,65 @@ def test_every_message_arrives_once_in_order_whatever_the_queues_and_schedulers(
     app = App(["prog"])
     app.run()
     assert app.recorder.received == [("middle", i) for i in range(n)]
+
+
+def _stand_in_codec():
+    """A stand-in for holoflow.distributed._codec (same API): deep copies, refuses sockets."""
+    import copy
+    import socket
+    import types
+
+    from holoflow.errors import CodecError
+
+    module = types.ModuleType("holoflow.distributed._codec")
+
+    def encode(obj, *, where=""):
+        if isinstance(obj, socket.socket):
+            raise CodecError(f"{where}: cannot encode {type(obj)}")
+        return [copy.deepcopy(obj)]
+
+    def decode(frames, limits=None):
+        return frames[0]
+
+    module.encode, module.decode = encode, decode
+    return module
+
+
+def test_copy_links_give_the_consumer_its_own_object(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "holoflow.distributed._codec", _stand_in_codec())
+    monkeypatch.delenv("HOLOFLOW_LOCAL_LINKS", raising=False)
+    assert link_mode() == "copy"
+    sent = [{"n": i} for i in range(5)]
+
+    class App(Application):
+        def compose(self):
+            source = SourceFragment(self, "source", sent, "greedy")
+            self.sink = SinkFragment(self, "sink", "greedy")
+            self.add_flow(source, self.sink, {("src", "sink")})
+
+    app = App(["prog"])
+    app.run()
+    received = app.sink.sink.received
+    assert received == sent
+    assert not any(a is b for a, b in zip(received, sent, strict=True))
+
+
+def test_copy_links_name_the_port_of_a_message_that_cannot_travel(monkeypatch):
+    import socket
+    import sys
+
+    from holoflow.errors import CodecError
+
+    monkeypatch.setitem(sys.modules, "holoflow.distributed._codec", _stand_in_codec())
+    with socket.socket() as sock:
+
+        class App(Application):
+            def compose(self):
+                source = SourceFragment(self, "source", [sock], "greedy")
+                self.add_flow(source, SinkFragment(self, "sink", "greedy"), {("src", "sink")})
+
+        with pytest.raises(CodecError, match="operator 'src' output port 'out'") as info:
+            App(["prog"]).run()
+    assert "in fragment 'source'" in info.value.__notes__
