@@ -3,6 +3,9 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from holoflow.core import Application, Fragment
+from holoflow.distributed._edges import EdgeSpec
+from holoflow.distributed._local import LocalLink, _LocalRunner
 from holoflow.distributed._quiescence import Coordinator, FragmentState
 
 
@@ -128,3 +131,59 @@ def test_the_run_never_ends_with_work_left(n, actions):
         if model.over:
             assert model.in_flight == 0 and model.queue == 0 and model.processed == model.sent == n
             return
+
+
+# -- the in-process protocol (holoflow.distributed._local), step by step ---------------------------
+
+
+def _two_fragments():
+    app = Application(["p"])
+    a, b = Fragment(app, "a"), Fragment(app, "b")
+    runner = _LocalRunner(app, [a, b])
+    link = LocalLink(EdgeSpec(0, ("a", "tx", "out"), ("b", "rx", "in")), runner.edges["a"], runner.edges["b"])
+    runner.edges["a"].add_outbound(link)
+    runner.edges["b"].add_inbound(link)
+    return runner, runner.edges["a"], runner.edges["b"], link
+
+
+def test_both_passive_with_nothing_in_flight_ends_the_run():
+    runner, a, b, _ = _two_fragments()
+    assert not a.passive(True)
+    assert not runner.quiescent  # b is still active
+    b.passive(True)
+    assert runner.quiescent
+
+
+def test_a_message_sent_to_a_passive_fragment_makes_it_active_before_anyone_looks():
+    runner, a, b, link = _two_fragments()
+    b.passive(True)
+    link.send("m", 0)  # a is active while it sends; the arrival pokes b
+    assert not b.state().passive
+    assert b.state().received == {0: 1} and a.state().sent == {0: 1}
+    a.passive(True)
+    assert not runner.quiescent  # b has not seen the message yet
+    b.passive(True)
+    assert runner.quiescent
+
+
+def test_a_fragment_refuses_to_be_passive_while_a_poke_is_under_way():
+    runner, a, b, _ = _two_fragments()
+    a.passive(True)
+    with b.lock:
+        b.inflight += 1  # a poke between its count and its delivery
+    b.passive(True)
+    assert not b.state().passive and not runner.quiescent
+    with b.lock:
+        b.inflight -= 1
+    b.passive(True)
+    assert runner.quiescent
+
+
+def test_a_finished_fragment_counts_as_passive_and_stopped_fragments_end_at_once():
+    runner, a, b, _ = _two_fragments()
+    a.on_run_end(None)
+    assert a.state().finished and not runner.quiescent
+    b.passive(True)
+    assert runner.quiescent
+    runner.stop()
+    assert b.passive(True)  # a stopped fragment's rule ends its run
