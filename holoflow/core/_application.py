@@ -53,6 +53,7 @@ class Application(Fragment):
         self._strict = strict
         self._config = None
         self.version = "0.0.0"
+        """The application's version string (``--version`` prints it)."""
         command = [str(item) for item in argv] if argv else [sys.executable, *sys.argv]
         self._cli_options, self._argv = parse_cli(command, version=self.version)
         self._cli_config = self._cli_options.config_path or None
