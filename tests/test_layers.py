@@ -36,7 +36,7 @@ ALLOWED: dict[str, set[str]] = {
     "decorator": {"core", "conditions", *SUBSYSTEM},
     "pose_tree": {"core", *SUBSYSTEM},
     "data_loggers": {"core", *SUBSYSTEM},
-    "distributed": {"core", "schedulers", *SUBSYSTEM},
+    "distributed": {"core", "schedulers", "viz", *SUBSYSTEM},
     "operators": {
         "core",
         "conditions",
