@@ -1,0 +1,1 @@
+"""Distributed applications: fragments across processes and hosts."""
