@@ -32,6 +32,7 @@ from holoflow.errors import ConfigError
 
 __all__ = [
     "DATA_LINK_LABEL",
+    "DATA_SERVER_LABEL",
     "DRIVER_LABEL",
     "MIN_SECRET_BYTES",
     "PEER_LABEL",
@@ -46,6 +47,8 @@ DRIVER_LABEL = "holoflow/v1/driver"
 """The driver's CURVE server keypair."""
 PEER_LABEL = "holoflow/v1/peer"
 """The keypair every worker presents to the driver."""
+DATA_SERVER_LABEL = "holoflow/v1/data"
+"""Every data listener's CURVE server keypair (encrypted links)."""
 DATA_LINK_LABEL = "holoflow/v1/link"
 """A data link's CURVE client keypair, derived from the link's one-time token (encrypted links)."""
 
