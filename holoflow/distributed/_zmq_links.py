@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import struct
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,7 @@ MAGIC = b"HF"
 VERSION = 1
 DATA, CREDIT, HELLO, BYE = 1, 2, 3, 4
 HANDSHAKE_IVL_MS = 2000
+_REDIAL_S = 0.05
 _DEFAULT_MAX_MESSAGE = 2 << 30
 _SMALL = 64 * 1024
 
@@ -136,7 +138,9 @@ class DataLink:
     callbacks run on the link's thread: ``on_credit(edge_id)`` when credits come back and
     ``on_lost(error)`` once if the link fails. ``encrypt`` selects CURVE with the listener key
     ``server_key`` (Z85) instead of PLAIN. Construction connects at once (without waiting);
-    :meth:`wait_ready` waits for the listener's welcome.
+    :meth:`wait_ready` waits for the listener's welcome. For ``redial_s`` seconds a refused
+    handshake is retried every 50 ms (the listener's process may not have been told of the link
+    yet); after that, or once welcomed, a refusal fails the link.
 
     :meth:`send` may be called from any thread; it never blocks.
     """
@@ -153,6 +157,7 @@ class DataLink:
         on_lost: LostCallback | None = None,
         encrypt: bool = False,
         server_key: bytes | None = None,
+        redial_s: float = 0.0,
     ) -> None:
         if encrypt and server_key is None:
             raise DistributedError(f"data link {link_id!r}: encryption needs the listener's key")
@@ -168,6 +173,9 @@ class DataLink:
         self._bye = threading.Event()
         self._closing = False
         self._stopping = False
+        self._redial_until = time.monotonic() + redial_s
+        self._redial_at: float | None = None
+        self._refused_sessions = 0  # refused connections whose DISCONNECTED event is still due
         self._wake = _Wake()
         sock = context.socket(zmq.DEALER)
         _common_options(sock)
@@ -314,7 +322,10 @@ class DataLink:
         poller.register(self._wake.read_fd, zmq.POLLIN)
         lost: DistributedError | None = None
         while True:
-            ready = dict(poller.poll())
+            wait_ms = None
+            if self._redial_at is not None:
+                wait_ms = max(0, int((self._redial_at - time.monotonic()) * 1000))
+            ready = dict(poller.poll(wait_ms))
             self._wake.clear()
             credited: list[int] = []
             with self._lock:
@@ -322,6 +333,8 @@ class DataLink:
                     return
                 if self._monitor in ready:
                     lost = self._read_monitor()
+                if self._redial_at is not None and time.monotonic() >= self._redial_at:
+                    self._redial()
                 while self._failure is None and self._sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
                     lost = self._receive(self._sock.recv_multipart(zmq.NOBLOCK), credited) or lost
             for edge_id in credited:
@@ -339,12 +352,27 @@ class DataLink:
             if failed or self._failure is not None:
                 continue
             if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
-                self._fail_locked("the listener refused the link's credentials")
+                if not self._ready.is_set() and time.monotonic() + _REDIAL_S < self._redial_until:
+                    self._refused_sessions += 1
+                    self._redial_at = time.monotonic() + _REDIAL_S
+                else:
+                    self._fail_locked("the listener refused the link's credentials")
             elif event in (zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL, zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL):
                 self._fail_locked("the handshake failed (not a holoflow data listener?)")
+            elif event == zmq.EVENT_DISCONNECTED and self._refused_sessions:
+                self._refused_sessions -= 1
             elif event == zmq.EVENT_DISCONNECTED and not self._bye.is_set():
                 self._fail_locked("the peer disconnected (process ended or heartbeat lost)")
         return None if failed else self._failure
+
+    def _redial(self) -> None:
+        self._redial_at = None
+        try:
+            self._sock.disconnect(self.endpoint)
+        except zmq.ZMQError:
+            pass  # the refused connection is already gone
+        self._sock.connect(self.endpoint)
+        self._sock.send(_header(HELLO, 0, 0), zmq.NOBLOCK)
 
     def _receive(self, frames: list[bytes], credited: list[int]) -> DistributedError | None:
         head = frames[0]
@@ -509,8 +537,6 @@ class DataListener:
 
     def close(self, timeout: float = 1.5) -> None:
         """Say BYE to every connected link, wait up to ``timeout`` s for their answers, close."""
-        import time
-
         with self._lock:
             if self._closing:
                 return
@@ -543,8 +569,6 @@ class DataListener:
     # -- the listener's thread -----------------------------------------------------------------
 
     def _run(self) -> None:
-        import time
-
         poller = zmq.Poller()
         poller.register(self._sock, zmq.POLLIN)
         poller.register(self._monitor, zmq.POLLIN)

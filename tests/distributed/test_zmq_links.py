@@ -361,3 +361,20 @@ def test_killed_or_hung_receiver_is_reported(links, how):
     assert lost_at - killed_at < (2.0 if how == signal.SIGKILL else 3.0)
     with pytest.raises(DistributedError, match="disconnected"):
         link.send(1, encode(b"x"))
+
+
+def test_a_link_dialed_before_the_listener_knows_it_redials(links):
+    """The dialing process may be told of a link before the listening one: with ``redial_s`` the
+    refused handshake is retried until the listener expects the link."""
+    listener = links.listener()
+    token = links.token()
+    link = links.link(listener, "early", token, {1: 4}, redial_s=10)
+    time.sleep(0.3)  # several refused attempts
+    assert link.failure is None
+    sink = Sink()
+    expect(listener, sink, "early", token, {1: 4})
+    link.wait_ready(10)
+    link.send(1, encode(b"made it"))
+    sink.wait(lambda s: s.items)
+    assert sink.items == [(1, b"made it")] and not sink.lost
+    assert listener.rejections()["auth"] >= 1
