@@ -58,15 +58,14 @@ def _codec() -> tuple[Any, Any, str]:
 
     def encode(obj: Any, *, where: str = "") -> list[Any]:
         if isinstance(obj, np.ndarray):
-            return [b"A" + obj.dtype.str.encode() + b"|" + str(obj.size).encode(), memoryview(obj)]
-        return [b"b" + bytes(obj)]
+            return [b"A" + obj.dtype.str.encode(), memoryview(obj)]
+        return [b"i" + str(int(obj)).encode()]
 
     def decode(frames: Any, limits: Any = None) -> Any:
         body = bytes(frames[0])
         if body[:1] == b"A":
-            dtype = body[1:].split(b"|")[0].decode()
-            return np.frombuffer(frames[1], dtype=dtype)
-        return body[1:]
+            return np.frombuffer(frames[1], dtype=body[1:].decode())
+        return int(body[1:])
 
     return encode, decode, "stand-in (holoflow.distributed._codec not present)"
 
@@ -86,6 +85,10 @@ def _raw_payload(kind: str) -> bytes | np.ndarray:
 
 
 def child(role: str, *args: str) -> None:
+    import faulthandler
+    import signal
+
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>` shows where a child waits
     context = zmq.Context()
     if role == "raw-sink":
         (count,) = args
@@ -109,6 +112,11 @@ def child(role: str, *args: str) -> None:
     sys.stdin.read()
 
 
+def _fail(error: Exception) -> None:
+    print(f"link failed: {error}", file=sys.stderr, flush=True)
+    os._exit(1)
+
+
 def _link_child(context: zmq.Context[Any], role: str, *args: str) -> None:
     from holoflow.distributed._zmq_auth import Authenticator
     from holoflow.distributed._zmq_links import DataLink, DataListener
@@ -129,7 +137,7 @@ def _link_child(context: zmq.Context[Any], role: str, *args: str) -> None:
             if seen[0] == count:
                 finished.set()
 
-        inbound = listener.expect("p>c", token, {1: window}, take)
+        inbound = listener.expect("p>c", token, {1: window}, take, _fail)
         print(listener.endpoint, flush=True)
         finished.wait()
         print("done", flush=True)
@@ -142,7 +150,7 @@ def _link_child(context: zmq.Context[Any], role: str, *args: str) -> None:
             back.wait_credit(1, 10)
             back.send(1, encode(message))
 
-        inbound = listener.expect("p>c", token, {1: window}, echo)
+        inbound = listener.expect("p>c", token, {1: window}, echo, _fail)
         print(listener.endpoint, flush=True)
         endpoint = sys.stdin.readline().strip()
         back_holder.append(DataLink(context, "c>p", endpoint, token, {1: window}))
@@ -221,14 +229,14 @@ def link_throughput(kind: str, count: int, window: int) -> float:
     token = secrets.token_bytes(32)
     process, endpoint = _spawn("link-sink", token.hex(), str(window), str(count))
     context = zmq.Context()
-    link = DataLink(context, "p>c", endpoint, token, {1: window})
+    link = DataLink(context, "p>c", endpoint, token, {1: window}, on_lost=_fail)
     link.wait_ready(10)
     payload = _payload(kind)
     assert process.stdout is not None
     start = time.perf_counter()
     for _ in range(count):
-        if not link.has_credit(1):
-            link.wait_credit(1, 30)
+        if not link.has_credit(1) and not link.wait_credit(1, 30):
+            raise RuntimeError("no credit for 30 s: the receiver stopped")
         link.send(1, encode(payload))
     assert process.stdout.readline().strip() == "done"
     elapsed = time.perf_counter() - start

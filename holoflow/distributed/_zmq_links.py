@@ -80,8 +80,8 @@ def max_message_bytes(environ: Mapping[str, str] | None = None) -> int:
     return int(text)
 
 
-def _common_options(sock: zmq.Socket[Any]) -> None:
-    interval, timeout = heartbeat_settings()
+def _common_options(sock: zmq.Socket[Any], heartbeat: tuple[float, float]) -> None:
+    interval, timeout = heartbeat
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.HANDSHAKE_IVL, HANDSHAKE_IVL_MS)
     sock.setsockopt(zmq.HEARTBEAT_IVL, int(interval * 1000))
@@ -161,6 +161,7 @@ class DataLink:
     ) -> None:
         if encrypt and server_key is None:
             raise DistributedError(f"data link {link_id!r}: encryption needs the listener's key")
+        heartbeat = heartbeat_settings()
         self.link_id = link_id
         self.endpoint = endpoint
         self._edges = {edge_id: _OutEdge(window) for edge_id, window in edges.items()}
@@ -178,7 +179,7 @@ class DataLink:
         self._refused_sessions = 0  # refused connections whose DISCONNECTED event is still due
         self._wake = _Wake()
         sock = context.socket(zmq.DEALER)
-        _common_options(sock)
+        _common_options(sock, heartbeat)
         sock.setsockopt(zmq.RECONNECT_IVL, -1)
         sock.setsockopt(zmq.SNDHWM, 0)
         sock.setsockopt(zmq.MAXMSGSIZE, _SMALL)
@@ -201,7 +202,7 @@ class DataLink:
             raise DistributedError(
                 f"data link {link_id!r}: cannot dial {endpoint}: {error.strerror}"
             ) from None
-        sock.send(_header(HELLO, 0, 0), zmq.NOBLOCK)
+        self._hello()
         self._thread = threading.Thread(target=self._run, name=f"holoflow-link-{link_id}", daemon=True)
         self._thread.start()
 
@@ -372,7 +373,13 @@ class DataLink:
         except zmq.ZMQError:
             pass  # the refused connection is already gone
         self._sock.connect(self.endpoint)
-        self._sock.send(_header(HELLO, 0, 0), zmq.NOBLOCK)
+        self._hello()
+
+    def _hello(self) -> None:
+        try:
+            self._sock.send(_header(HELLO, 0, 0), zmq.NOBLOCK)
+        except zmq.Again:
+            pass  # the connection was refused already: the monitor reports it
 
     def _receive(self, frames: list[bytes], credited: list[int]) -> DistributedError | None:
         head = frames[0]
@@ -469,6 +476,8 @@ class DataListener:
     ) -> None:
         if encrypt and secret_key is None:
             raise DistributedError("an encrypted data listener needs its secret key")
+        heartbeat = heartbeat_settings()
+        max_bytes = max_message_bytes() if max_bytes is None else max_bytes
         if decode is None:
             from holoflow.distributed._codec import decode as codec_decode  # type: ignore[import-not-found]
 
@@ -485,9 +494,9 @@ class DataListener:
         self._close_deadline = 0.0
         self._wake = _Wake()
         sock = context.socket(zmq.ROUTER)
-        _common_options(sock)
+        _common_options(sock, heartbeat)
         sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
-        sock.setsockopt(zmq.MAXMSGSIZE, max_message_bytes() if max_bytes is None else max_bytes)
+        sock.setsockopt(zmq.MAXMSGSIZE, max_bytes)
         sock.setsockopt(zmq.SNDHWM, 0)
         sock.zap_domain = DATA_DOMAIN.encode()
         if encrypt:
