@@ -48,26 +48,10 @@ ROUND_TRIPS = {"small": 3_000, "1KiB": 3_000, "1MiB": 300, "8MiB": 60}
 
 
 def _codec() -> tuple[Any, Any, str]:
-    """The holoflow codec when present, else a minimal one for bytes and arrays (named so)."""
-    try:
-        from holoflow.distributed._codec import decode, encode  # type: ignore[import-not-found]
+    """holoflow's codec: ``(encode, decode, name)``."""
+    from holoflow.distributed._codec import decode, encode
 
-        return encode, decode, "holoflow"
-    except ImportError:
-        pass
-
-    def encode(obj: Any, *, where: str = "") -> list[Any]:
-        if isinstance(obj, np.ndarray):
-            return [b"A" + obj.dtype.str.encode(), memoryview(obj)]
-        return [b"i" + str(int(obj)).encode()]
-
-    def decode(frames: Any, limits: Any = None) -> Any:
-        body = bytes(frames[0])
-        if body[:1] == b"A":
-            return np.frombuffer(frames[1], dtype=body[1:].decode())
-        return int(body[1:])
-
-    return encode, decode, "stand-in (holoflow.distributed._codec not present)"
+    return encode, decode, "holoflow"
 
 
 def _payload(kind: str) -> Any:

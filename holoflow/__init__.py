@@ -18,6 +18,7 @@ from holoflow import (
     core,
     data_loggers,
     decorator,
+    distributed,  # noqa: F401 (installs the runner of applications with fragments)
     errors,
     executors,
     flow_graphs,

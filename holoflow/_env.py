@@ -13,6 +13,7 @@ from pathlib import Path
 
 __all__ = [
     "config_path",
+    "distributed_setting",
     "hololink_affinity",
     "log_format",
     "log_level_setting",
@@ -81,3 +82,10 @@ def sample_data_dir() -> Path:
         return Path(explicit)
     cache = _first("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(cache) / "holoflow" / "sample_data"
+
+
+def distributed_setting(name: str) -> str | None:
+    """A distributed-application variable: ``HOLOFLOW_<name>`` over ``HOLOSCAN_<name>``
+    (``APP_DRIVER_PORT``, ``DISTRIBUTED_APP_SCHEDULER``, ``STOP_ON_DEADLOCK``,
+    ``STOP_ON_DEADLOCK_TIMEOUT``, ``MAX_DURATION_MS``, ``CHECK_RECESSION_PERIOD_MS``, ...)."""
+    return _first(f"HOLOFLOW_{name}", f"HOLOSCAN_{name}")

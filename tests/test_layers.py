@@ -36,6 +36,7 @@ ALLOWED: dict[str, set[str]] = {
     "decorator": {"core", "conditions", *SUBSYSTEM},
     "pose_tree": {"core", *SUBSYSTEM},
     "data_loggers": {"core", *SUBSYSTEM},
+    "distributed": {"core", "schedulers", *SUBSYSTEM},
     "operators": {
         "core",
         "conditions",

@@ -42,7 +42,7 @@ from holoflow.core._graph import Connection, OperatorGraph
 from holoflow.core._greedy import GreedyScheduler
 from holoflow.core._interface_port import InterfacePort, InterfacePortMapping, InterfacePortType
 from holoflow.core._message import Message, io_type_registry
-from holoflow.core._metadata import MetadataDictionary, MetadataPolicy
+from holoflow.core._metadata import Envelope, MetadataDictionary, MetadataPolicy
 from holoflow.core._multi_message import MultiMessageAvailableCondition, MultiMessageAvailableTimeoutCondition
 from holoflow.core._network_context import NetworkContext
 from holoflow.core._operator import Operator
@@ -122,6 +122,7 @@ __all__ = [
     "DefaultFragmentService",
     "DistributedAppService",
     "DownstreamMessageAffordableCondition",
+    "Envelope",
     "ExecutionContext",
     "Executor",
     "ExpiringMessageAvailableCondition",

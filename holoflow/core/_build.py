@@ -86,6 +86,15 @@ def build_ports(run: GraphRun) -> None:
     """Give every operator of ``run`` its receivers, transmitters and port conditions, and link
     producers to consumers.
 
+    When the fragment has edges to other fragments (``fragment._holoflow_edges``, set by
+    ``holoflow.distributed``), ``edges.inbound[(op, port)]`` lists ends feeding that input: each
+    gets a receiver of its own (after the local ones of an ``ANY_SIZE`` port; on any other port it
+    must be the only connection), handed to it with ``end.bind(receiver)``;
+    ``edges.outbound[(op, port)]`` lists ends appended to that output's transmitter receivers
+    (each quacks like a receiver: ``queue``, ``capacity``, ``reserved``, ``push``, and
+    ``tracks_arrivals`` true, so messages reach it one ``push`` at a time); and ``edges.bind(run)``
+    is called once everything is wired.
+
     Raises
     ------
     GraphError
@@ -111,6 +120,8 @@ def build_ports(run: GraphRun) -> None:
             target.producers.append(source)
     for op_run in run.ops:
         _bind_user_conditions(run, op_run)
+    if run.edges is not None:
+        run.edges.bind(run)
 
 
 def _port_conditions(
@@ -151,6 +162,11 @@ def _build_inputs(
     no_default.update(name for info in op_spec.multi_port_conditions() for name in info.port_names)
     or_ports = {name for group in op_spec._or_groups() for name in group}
     ored: dict[str, list[Condition]] = {}
+    edges = run.edges
+    fed: dict[str, list[Any]] = {}
+    if edges is not None:  # inputs fed from other fragments (a distributed application)
+        op_name = op_run.op.name
+        fed = {port: ends for (op, port), ends in edges.inbound.items() if op == op_name}
     for name, spec in op_spec.inputs.items():
         links = [c for c in incoming if c.input == name]
         if name == INPUT_EXEC and _on_cycle(run, op_run, incoming):
@@ -172,11 +188,23 @@ def _build_inputs(
             mode = PortMode.PER_CONNECTION
             receivers = [
                 Receiver(f"{op_run.label}: input port '{name}:{k}'", spec._capacity(1), queue_policy, tracks)
-                for k in range(len(links))
+                for k in range(len(links) + len(fed.get(name, ())))
             ]
+            for end, receiver in zip(fed.get(name, ()), receivers[len(links) :], strict=True):
+                end.bind(receiver)
         else:
             mode = PortMode.SINGLE if spec.queue_size == 1 else PortMode.BATCH
-            if links:
+            ends = fed.get(name, [])
+            if ends and (links or len(ends) > 1):
+                raise GraphError(
+                    f"{op_run.label}: input port '{name}' is fed by {len(links) + len(ends)} connections, "
+                    f"{len(ends)} of them from other fragments; a port fed from another fragment takes "
+                    "only that connection unless it is declared with IOSpec.ANY_SIZE"
+                )
+            if ends:
+                receivers = [Receiver(spec.label, spec._capacity(1), queue_policy, tracks)]
+                ends[0].bind(receivers[0])
+            elif links:
                 receivers = [Receiver(spec.label, spec._capacity(len(links)), queue_policy, tracks)]
             elif conds:
                 raise GraphError(
@@ -325,6 +353,8 @@ def _build_outputs(
                 index = same_port.index(link)
             transmitter.receivers.append(port.receivers[index])
             op_run.flow_receivers[(name, id(link.target), link.input)] = port.receivers[index]
+        if run.edges is not None:  # ends of connections to other fragments take every message
+            transmitter.receivers.extend(run.edges.outbound.get((op_run.op.name, name), ()))
         op_run.transmitters[name] = transmitter
         default: _PortConditions = [(DownstreamMessageAffordableCondition, {"min_size": 1})]
         if is_async:

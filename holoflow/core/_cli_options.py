@@ -10,9 +10,9 @@ __all__ = ["CLIOptions"]
 class CLIOptions:
     """What an application's command line said.
 
-    holoflow reads ``--config PATH`` (into :attr:`config_path`); the distributed options
-    (``--driver``, ``--worker``, addresses, targets) keep their defaults, since holoflow runs
-    every application in one process.
+    Filled from Holoscan's options (``holoflow.core._cli``): ``--driver``, ``--worker``,
+    ``--address``, ``--worker-address``, ``--fragments`` (split at commas) and ``--config``;
+    an option not given keeps its default.
     """
 
     def __init__(

@@ -462,7 +462,7 @@ class Fragment:
     def network_context(self, network_context: NetworkContext | None = None) -> NetworkContext | None:
         """Set the network context; with no argument, return it (``None`` unless one was set).
 
-        holoflow runs an application as one fragment in one process, so a run uses none.
+        holoflow chooses the links between fragments itself, so a run does not use it.
         """
         if network_context is None:
             return self._network_context
@@ -621,8 +621,9 @@ def _check_connector(connector_type: IOSpec.ConnectorType | None) -> None:
     """Raise GraphError for a connector type ``add_flow`` cannot make."""
     if connector_type is IOSpec.ConnectorType.UCX:
         raise GraphError(
-            "add_flow: UCX connectors join the fragments of a distributed application; holoflow runs "
-            "an application as one fragment, where DEFAULT, DOUBLE_BUFFER and ASYNC_BUFFER connect ports"
+            "add_flow: UCX connectors join the fragments of a distributed application (connect "
+            "fragments with Application.add_flow); within one fragment DEFAULT, DOUBLE_BUFFER and "
+            "ASYNC_BUFFER connect ports"
         )
     if connector_type is not None and not isinstance(connector_type, IOSpec.ConnectorType):
         raise GraphError(f"add_flow: connector type must be an IOSpec.ConnectorType, not {connector_type!r}")

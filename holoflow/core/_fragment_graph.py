@@ -1,8 +1,8 @@
 """The fragment graph of an application: fragments as nodes, port maps between them.
 
-Holoscan keeps one for distributed (multi-fragment) applications; a single-fragment application's
-fragment graph is empty, and so is every holoflow application's, since holoflow runs one fragment
-per application. The class still holds a full graph, so it can describe one built by hand.
+Distributed (multi-fragment) applications fill it with ``Application.add_fragment`` and
+``Application.add_flow(fragment1, fragment2, pairs)``; an application that adds operators
+instead has an empty one, as in Holoscan.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ class GreedyScheduler(Scheduler):
         self.stop_on_deadlock_timeout = int(stop_on_deadlock_timeout)
         self.network_connection_timeout = int(network_connection_timeout)
         """Holoscan's wait for the network connections of a distributed application, in ms;
-        kept, and unused (holoflow runs one fragment in one process)."""
+        kept, and unused (no network connections in one process)."""
         self._run: GraphRun | None = None
 
     def request_stop(self) -> None:
@@ -107,6 +107,7 @@ class GreedyScheduler(Scheduler):
             self.stop_on_deadlock,
             self.stop_on_deadlock_timeout,
             self.check_recession_period_ms / 1000 or None,
+            run.edges,
         )
         rule.begin()
         deadline = rule.deadline

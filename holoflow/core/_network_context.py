@@ -1,7 +1,7 @@
 """``NetworkContext``: the base class of what connects the fragments of a distributed application.
 
-holoflow runs every application as one fragment in one process, so a run uses no network
-context; ``fragment.network_context(...)`` keeps the one given for code that sets or reads it.
+holoflow chooses the links between fragments itself, so a run does not use one;
+``fragment.network_context(...)`` keeps the one given for code that sets or reads it.
 """
 
 from __future__ import annotations

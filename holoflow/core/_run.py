@@ -297,12 +297,18 @@ class StopRule:
         How long a deadlock must last before the run ends.
     recession : float or None
         Longest single sleep in seconds (``None``: sleep until woken or due).
+    edges : object, optional
+        The run's connections to other fragments (``GraphRun.edges``). With edges a deadlock
+        does not end the run (messages may still come): once it has lasted the timeout the
+        rule calls ``edges.passive(True)``, which returns whether the run must end now, and
+        otherwise sleeps until woken; this also holds when ``stop_on_deadlock`` is off.
     """
 
     __slots__ = (
         "deadline",
         "deadlock_timeout",
         "deadlocked_since",
+        "edges",
         "ended",
         "max_duration",
         "recession",
@@ -315,7 +321,9 @@ class StopRule:
         stop_on_deadlock: bool,
         stop_on_deadlock_timeout_ms: int,
         recession: float | None,
+        edges: Any = None,
     ) -> None:
+        self.edges = edges
         self.max_duration = max_duration_ms / 1000 if max_duration_ms >= 0 else None
         self.stop_on_deadlock = stop_on_deadlock
         self.deadlock_timeout = stop_on_deadlock_timeout_ms / 1000
@@ -347,13 +355,16 @@ class StopRule:
             self.ended = True
             return 0.0
         limit = earliest(delay, self.recession, remaining)
-        if not deadlocked or not self.stop_on_deadlock:
+        edges = self.edges
+        if not deadlocked or (not self.stop_on_deadlock and edges is None):
             self.deadlocked_since = None
             return limit
         if self.deadlocked_since is None:
             self.deadlocked_since = now
         left = self.deadlock_timeout - (now - self.deadlocked_since)
         if left <= 0:
+            if edges is not None and not edges.passive(True):
+                return limit
             self.ended = True
             return 0.0
         return earliest(limit, left)
@@ -379,6 +390,11 @@ class GraphRun:
         self.wake = threading.Event()
         self.stop_requested = False
         self.on_notify: Callable[[OpRun], None] = lambda _op_run: self.wake.set()
+        self.notify_locks = False
+        """Whether :attr:`on_notify` takes a lock that the scheduler holds while it commits (a
+        caller holding another run's lock must then not call it directly)."""
+        self.edges: Any = getattr(fragment, "_holoflow_edges", None)
+        """The fragment's connections to other fragments, or ``None`` (see ``core/_build.py``)."""
         self.ops = [OpRun(op, self, index) for index, op in enumerate(fragment.graph.topological_order())]
         build_ports(self)
         operators = {op_run.op.name: op_run.op for op_run in self.ops}
@@ -609,6 +625,8 @@ class GraphRun:
         except BaseException as exc:
             error = exc
         stop_error = self.stop()
+        if self.edges is not None:
+            self.edges.on_run_end(error or stop_error)
         if error is not None:
             if stop_error is not None:
                 annotate(error, "the run; stop() also raised " + repr(stop_error))

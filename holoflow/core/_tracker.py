@@ -87,6 +87,7 @@ class Tracker:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self.filename is not None:
-            for tracker in self._trackers:
-                tracker.end_logging()
+        # Also for logging turned on by hand (tracker.enable_logging in the block, as Holoscan's
+        # ping_distributed does): what is still buffered is written when the block ends.
+        for tracker in self._trackers:
+            tracker.end_logging()

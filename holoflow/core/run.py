@@ -8,7 +8,9 @@ the run is over. ``GreedyScheduler`` (``holoflow/core/_greedy.py``) is the short
 example; the design and its invariants are written at the head of ``holoflow/core/_run.py``.
 """
 
+from holoflow.core._application import set_fragment_graph_runner
 from holoflow.core._or_combiner import leaf_conditions
+from holoflow.core._queue import QueuePolicy, Receiver, Transmitter
 from holoflow.core._run import (
     NEVER,
     READY,
@@ -30,8 +32,12 @@ __all__ = [
     "WAIT_TIME",
     "GraphRun",
     "OpRun",
+    "QueuePolicy",
+    "Receiver",
     "StopRule",
+    "Transmitter",
     "annotate",
     "earliest",
     "leaf_conditions",
+    "set_fragment_graph_runner",
 ]

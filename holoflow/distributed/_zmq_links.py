@@ -479,7 +479,7 @@ class DataListener:
         heartbeat = heartbeat_settings()
         max_bytes = max_message_bytes() if max_bytes is None else max_bytes
         if decode is None:
-            from holoflow.distributed._codec import decode as codec_decode  # type: ignore[import-not-found]
+            from holoflow.distributed._codec import decode as codec_decode
 
             decode = codec_decode
         self._decode = decode

@@ -1,7 +1,7 @@
 """The UCX client and server that share a pose tree between processes: names only.
 
 Holoscan synchronizes the pose trees of a distributed application's fragments over UCX (a
-server in the driver, a client in each worker). holoflow runs an application as one fragment in
+server in the driver, a client in each worker). holoflow runs every fragment of an application in
 one process, where the operators share one ``PoseTree`` through ``PoseTreeManager``; there is no
 second process to serve. The configuration classes work (they are plain settings); building a
 client or server raises :class:`~holoflow.errors.PoseTreeError` saying so.
@@ -31,8 +31,9 @@ def distributed_only(what: str) -> PoseTreeError:
     return PoseTreeError(
         NOT_AVAILABLE,
         f"{what} shares a pose tree between the processes of a distributed (multi-fragment) "
-        "application, which needs a distributed runtime; holoflow runs an application as one "
-        "fragment in one process. To share a tree between the operators of a fragment, register "
+        "application, which needs a multi-process runtime; holoflow runs every fragment of an "
+        "application in one process (as one fragment when it has none). To share a tree between "
+        "the operators of a fragment, register "
         "a PoseTreeManager with fragment.register_service() and read it with "
         "op.service(PoseTreeManager, name).tree",
     )

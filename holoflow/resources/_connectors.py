@@ -85,8 +85,8 @@ class DoubleBufferTransmitter(Transmitter):
 def _no_ucx(kind: str) -> NotSupportedError:
     return NotSupportedError(
         f"{kind}: UCX receivers and transmitters join the fragments of a distributed application "
-        "over the network; holoflow runs an application as one fragment, whose ports connect "
-        "with add_flow"
+        "over the network; holoflow makes the links between fragments itself (connect fragments "
+        "with Application.add_flow), and ports within a fragment connect with add_flow"
     )
 
 

@@ -31,8 +31,8 @@ _SERIALIZE = (
     "(GXFWriter, GXFReader, encode_entity, decode_entity)"
 )
 _UCX = (
-    "UCX serialization joins the fragments of a distributed application, and holoflow runs an "
-    "application as one fragment"
+    "UCX serialization joins the fragments of a distributed application, and holoflow links "
+    "fragments with its own codec, not with these components (not one fragment's operators either)"
 )
 
 

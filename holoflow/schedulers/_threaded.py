@@ -206,6 +206,7 @@ class _Engine:
             scheduler.stop_on_deadlock,
             scheduler.stop_on_deadlock_timeout,
             self.recession if self.polled else None,
+            run.edges,
         )
         self.active = len(self.tasks)
         self.pending = 0
@@ -219,6 +220,7 @@ class _Engine:
         self.finished = threading.Lock()
         self.finished.acquire()
         run.on_notify = self.notify
+        run.notify_locks = True  # notify takes self.cv, which commits hold
         for task in self.tasks:
             self._mark(task)
 
@@ -488,7 +490,7 @@ class ThreadedScheduler(Scheduler):
         self.max_duration_ms = int(max_duration_ms)
         self.network_connection_timeout = int(network_connection_timeout)
         """Holoscan's wait for the network connections of a distributed application, in ms;
-        kept, and unused (holoflow runs one fragment in one process)."""
+        kept, and unused (no network connections in one process)."""
         self._engine: _Engine | None = None
 
     def _recession_seconds(self) -> float | None:

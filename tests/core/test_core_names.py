@@ -228,11 +228,12 @@ def test_cli_options_print(capsys):
     assert "run_driver:True" in out and "worker_targets:a,b" in out and "config_path:'c.yaml'" in out
 
 
-def test_add_fragment_explains_that_holoflow_runs_one_fragment(app):
+def test_add_fragment_adds_to_the_fragment_graph(app):
     from holoflow.core import Fragment
 
-    with pytest.raises(NotSupportedError, match="runs an application as one fragment"):
-        app.add_fragment(Fragment(app, "f"))
+    fragment = Fragment(app, "f")
+    app.add_fragment(fragment)
+    assert app.fragment_graph.get_nodes() == [fragment]
 
 
 def test_the_executor_runs_and_interrupts_the_fragment(app):
@@ -353,8 +354,8 @@ def test_gxf_executor_and_ucx_context_explain_themselves(app):
 
     with pytest.raises(NotSupportedError, match=r"fragment\.executor"):
         GXFExecutor(app)
-    with pytest.raises(NotSupportedError, match="compose every operator in one Application"):
-        UcxContext(app)
+    context = UcxContext(app, cpu_data_only=True)  # accepted, changes nothing
+    assert context.settings == {"cpu_data_only": True}
     assert issubclass(GXFExecutor, Executor) and issubclass(UcxContext, NetworkContext)
 
 

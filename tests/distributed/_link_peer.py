@@ -4,14 +4,10 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import zmq
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from _stand_in_codec import decode, encode
-
+from holoflow.distributed._codec import encode
 from holoflow.distributed._zmq_auth import Authenticator
 from holoflow.distributed._zmq_links import DataLink, DataListener
 
@@ -28,7 +24,7 @@ def main(role: str, *args: str) -> None:
         link_id, token = args
         auth = Authenticator(context)
         auth.start()
-        listener = DataListener(context, auth, decode=decode)
+        listener = DataListener(context, auth)
         listener.expect(link_id, bytes.fromhex(token), {1: 4}, lambda edge, message: None)
         print("ready", listener.endpoint, flush=True)
     sys.stdin.read()

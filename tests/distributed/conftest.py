@@ -11,8 +11,6 @@ import zmq
 from holoflow.distributed._zmq_auth import Authenticator
 from holoflow.distributed._zmq_links import DataLink, DataListener
 
-from ._stand_in_codec import decode
-
 
 @pytest.fixture(scope="session", autouse=True)
 def zero_copy_collector():
@@ -50,7 +48,6 @@ class Links:
         self.sockets = []
 
     def listener(self, **kwargs):
-        kwargs.setdefault("decode", decode)
         listener = DataListener(self.context, self.authenticator, **kwargs)
         self.listeners.append(listener)
         return listener

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import zmq
 
+from holoflow.distributed._codec import encode
 from holoflow.distributed._secret import DRIVER_LABEL, PEER_LABEL, curve_keypair
 from holoflow.distributed._zmq_auth import (
     CONTROL_DOMAIN,
@@ -19,8 +20,6 @@ from holoflow.distributed._zmq_auth import (
     HandshakeCounter,
 )
 from holoflow.errors import DistributedError
-
-from ._stand_in_codec import encode
 
 SECRET = b"k" * 32
 

@@ -15,11 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from holoflow.distributed._codec import encode
 from holoflow.distributed._secret import DATA_SERVER_LABEL, curve_keypair
 from holoflow.distributed._zmq_links import BYE, DATA, HEADER, HELLO, DataLink, max_message_bytes
 from holoflow.errors import ConfigError, DistributedError
-
-from ._stand_in_codec import encode
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -236,6 +235,9 @@ def _raw_peer(links, listener, link_id, token):
     return sock
 
 
+BODY = encode(b"x")[0]
+
+
 def _data(edge, seq, body):
     return HEADER.pack(b"HF", 1, DATA, edge, seq, len(body)) + body
 
@@ -243,11 +245,11 @@ def _data(edge, seq, body):
 @pytest.mark.parametrize(
     ("frames", "match"),
     [
-        ([[_data(1, 0, b"bx")], [_data(1, 2, b"by")]], "expected message 1, got 2 \\(a gap\\)"),
-        ([[_data(1, 0, b"bx")], [_data(1, 0, b"bx")]], "expected message 1, got 0 \\(a duplicate\\)"),
-        ([[_data(5, 0, b"bx")]], "edge 5, which this link does not carry"),
+        ([[_data(1, 0, BODY)], [_data(1, 2, BODY)]], "expected message 1, got 2 \\(a gap\\)"),
+        ([[_data(1, 0, BODY)], [_data(1, 0, BODY)]], "expected message 1, got 0 \\(a duplicate\\)"),
+        ([[_data(5, 0, BODY)]], "edge 5, which this link does not carry"),
         ([[_data(1, 0, b"?")]], "message 0 does not decode"),
-        ([[_data(1, i, b"bx")] for i in range(3)], "exceeded its window of 2"),
+        ([[_data(1, i, BODY)] for i in range(3)], "exceeded its window of 2"),
         ([[b"HF\x01"]], "truncated frame header"),
         ([[HEADER.pack(b"HF", 1, DATA, 1, 0, 9) + b"bx"]], "malformed frame header"),
         ([[HEADER.pack(b"HF", 1, 77, 1, 0, 0)]], "unexpected frame kind 77"),
@@ -266,7 +268,7 @@ def test_protocol_breaches_fail_the_link_by_name(links, frames, match):
     assert isinstance(error, DistributedError)
     assert "data link 'bad>x'" in str(error)
     assert error.args[0] == pytest.approx(error.args[0]) and __import__("re").search(match, str(error))
-    sock.send_multipart([_data(1, 9, b"bz")])
+    sock.send_multipart([_data(1, 9, BODY)])
     sock.send(HEADER.pack(b"HF", 1, BYE, 0, 0, 0))
     time.sleep(0.2)
     assert len(sink.lost) == 1, "a failed link reports once and ignores the rest"
