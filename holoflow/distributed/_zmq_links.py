@@ -1,0 +1,725 @@
+"""Data links over ZeroMQ: one connection per directed pair of processes, edges multiplexed on it.
+
+The receiving process binds one :class:`DataListener` (a ROUTER) and :meth:`~DataListener.expect`\\ s
+each incoming link by id and one-time token; the sending process opens a :class:`DataLink` (a
+DEALER) to it. Every message is ``[header + body, *buffers]``, where ``body, *buffers`` is what the
+codec's ``encode`` returned and the header is ``struct "<2sBBIQI"``: magic ``HF``, version 1, kind,
+``edge_id``, ``seq`` (a count for CREDIT) and the body length.
+
+Kinds: ``DATA`` (sender to receiver); ``CREDIT`` (receiver to sender: ``seq`` messages of an edge
+were consumed); ``HELLO`` (the sender's first message, answered once the receiver has tied the
+connection to the link: the link is up); ``BYE`` (the side closing says so, and the other
+answers, so the disconnect that follows is not a loss and everything sent before it arrived).
+
+Guarantees per edge: messages arrive exactly once, in order: ``seq`` counts from 0 and a gap or a
+repeat fails the link. At most ``window`` messages are in flight (0: no limit): the sender counts
+them and the receiver returns credits as its consumer takes messages. A lost peer (a killed
+process closes its TCP connection at once; a hung one misses ZMTP heartbeats for the timeout),
+a protocol breach or an undecodable message fails the link: its ``on_lost`` callback gets one
+:class:`DistributedError` naming the link, and every later send raises it. No reconnection is
+attempted: a link's token is spent by its first connection.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import zmq
+
+from holoflow.distributed._addresses import LOOPBACK, Address, bind_listener
+from holoflow.distributed._control import heartbeat_settings
+from holoflow.distributed._secret import DATA_LINK_LABEL, curve_keypair
+from holoflow.distributed._zmq_auth import (
+    DATA_DOMAIN,
+    MONITOR_EVENTS,
+    Authenticator,
+    HandshakeCounter,
+    read_monitor_event,
+)
+from holoflow.errors import ConfigError, DistributedError
+
+__all__ = [
+    "BYE",
+    "CREDIT",
+    "DATA",
+    "HEADER",
+    "HELLO",
+    "DataLink",
+    "DataListener",
+    "InboundLink",
+    "max_message_bytes",
+]
+
+HEADER = struct.Struct("<2sBBIQI")
+MAGIC = b"HF"
+VERSION = 1
+DATA, CREDIT, HELLO, BYE = 1, 2, 3, 4
+HANDSHAKE_IVL_MS = 2000
+_REDIAL_S = 0.05
+_DEFAULT_MAX_MESSAGE = 2 << 30
+_SMALL = 64 * 1024
+
+Decode = Callable[[Sequence[Any]], Any]
+LostCallback = Callable[[DistributedError], None]
+
+
+def max_message_bytes(environ: Mapping[str, str] | None = None) -> int:
+    """``HOLOFLOW_MAX_MESSAGE_BYTES`` (default 2 GiB): the largest frame a data listener accepts."""
+    env = os.environ if environ is None else environ
+    text = env.get("HOLOFLOW_MAX_MESSAGE_BYTES", "").strip()
+    if not text:
+        return _DEFAULT_MAX_MESSAGE
+    if not text.isdigit() or int(text) < 1024:
+        raise ConfigError(f"$HOLOFLOW_MAX_MESSAGE_BYTES={text!r}: expected an integer of at least 1024")
+    return int(text)
+
+
+def _common_options(sock: zmq.Socket[Any], heartbeat: tuple[float, float]) -> None:
+    interval, timeout = heartbeat
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.HANDSHAKE_IVL, HANDSHAKE_IVL_MS)
+    sock.setsockopt(zmq.HEARTBEAT_IVL, int(interval * 1000))
+    sock.setsockopt(zmq.HEARTBEAT_TIMEOUT, int(timeout * 1000))
+    sock.setsockopt(zmq.HEARTBEAT_TTL, int(timeout * 1000))
+
+
+def _header(kind: int, edge_id: int, seq: int, body_len: int = 0) -> bytes:
+    return HEADER.pack(MAGIC, VERSION, kind, edge_id, seq, body_len)
+
+
+class _Wake:
+    """A pipe another thread writes to, to wake a thread blocked in ``zmq.Poller.poll``."""
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe()
+        os.set_blocking(self.read_fd, False)
+        os.set_blocking(self.write_fd, False)
+
+    def set(self) -> None:
+        try:
+            os.write(self.write_fd, b"\0")
+        except BlockingIOError:
+            pass  # the pipe is full: the reader is woken anyway
+
+    def clear(self) -> None:
+        try:
+            while os.read(self.read_fd, 4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def close(self) -> None:
+        os.close(self.read_fd)
+        os.close(self.write_fd)
+
+
+# ------------------------------------------------------------------------------------------------
+# Sending side
+
+
+@dataclass
+class _OutEdge:
+    window: int
+    next_seq: int = 0
+    in_flight: int = 0
+
+
+class DataLink:
+    """The sending end of one link: a DEALER dialing a peer's :class:`DataListener`.
+
+    Takes the context, the link id and token the driver minted, the listener's endpoint
+    (``tcp://ip:port``), the edges it carries (``{edge_id: window}``, 0 = unbounded), and two
+    callbacks run on the link's thread: ``on_credit(edge_id)`` when credits come back and
+    ``on_lost(error)`` once if the link fails. ``encrypt`` selects CURVE with the listener key
+    ``server_key`` (Z85) instead of PLAIN. Construction connects at once (without waiting);
+    :meth:`wait_ready` waits for the listener's welcome. For ``redial_s`` seconds a refused
+    handshake is retried every 50 ms (the listener's process may not have been told of the link
+    yet); after that, or once welcomed, a refusal fails the link.
+
+    :meth:`send` may be called from any thread; it never blocks.
+    """
+
+    def __init__(
+        self,
+        context: zmq.Context[Any],
+        link_id: str,
+        endpoint: str,
+        token: bytes,
+        edges: Mapping[int, int],
+        *,
+        on_credit: Callable[[int], None] | None = None,
+        on_lost: LostCallback | None = None,
+        encrypt: bool = False,
+        server_key: bytes | None = None,
+        redial_s: float = 0.0,
+    ) -> None:
+        if encrypt and server_key is None:
+            raise DistributedError(f"data link {link_id!r}: encryption needs the listener's key")
+        heartbeat = heartbeat_settings()
+        self.link_id = link_id
+        self.endpoint = endpoint
+        self._edges = {edge_id: _OutEdge(window) for edge_id, window in edges.items()}
+        self._on_credit = on_credit
+        self._on_lost = on_lost
+        self._lock = threading.Lock()
+        self._credit = threading.Condition(self._lock)
+        self._failure: DistributedError | None = None
+        self._ready = threading.Event()
+        self._bye = threading.Event()
+        self._closing = False
+        self._stopping = False
+        self._redial_until = time.monotonic() + redial_s
+        self._redial_at: float | None = None
+        self._refused_sessions = 0  # refused connections whose DISCONNECTED event is still due
+        self._wake = _Wake()
+        sock = context.socket(zmq.DEALER)
+        _common_options(sock, heartbeat)
+        sock.setsockopt(zmq.RECONNECT_IVL, -1)
+        sock.setsockopt(zmq.SNDHWM, 0)
+        sock.setsockopt(zmq.MAXMSGSIZE, _SMALL)
+        if encrypt:
+            assert server_key is not None
+            public, secret = curve_keypair(token, DATA_LINK_LABEL)
+            sock.curve_serverkey = server_key
+            sock.curve_publickey = public
+            sock.curve_secretkey = secret
+        else:
+            sock.plain_username = link_id.encode()
+            sock.plain_password = token
+        self._monitor = sock.get_monitor_socket(MONITOR_EVENTS)
+        self._sock = sock
+        self._fd = sock.getsockopt(zmq.FD)
+        try:
+            sock.connect(endpoint)
+        except zmq.ZMQError as error:
+            self._shut_sockets()
+            raise DistributedError(
+                f"data link {link_id!r}: cannot dial {endpoint}: {error.strerror}"
+            ) from None
+        self._hello()
+        self._thread = threading.Thread(target=self._run, name=f"holoflow-link-{link_id}", daemon=True)
+        self._thread.start()
+
+    # -- any thread --------------------------------------------------------------------------
+
+    def send(self, edge_id: int, frames: Sequence[Any]) -> int:
+        """Send one encoded message (``[body, *buffers]``) on ``edge_id``; returns its seq.
+
+        Buffers of 64 KiB or more are sent without a copy: they must not change afterwards.
+        Raises :class:`DistributedError` if the link failed or closed, the edge is not on this
+        link, or its window is full (check :meth:`has_credit` first).
+        """
+        with self._lock:
+            if self._failure is not None:
+                raise self._failure
+            if self._closing:
+                raise DistributedError(f"data link {self.link_id!r} is closed")
+            edge = self._edges.get(edge_id)
+            if edge is None:
+                raise DistributedError(f"data link {self.link_id!r} carries no edge {edge_id}")
+            if edge.window and edge.in_flight >= edge.window:
+                raise DistributedError(
+                    f"data link {self.link_id!r} edge {edge_id}: window of {edge.window} messages is full"
+                )
+            body = frames[0]
+            head = _header(DATA, edge_id, edge.next_seq, len(body)) + body
+            try:
+                self._sock.send_multipart([head, *frames[1:]], zmq.NOBLOCK, copy=False)
+            except zmq.ZMQError as error:
+                raise self._fail_locked(f"send failed: {error.strerror}") from None
+            seq = edge.next_seq
+            edge.next_seq = seq + 1
+            edge.in_flight += 1
+            if self._sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                self._wake.set()  # our send consumed the socket's signal: let the thread read
+            return seq
+
+    def has_credit(self, edge_id: int) -> bool:
+        edge = self._edges[edge_id]
+        return not edge.window or edge.in_flight < edge.window
+
+    def in_flight(self, edge_id: int) -> int:
+        """Messages sent on ``edge_id`` and not yet credited back."""
+        return self._edges[edge_id].in_flight
+
+    def sent(self, edge_id: int) -> int:
+        return self._edges[edge_id].next_seq
+
+    def wait_credit(self, edge_id: int, timeout: float | None = None) -> bool:
+        """Block until ``edge_id`` may send (True), the timeout passes (False) or the link fails
+        (raises its :class:`DistributedError`)."""
+        edge = self._edges[edge_id]
+        with self._credit:
+            self._credit.wait_for(
+                lambda: self._failure is not None or not edge.window or edge.in_flight < edge.window,
+                timeout,
+            )
+            if self._failure is not None:
+                raise self._failure
+            return not edge.window or edge.in_flight < edge.window
+
+    def wait_ready(self, timeout: float) -> None:
+        """Wait until the listener welcomed the link; raises :class:`DistributedError` if it
+        failed or ``timeout`` seconds passed."""
+        if not self._ready.wait(timeout) and self._failure is None:
+            raise DistributedError(
+                f"data link {self.link_id!r}: no answer from {self.endpoint} within {timeout:g} s"
+            )
+        if self._failure is not None:
+            raise self._failure
+
+    @property
+    def failure(self) -> DistributedError | None:
+        return self._failure
+
+    def close(self, timeout: float = 1.5) -> None:
+        """Say BYE, wait up to ``timeout`` s for the answer (so everything sent has arrived), then
+        close with no linger. Idempotent; never raises."""
+        with self._lock:
+            if self._stopping:
+                return
+            self._closing = True
+            greet = self._failure is None and self._ready.is_set() and not self._bye.is_set()
+            if greet:
+                try:
+                    self._sock.send(_header(BYE, 0, 0), zmq.NOBLOCK)
+                except zmq.ZMQError:
+                    greet = False
+                if self._sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                    self._wake.set()
+        if greet:
+            self._bye.wait(timeout)
+        with self._lock:
+            self._stopping = True
+        self._wake.set()
+        self._thread.join()
+        self._shut_sockets()
+
+    def _shut_sockets(self) -> None:
+        self._sock.disable_monitor()
+        self._monitor.close()
+        self._sock.close()
+        self._wake.close()
+
+    # -- the link's thread ---------------------------------------------------------------------
+
+    def _fail_locked(self, reason: str) -> DistributedError:
+        if self._failure is None:
+            self._failure = DistributedError(f"data link {self.link_id!r} to {self.endpoint}: {reason}")
+            self._credit.notify_all()
+            self._ready.set()
+        return self._failure
+
+    def _run(self) -> None:
+        poller = zmq.Poller()
+        poller.register(self._fd, zmq.POLLIN)
+        poller.register(self._monitor, zmq.POLLIN)
+        poller.register(self._wake.read_fd, zmq.POLLIN)
+        lost: DistributedError | None = None
+        while True:
+            wait_ms = None
+            if self._redial_at is not None:
+                wait_ms = max(0, int((self._redial_at - time.monotonic()) * 1000))
+            ready = dict(poller.poll(wait_ms))
+            self._wake.clear()
+            credited: list[int] = []
+            with self._lock:
+                if self._stopping:
+                    return
+                if self._monitor in ready:
+                    lost = self._read_monitor()
+                if self._redial_at is not None and time.monotonic() >= self._redial_at:
+                    self._redial()
+                while self._failure is None and self._sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                    lost = self._receive(self._sock.recv_multipart(zmq.NOBLOCK), credited) or lost
+            for edge_id in credited:
+                if self._on_credit is not None:
+                    self._on_credit(edge_id)
+            if lost is not None:
+                if self._on_lost is not None:
+                    self._on_lost(lost)
+                lost = None
+
+    def _read_monitor(self) -> DistributedError | None:
+        failed = self._failure is not None
+        while self._monitor.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            event, _ = read_monitor_event(self._monitor)
+            if failed or self._failure is not None:
+                continue
+            if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+                if not self._ready.is_set() and time.monotonic() + _REDIAL_S < self._redial_until:
+                    self._refused_sessions += 1
+                    self._redial_at = time.monotonic() + _REDIAL_S
+                else:
+                    self._fail_locked("the listener refused the link's credentials")
+            elif event in (zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL, zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL):
+                self._fail_locked("the handshake failed (not a holoflow data listener?)")
+            elif event == zmq.EVENT_DISCONNECTED and self._refused_sessions:
+                self._refused_sessions -= 1
+            elif event == zmq.EVENT_DISCONNECTED and not self._bye.is_set():
+                self._fail_locked("the peer disconnected (process ended or heartbeat lost)")
+        return None if failed else self._failure
+
+    def _redial(self) -> None:
+        self._redial_at = None
+        try:
+            self._sock.disconnect(self.endpoint)
+        except zmq.ZMQError:
+            pass  # the refused connection is already gone
+        self._sock.connect(self.endpoint)
+        self._hello()
+
+    def _hello(self) -> None:
+        try:
+            self._sock.send(_header(HELLO, 0, 0), zmq.NOBLOCK)
+        except zmq.Again:
+            pass  # the connection was refused already: the monitor reports it
+
+    def _receive(self, frames: list[bytes], credited: list[int]) -> DistributedError | None:
+        head = frames[0]
+        if len(frames) != 1 or len(head) != HEADER.size:
+            return self._fail_locked("malformed frame from the listener")
+        magic, version, kind, edge_id, count, _ = HEADER.unpack(head)
+        if magic != MAGIC or version != VERSION:
+            return self._fail_locked("malformed frame from the listener")
+        if kind == CREDIT:
+            edge = self._edges.get(edge_id)
+            if edge is None or count > edge.in_flight:
+                return self._fail_locked(f"bad credit of {count} for edge {edge_id}")
+            edge.in_flight -= count
+            credited.append(edge_id)
+            self._credit.notify_all()
+        elif kind == HELLO:
+            self._ready.set()
+        elif kind == BYE:
+            if not self._closing:
+                self._closing = True  # the listener is closing: answer, and send nothing more
+                try:
+                    self._sock.send(_header(BYE, 0, 0), zmq.NOBLOCK)
+                except zmq.ZMQError:
+                    pass
+            self._bye.set()
+        else:
+            return self._fail_locked(f"unexpected frame kind {kind} from the listener")
+        return None
+
+
+# ------------------------------------------------------------------------------------------------
+# Receiving side
+
+
+@dataclass
+class _InEdge:
+    window: int
+    expected: int = 0
+    outstanding: int = 0
+    pending_credit: int = 0
+
+
+@dataclass(eq=False)
+class InboundLink:
+    """The receiving end of one link, made by :meth:`DataListener.expect`.
+
+    ``on_message(edge_id, message)`` runs on the listener's thread for each decoded message, in
+    order; the consumer gives the slots back with :meth:`credit` from any thread.
+    """
+
+    link_id: str
+    edges: dict[int, _InEdge]
+    on_message: Callable[[int, Any], None]
+    on_lost: LostCallback | None
+    listener: DataListener
+    received: dict[int, int] = field(default_factory=dict)
+    routing_id: bytes | None = None
+    fd: int = -1
+    failure: DistributedError | None = None
+    bye: bool = False
+
+    def credit(self, edge_id: int, count: int = 1, flush: bool = False) -> None:
+        """Return ``count`` consumed messages of ``edge_id`` to the sender: sent in batches of a
+        quarter window, or at once with ``flush`` (the consumer's queue drained)."""
+        self.listener._credit(self, edge_id, count, flush)
+
+    @property
+    def connected(self) -> bool:
+        return self.routing_id is not None
+
+
+class DataListener:
+    """A process's one data listener: a ROUTER every inbound link connects to.
+
+    Takes the context, its :class:`Authenticator` (started), the IP and port to bind (port
+    ``None``: the first of ``preferred_ports`` that binds, else one the OS picks), the decoder
+    (``decode(frames) -> object``; default the codec's), ``max_bytes`` per frame, and
+    ``encrypt`` with the listener's CURVE ``secret_key`` (Z85). ``address`` is the bound address.
+    Refused connections are counted in ``counter`` (:class:`HandshakeCounter`).
+    """
+
+    def __init__(
+        self,
+        context: zmq.Context[Any],
+        authenticator: Authenticator,
+        *,
+        ip: str = LOOPBACK,
+        port: int | None = None,
+        preferred_ports: Sequence[int] = (),
+        decode: Decode | None = None,
+        max_bytes: int | None = None,
+        encrypt: bool = False,
+        secret_key: bytes | None = None,
+    ) -> None:
+        if encrypt and secret_key is None:
+            raise DistributedError("an encrypted data listener needs its secret key")
+        heartbeat = heartbeat_settings()
+        max_bytes = max_message_bytes() if max_bytes is None else max_bytes
+        if decode is None:
+            from holoflow.distributed._codec import decode as codec_decode
+
+            decode = codec_decode
+        self._decode = decode
+        self._auth = authenticator
+        self.counter = HandshakeCounter()
+        self._links: dict[str, InboundLink] = {}
+        self._by_routing: dict[bytes, InboundLink] = {}
+        self._by_fd: dict[int, InboundLink] = {}
+        self._lock = threading.Lock()
+        self._credits_due: set[tuple[InboundLink, int]] = set()
+        self._closing = False
+        self._close_deadline = 0.0
+        self._wake = _Wake()
+        sock = context.socket(zmq.ROUTER)
+        _common_options(sock, heartbeat)
+        sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        sock.setsockopt(zmq.MAXMSGSIZE, max_bytes)
+        sock.setsockopt(zmq.SNDHWM, 0)
+        sock.zap_domain = DATA_DOMAIN.encode()
+        if encrypt:
+            assert secret_key is not None
+            sock.curve_server = True
+            sock.curve_secretkey = secret_key
+        else:
+            sock.plain_server = True
+        self._monitor = sock.get_monitor_socket(MONITOR_EVENTS)
+        self._sock = sock
+        try:
+            self.address: Address = bind_listener(sock, ip, port, preferred_ports)
+        except ConfigError:
+            self._shut_sockets()
+            raise
+        self.endpoint = sock.getsockopt(zmq.LAST_ENDPOINT).decode()
+        self._thread = threading.Thread(target=self._run, name="holoflow-data-listener", daemon=True)
+        self._thread.start()
+
+    def expect(
+        self,
+        link_id: str,
+        token: bytes,
+        edges: Mapping[int, int],
+        on_message: Callable[[int, Any], None],
+        on_lost: LostCallback | None = None,
+    ) -> InboundLink:
+        """Admit link ``link_id`` once with ``token``, carrying ``edges`` (``{edge_id: window}``)."""
+        link = InboundLink(
+            link_id,
+            {edge_id: _InEdge(window) for edge_id, window in edges.items()},
+            on_message,
+            on_lost,
+            self,
+            dict.fromkeys(edges, 0),
+        )
+        with self._lock:
+            if link_id in self._links:
+                raise DistributedError(f"data link {link_id!r} is already expected")
+            self._links[link_id] = link
+        self._auth.add_token(link_id, token)
+        return link
+
+    def rejections(self) -> dict[str, int]:
+        """Connections refused so far (see :meth:`HandshakeCounter.counts`)."""
+        return self.counter.counts()
+
+    def close(self, timeout: float = 1.5) -> None:
+        """Say BYE to every connected link, wait up to ``timeout`` s for their answers, close."""
+        with self._lock:
+            if self._closing:
+                return
+            self._closing = True
+            self._close_deadline = time.monotonic() + timeout
+        self._wake.set()
+        self._thread.join()
+        for link_id in self._links:
+            self._auth.revoke_token(link_id)
+        self._shut_sockets()
+
+    def _shut_sockets(self) -> None:
+        self._sock.disable_monitor()
+        self._monitor.close()
+        self._sock.close()
+        self._wake.close()
+
+    def _credit(self, link: InboundLink, edge_id: int, count: int, flush: bool) -> None:
+        edge = link.edges[edge_id]
+        with self._lock:
+            edge.pending_credit += count
+            if flush or edge.pending_credit >= max(1, edge.window // 4):
+                self._credits_due.add((link, edge_id))
+                wake = True
+            else:
+                wake = False
+        if wake:
+            self._wake.set()
+
+    # -- the listener's thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        poller = zmq.Poller()
+        poller.register(self._sock, zmq.POLLIN)
+        poller.register(self._monitor, zmq.POLLIN)
+        poller.register(self._wake.read_fd, zmq.POLLIN)
+        said_bye = False
+        lost: list[InboundLink] = []
+        while True:
+            timeout = None
+            if said_bye:
+                timeout = max(0, int((self._close_deadline - time.monotonic()) * 1000))
+            ready = dict(poller.poll(timeout))
+            if self._wake.read_fd in ready:
+                self._wake.clear()
+                self._send_credits()
+            if self._monitor in ready:
+                lost.extend(self._read_monitor())
+            if self._sock in ready:
+                for _ in range(1024):
+                    try:
+                        frames = self._sock.recv_multipart(zmq.NOBLOCK, copy=False)
+                    except zmq.Again:
+                        break
+                    failed = self._handle(frames)
+                    if failed is not None:
+                        lost.append(failed)
+            for link in lost:
+                if link.on_lost is not None and link.failure is not None:
+                    link.on_lost(link.failure)
+            lost.clear()
+            if self._closing:
+                if not said_bye:
+                    said_bye = True
+                    for link in self._links.values():
+                        if link.connected and link.failure is None and not link.bye:
+                            self._send(link, _header(BYE, 0, 0))
+                waiting = [
+                    link
+                    for link in self._links.values()
+                    if link.connected and link.failure is None and not link.bye
+                ]
+                if not waiting or time.monotonic() >= self._close_deadline:
+                    return
+
+    def _send(self, link: InboundLink, frame: bytes) -> None:
+        assert link.routing_id is not None
+        try:
+            self._sock.send_multipart([link.routing_id, frame], zmq.NOBLOCK)
+        except zmq.ZMQError as error:
+            self._fail(link, f"cannot answer: {error.strerror}")
+
+    def _send_credits(self) -> None:
+        with self._lock:
+            due = []
+            for link, edge_id in self._credits_due:
+                edge = link.edges[edge_id]
+                if edge.pending_credit:
+                    due.append((link, edge_id, edge.pending_credit))
+                    edge.outstanding -= edge.pending_credit
+                    edge.pending_credit = 0
+            self._credits_due.clear()
+        for link, edge_id, count in due:
+            if link.connected and link.failure is None and not link.bye:
+                self._send(link, _header(CREDIT, edge_id, count))
+
+    def _fail(self, link: InboundLink, reason: str, cause: BaseException | None = None) -> InboundLink | None:
+        if link.failure is not None:
+            return None
+        link.failure = DistributedError(f"data link {link.link_id!r}: {reason}")
+        link.failure.__cause__ = cause
+        return link
+
+    def _read_monitor(self) -> list[InboundLink]:
+        lost = []
+        while self._monitor.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            event, value = read_monitor_event(self._monitor)
+            if self.counter.on_event(event, value):
+                link = self._by_fd.pop(value, None)
+                if link is not None and not link.bye:
+                    failed = self._fail(link, "the sender disconnected (process ended or heartbeat lost)")
+                    if failed is not None:
+                        lost.append(failed)
+        return lost
+
+    def _handle(self, frames: list[zmq.Frame]) -> InboundLink | None:
+        routing_id = frames[0].bytes
+        head = frames[1].buffer if len(frames) > 1 else memoryview(b"")
+        link = self._by_routing.get(routing_id)
+        if len(head) < HEADER.size:
+            return None if link is None else self._fail(link, "truncated frame header")
+        magic, version, kind, edge_id, seq, body_len = HEADER.unpack_from(head)
+        if magic != MAGIC or version != VERSION or body_len != len(head) - HEADER.size:
+            return None if link is None else self._fail(link, "malformed frame header")
+        if link is None:
+            if kind == HELLO:
+                return self._welcome(routing_id, frames[1])
+            return None
+        if link.failure is not None:
+            return None
+        if kind == DATA:
+            return self._deliver(link, edge_id, seq, head[HEADER.size :], frames[2:])
+        if kind == BYE:
+            link.bye = True
+            if not self._closing:
+                self._send(link, _header(BYE, 0, 0))
+            return None
+        return self._fail(link, f"unexpected frame kind {kind}")
+
+    def _welcome(self, routing_id: bytes, frame: zmq.Frame) -> InboundLink | None:
+        link_id = str(frame.get("User-Id"))
+        link = self._links.get(link_id)
+        if link is None or link.connected:
+            return None
+        link.routing_id = routing_id
+        link.fd = frame.get(zmq.SRCFD)
+        self._by_routing[routing_id] = link
+        self._by_fd[link.fd] = link
+        self.counter.admit(link.fd)
+        self._send(link, _header(HELLO, 0, 0))
+        return None
+
+    def _deliver(
+        self, link: InboundLink, edge_id: int, seq: int, body: memoryview, buffers: list[zmq.Frame]
+    ) -> InboundLink | None:
+        edge = link.edges.get(edge_id)
+        if edge is None:
+            return self._fail(link, f"message for edge {edge_id}, which this link does not carry")
+        if seq != edge.expected:
+            what = "a gap" if seq > edge.expected else "a duplicate"
+            return self._fail(link, f"edge {edge_id}: expected message {edge.expected}, got {seq} ({what})")
+        edge.expected = seq + 1
+        with self._lock:
+            edge.outstanding += 1
+            over = edge.window and edge.outstanding > edge.window
+        if over:
+            return self._fail(link, f"edge {edge_id}: the sender exceeded its window of {edge.window}")
+        try:
+            message = self._decode([body, *(frame.buffer for frame in buffers)])
+        except Exception as error:
+            return self._fail(link, f"edge {edge_id}: message {seq} does not decode: {error}", error)
+        link.received[edge_id] += 1
+        try:
+            link.on_message(edge_id, message)
+        except Exception as error:
+            return self._fail(link, f"edge {edge_id}: the receiver failed on message {seq}: {error!r}", error)
+        return None

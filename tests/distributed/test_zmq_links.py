@@ -1,0 +1,382 @@
+"""Data links over real sockets on 127.0.0.1: exactly-once in-order delivery, credits, lost peers
+(killed processes), protocol breaches, orderly close."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from holoflow.distributed._codec import encode
+from holoflow.distributed._secret import DATA_SERVER_LABEL, curve_keypair
+from holoflow.distributed._zmq_links import BYE, DATA, HEADER, HELLO, DataLink, max_message_bytes
+from holoflow.errors import ConfigError, DistributedError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Sink:
+    """Collects (edge, message) on the listener thread; credits each message at once unless held."""
+
+    def __init__(self, credit=True):
+        self.items = []
+        self.lost = []
+        self.link = None
+        self.auto_credit = credit
+        self.arrived = threading.Condition()
+
+    def on_message(self, edge_id, message):
+        with self.arrived:
+            self.items.append((edge_id, message))
+            self.arrived.notify_all()
+        if self.auto_credit:
+            self.link.credit(edge_id)
+
+    def on_lost(self, error):
+        with self.arrived:
+            self.lost.append((time.monotonic(), error))
+            self.arrived.notify_all()
+
+    def wait(self, predicate, timeout=20.0):
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: predicate(self), timeout), (len(self.items), self.lost)
+
+
+def expect(listener, sink, link_id, token, edges):
+    sink.link = listener.expect(link_id, token, edges, sink.on_message, sink.on_lost)
+    return sink.link
+
+
+def stream(link, edge_id, payloads):
+    for payload in payloads:
+        while not link.has_credit(edge_id):
+            link.wait_credit(edge_id, 10)
+        link.send(edge_id, encode(payload))
+
+
+@pytest.mark.parametrize(
+    ("kind", "count"),
+    [("small", 3000), ("1KiB", 2000), ("1MiB", 40)],
+)
+def test_delivers_every_message_once_in_order(links, kind, count):
+    listener = links.listener()
+    sink = Sink()
+    token = links.token()
+    expect(listener, sink, "a>b", token, {7: 16, 9: 0})
+    link = links.link(listener, "a>b", token, {7: 16, 9: 0})
+    link.wait_ready(5)
+    size = {"small": 1, "1KiB": 128, "1MiB": 131072}[kind]
+    payloads = [np.full(size, i, dtype=np.int64) for i in range(count)]
+    sender = threading.Thread(target=stream, args=(link, 7, payloads))
+    sender.start()
+    stream(link, 9, [i.to_bytes(4, "little") for i in range(count)])  # a second edge, interleaved
+    sender.join()
+    sink.wait(lambda s: len(s.items) == 2 * count)
+    seven = [message for edge, message in sink.items if edge == 7]
+    nine = [message for edge, message in sink.items if edge == 9]
+    assert [int(m[0]) for m in seven] == list(range(count))
+    assert all(m.shape == (size,) and (m == i).all() for i, m in enumerate(seven))
+    assert [int.from_bytes(m, "little") for m in nine] == list(range(count))
+    assert sink.link.received == {7: count, 9: count}
+    assert link.sent(7) == link.sent(9) == count
+    assert not sink.lost and link.failure is None
+    if kind == "1MiB":
+        assert seven[0].flags.writeable, "received buffers are writable, no copy needed"
+
+
+def test_credits_bound_messages_in_flight(links):
+    listener = links.listener()
+    sink = Sink(credit=False)
+    token = links.token()
+    inbound = expect(listener, sink, "l", token, {1: 4})
+    link = links.link(listener, "l", token, {1: 4})
+    link.wait_ready(5)
+    for i in range(4):
+        link.send(1, encode(i))
+    assert not link.has_credit(1) and link.in_flight(1) == 4
+    with pytest.raises(DistributedError, match="window of 4 messages is full"):
+        link.send(1, encode(99))
+    assert link.wait_credit(1, 0.05) is False
+    sink.wait(lambda s: len(s.items) == 4)
+    inbound.credit(1)  # one take: below the batch of window/4 = 1, so it goes at once
+    assert link.wait_credit(1, 10)
+    assert link.in_flight(1) == 3
+    link.send(1, encode(4))
+    sink.wait(lambda s: len(s.items) == 5)
+    inbound.credit(1, 4, flush=True)
+    link.wait_credit(1, 10)
+    deadline = time.monotonic() + 10
+    while link.in_flight(1) and time.monotonic() < deadline:
+        link.wait_credit(1, 0.05)
+    assert link.in_flight(1) == 0
+    assert [m for _, m in sink.items] == [0, 1, 2, 3, 4]
+
+
+def test_slow_consumer_never_sees_more_than_the_window(links):
+    """A consumer taking messages on its own thread; the sender never exceeds the window (the
+    listener would fail the link if it did) and everything arrives."""
+    listener = links.listener()
+    window = 8
+    arrived = queue.Queue()
+    token = links.token()
+    inbound = listener.expect("s", token, {1: window}, lambda edge, m: arrived.put(m))
+    link = links.link(listener, "s", token, {1: window})
+    link.wait_ready(5)
+    taken = []
+    peak = []
+
+    def consume():
+        while len(taken) < 500:
+            peak.append(arrived.qsize())
+            taken.append(arrived.get(timeout=10))
+            inbound.credit(1, flush=arrived.empty())
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    for i in range(500):
+        while not link.has_credit(1):
+            link.wait_credit(1, 10)
+        assert link.in_flight(1) <= window
+        link.send(1, encode(i))
+    consumer.join()
+    assert taken == list(range(500))
+    assert max(peak) <= window
+    assert link.failure is None and inbound.failure is None
+
+
+def test_orderly_close_is_not_a_loss(links):
+    listener = links.listener()
+    sink = Sink()
+    token = links.token()
+    expect(listener, sink, "c", token, {1: 4})
+    lost = []
+    link = links.link(listener, "c", token, {1: 4}, on_lost=lost.append)
+    link.wait_ready(5)
+    link.send(1, encode(b"last"))
+    link.close()
+    assert sink.items == [(1, b"last")], "BYE is answered after everything sent before it"
+    time.sleep(0.3)
+    assert not sink.lost and not lost
+    with pytest.raises(DistributedError, match="closed"):
+        link.send(1, encode(b"late"))
+
+
+def test_listener_close_tells_the_sender(links):
+    listener = links.listener()
+    sink = Sink()
+    token = links.token()
+    expect(listener, sink, "c", token, {1: 4})
+    lost = []
+    link = links.link(listener, "c", token, {1: 4}, on_lost=lost.append)
+    link.wait_ready(5)
+    listener.close()
+    with pytest.raises(DistributedError, match="closed"):
+        link.send(1, encode(b"x"))
+    assert not lost
+
+
+def test_wrong_token_fails_the_link_quickly(links):
+    listener = links.listener()
+    sink = Sink()
+    expect(listener, sink, "w", links.token(), {1: 4})
+    link = links.link(listener, "w", links.token(), {1: 4})
+    with pytest.raises(DistributedError, match="refused the link's credentials"):
+        link.wait_ready(5)
+    with pytest.raises(DistributedError, match="refused"):
+        link.send(1, encode(b"x"))
+
+
+def test_unknown_edge_on_the_sending_side(links):
+    listener = links.listener()
+    token = links.token()
+    expect(listener, Sink(), "u", token, {1: 4})
+    link = links.link(listener, "u", token, {1: 4})
+    with pytest.raises(DistributedError, match="carries no edge 2"):
+        link.send(2, encode(b"x"))
+
+
+def test_encrypted_link(links):
+    public, secret = curve_keypair(b"s" * 32, DATA_SERVER_LABEL)
+    listener = links.listener(encrypt=True, secret_key=secret)
+    sink = Sink()
+    token = links.token()
+    expect(listener, sink, "e", token, {1: 4})
+    link = links.link(listener, "e", token, {1: 4}, encrypt=True, server_key=public)
+    link.wait_ready(5)
+    stream(link, 1, [bytes([i]) * 100 for i in range(50)])
+    sink.wait(lambda s: len(s.items) == 50)
+    assert [m for _, m in sink.items] == [bytes([i]) * 100 for i in range(50)]
+    wrong = links.link(listener, "e", token, {1: 4}, encrypt=True, server_key=public)
+    with pytest.raises(DistributedError, match="refused"):
+        wrong.wait_ready(5)  # the token was spent by the first connection
+    with pytest.raises(DistributedError, match="listener's key"):
+        DataLink(links.context, "x", listener.endpoint, token, {1: 4}, encrypt=True)
+
+
+def _raw_peer(links, listener, link_id, token):
+    """A hand-driven DEALER holding a valid token: it may break the protocol on purpose."""
+    import zmq
+
+    sock = links.socket(zmq.DEALER)
+    sock.plain_username = link_id.encode()
+    sock.plain_password = token
+    sock.connect(listener.endpoint)
+    sock.send(HEADER.pack(b"HF", 1, HELLO, 0, 0, 0))
+    assert sock.poll(5000), "the listener welcomes the link"
+    assert HEADER.unpack(sock.recv())[2] == HELLO
+    return sock
+
+
+BODY = encode(b"x")[0]
+
+
+def _data(edge, seq, body):
+    return HEADER.pack(b"HF", 1, DATA, edge, seq, len(body)) + body
+
+
+@pytest.mark.parametrize(
+    ("frames", "match"),
+    [
+        ([[_data(1, 0, BODY)], [_data(1, 2, BODY)]], "expected message 1, got 2 \\(a gap\\)"),
+        ([[_data(1, 0, BODY)], [_data(1, 0, BODY)]], "expected message 1, got 0 \\(a duplicate\\)"),
+        ([[_data(5, 0, BODY)]], "edge 5, which this link does not carry"),
+        ([[_data(1, 0, b"?")]], "message 0 does not decode"),
+        ([[_data(1, i, BODY)] for i in range(3)], "exceeded its window of 2"),
+        ([[b"HF\x01"]], "truncated frame header"),
+        ([[HEADER.pack(b"HF", 1, DATA, 1, 0, 9) + b"bx"]], "malformed frame header"),
+        ([[HEADER.pack(b"HF", 1, 77, 1, 0, 0)]], "unexpected frame kind 77"),
+    ],
+)
+def test_protocol_breaches_fail_the_link_by_name(links, frames, match):
+    listener = links.listener()
+    sink = Sink(credit=False)
+    token = links.token()
+    expect(listener, sink, "bad>x", token, {1: 2})
+    sock = _raw_peer(links, listener, "bad>x", token)
+    for message in frames:
+        sock.send_multipart(message)
+    sink.wait(lambda s: s.lost)
+    ((_, error),) = sink.lost
+    assert isinstance(error, DistributedError)
+    assert "data link 'bad>x'" in str(error)
+    assert error.args[0] == pytest.approx(error.args[0]) and __import__("re").search(match, str(error))
+    sock.send_multipart([_data(1, 9, BODY)])
+    sock.send(HEADER.pack(b"HF", 1, BYE, 0, 0, 0))
+    time.sleep(0.2)
+    assert len(sink.lost) == 1, "a failed link reports once and ignores the rest"
+
+
+def test_max_message_bytes_setting():
+    assert max_message_bytes({}) == 2 << 30
+    assert max_message_bytes({"HOLOFLOW_MAX_MESSAGE_BYTES": "4096"}) == 4096
+    with pytest.raises(ConfigError, match="HOLOFLOW_MAX_MESSAGE_BYTES"):
+        max_message_bytes({"HOLOFLOW_MAX_MESSAGE_BYTES": "12"})
+
+
+def test_frames_over_the_limit_never_arrive(links):
+    listener = links.listener(max_bytes=4096)
+    sink = Sink()
+    token = links.token()
+    expect(listener, sink, "big", token, {1: 4})
+    link = links.link(listener, "big", token, {1: 4})
+    link.wait_ready(5)
+    link.send(1, encode(np.zeros(8192, np.uint8)))
+    sink.wait(lambda s: s.lost)
+    assert not sink.items, "libzmq drops the connection before the frame is allocated"
+
+
+def _spawn(*args):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("_link_peer.py")), *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def _wait_line(process):
+    line = process.stdout.readline().split()
+    assert line and line[0] == "ready", line
+    return line[1:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGSTOP])
+def test_killed_or_hung_sender_is_reported(links, how):
+    listener = links.listener()
+    sink = Sink()
+    token = links.token()
+    expect(listener, sink, "p>me", token, {1: 4})
+    peer = _spawn("dial", listener.endpoint, "p>me", token.hex())
+    try:
+        _wait_line(peer)
+        sink.wait(lambda s: s.items)
+        killed_at = time.monotonic()
+        peer.send_signal(how)
+        sink.wait(lambda s: s.lost, timeout=10)
+    finally:
+        peer.kill()
+        peer.wait()
+        peer.stdin.close()
+        peer.stdout.close()
+    ((lost_at, error),) = sink.lost
+    assert "the sender disconnected" in str(error)
+    # A killed process's connection closes at once; a hung one misses heartbeats for 1.5 s.
+    assert lost_at - killed_at < (2.0 if how == signal.SIGKILL else 3.0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGSTOP])
+def test_killed_or_hung_receiver_is_reported(links, how):
+    token = links.token()
+    peer = _spawn("listen", "me>p", token.hex())
+    lost = []
+    got_lost = threading.Event()
+    try:
+        (endpoint,) = _wait_line(peer)
+        link = DataLink(
+            links.context, "me>p", endpoint, token, {1: 4},
+            on_lost=lambda error: (lost.append((time.monotonic(), error)), got_lost.set()),
+        )  # fmt: skip
+        links.links.append(link)
+        link.wait_ready(10)
+        killed_at = time.monotonic()
+        peer.send_signal(how)
+        assert got_lost.wait(10)
+    finally:
+        peer.kill()
+        peer.wait()
+        peer.stdin.close()
+        peer.stdout.close()
+    ((lost_at, error),) = lost
+    assert "the peer disconnected" in str(error)
+    assert lost_at - killed_at < (2.0 if how == signal.SIGKILL else 3.0)
+    with pytest.raises(DistributedError, match="disconnected"):
+        link.send(1, encode(b"x"))
+
+
+def test_a_link_dialed_before_the_listener_knows_it_redials(links):
+    """The dialing process may be told of a link before the listening one: with ``redial_s`` the
+    refused handshake is retried until the listener expects the link."""
+    listener = links.listener()
+    token = links.token()
+    link = links.link(listener, "early", token, {1: 4}, redial_s=10)
+    time.sleep(0.3)  # several refused attempts
+    assert link.failure is None
+    sink = Sink()
+    expect(listener, sink, "early", token, {1: 4})
+    link.wait_ready(10)
+    link.send(1, encode(b"made it"))
+    sink.wait(lambda s: s.items)
+    assert sink.items == [(1, b"made it")] and not sink.lost
+    assert listener.rejections()["auth"] >= 1
