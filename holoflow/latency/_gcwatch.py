@@ -42,13 +42,17 @@ class GCWatch:
     def __exit__(self, *exc: object) -> None:
         gc.callbacks.remove(self._callback)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, between: tuple[int, int] | None = None) -> dict[str, Any]:
         """``collections``, ``pause_ms_max`` and ``pause_ms_total``, each a list by generation
-        (0, 1, 2), and ``events``: ``[generation, began_ns, pause_ms]`` per collection."""
+        (0, 1, 2), and ``events``: ``[generation, began_ns, pause_ms]`` per collection; with
+        ``between`` (wall-clock ns, both ends included), of the collections that began then."""
+        events = self.events
+        if between is not None:
+            events = [e for e in events if between[0] <= e[1] <= between[1]]
         counts = [0] * _GENERATIONS
         longest = [0.0] * _GENERATIONS
         total = [0.0] * _GENERATIONS
-        for generation, _began, pause_ns in self.events:
+        for generation, _began, pause_ns in events:
             pause = pause_ns / 1e6
             counts[generation] += 1
             longest[generation] = max(longest[generation], pause)
@@ -57,5 +61,5 @@ class GCWatch:
             "collections": counts,
             "pause_ms_max": [round(v, 3) for v in longest],
             "pause_ms_total": [round(v, 3) for v in total],
-            "events": [[g, began, round(p / 1e6, 3)] for g, began, p in self.events],
+            "events": [[g, began, round(p / 1e6, 3)] for g, began, p in events],
         }

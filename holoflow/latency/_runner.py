@@ -44,9 +44,10 @@ class LatencyRun:
     """Compute and queue times per operator, when the tracker measures them."""
     info: dict[str, Any] = field(default_factory=dict)
     """What ran: ``app``, ``frames``, ``warmup``, ``fps``, ``scheduler``, ``end_to_end``,
-    ``started``, ``wall_s``, ``host``, ``gc`` (the scheduler's ``gc_policy`` and the garbage
-    collector's collections while the app ran: see :class:`~holoflow.latency.GCWatch`) and, in
-    end-to-end mode, ``end_to_end_frames``."""
+    ``started``, ``wall_s``, ``host``, ``gc`` (the scheduler's ``gc_policy``, the garbage
+    collector's collections while the app ran, see :class:`~holoflow.latency.GCWatch`, and under
+    ``counted_frames`` those from the first counted frame's start to the last one's end) and,
+    in end-to-end mode, ``end_to_end_frames``."""
 
     def report(self, directory: str | os.PathLike[str], formats: str | Iterable[str] = FORMATS) -> Report:
         """:func:`~holoflow.latency.write_report` of this run into ``directory``."""
@@ -255,6 +256,12 @@ def run_latency(
         "host": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "gc": {"policy": getattr(built.scheduler(), "gc_policy", None), **watch.summary()},
     }
+    counted = [(r["start_ns"], r["end_ns"]) for r in records if r["counted"] and r["start_ns"] is not None]
+    if counted:
+        window = (min(a for a, _ in counted), max(b for _, b in counted))
+        during = watch.summary(window)
+        del during["events"]
+        info["gc"]["counted_frames"] = during
     if stamper is not None and reader is not None:
         e2e, counts = end_to_end_records(stamper, reader, warmup)
         records += e2e

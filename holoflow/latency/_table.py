@@ -35,17 +35,27 @@ def describe_run(info: dict[str, Any]) -> str:
 
 
 def describe_gc(gc_info: dict[str, Any]) -> str:
-    """One line on the garbage collector during the run (``info["gc"]`` of ``run_latency``):
-    collections per generation and the longest pause."""
-    counts = list(gc_info.get("collections") or [0, 0, 0])
-    longest = list(gc_info.get("pause_ms_max") or [0.0] * len(counts))
-    per_generation = ", ".join(f"{n} gen-{g}" for g, n in enumerate(counts))
+    """One line on the garbage collector (``info["gc"]`` of ``run_latency``): collections per
+    generation and the longest pause during the counted frames when known, and in the whole run."""
+
+    def numbers(part: dict[str, Any]) -> tuple[str, float]:
+        counts = list(part.get("collections") or [0, 0, 0])
+        per_generation = ", ".join(f"{n} gen-{g}" for g, n in enumerate(counts))
+        return per_generation, max(part.get("pause_ms_max") or [0.0])
+
     policy = gc_info.get("policy")
     where = f" (gc_policy {policy})" if policy else ""
-    pause = max(longest, default=0.0)
+    whole, whole_pause = numbers(gc_info)
+    counted = gc_info.get("counted_frames")
+    if not isinstance(counted, dict):
+        return (
+            f"garbage collector{where}: {whole} collections while the app ran; "
+            f"longest pause {whole_pause:.2f} ms"
+        )
+    during, pause = numbers(counted)
     return (
-        f"garbage collector{where}: {per_generation} collections while the app ran; "
-        f"longest pause {pause:.2f} ms"
+        f"garbage collector{where}: {during} collections during the counted frames, longest pause "
+        f"{pause:.2f} ms; in the whole run {whole}, longest {whole_pause:.2f} ms"
     )
 
 

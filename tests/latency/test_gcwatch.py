@@ -59,9 +59,23 @@ def test_run_latency_reports_the_collections_of_the_run(scheduler_kind, tmp_path
     assert info["policy"] == "freeze"
     assert info["collections"][1] >= 6  # one per compute, at least
     assert len(info["events"]) == sum(info["collections"])
+    # The counted frames (the 2nd to the 6th) asked for five of them, at least.
+    during = info["counted_frames"]
+    assert 5 <= during["collections"][1] <= info["collections"][1]
     summary = run.report(tmp_path, formats="json").summary
     assert "garbage collector (gc_policy freeze): " in summary
-    assert f"{info['collections'][1]} gen-1" in summary
+    n0, n1, n2 = during["collections"]
+    assert f"{n0} gen-0, {n1} gen-1, {n2} gen-2 collections during the counted frames" in summary
+    assert f"in the whole run {info['collections'][0]} gen-0" in summary
+
+
+def test_gc_watch_summary_between():
+    with GCWatch() as watch:
+        gc.collect(0)
+        began = watch.events[-1][1]
+        gc.collect(2)
+    assert watch.summary((began, began))["collections"] == [1, 0, 0]
+    assert watch.summary((0, 1))["collections"] == [0, 0, 0]
 
 
 def test_run_latency_sets_the_gc_policy():
@@ -79,4 +93,10 @@ def test_describe_gc():
     assert line == (
         "garbage collector (gc_policy none): 9 gen-0, 1 gen-1, 0 gen-2 collections while the app ran; "
         "longest pause 0.91 ms"
+    )
+    whole = {"policy": "freeze", "collections": [59, 5, 1], "pause_ms_max": [0.2, 1.0, 14.43]}
+    whole["counted_frames"] = {"collections": [9, 1, 0], "pause_ms_max": [0.08, 0.25, 0.0]}
+    assert describe_gc(whole) == (
+        "garbage collector (gc_policy freeze): 9 gen-0, 1 gen-1, 0 gen-2 collections during the counted "
+        "frames, longest pause 0.25 ms; in the whole run 59 gen-0, 5 gen-1, 1 gen-2, longest 14.43 ms"
     )
