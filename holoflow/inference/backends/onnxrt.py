@@ -6,11 +6,12 @@ CUDA execution provider; otherwise the model runs on the CPU (CUDA inputs are co
 Threads: as Holoscan's ONNX Runtime backend, a session runs each model on the calling thread
 (``intra_op_num_threads=1``, one inter-op thread). A pipeline has other operators to run on the
 other cores, and ONNX Runtime's own pool hands every parallel node to helper threads and waits
-for the slowest: on a machine with few cores a helper that the kernel parks behind another
-thread stalls the whole call (on two cores the ultrasound model's p99 is 1.7x its median with
-two threads, 1.1x with one). ``intra_op_num_threads`` takes another count (0: ONNX Runtime's
-default, one per physical core); the helpers then wait without spinning unless
-``session_config`` says otherwise, so that between calls they leave the cores to the pipeline.
+for the slowest: on a machine with few cores a helper that shares its core with another thread
+stalls the whole call (inside the ultrasound app on two cores the model call's p99 is 1.7x its
+median on ONNX Runtime's default pool, 1.1x with one thread). ``intra_op_num_threads`` takes
+another count (0: ONNX Runtime's default, one per physical core); the helpers then wait without
+spinning unless ``session_config`` says otherwise, so that between calls they leave the cores
+to the pipeline.
 """
 
 from __future__ import annotations
