@@ -102,6 +102,7 @@ def _latency(args: argparse.Namespace) -> int:
             warmup=args.warmup,
             scheduler=args.scheduler,
             end_to_end=args.end_to_end,
+            gc_policy=args.gc_policy,
             progress=progress,
         )
     finally:
@@ -168,6 +169,11 @@ def _add_latency(commands: Any) -> None:
     )
     latency.add_argument(
         "--scheduler", choices=("greedy", "event", "multi"), help="scheduler to run with (default: the app's)"
+    )
+    latency.add_argument(
+        "--gc-policy",
+        choices=("freeze", "none"),
+        help="the scheduler's garbage-collection policy (default: the scheduler's, freeze)",
     )
     latency.add_argument(
         "--format",

@@ -6,6 +6,7 @@ import time
 from typing import TYPE_CHECKING
 
 from holoflow.core._clock import Clock, RealtimeClock
+from holoflow.core._gc_policy import DEFAULT_GC_POLICY, check_gc_policy
 from holoflow.core._operator_status import OperatorStatus
 from holoflow.core._run import NEVER, READY, WAIT_EVENT, WAIT_TIME, GraphRun, OpRun, StopRule, annotate
 from holoflow.core._scheduler import Scheduler
@@ -41,6 +42,16 @@ class GreedyScheduler(Scheduler):
         How long a deadlock must last before the run ends, in ms.
     network_connection_timeout : int
         Accepted for Holoscan compatibility (it matters to distributed applications only).
+    gc_policy : {"freeze", "none"}
+        holoflow's: what the run does to Python's garbage collector. ``"freeze"`` (default)
+        freezes the objects alive once every operator has started (``gc.freeze()``), so that
+        no collection traverses them during the run, and unfreezes them after it; ``"none"``
+        leaves the collector alone. See "Garbage collection" in ``docs/scheduling.md``.
+
+    Raises
+    ------
+    holoflow.errors.ConfigError
+        For an unknown ``gc_policy``.
     """
 
     _default_name = "greedy_scheduler"
@@ -55,6 +66,7 @@ class GreedyScheduler(Scheduler):
         check_recession_period_ms: float = 0.0,
         stop_on_deadlock_timeout: int = 0,
         network_connection_timeout: int = 5000,
+        gc_policy: str = DEFAULT_GC_POLICY,
         name: str = "greedy_scheduler",
     ) -> None:
         super().__init__(fragment, name=name)
@@ -68,6 +80,7 @@ class GreedyScheduler(Scheduler):
             raise ValueError(
                 f"{self._label()}: stop_on_deadlock_timeout must be >= 0, got {stop_on_deadlock_timeout}"
             )
+        self.gc_policy = check_gc_policy(gc_policy, self._label())
         self.clock = clock
         """The clock of the run: the one given, else a ``RealtimeClock`` made for each run."""
         self._made_clock: Clock | None = None
@@ -92,7 +105,7 @@ class GreedyScheduler(Scheduler):
         run = GraphRun(fragment)
         self._run = run
         try:
-            run.execute(lambda: self._loop(run, clock))
+            run.execute(lambda: self._loop(run, clock), self.gc_policy)
         finally:
             self._run = None
 

@@ -45,6 +45,10 @@ nothing for it. Each :class:`OpRun` keeps its :class:`~holoflow.core.OperatorSta
 writes the start and stop transitions, the scheduler loops the dispatch and compute ones
 (``TICK_PENDING`` at dispatch, ``TICKING`` before ``compute``, ``IDLE`` after the commit).
 
+Once every operator has started, :meth:`GraphRun.execute` applies the scheduler's garbage
+collection policy (``gc_policy``; ``"freeze"`` by default: the start-up objects are frozen so
+that no collection traverses them during the run; see ``holoflow/core/_gc_policy.py``).
+
 When nothing is ready, every scheduler asks one :class:`StopRule` how long it may sleep and
 whether the run is over: past ``max_duration_ms``; or deadlocked (no operator ready, running,
 waiting for a time or for an outside event) for ``stop_on_deadlock_timeout``. An operator
@@ -76,6 +80,7 @@ from holoflow.core._build import build_ports
 from holoflow.core._condition import Condition, SchedulingStatusType
 from holoflow.core._context import ExecutionContext, InputContext, InputPort, OutputContext, PortMode
 from holoflow.core._flow import Compute, FlowRoutes, data_ports, wrap_compute
+from holoflow.core._gc_policy import DEFAULT_GC_POLICY, GCFreeze
 from holoflow.core._logging_context import (
     LoggedInputs,
     LoggedOutputs,
@@ -611,20 +616,29 @@ class GraphRun:
             annotate(exc, f"{op_run.label}.{name}()")
             raise
 
-    def execute(self, body: Callable[[], None]) -> None:
+    def execute(self, body: Callable[[], None], gc_policy: str = DEFAULT_GC_POLICY) -> None:
         """Initialize and start every operator, run ``body``, then stop every started operator.
+
+        ``gc_policy`` is the scheduler's (see ``holoflow/core/_gc_policy.py``): under
+        ``"freeze"`` the objects alive once every operator started are frozen while ``body``
+        runs, and unfrozen after the stop; ``"none"`` leaves the collector alone.
 
         Re-raises the first exception (with its note); an exception from ``stop`` during a
         failed run is added to the first one as a note.
         """
         error: BaseException | None = None
+        freeze = GCFreeze(gc_policy)
         try:
             self.initialize()
             self.start()
+            freeze.begin()
             body()
         except BaseException as exc:
             error = exc
-        stop_error = self.stop()
+        try:
+            stop_error = self.stop()
+        finally:
+            freeze.end()
         if self.edges is not None:
             self.edges.on_run_end(error or stop_error)
         if error is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from holoflow.core._component import Component
+from holoflow.core._gc_policy import DEFAULT_GC_POLICY
 
 if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
@@ -21,6 +22,11 @@ class Scheduler(Component):
 
     _kind = "scheduler"
     _default_name = "scheduler"
+    gc_policy: str = DEFAULT_GC_POLICY
+    """What the run does to Python's garbage collector (holoflow's; Holoscan has no such
+    setting): ``"freeze"`` freezes the objects alive once every operator has started, so that
+    no collection traverses them while the graph runs; ``"none"`` leaves the collector alone.
+    A subclass passes it to ``GraphRun.execute``."""
 
     def run_graph(self, fragment: Fragment) -> None:
         """Run ``fragment``'s composed graph to the end; raise what an operator raised."""

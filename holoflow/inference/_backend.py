@@ -30,7 +30,12 @@ BACKENDS = ("onnxrt", "torch", "trt")
 _DEVICES = ("auto", "cpu", "cuda")
 """The devices ``load_backend`` accepts; each backend resolves ``"auto"``."""
 
-_OPTIONS = {"cuda_graphs": "torch", "is_engine_path": "trt"}
+_OPTIONS = {
+    "cuda_graphs": "torch",
+    "intra_op_num_threads": "onnxrt",
+    "is_engine_path": "trt",
+    "session_config": "onnxrt",
+}
 """Every backend-specific option, and the backend that reads it; the others ignore it."""
 
 
@@ -99,15 +104,19 @@ def load_backend(
         Allow half precision where the backend supports it.
     **options
         Backend-specific options: ``is_engine_path`` (``trt``: ``model_path`` is a serialized
-        engine, not ONNX) and ``cuda_graphs`` (``torch``: capture a CUDA model into a CUDA
-        graph). A backend ignores the options of the others, so one set of options serves every
-        backend; a name no backend knows is refused.
+        engine, not ONNX), ``cuda_graphs`` (``torch``: capture a CUDA model into a CUDA
+        graph), ``intra_op_num_threads`` (``onnxrt``: threads per call, default 1 as in
+        Holoscan; 0: ONNX Runtime's default) and ``session_config`` (``onnxrt``: session config
+        entries, such as ``{"session.intra_op.allow_spinning": "1"}``). A backend ignores the
+        options of the others, so one set of options serves every backend; a name no backend
+        knows is refused.
 
     Raises
     ------
     holoflow.errors.ConfigError
-        For an unknown backend name, device or option, a device the backend cannot use (``trt``
-        on the CPU or without a CUDA device), or a missing or unreadable model.
+        For an unknown backend name, device or option, a bad option value, a device the
+        backend cannot use (``trt`` on the CPU or without a CUDA device), or a missing or
+        unreadable model.
     holoflow.errors.ResourceError
         For ``device="cuda"`` where the backend cannot reach CUDA (``onnxrt`` without its CUDA
         execution provider).

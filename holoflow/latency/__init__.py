@@ -17,6 +17,7 @@ only when a report draws them. See ``docs/latency_tool.md``.
 """
 
 from holoflow.latency._endtoend import FrameStamper, RenderReader
+from holoflow.latency._gcwatch import GCWatch
 from holoflow.latency._records import END_TO_END, RECORD_KEYS
 from holoflow.latency._report import FORMATS, Report, write_report
 from holoflow.latency._runner import SCHEDULERS, LatencyRun, run_latency
@@ -32,6 +33,7 @@ __all__ = [
     "SCHEDULERS",
     "AppTarget",
     "FrameStamper",
+    "GCWatch",
     "LatencyRun",
     "PathStats",
     "RenderReader",

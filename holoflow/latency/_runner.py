@@ -16,8 +16,10 @@ from holoflow.apps import RunOptions
 from holoflow.apps.sample_data import FRAME_RATE
 from holoflow.conditions import CountCondition, PeriodicCondition
 from holoflow.core import Application, DataFlowMetric, DataFlowTracker
+from holoflow.core.run import check_gc_policy
 from holoflow.errors import ConfigError
 from holoflow.latency._endtoend import FrameStamper, RenderReader, end_to_end_records
+from holoflow.latency._gcwatch import GCWatch
 from holoflow.latency._records import tracker_records
 from holoflow.latency._report import FORMATS, Report, write_report
 from holoflow.latency._target import AppTarget, resolve_app
@@ -42,7 +44,10 @@ class LatencyRun:
     """Compute and queue times per operator, when the tracker measures them."""
     info: dict[str, Any] = field(default_factory=dict)
     """What ran: ``app``, ``frames``, ``warmup``, ``fps``, ``scheduler``, ``end_to_end``,
-    ``started``, ``wall_s``, ``host`` and, in end-to-end mode, ``end_to_end_frames``."""
+    ``started``, ``wall_s``, ``host``, ``gc`` (the scheduler's ``gc_policy``, the garbage
+    collector's collections while the app ran, see :class:`~holoflow.latency.GCWatch`, and under
+    ``counted_frames`` those from the first counted frame's start to the last one's end) and,
+    in end-to-end mode, ``end_to_end_frames``."""
 
     def report(self, directory: str | os.PathLike[str], formats: str | Iterable[str] = FORMATS) -> Report:
         """:func:`~holoflow.latency.write_report` of this run into ``directory``."""
@@ -99,8 +104,9 @@ _SHORT_NAMES = {
 }
 
 
-def _install_scheduler(app: Application, scheduler: str | None) -> str:
-    """Install ``scheduler`` (None: keep the app's); returns the short name of the one in use."""
+def _install_scheduler(app: Application, scheduler: str | None, gc_policy: str | None) -> str:
+    """Install ``scheduler`` (None: keep the app's) and set its ``gc_policy`` (None: keep it);
+    returns the short name of the scheduler in use."""
     if scheduler == "greedy":
         app.scheduler(GreedyScheduler(app, name="latency_scheduler"))
     elif scheduler in ("event", "multi"):
@@ -109,6 +115,8 @@ def _install_scheduler(app: Application, scheduler: str | None) -> str:
             app.scheduler(EventBasedScheduler(app, worker_thread_number=workers, name="latency_scheduler"))
         else:
             app.scheduler(MultiThreadScheduler(app, worker_thread_number=workers, name="latency_scheduler"))
+    if gc_policy is not None:
+        app.scheduler().gc_policy = gc_policy
     kind = type(app.scheduler())
     return _SHORT_NAMES.get(kind, kind.__name__)
 
@@ -165,6 +173,7 @@ def run_latency(
     warmup: int = 30,
     scheduler: str | None = None,
     end_to_end: bool = False,
+    gc_policy: str | None = None,
     progress: Progress | None = None,
 ) -> LatencyRun:
     """Run ``app`` headless for ``frames`` frames under data-flow tracking; return its records.
@@ -189,6 +198,9 @@ def run_latency(
         Also measure source frame to rendered frame by frame id (path
         ``"end-to-end (rendered)"``); the app must offer ``tap_frames(source=, rendered=)``
         as the sample apps do.
+    gc_policy : {"freeze", "none"}, optional
+        The scheduler's garbage-collection policy for this run (None: the scheduler's own,
+        ``"freeze"`` unless the app set another).
     progress : callable, optional
         Called as ``progress(frames_sent, frames)`` from another thread while the app runs,
         and once more at the end.
@@ -206,6 +218,8 @@ def run_latency(
         Whatever the app's run raised.
     """
     _check(frames, warmup, fps, scheduler)
+    if gc_policy is not None:
+        check_gc_policy(gc_policy, "run_latency")
     target = resolve_app(app)
     built = _build(target, frames, fps)
     stamper = reader = None
@@ -218,15 +232,16 @@ def run_latency(
             )
         stamper, reader = FrameStamper(), RenderReader()
         tap(source=stamper, rendered=reader)
-    scheduler_name = _install_scheduler(built, scheduler)
+    scheduler_name = _install_scheduler(built, scheduler, gc_policy)
     tracker = _track(built, warmup)
     started = datetime.now(timezone.utc)
     clock = time.perf_counter()
-    if progress is None:
-        built.run()
-    else:
-        with _Poller(tracker, frames, progress):
+    with GCWatch() as watch:
+        if progress is None:
             built.run()
+        else:
+            with _Poller(tracker, frames, progress):
+                built.run()
     wall = time.perf_counter() - clock
     records = tracker_records(tracker, warmup)
     info: dict[str, Any] = {
@@ -239,7 +254,14 @@ def run_latency(
         "started": started.isoformat(timespec="seconds"),
         "wall_s": round(wall, 3),
         "host": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "gc": {"policy": getattr(built.scheduler(), "gc_policy", None), **watch.summary()},
     }
+    counted = [(r["start_ns"], r["end_ns"]) for r in records if r["counted"] and r["start_ns"] is not None]
+    if counted:
+        window = (min(a for a, _ in counted), max(b for _, b in counted))
+        during = watch.summary(window)
+        del during["events"]
+        info["gc"]["counted_frames"] = during
     if stamper is not None and reader is not None:
         e2e, counts = end_to_end_records(stamper, reader, warmup)
         records += e2e

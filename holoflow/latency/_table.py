@@ -7,7 +7,7 @@ from typing import Any
 
 from holoflow.latency._stats import PathStats, operator_order
 
-__all__ = ["describe_run", "summary_text"]
+__all__ = ["describe_gc", "describe_run", "summary_text"]
 
 _PATH_COLUMNS = ("frames", "p50", "p90", "p99", "max", "mean", "std", "p99-p50", "fps")
 
@@ -34,12 +34,37 @@ def describe_run(info: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def describe_gc(gc_info: dict[str, Any]) -> str:
+    """One line on the garbage collector (``info["gc"]`` of ``run_latency``): collections per
+    generation and the longest pause during the counted frames when known, and in the whole run."""
+
+    def numbers(part: dict[str, Any]) -> tuple[str, float]:
+        counts = list(part.get("collections") or [0, 0, 0])
+        per_generation = ", ".join(f"{n} gen-{g}" for g, n in enumerate(counts))
+        return per_generation, max(part.get("pause_ms_max") or [0.0])
+
+    policy = gc_info.get("policy")
+    where = f" (gc_policy {policy})" if policy else ""
+    whole, whole_pause = numbers(gc_info)
+    counted = gc_info.get("counted_frames")
+    if not isinstance(counted, dict):
+        return (
+            f"garbage collector{where}: {whole} collections while the app ran; "
+            f"longest pause {whole_pause:.2f} ms"
+        )
+    during, pause = numbers(counted)
+    return (
+        f"garbage collector{where}: {during} collections during the counted frames, longest pause "
+        f"{pause:.2f} ms; in the whole run {whole}, longest {whole_pause:.2f} ms"
+    )
+
+
 def summary_text(
     stats: list[PathStats], operator_times: dict[str, Any] | None = None, info: dict[str, Any] | None = None
 ) -> str:
     """The summary: what ran, one row per path (latency percentiles, jitter, rate), the path
-    names, the end-to-end read-back counts, and one row per operator when ``operator_times``
-    has them."""
+    names, the end-to-end read-back counts, the garbage collections when ``info`` has them, and
+    one row per operator when ``operator_times`` has them."""
     info = info or {}
     lines = [f"holoflow latency: {describe_run(info)}", ""]
     lines.append("Latency per path (ms); jitter: std and p99-p50; fps: frames/s at the end of the path")
@@ -60,6 +85,9 @@ def summary_text(
             f"end-to-end: {e2e['stamped']} frames stamped, {e2e['read']} read back, "
             f"{e2e['unreadable']} rendered frames unreadable, {e2e['missing']} never seen"
         )
+    gc_info = info.get("gc")
+    if isinstance(gc_info, dict) and gc_info.get("collections"):
+        lines.append(describe_gc(gc_info))
     ops = operator_order(stats, operator_times)
     if operator_times:
         lines += ["", "Operators (ms)                 compute           queue"]

@@ -50,7 +50,10 @@ class InferenceOp(Operator):
     re-emit its last result in between), ``activation_map`` (``"0"`` switches a model off: its
     last result is re-emitted), ``parallel_inference``. holoflow adds ``state_map``:
     ``{model: {output_tensor: input_tensor}}`` feeds an output back as an input on the next frame
-    (zeros before the first), for stateful models such as a convolutional LSTM. holoflow also
+    (zeros before the first), for stateful models such as a convolutional LSTM, and
+    ``backend_options``: options for the backends loaded by name (see
+    :func:`holoflow.inference.load_backend`; for ``onnxrt``, ``intra_op_num_threads`` — 1 by
+    default, as in Holoscan — and ``session_config``). holoflow also
     accepts a :class:`~holoflow.inference.Backend` instance (such as a
     :class:`~holoflow.inference.FunctionBackend`) as a ``backend`` or ``backend_map`` value, set
     in code: that model runs on the instance as it is (its own device; ``infer_on_cpu``,
@@ -102,6 +105,7 @@ class InferenceOp(Operator):
     is_engine_path: bool
     dynamic_input_dims: bool
     enable_cuda_graphs: bool
+    backend_options: dict[str, Any]
 
     def setup(self, spec: OperatorSpec) -> None:
         spec.input("receivers", size=IOSpec.ANY_SIZE)
@@ -127,6 +131,7 @@ class InferenceOp(Operator):
             ("is_engine_path", False),
             ("dynamic_input_dims", False),
             ("enable_cuda_graphs", False),
+            ("backend_options", {}),
         ):
             spec.param(name, default)
 
@@ -166,7 +171,11 @@ class InferenceOp(Operator):
 
     def start(self) -> None:
         device = "cpu" if self.infer_on_cpu else "auto"
-        options = {"is_engine_path": bool(self.is_engine_path), "cuda_graphs": bool(self.enable_cuda_graphs)}
+        options = {
+            **self._backend_options(),
+            "is_engine_path": bool(self.is_engine_path),
+            "cuda_graphs": bool(self.enable_cuda_graphs),
+        }
         for model, path in self.model_path_map.items():
             backend = self.backend_map.get(model) or self.backend
             if backend == "trt" and not self.infer_on_cpu:
@@ -184,6 +193,28 @@ class InferenceOp(Operator):
             self._backends[model] = backend
         workers = len(self._backends) if self.parallel_inference and len(self._backends) > 1 else 0
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix=f"{self.name}-model") if workers else None
+
+    def _backend_options(self) -> dict[str, Any]:
+        """``backend_options`` as keyword arguments for ``load_backend``.
+
+        Raises
+        ------
+        holoflow.errors.ConfigError
+            If it is not a mapping by option name, or names an option that is an InferenceOp
+            parameter of its own (``is_engine_path``, ``enable_cuda_graphs``).
+        """
+        given = self.backend_options or {}
+        if not isinstance(given, Mapping) or not all(isinstance(k, str) for k in given):
+            raise ConfigError(
+                f"{self._label()}: backend_options must map option names to values, got {given!r}"
+            )
+        own = sorted(set(given) & {"is_engine_path", "cuda_graphs"})
+        if own:
+            raise ConfigError(
+                f"{self._label()}: backend_options {own} are InferenceOp parameters: set "
+                "is_engine_path or enable_cuda_graphs instead"
+            )
+        return dict(given)
 
     def _backend_for_trt(self, model: str, path: str) -> str:
         """``"trt"`` where TensorRT can run, else ``"onnxrt"`` for an ONNX model (warned once

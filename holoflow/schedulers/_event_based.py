@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from holoflow.core.run import DEFAULT_GC_POLICY
 from holoflow.schedulers._threaded import ThreadedScheduler, _check_cores
 
 if TYPE_CHECKING:
@@ -27,7 +28,8 @@ class EventBasedScheduler(ThreadedScheduler):
         Worker threads for operators outside thread pools (>= 1).
     pin_cores : sequence of int, optional
         Restrict those worker threads to these CPU cores (Linux).
-    stop_on_deadlock, stop_on_deadlock_timeout, max_duration_ms, clock, network_connection_timeout
+    stop_on_deadlock, stop_on_deadlock_timeout, max_duration_ms, clock, network_connection_timeout, \
+    gc_policy
         As for :class:`~holoflow.schedulers.GreedyScheduler`.
     enable_queue_stealing, steal_scan_limit, enable_worker_postcheck_fastpath, \
     postcheck_fallback_notify_interval, postcheck_fallback_notify_min_workers, \
@@ -60,6 +62,7 @@ class EventBasedScheduler(ThreadedScheduler):
         dispatcher_internal_pop_batch_size: int = 32,
         wait_state_shard_count: int = 1,
         log_perf_stats: bool = False,
+        gc_policy: str = DEFAULT_GC_POLICY,
         name: str = "event_based_scheduler",
     ) -> None:
         super().__init__(
@@ -70,6 +73,7 @@ class EventBasedScheduler(ThreadedScheduler):
             stop_on_deadlock_timeout=stop_on_deadlock_timeout,
             max_duration_ms=max_duration_ms,
             network_connection_timeout=network_connection_timeout,
+            gc_policy=gc_policy,
             name=name,
         )
         self.pin_cores = tuple(int(c) for c in pin_cores) if pin_cores else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from holoflow.core.run import DEFAULT_GC_POLICY
 from holoflow.schedulers._threaded import ThreadedScheduler
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ class MultiThreadScheduler(ThreadedScheduler):
         Worker threads for operators outside thread pools (>= 1).
     check_recession_period_ms : float
         Re-check period for custom conditions, in ms (0: only on events).
-    stop_on_deadlock, stop_on_deadlock_timeout, max_duration_ms, clock
+    stop_on_deadlock, stop_on_deadlock_timeout, max_duration_ms, clock, gc_policy
         As for :class:`~holoflow.schedulers.GreedyScheduler`.
     network_connection_timeout : int
         Accepted for Holoscan compatibility (it matters to distributed applications only).
@@ -51,6 +52,7 @@ class MultiThreadScheduler(ThreadedScheduler):
         stop_on_deadlock_timeout: int = 0,
         network_connection_timeout: int = 5000,
         strict_job_thread_pinning: bool = False,
+        gc_policy: str = DEFAULT_GC_POLICY,
         name: str = "multithread_scheduler",
     ) -> None:
         super().__init__(
@@ -61,6 +63,7 @@ class MultiThreadScheduler(ThreadedScheduler):
             stop_on_deadlock_timeout=stop_on_deadlock_timeout,
             max_duration_ms=max_duration_ms,
             network_connection_timeout=network_connection_timeout,
+            gc_policy=gc_policy,
             name=name,
         )
         if check_recession_period_ms < 0:

@@ -66,6 +66,7 @@ from holoflow.core import (
     ThreadPool,
 )
 from holoflow.core.run import (
+    DEFAULT_GC_POLICY,
     NEVER,
     READY,
     WAIT_EVENT,
@@ -74,6 +75,7 @@ from holoflow.core.run import (
     OpRun,
     StopRule,
     annotate,
+    check_gc_policy,
     leaf_conditions,
 )
 from holoflow.errors import GraphError
@@ -470,9 +472,11 @@ class ThreadedScheduler(Scheduler):
         stop_on_deadlock_timeout: int = 0,
         max_duration_ms: int = -1,
         network_connection_timeout: int = 5000,
+        gc_policy: str = DEFAULT_GC_POLICY,
         name: str,
     ) -> None:
         super().__init__(fragment, name=name)
+        self.gc_policy = check_gc_policy(gc_policy, self._label())
         if clock is not None and not isinstance(clock, Clock):
             raise TypeError(f"{self._label()}: clock must be a Clock, not {type(clock).__name__}")
         if int(worker_thread_number) < 1:
@@ -512,6 +516,6 @@ class ThreadedScheduler(Scheduler):
         engine = _Engine(run, clock, self)
         self._engine = engine
         try:
-            run.execute(engine.execute)
+            run.execute(engine.execute, self.gc_policy)
         finally:
             self._engine = None

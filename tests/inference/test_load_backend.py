@@ -23,7 +23,8 @@ from holoflow.testing import Source
         (
             "torch",
             {"cuda_graph": True},
-            "unknown inference backend options ['cuda_graph']; known: ['cuda_graphs', 'is_engine_path']",
+            "unknown inference backend options ['cuda_graph']; known: ['cuda_graphs', "
+            "'intra_op_num_threads', 'is_engine_path', 'session_config']",
         ),
     ],
 )

@@ -64,6 +64,17 @@ def test_formats_and_a_script(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines()[-1] == f"wrote summary.txt, records.csv to {tmp_path}"
 
 
+def test_the_gc_policy_flag(tmp_path, capsys):
+    status = main(
+        ["latency", str(CHAIN_APP), "--frames", "4", "--warmup", "1", "--output", str(tmp_path)]
+        + ["--format", "json", "--gc-policy", "none"]
+    )
+    assert status == 0
+    document = json.loads((tmp_path / "records.json").read_text())
+    assert document["info"]["gc"]["policy"] == "none"
+    assert "garbage collector (gc_policy none): " in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
