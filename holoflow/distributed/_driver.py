@@ -579,6 +579,16 @@ class Driver:
                 received={int(k): v for k, v in message["received"].items()},
             ),
         )
+        _logger.debug(
+            "STATE %s passive=%s finished=%s epoch=%s sent=%s received=%s probe=%s",
+            fragment,
+            message["passive"],
+            message["finished"],
+            message["epoch"],
+            message["sent"],
+            message["received"],
+            message.get("probe"),
+        )
         if self.phase != "run":
             return
         if self.probing:
@@ -587,6 +597,7 @@ class Driver:
             if self.probing:
                 return
             if self.coordinator.second_wave():
+                _logger.debug("quiescent after probe %d: STOP", self.probe)
                 self.phase = "stopping"
                 self._broadcast("STOP")
                 return
@@ -620,7 +631,7 @@ class Driver:
                 sent[int(key)] = sent.get(int(key), 0) + count
             for key, count in message["received"].items():
                 received[int(key)] = received.get(int(key), 0) + count
-        for edge in sorted(set(sent) | set(received)):
+        for edge in sorted(key for key in set(sent) | set(received) if key >= 0):  # not credits
             if sent.get(edge, 0) != received.get(edge, 0):
                 raise _Abort(
                     DistributedError(

@@ -41,7 +41,7 @@ from holoflow.errors import ConfigError
 if TYPE_CHECKING:
     from holoflow.core import Application, Fragment
 
-__all__ = ["FragmentRunner", "LocalEdges", "LocalLink", "copier", "link_mode", "run_local"]
+__all__ = ["FragmentRunner", "LocalEdges", "LocalLink", "copier", "credit_key", "link_mode", "run_local"]
 
 _MODES = ("copy", "reference")
 
@@ -266,7 +266,12 @@ class LocalEdges:
 
     def passive(self, is_passive: bool) -> bool:
         """The fragment's stop rule found it idle (``True``) or busy; return whether its run
-        must end now."""
+        must end now.
+
+        A passive fragment owes no credit: credits its consumers decided but had not sent yet
+        go out first (they are counted as sent, so they must not wait for a next run)."""
+        if is_passive:
+            self._flush_credits()
         with self.lock:
             if self.stopped:
                 return True
@@ -283,21 +288,48 @@ class LocalEdges:
     def on_run_end(self, error: BaseException | None) -> None:  # noqa: ARG002 (the runner gets errors itself)
         """The fragment's run ended (``error``: why, if it failed; the runner learns of it
         from the fragment's thread)."""
+        self._flush_credits()
         with self.lock:
             self.finished = True
             self.run = None
         self.runner.check()
 
+    def _flush_credits(self) -> None:
+        for link in self.in_links:
+            flush = getattr(link, "flush_credits", None)
+            if flush is not None:
+                flush()
+
     def state(self) -> FragmentState:
-        """A consistent snapshot for the coordinator."""
+        """A consistent snapshot for the coordinator.
+
+        Credits between processes are messages too (one can wake a passive producer), so they
+        are counted under the key ``credit_key(edge_id)``: sent by the consumer's end, received
+        by the producer's."""
         with self.lock:
+            sent = {link.spec.edge_id: link.sent for link in self.out_links}
+            received = {link.spec.edge_id: link.arrivals for link in self.in_links}
+            for link in self.in_links:
+                credits = getattr(link, "credits_sent", None)
+                if credits is not None:
+                    sent[credit_key(link.spec.edge_id)] = credits
+            for link in self.out_links:
+                credits = getattr(link, "credits_received", None)
+                if credits is not None:
+                    received[credit_key(link.spec.edge_id)] = credits
             return FragmentState(
                 passive=self.is_passive and not self.inflight,
                 epoch=self.epoch,
                 finished=self.finished,
-                sent={link.spec.edge_id: link.sent for link in self.out_links},
-                received={link.spec.edge_id: link.arrivals for link in self.in_links},
+                sent=sent,
+                received=received,
             )
+
+
+def credit_key(edge_id: int) -> int:
+    """The key under which an edge's credits are counted in a :class:`FragmentState` (negative,
+    so it never meets an edge id)."""
+    return -1 - edge_id
 
 
 class FragmentRunner:

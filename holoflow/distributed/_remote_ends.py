@@ -82,6 +82,11 @@ class RemoteOutbound:
     def capacity(self) -> int:
         return self.spec.window
 
+    @property
+    def credits_received(self) -> int:
+        """Messages the consumer has credited back."""
+        return self.link.sent(self.spec.edge_id) - self.link.in_flight(self.spec.edge_id)
+
     def push(self, message: Any, now: int) -> None:  # noqa: ARG002 (a receiver's signature)
         """Encode ``message`` and send it (raises ``CodecError`` naming the port, or the link's
         ``DistributedError`` once it failed)."""
@@ -116,8 +121,9 @@ class RemoteInbound:
         self.staged: deque[tuple[int, Any]] = deque()
         self.arrivals = 0
         """Messages that reached this process (in the queue, staged or consumed)."""
-        self.credited = 0
-        """Messages consumed and returned to the sender as credits."""
+        self.credits_sent = 0
+        """Messages consumed and returned to the sender as credits (some may wait in the
+        listener for a batch: :meth:`flush_credits` sends them)."""
 
     def deliver(self, message: Any) -> None:
         """A message arrived (the listener's thread): queue or stage it, wake the consumer."""
@@ -157,9 +163,14 @@ class RemoteInbound:
             moved = self._refill(receiver)
             waiting = len(self.staged) + len(receiver.queue)
             taken = self.arrivals - waiting
-            count = taken - self.credited
-            self.credited = taken
+            count = taken - self.credits_sent
+            self.credits_sent = taken
         if count and self.link is not None:
             self.link.credit(self.spec.edge_id, count, flush=not waiting)
         if moved:
             self.consumer.poke(self.spec.dst[1])
+
+    def flush_credits(self) -> None:
+        """Send the credits waiting for a batch now."""
+        if self.link is not None:
+            self.link.credit(self.spec.edge_id, 0, flush=True)

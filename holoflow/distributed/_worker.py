@@ -174,6 +174,7 @@ class Worker:
         self.wake_r, self.wake_w = os.pipe()
         self.run_id = ""
         self.accepted = False
+        self.handshaken = False
         self.exiting = False
         self.runner: _WorkerRunner | None = None
         self.links: list[DataLink] = []
@@ -405,12 +406,12 @@ class Worker:
             ready = dict(poller.poll(int(wait * 1000) + 1))
             if self.wake_r in ready:
                 os.read(self.wake_r, 4096)
+            # Messages first: the driver's last message arrives before its disconnection shows.
+            while self.sock.poll(0):
+                if self._receive(self.sock.recv_multipart(zmq.NOBLOCK)):
+                    return
             if self.monitor in ready and self._read_monitor():
                 return
-            if self.sock in ready:
-                while self.sock.poll(0):
-                    if self._receive(self.sock.recv_multipart(zmq.NOBLOCK)):
-                        return
             if self._flush_outbox():
                 return
             if not self.accepted:
@@ -480,11 +481,19 @@ class Worker:
         """Handle monitor events; True when the driver is lost or refused this worker."""
         while self.monitor.poll(0):
             event, _ = read_monitor_event(self.monitor)
-            if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH and not self.accepted:
+            if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                self.handshaken = True
+            refused = event in (
+                zmq.EVENT_HANDSHAKE_FAILED_AUTH,
+                zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL,
+                zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL,
+            ) or (event == zmq.EVENT_DISCONNECTED and not self.handshaken)
+            if refused and not self.accepted:
                 self._lose(
                     DistributedError(
-                        f"the driver at {self.driver_endpoint} refused this worker's key: "
-                        "the processes do not share a secret (see docs/distributed.md)"
+                        f"the driver at {self.driver_endpoint} refused this worker's handshake: "
+                        "the processes do not share a secret (see docs/distributed.md), or "
+                        "this address is not a holoflow driver's"
                     )
                 )
                 return True

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from holoflow.conditions import CountCondition
 from holoflow.core import Application, Fragment, IOSpec, Operator, Tracker
 from holoflow.distributed._local import link_mode
-from holoflow.errors import ConfigError, DistributedError, GraphError
+from holoflow.errors import ConfigError, GraphError
 from holoflow.testing import Recorder, Source
 from tests.conftest import SCHEDULERS
 
@@ -383,14 +383,6 @@ def test_bad_port_names_fail_before_anything_runs():
 
     with pytest.raises(GraphError, match="does not have a port named 'output'. It should be 'out'."):
         App(["prog"]).run()
-
-
-@pytest.mark.parametrize("flag", ["--driver", "--worker"])
-def test_role_options_say_multi_process_runs_are_not_available(flag):
-    app = Chain("greedy", 3, argv=["prog", flag, "--fragments", "all"])
-    with pytest.raises(DistributedError, match="multi-process runs .* not available yet"):
-        app.run()
-    assert not app.sink.graph.get_nodes()  # nothing was composed, nothing ran
 
 
 def test_the_fragment_threads_are_named():
