@@ -281,6 +281,9 @@ class Driver:
             self._broadcast_abort(DistributedError(f"the driver stopped: {type(error).__name__}: {error}"))
             raise
         finally:
+            refused = self.counter.counts()
+            if refused["refused"]:
+                _logger.info("Control port refused %d connection(s): %s", refused["refused"], refused)
             self._close()
 
     def _loop(self) -> None:

@@ -29,7 +29,6 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from holoflow.core import Envelope
 from holoflow.core.run import GraphRun, OpRun, Receiver
 from holoflow.distributed._codec import decode, encode
 from holoflow.distributed._edges import EdgeSpec
@@ -453,16 +452,12 @@ class FragmentRunner:
 def copier(spec: EdgeSpec) -> Callable[[Any], Any]:
     """``decode(encode(message))`` for one edge; a message that cannot travel raises the
     codec's ``CodecError`` naming the sending operator and port. A tracked message's path
-    label (immutable tuples) goes along as it is, so tracking continues across the edge."""
+    label travels in its envelope, so tracking continues across the edge."""
     _, op, port = spec.src
     where = f"operator '{op}' output port '{port}'"
 
     def copy(message: Any) -> Any:
-        copied = decode(encode(message, where=where))
-        label = getattr(message, "label", None) if type(message) is Envelope else None
-        if label is not None:
-            copied.label = label if type(label) is tuple else list(label)
-        return copied
+        return decode(encode(message, where=where))
 
     return copy
 

@@ -223,6 +223,7 @@ class Worker:
         holoflow.errors.DistributedError
             If the driver refuses this worker, the run is aborted, or the driver is lost.
         """
+        _logger.info("Worker data listener on %s", self.listener.endpoint)
         self.control.start()
         try:
             self._run()
@@ -231,6 +232,9 @@ class Worker:
             for link in self.links:
                 link.close()
             self.listener.close()
+            refused = self.listener.rejections()
+            if refused["refused"]:
+                _logger.info("Data listener refused %d connection(s): %s", refused["refused"], refused)
             self.post("quit")
             self.control.join()
             self.monitor.close()
