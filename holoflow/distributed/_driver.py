@@ -94,7 +94,7 @@ def driver_address(text: str) -> tuple[str, int]:
 
 def edge_window() -> int:
     """``HOLOFLOW_EDGE_WINDOW``: messages one edge may have in flight (default 64)."""
-    text = os.environ.get("HOLOFLOW_EDGE_WINDOW", "").strip()
+    text = _env.holoflow_setting("EDGE_WINDOW") or ""
     if not text:
         return _DEFAULT_WINDOW
     if not text.isdigit() or int(text) < 1:
@@ -103,7 +103,7 @@ def edge_window() -> int:
 
 
 def _join_timeout() -> float | None:
-    text = os.environ.get("HOLOFLOW_JOIN_TIMEOUT_S", "").strip()
+    text = _env.holoflow_setting("JOIN_TIMEOUT_S") or ""
     if not text:
         return None
     try:

@@ -22,13 +22,13 @@ stops every fragment and is re-raised, unchanged but for a note naming its fragm
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from holoflow import _env
 from holoflow.core.run import GraphRun, OpRun, Receiver
 from holoflow.distributed._codec import decode, encode
 from holoflow.distributed._edges import EdgeSpec
@@ -53,7 +53,7 @@ def link_mode() -> str:
     holoflow.errors.ConfigError
         For another value.
     """
-    value = os.environ.get("HOLOFLOW_LOCAL_LINKS", "").strip().lower() or "copy"
+    value = (_env.holoflow_setting("LOCAL_LINKS") or "copy").lower()
     if value not in _MODES:
         raise ConfigError(f"HOLOFLOW_LOCAL_LINKS={value!r}: use one of {list(_MODES)}")
     return value
