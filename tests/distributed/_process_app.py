@@ -1,7 +1,7 @@
 """A distributed application for the multi-process tests, run as a script.
 
 ``python _process_app.py --shape chain2|chain3 --count N [--period-ms P] [--payload int|array]
-[--fail-at K] [--out FILE] [Holoscan's --driver/--worker/... options]``
+[--fail-at K] [--out FILE] [--compose-error] [--bad-port] [Holoscan's --driver/--worker/... options]``
 
 Fragments ``tx`` (a counting source), optionally ``mid`` (forwards), and ``rx`` (records every
 sequence number it receives; with ``--fail-at K`` it raises ``ZeroDivisionError`` on message K).
@@ -102,6 +102,8 @@ class RxFragment(Fragment):
         super().__init__(app, name=name)
 
     def compose(self):
+        if self.settings.compose_error:
+            raise AttributeError("no such thing in rx's compose")
         self.add_operator(Rx(self, out=self.settings.out, fail_at=self.settings.fail_at, name="rx"))
 
 
@@ -118,7 +120,7 @@ class ProcessApp(Application):
             self.add_flow(tx, mid, {("tx.out", "mid.in")})
             self.add_flow(mid, rx, {("mid.out", "rx.in")})
         else:
-            self.add_flow(tx, rx, {("tx", "rx")})
+            self.add_flow(tx, rx, {("tx.output" if self.settings.bad_port else "tx", "rx")})
 
 
 def main() -> None:
@@ -129,6 +131,8 @@ def main() -> None:
     parser.add_argument("--payload", default="int")
     parser.add_argument("--fail-at", type=int, default=-1)
     parser.add_argument("--out", default="")
+    parser.add_argument("--compose-error", action="store_true")
+    parser.add_argument("--bad-port", action="store_true")
     options, rest = parser.parse_known_args()
     app = ProcessApp(options, argv=[sys.executable, sys.argv[0], *rest])
     app.run()

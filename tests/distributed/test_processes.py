@@ -204,3 +204,50 @@ def test_listeners_bind_loopback_only(cluster, tmp_path):
     port = f"{run.port:04X}"
     assert f"0100007F:{port}" in ours
     assert f"00000000:{port}" not in ours
+
+
+def test_a_killed_driver_stops_every_worker_non_zero(cluster, tmp_path):
+    run = cluster()
+    common = ("--count", "100000", "--period-ms", "2")
+    driver = run.start("driver", *common, "--driver")
+    run.start("w_tx", *common, "--worker", "--fragments", "tx")
+    run.start("w_rx", *common, "--worker", "--fragments", "rx")
+    run.wait_for("w_rx", "RX_FIRST")
+    killed = time.monotonic()
+    os.killpg(driver.pid, signal.SIGKILL)
+    for name in ("w_tx", "w_rx"):
+        assert run.wait(name, timeout=10) != 0
+        assert "lost the driver" in run.stderr(name), run.stderr(name)
+    assert time.monotonic() - killed < 3.0
+
+
+def test_a_compose_error_on_a_worker_fails_the_run_with_that_error(cluster, tmp_path):
+    run = cluster()
+    run.start("driver", "--compose-error", "--driver", "--worker", "--fragments", "tx")
+    run.start("worker", "--compose-error", "--worker", "--fragments", "rx")
+    assert run.wait("worker") != 0
+    assert run.wait("driver") != 0
+    assert "AttributeError: no such thing in rx's compose" in run.stderr("driver")
+    assert "AttributeError: no such thing in rx's compose" in run.stderr("worker")
+
+
+def test_a_bad_port_name_fails_every_process_with_holoscans_text(cluster, tmp_path):
+    run = cluster()
+    run.start("driver", "--bad-port", "--driver", "--worker", "--fragments", "tx")
+    run.start("worker", "--bad-port", "--worker", "--fragments", "rx")
+    assert run.wait("worker") != 0
+    assert run.wait("driver") != 0
+    text = "Source operator 'tx' in fragment 'tx' does not have a port named 'output'. It should be 'out'."
+    assert text in run.stderr("driver")
+    assert "GraphError" in run.stderr("worker")
+
+
+def test_a_worker_started_first_waits_for_the_driver(cluster, tmp_path):
+    run = cluster()
+    common = ("--count", "20", "--out", str(tmp_path / "rx.json"))
+    run.start("worker", *common, "--worker", "--fragments", "rx")
+    time.sleep(1.0)
+    run.start("driver", *common, "--driver", "--worker", "--fragments", "tx")
+    assert run.wait("worker") == 0, run.stderr("worker")
+    assert run.wait("driver") == 0, run.stderr("driver")
+    assert received(tmp_path) == list(range(20))
