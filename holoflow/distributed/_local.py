@@ -418,7 +418,9 @@ class FragmentRunner:
             threading.Thread(target=self.target, args=(f,), name=f"holoflow-frag-{f.name}", daemon=True)
             for f in self.fragments
         ]
-        self.app._holoflow_runtime = self  # Application.stop_execution stops every fragment
+        outer = self.app._holoflow_runtime  # a driver in this process stops the whole run
+        if outer is None:
+            self.app._holoflow_runtime = self  # Application.stop_execution stops every fragment
         waker = threading.Thread(target=self.waker, name="holoflow-links-waker", daemon=True)
         waker.start()
         try:
@@ -440,7 +442,7 @@ class FragmentRunner:
                     thread.join(0.05)
             raise
         finally:
-            self.app._holoflow_runtime = None
+            self.app._holoflow_runtime = outer
             self.pokes.put(None)
             waker.join()
         if self.error is not None:
