@@ -80,7 +80,7 @@ KINDS: dict[str, dict[str, Any]] = {
         "data_endpoint": str,
         "host": str,
         "pid": int,
-        "caps": {"cuda": bool, "ucxx": bool},
+        "caps": {"cuda": bool, "ucxx": bool, "encrypt": bool},
     },
     "ACCEPT": {"worker_id": str, "run_id": str},
     "REJECT": {"reason": str},

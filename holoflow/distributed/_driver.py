@@ -66,7 +66,15 @@ from holoflow.logger import get_logger
 if TYPE_CHECKING:
     from holoflow.core import Application
 
-__all__ = ["DEFAULT_DRIVER_PORT", "PROTOCOL", "Driver", "app_fingerprint", "driver_address", "edge_window"]
+__all__ = [
+    "DEFAULT_DRIVER_PORT",
+    "PROTOCOL",
+    "Driver",
+    "app_fingerprint",
+    "driver_address",
+    "edge_window",
+    "encrypt_data",
+]
 
 PROTOCOL = 1
 DEFAULT_DRIVER_PORT = 57777
@@ -100,6 +108,15 @@ def edge_window() -> int:
     if not text.isdigit() or int(text) < 1:
         raise ConfigError(f"$HOLOFLOW_EDGE_WINDOW={text!r}: expected a positive integer")
     return int(text)
+
+
+def encrypt_data() -> bool:
+    """``HOLOFLOW_DISTRIBUTED_ENCRYPT``: ``1`` encrypts data links with CurveZMQ (default ``0``;
+    every process of the run must agree)."""
+    text = _env.holoflow_setting("DISTRIBUTED_ENCRYPT") or "0"
+    if text not in ("0", "1"):
+        raise ConfigError(f"$HOLOFLOW_DISTRIBUTED_ENCRYPT={text!r}: use 0 or 1")
+    return text == "1"
 
 
 def _join_timeout() -> float | None:
@@ -214,6 +231,7 @@ class Driver:
         self.fragments = sorted(fragment.name for fragment in app.fragment_graph.get_nodes())
         self.flows = fragment_flows(app)
         self.fingerprint = app_fingerprint(app)
+        self.encrypt = encrypt_data()
         self.run_id = secrets.token_hex(8)
         secret = load_secret()
         ip, port = driver_address(address)
@@ -434,6 +452,13 @@ class Driver:
             return
         if self.phase != "join":
             self._reject(routing_id, "every fragment is already scheduled")
+            return
+        if message["caps"]["encrypt"] != self.encrypt:
+            self._reject(
+                routing_id,
+                f"$HOLOFLOW_DISTRIBUTED_ENCRYPT is {int(message['caps']['encrypt'])} on the worker "
+                f"(pid {message['pid']} on {message['host']}) and {int(self.encrypt)} on the driver",
+            )
             return
         targets = list(message["fragments"])
         candidate = _Peer(

@@ -45,13 +45,25 @@ from holoflow.distributed._control import (
     heartbeat_settings,
     make_control,
 )
-from holoflow.distributed._driver import PROTOCOL, app_fingerprint, driver_address, ports_to_wire
+from holoflow.distributed._driver import (
+    PROTOCOL,
+    app_fingerprint,
+    driver_address,
+    encrypt_data,
+    ports_to_wire,
+)
 from holoflow.distributed._edges import EdgeSpec
 from holoflow.distributed._local import FragmentRunner, LocalLink, copier, link_mode
 from holoflow.distributed._placement import apply_scheduler_environment
 from holoflow.distributed._ports import fragment_ports
 from holoflow.distributed._remote_ends import RemoteInbound, RemoteOutbound
-from holoflow.distributed._secret import DRIVER_LABEL, PEER_LABEL, curve_keypair, load_secret
+from holoflow.distributed._secret import (
+    DATA_SERVER_LABEL,
+    DRIVER_LABEL,
+    PEER_LABEL,
+    curve_keypair,
+    load_secret,
+)
 from holoflow.distributed._wire_errors import error_from_wire, error_to_wire
 from holoflow.distributed._zmq_auth import MONITOR_EVENTS, Authenticator, read_monitor_event
 from holoflow.distributed._zmq_links import DataLink, DataListener
@@ -146,12 +158,20 @@ class Worker:
                 parse_address(source, what="UCX_SOURCE_ADDRESS").ip if source else route_source_ip(driver_ip)
             )
             listen_port = None
+        self.encrypt = encrypt_data()
+        self.data_server_key, data_secret_key = curve_keypair(secret, DATA_SERVER_LABEL)
         self.context: zmq.Context[Any] = zmq.Context()
         self.auth = Authenticator(self.context)
         self.auth.start()
         try:
             self.listener = DataListener(
-                self.context, self.auth, ip=listen_ip, port=listen_port, preferred_ports=_preferred_ports()
+                self.context,
+                self.auth,
+                ip=listen_ip,
+                port=listen_port,
+                preferred_ports=_preferred_ports(),
+                encrypt=self.encrypt,
+                secret_key=data_secret_key,
             )
         except BaseException:
             self.auth.close()
@@ -263,7 +283,7 @@ class Worker:
                 data_endpoint=self.listener.endpoint,
                 host=socket.gethostname(),
                 pid=os.getpid(),
-                caps={"cuda": False, "ucxx": False},
+                caps={"cuda": False, "ucxx": False, "encrypt": self.encrypt},
             )
         )
         accepted = self._wait("ACCEPT", "REJECT")
@@ -366,6 +386,8 @@ class Worker:
                 {spec.edge_id: spec.window for spec in edges},
                 on_credit=lambda edge_id: outbound[edge_id].credited(),
                 on_lost=self._link_lost,
+                encrypt=self.encrypt,
+                server_key=self.data_server_key,
                 redial_s=_LINK_READY_S,
             )
             self.links.append(data_link)

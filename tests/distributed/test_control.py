@@ -27,7 +27,7 @@ EDGE = {"edge_id": 3, "src": ["tx_fragment", "tx", "out"], "dst": ["rx_fragment"
         "capacity": 1, "policy": "fault", "window": 64}  # fmt: skip
 SAMPLES = {
     "JOIN": {"proto": 1, "app_fingerprint": "ab" * 32, "fragments": ["f1"], "data_endpoint": "tcp://1.2.3.4:5",
-             "host": "h", "pid": 42, "caps": {"cuda": False, "ucxx": False}},
+             "host": "h", "pid": 42, "caps": {"cuda": False, "ucxx": False, "encrypt": False}},
     "ACCEPT": {"worker_id": "w1", "run_id": "r"},
     "REJECT": {"reason": "fragment 'f1' is already assigned"},
     "PORT_INFO": {"run_id": "r", "ports": {"f1": {"tx": {"inputs": [], "outputs": ["out"], "any_size": []}}}},
@@ -92,7 +92,7 @@ def test_optional_fields():
         (b'{"kind":"EXIT","run_id":"r","ok":1}', "expected bool"),
         (
             b'{"kind":"JOIN","proto":1,"app_fingerprint":"a","fragments":"f","data_endpoint":"e","host":"h",'
-            b'"pid":1,"caps":{"cuda":false,"ucxx":false}}',
+            b'"pid":1,"caps":{"cuda":false,"ucxx":false,"encrypt":false}}',
             r"JOIN.fragments: expected a list",
         ),
         (

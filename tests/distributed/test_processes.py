@@ -120,8 +120,9 @@ def test_driver_and_worker_deliver_every_message_once_in_order(cluster, tmp_path
     assert "All workers have finished execution" in run.stderr("driver")
 
 
-def test_three_processes_in_a_chain_with_arrays(cluster, tmp_path):
-    run = cluster()
+@pytest.mark.parametrize("encrypt", ["0", "1"])
+def test_three_processes_in_a_chain_with_arrays(cluster, tmp_path, encrypt):
+    run = cluster(HOLOFLOW_DISTRIBUTED_ENCRYPT=encrypt)
     common = ("--shape", "chain3", "--count", "200", "--payload", "array", "--out", str(tmp_path / "rx.json"))
     run.start("driver", *common, "--driver")
     run.start("w_tx", *common, "--worker", "--fragments", "tx")
@@ -251,3 +252,13 @@ def test_a_worker_started_first_waits_for_the_driver(cluster, tmp_path):
     assert run.wait("worker") == 0, run.stderr("worker")
     assert run.wait("driver") == 0, run.stderr("driver")
     assert received(tmp_path) == list(range(20))
+
+
+def test_workers_must_agree_with_the_driver_on_encryption(cluster, tmp_path):
+    run = cluster(HOLOFLOW_DISTRIBUTED_ENCRYPT="1")
+    run.start("driver", "--count", "10", "--driver", "--worker", "--fragments", "tx")
+    run.wait_for("driver", "Awaiting remaining worker connections")
+    run.env["HOLOFLOW_DISTRIBUTED_ENCRYPT"] = "0"
+    run.start("worker", "--count", "10", "--worker", "--fragments", "rx")
+    assert run.wait("worker") != 0
+    assert "HOLOFLOW_DISTRIBUTED_ENCRYPT is 0 on the worker" in run.stderr("worker")
