@@ -1,4 +1,4 @@
-"""The ``holoflow`` command: ``holoflow convert``, ``inspect``, ``run`` and ``latency``."""
+"""The ``holoflow`` command: ``holoflow convert``, ``inspect``, ``run``, ``latency`` and ``graph``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from holoflow._progress import Progress
-from holoflow.errors import HoloflowError
+from holoflow.errors import ConfigError, HoloflowError
 
 __all__ = ["main"]
 
@@ -185,6 +185,66 @@ def _add_latency(commands: Any) -> None:
     latency.set_defaults(run=_latency)
 
 
+_YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def _graph_app(specs: Sequence[str]) -> Any:
+    """The application ``holoflow graph`` draws: GXF application files (several are merged), or
+    one app as ``holoflow latency`` names it."""
+    yaml_files = [spec for spec in specs if spec.lower().endswith(_YAML_SUFFIXES)]
+    if yaml_files:
+        if len(yaml_files) != len(specs):
+            raise ConfigError(
+                f"give GXF application files (.yaml) or one Python app, not both: {' '.join(specs)}"
+            )
+        try:
+            from holoflow.gxf import load_app  # type: ignore[attr-defined]
+        except ImportError:
+            raise ConfigError(
+                "drawing a GXF application file needs holoflow.gxf.load_app, which this version of "
+                "holoflow does not have; give a Python app (path/to/app.py[:Class]) instead"
+            ) from None
+        return load_app(yaml_files)
+    if len(specs) != 1:
+        raise ConfigError(
+            f"give one Python app (path/to/app.py[:Class]), not {len(specs)}: {' '.join(specs)}"
+        )
+    from holoflow.latency import resolve_app
+
+    return resolve_app(specs[0]).build()
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from holoflow.core.graph_picture import render
+
+    dot = _graph_app(args.app).to_dot()
+    if args.output is None:
+        sys.stdout.write(dot)
+        return 0
+    print(f"wrote {render(dot, args.output)}")
+    return 0
+
+
+def _add_graph(commands: Any) -> None:
+    graph = commands.add_parser(
+        "graph",
+        help="draw an app's graph: Graphviz DOT on stdout, or SVG/PNG/DOT with -o",
+        description="Compose an app (without running it) and print its graph as Graphviz DOT, or "
+        "write it to a file: .svg and .png need Graphviz's 'dot' program, .dot/.gv is the text.",
+    )
+    graph.add_argument(
+        "app",
+        nargs="+",
+        help="GXF application file(s) app.yaml [more.yaml ...], a sample app "
+        "(endoscopy_tool_tracking, ultrasound_segmentation), path/to/script.py[:ClassName] "
+        "or package.module:ClassName",
+    )
+    graph.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write FILE (.svg, .png, .dot or .gv) instead"
+    )
+    graph.set_defaults(run=_graph)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="holoflow", description="holoflow command-line tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -214,6 +274,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("flags", nargs=argparse.REMAINDER, help="the app's flags (see holoflow run APP --help)")
     run.set_defaults(run=_run)
     _add_latency(commands)
+    _add_graph(commands)
     return parser
 
 

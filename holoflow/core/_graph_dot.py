@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from holoflow.core._build import default_policy
+from holoflow.core._build import _single_signal_port, default_policy
 from holoflow.core._condition import Condition, ConditionType
 from holoflow.core._flow import EXEC_PORTS, INPUT_EXEC
 from holoflow.core._spec import IOSpec
@@ -44,6 +44,7 @@ _SKIPPED_PARAMETERS = frozenset(
     ("self", "fragment", "name", "receiver", "transmitter", "receiver_name", "transmitter_name")
 )
 _TEXT_LIMIT = 40
+_MISSING = object()
 
 
 @dataclass(frozen=True, order=True)
@@ -131,14 +132,13 @@ def _operator_lines(fragment: Fragment, prefix: str, policy: QueuePolicy, indent
         source, target = connection.source, connection.target
         spec = target.spec.inputs[connection.input]
         links = [c for c in connections if c.target is target and c.input == connection.input]
-        on_cycle = connection.input == INPUT_EXEC and any(
-            order[id(c.source)] >= order[id(target)] for c in links
-        )
+        if connection.input == INPUT_EXEC and any(order[id(c.source)] >= order[id(target)] for c in links):
+            spec = _single_signal_port(spec)  # on a cycle, as the run builds it
         capacity = spec._capacity(1 if spec.queue_size == IOSpec.ANY_SIZE else len(links))
         label = _edge_label(
             queue if queue != connection.input else "",
             _queue_text(spec, capacity, policy),
-            _input_conditions(target, spec, len(links), on_cycle),
+            _input_conditions(target, spec, len(links)),
             _output_conditions(source, source.spec.outputs[connection.output], target is source),
         )
         edges.append(
@@ -201,7 +201,7 @@ def _link(
     label = _edge_label(
         queue,
         _queue_text(spec, spec._capacity(1), policy),
-        _input_conditions(target, spec, local_links, False),
+        _input_conditions(target, spec, local_links),
         _output_conditions(source, source.spec.outputs[output], False),
     )
     return _Edge(
@@ -246,7 +246,7 @@ def _queue_text(spec: IOSpec, capacity: int, policy: QueuePolicy) -> str:
     return f"capacity {capacity}, {spec._policy(policy).name}"
 
 
-def _input_conditions(op: Operator, spec: IOSpec, n_links: int, on_cycle: bool) -> list[str]:
+def _input_conditions(op: Operator, spec: IOSpec, n_links: int) -> list[str]:
     """The conditions that watch input ``spec`` of ``op``, as the run builds them: the declared
     ones, else (unless a condition object or a multi-port condition watches the port) the
     default ``MessageAvailable``; then those objects and multi-port conditions."""
@@ -255,7 +255,7 @@ def _input_conditions(op: Operator, spec: IOSpec, n_links: int, on_cycle: bool) 
     multi = [info for info in op.spec.multi_port_conditions() if name in info.port_names]
     default = []
     if spec.connector_type is not IOSpec.ConnectorType.ASYNC_BUFFER:  # the consumer runs at its own rate
-        size = 1 if on_cycle else (n_links if spec.queue_size == 0 else spec.queue_size)
+        size = n_links if spec.queue_size == 0 else spec.queue_size
         default = [_declared_text(ConditionType.MESSAGE_AVAILABLE, {"min_size": max(size, 1)})]
     texts = _declared_or_default(spec, bool(bound or multi), default)
     texts.extend(_component_text(c) for c in bound)
@@ -351,13 +351,24 @@ def _component_text(component: Any) -> str:
     names.extend(n for n in component.spec.params if n not in names and n not in _SKIPPED_PARAMETERS)
     args = []
     for name in names:
-        try:
-            value = getattr(component, name)
-        except Exception:  # a property that cannot answer outside a run: leave it out
-            continue
-        if _is_plain(value):
+        value = _read_back(component, name)
+        if value is not _MISSING:
             args.append(f"{name}={_value_text(value)}")
     return f"{component.name}: {type(component).__name__}({', '.join(args)})"
+
+
+def _read_back(component: Any, name: str) -> Any:
+    """The plain value of parameter ``name``: its attribute, or (where Holoscan's API makes
+    ``name`` a setter method, as ``PeriodicCondition.recess_period``) what the getter method
+    ``<name>_ns()`` returns, shown in ns; else ``_MISSING``."""
+    try:
+        value = getattr(component, name)
+        if callable(value):
+            getter = getattr(component, f"{name}_ns")
+            value = f"{getter()}ns" if callable(getter) else _MISSING
+    except Exception:  # no such attribute, or one that cannot answer outside a run
+        return _MISSING
+    return value if _is_plain(value) else _MISSING
 
 
 def _port_text(spec: IOSpec) -> str:
@@ -432,8 +443,8 @@ def _edge_line(edge: _Edge, indent: str) -> str:
     if edge.link:
         attributes.extend(("style=bold", f"color={_quote(_LINK_COLOR)}"))
     return (
-        f"{indent}{_quote(edge.source)}:{_quote(edge.source_port)}:e -> "
-        f"{_quote(edge.target)}:{_quote(edge.target_port)}:w [{', '.join(attributes)}];"
+        f"{indent}{_quote(edge.source)}:{_quote(edge.source_port)} -> "
+        f"{_quote(edge.target)}:{_quote(edge.target_port)} [{', '.join(attributes)}];"
     )
 
 
