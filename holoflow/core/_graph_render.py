@@ -108,7 +108,7 @@ def render(dot: str, path: str | os.PathLike[str]) -> Path:
 def _package() -> Any:
     """The ``graphviz`` Python package, or ``None``."""
     try:
-        import graphviz  # type: ignore[import-not-found]
+        import graphviz
     except ImportError:
         return None
     return graphviz

@@ -1,0 +1,120 @@
+"""``holoflow graph``: DOT on stdout, files by suffix, apps named as ``holoflow latency`` names them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import holoflow.gxf
+from holoflow.cli import main
+
+from ._dot import read_dot
+from ._support import needs_dot
+
+SCRIPT = textwrap.dedent(
+    """
+    from holoflow.conditions import CountCondition
+    from holoflow.core import Application, Operator
+
+
+    class Tx(Operator):
+        def setup(self, spec):
+            spec.output("out")
+
+
+    class Rx(Operator):
+        def setup(self, spec):
+            spec.input("in")
+
+
+    class PingApp(Application):
+        def compose(self):
+            self.add_flow(Tx(self, CountCondition(self, 3), name="tx"), Rx(self, name="rx"))
+
+
+    class OtherApp(Application):
+        def compose(self):
+            self.add_operator(Tx(self, CountCondition(self, 1), name="alone"))
+    """
+)
+
+
+@pytest.fixture
+def script(tmp_path):
+    path = tmp_path / "ping_app.py"
+    path.write_text(SCRIPT, encoding="utf-8")
+    return path
+
+
+def test_dot_goes_to_stdout(script, capsys):
+    assert main(["graph", f"{script}:PingApp"]) == 0
+    out = capsys.readouterr().out
+    dot = read_dot(out)
+    assert dot.name == "PingApp" and dot.port_edges() == {("tx", "out", "rx", "in")}
+
+
+def test_the_class_is_named_when_a_script_has_several(script, capsys):
+    assert main(["graph", str(script)]) == 2
+    assert "defines several Application subclasses (OtherApp, PingApp)" in capsys.readouterr().err
+    assert main(["graph", f"{script}:OtherApp"]) == 0
+    assert [n.name for n in read_dot(capsys.readouterr().out).nodes.values()] == ["alone"]
+
+
+def test_output_file_by_suffix(script, tmp_path, capsys):
+    target = tmp_path / "ping.dot"
+    assert main(["graph", f"{script}:PingApp", "-o", str(target)]) == 0
+    assert capsys.readouterr().out == f"wrote {target}\n"
+    assert read_dot(target.read_text(encoding="utf-8")).port_edges() == {("tx", "out", "rx", "in")}
+    assert main(["graph", f"{script}:PingApp", "--output", str(tmp_path / "ping.pdf")]) == 2
+    assert "suffix must be one of .svg, .png, .dot, .gv" in capsys.readouterr().err
+
+
+@needs_dot
+def test_svg_output(script, tmp_path):
+    target = tmp_path / "ping.svg"
+    assert main(["graph", f"{script}:PingApp", "-o", str(target)]) == 0
+    svg = target.read_text(encoding="utf-8")
+    assert "<title>tx:o_out&#45;&gt;rx:i_in</title>" in svg
+
+
+def test_a_sample_app_by_name(capsys):
+    assert main(["graph", "ultrasound_segmentation"]) == 0
+    dot = read_dot(capsys.readouterr().out)
+    assert ("replayer", "output", "segmentation_preprocessor", "source_video") in dot.port_edges()
+
+
+def test_gxf_files_need_the_loader_or_say_so(tmp_path, capsys):
+    if hasattr(holoflow.gxf, "load_app"):
+        pytest.skip("holoflow.gxf.load_app exists: the pictures of the GXF sample apps test it")
+    app_file = tmp_path / "app.yaml"
+    app_file.write_text("name: x\n", encoding="utf-8")
+    assert main(["graph", str(app_file)]) == 2
+    err = capsys.readouterr().err
+    assert "holoflow graph: error: drawing a GXF application file needs holoflow.gxf.load_app" in err
+
+
+def test_yaml_and_python_do_not_mix(script, tmp_path, capsys):
+    assert main(["graph", str(tmp_path / "a.yaml"), str(script)]) == 2
+    assert "give GXF application files (.yaml) or one Python app, not both" in capsys.readouterr().err
+    assert main(["graph", str(script), str(script)]) == 2
+    assert "give one Python app (path/to/app.py[:Class]), not 2" in capsys.readouterr().err
+
+
+def test_unknown_app(capsys):
+    assert main(["graph", "no_such_app"]) == 2
+    assert "unknown app 'no_such_app'" in capsys.readouterr().err
+
+
+def test_the_installed_command(script):
+    done = subprocess.run(
+        [sys.executable, "-m", "holoflow", "graph", f"{script}:PingApp"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert read_dot(done.stdout).port_edges() == {("tx", "out", "rx", "in")}
