@@ -188,10 +188,12 @@ def _add_latency(commands: Any) -> None:
 _YAML_SUFFIXES = (".yaml", ".yml")
 
 
-def _graph_app(specs: Sequence[str]) -> Any:
-    """The application ``holoflow graph`` draws: GXF application files (several are merged), or
-    one app as ``holoflow latency`` names it."""
+def _graph_app(specs: Sequence[str], extensions: Sequence[str]) -> Any:
+    """The application ``holoflow graph`` draws: GXF application files (several are merged, with
+    the codelet modules ``extensions``), or one app as ``holoflow latency`` names it."""
     yaml_files = [spec for spec in specs if spec.lower().endswith(_YAML_SUFFIXES)]
+    if extensions and not yaml_files:
+        raise ConfigError("--extension registers codelets for GXF application files (.yaml); give one")
     if yaml_files:
         if len(yaml_files) != len(specs):
             raise ConfigError(
@@ -204,7 +206,7 @@ def _graph_app(specs: Sequence[str]) -> Any:
                 "drawing a GXF application file needs holoflow.gxf.load_app, which this version of "
                 "holoflow does not have; give a Python app (path/to/app.py[:Class]) instead"
             ) from None
-        return load_app(yaml_files)
+        return load_app(yaml_files, extensions=extensions)
     if len(specs) != 1:
         raise ConfigError(
             f"give one Python app (path/to/app.py[:Class]), not {len(specs)}: {' '.join(specs)}"
@@ -217,7 +219,7 @@ def _graph_app(specs: Sequence[str]) -> Any:
 def _graph(args: argparse.Namespace) -> int:
     from holoflow.core.graph_picture import render
 
-    dot = _graph_app(args.app).to_dot()
+    dot = _graph_app(args.app, args.extension).to_dot()
     if args.output is None:
         sys.stdout.write(dot)
         return 0
@@ -241,6 +243,13 @@ def _add_graph(commands: Any) -> None:
     )
     graph.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="write FILE (.svg, .png, .dot or .gv) instead"
+    )
+    graph.add_argument(
+        "--extension",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first, registering the Python codelets a GXF application file names (repeatable)",
     )
     graph.set_defaults(run=_graph)
 

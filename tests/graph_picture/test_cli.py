@@ -118,3 +118,8 @@ def test_the_installed_command(script):
     )
     assert done.returncode == 0, done.stderr
     assert read_dot(done.stdout).port_edges() == {("tx", "out", "rx", "in")}
+
+
+def test_extensions_are_for_gxf_files(script, capsys):
+    assert main(["graph", f"{script}:PingApp", "--extension", "my_codelets"]) == 2
+    assert "--extension registers codelets for GXF application files" in capsys.readouterr().err
