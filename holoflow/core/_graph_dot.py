@@ -82,7 +82,17 @@ def graph_dot(fragment: Fragment) -> str:
     """
     fragment.compose_graph()
     policy = default_policy()
-    fragments = _fragments(fragment)
+    members = sorted(_fragments(fragment), key=lambda f: f.name)
+    for member in members:
+        member.compose_graph()
+    own = _edges(fragment, "", policy)
+    inside = [_edges(member, f"{member.name}.", policy) for member in members]
+    links = _fragment_links(fragment, policy) if members else []
+    drawn = {
+        end
+        for edge in (*own, *(e for edges in inside for e in edges), *links)
+        for end in ((edge.source, "o", edge.output), (edge.target, "i", edge.input))
+    }
     title = _title(fragment)
     lines = [
         f"digraph {_quote(title)} {{",
@@ -90,18 +100,15 @@ def graph_dot(fragment: Fragment) -> str:
         "  node [shape=plain, fontname=Helvetica, fontsize=10];",
         "  edge [fontname=Helvetica, fontsize=8, arrowsize=0.7];",
     ]
-    if len(fragment.graph):
-        lines.extend(_operator_lines(fragment, "", policy, "  "))
-    links: list[_Edge] = []
-    for index, member in enumerate(sorted(fragments, key=lambda f: f.name)):
-        member.compose_graph()
+    lines.extend(_node_lines(fragment, "", drawn, "  "))
+    lines.extend(_edge_line(edge, "  ") for edge in own)
+    for index, (member, edges) in enumerate(zip(members, inside, strict=True)):
         label = f"fragment {member.name} ({type(member).__name__})"
         lines.append(f"  subgraph {_quote(f'cluster_{index}')} {{")
         lines.append(f"    graph [label={_quote(label)}, style=rounded, color=gray50];")
-        lines.extend(_operator_lines(member, f"{member.name}.", policy, "    "))
+        lines.extend(_node_lines(member, f"{member.name}.", drawn, "    "))
+        lines.extend(_edge_line(edge, "    ") for edge in edges)
         lines.append("  }")
-    if fragments:
-        links = _fragment_links(fragment, policy)
     lines.extend(_edge_line(edge, "  ") for edge in sorted(links))
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -118,13 +125,20 @@ def _fragments(fragment: Fragment) -> list[Fragment]:
 
 
 # -- operators and their edges -------------------------------------------------------------------
-def _operator_lines(fragment: Fragment, prefix: str, policy: QueuePolicy, indent: str) -> list[str]:
-    """The nodes and edges of one fragment's operator graph; node ids are ``prefix + name``."""
+def _node_lines(fragment: Fragment, prefix: str, drawn: set[tuple[str, str, str]], indent: str) -> list[str]:
+    """The operators of one fragment, sorted; node ids are ``prefix + name``. ``drawn`` holds the
+    ports that edges reach, as ``(node id, "i" or "o", port)``."""
+    lines = []
+    for op in sorted(fragment.graph.get_nodes(), key=lambda op: op.name):
+        node = prefix + op.name
+        connected = {(side, port) for (n, side, port) in drawn if n == node}
+        lines.append(f"{indent}{_quote(node)} [label=<{_node_table(op, connected)}>];")
+    return lines
+
+
+def _edges(fragment: Fragment, prefix: str, policy: QueuePolicy) -> list[_Edge]:
+    """The connections of one fragment's operator graph, sorted."""
     graph = fragment.graph
-    lines = [
-        f"{indent}{_quote(prefix + op.name)} [label=<{_node_table(op)}>];"
-        for op in sorted(graph.get_nodes(), key=lambda op: op.name)
-    ]
     order = {id(op): index for index, op in enumerate(graph.topological_order())}
     connections = graph.connections
     edges = []
@@ -154,8 +168,7 @@ def _operator_lines(fragment: Fragment, prefix: str, policy: QueuePolicy, indent
                 control=connection.input in EXEC_PORTS,
             )
         )
-    lines.extend(_edge_line(edge, indent) for edge in sorted(edges))
-    return lines
+    return sorted(edges)
 
 
 def _fragment_links(app: Fragment, policy: QueuePolicy) -> list[_Edge]:
@@ -404,12 +417,17 @@ def _port_ids(op: Operator) -> dict[tuple[str, str], str]:
     return ids
 
 
-def _node_table(op: Operator) -> str:
+def _node_table(op: Operator, connected: set[tuple[str, str]]) -> str:
     """The node's HTML-like label: name and class, then inputs (left) beside outputs (right),
-    then the operator's conditions, resources and OR-combined ports."""
+    then the operator's conditions (but those that watch a port an edge reaches: the edge shows
+    them), resources and OR-combined ports."""
     inputs, outputs = _sorted_ports(op.spec.inputs), _sorted_ports(op.spec.outputs)
     ids = _port_ids(op)
-    details = [_component_text(c) for c in sorted(op.conditions.values(), key=lambda c: c.name)]
+    details = [
+        _component_text(c)
+        for c in sorted(op.conditions.values(), key=lambda c: c.name)
+        if ("i", c.receiver_name) not in connected and ("o", c.transmitter_name) not in connected
+    ]
     details.extend(_component_text(r) for r in sorted(op.resources.values(), key=lambda r: r.name))
     details.extend(f"OR({', '.join(group)})" for group in op.spec._or_groups())
     columns = max((1 if inputs else 0) + (1 if outputs else 0), 1)

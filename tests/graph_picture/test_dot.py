@@ -273,8 +273,8 @@ def test_each_port_shows_the_conditions_the_run_builds():
         DEFAULT_TX,
     ]
     assert labels["to_f"] == ["capacity 1, FAULT", f"{DEFAULT_RX} [OR]", DEFAULT_TX]
+    # e_ready watches a connected port: its edge shows it, the node does not repeat it
     assert dot.node_named("many").details == [
-        "e_ready: MessageAvailableCondition(min_size=1, front_stage_max_size=1)",
         "pace: PeriodicCondition(recess_period=250000000ns, policy=CATCH_UP_MISSED_TICKS)",
         "pool: UnboundedAllocator()",
         "OR(e, f)",
@@ -355,3 +355,23 @@ def test_capacity_and_policy_are_those_of_the_run_built_from_the_graph(app_class
         assert labels[key] == (f"{queue}, {text}" if queue else text), key
         seen.add(key)
     assert seen == set(labels)
+
+
+def test_a_condition_on_an_unconnected_port_stays_in_the_node():
+    class Idle(Application):
+        def compose(self):
+            class Two(Operator):
+                def setup(self, spec):
+                    spec.input("used")
+                    spec.input("spare").condition(ConditionType.NONE)
+
+            two = Two(
+                self, MessageAvailableCondition(self, min_size=2, receiver="spare", name="later"), name="two"
+            )
+            self.add_flow(Source(self, CountCondition(self, 1), name="src"), two, {("out", "used")})
+
+    dot = _read(Idle([]))
+    assert dot.node_named("two").details == [
+        "later: MessageAvailableCondition(min_size=2, front_stage_max_size=1)"
+    ]
+    assert dot.node_named("two").inputs == {"i_spare": "spare", "i_used": "used"}
