@@ -347,7 +347,10 @@ class Driver:
 
     def _heartbeat(self) -> None:
         to_send, lost = self.heartbeats.due()
-        if lost:
+        for routing_id in lost:
+            if self.phase == "join":
+                self._drop(self.peers[routing_id], "no heartbeat")  # type: ignore[index]
+        if lost and self.phase != "join":
             peer = self.peers[lost[0]]  # type: ignore[index]
             raise _Abort(
                 DistributedError(
@@ -364,14 +367,24 @@ class Driver:
             self.counter.on_event(event, value)
             if event != zmq.EVENT_DISCONNECTED:
                 continue
-            for peer in self.peers.values():
-                if peer.fd == value and self.phase != "over":
+            for peer in list(self.peers.values()):
+                if peer.fd == value and self.phase == "join":
+                    self._drop(peer, "its connection closed")
+                elif peer.fd == value and self.phase != "over":
                     raise _Abort(
                         DistributedError(
                             f"lost {peer.describe()} running {self._fragment_list(peer)}: "
                             "its connection closed (the process ended)"
                         )
                     )
+
+    def _drop(self, peer: _Peer, why: str) -> None:
+        """Forget a worker lost before the schedule was made: its fragments are open again."""
+        _logger.warning(
+            "Lost %s before the schedule was made (%s); waiting for another", peer.describe(), why
+        )
+        self.heartbeats.remove(peer.routing_id)
+        del self.peers[peer.routing_id]
 
     @staticmethod
     def _fragment_list(peer: _Peer) -> str:

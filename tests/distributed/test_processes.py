@@ -262,3 +262,19 @@ def test_workers_must_agree_with_the_driver_on_encryption(cluster, tmp_path):
     run.start("worker", "--count", "10", "--worker", "--fragments", "rx")
     assert run.wait("worker") != 0
     assert "HOLOFLOW_DISTRIBUTED_ENCRYPT is 0 on the worker" in run.stderr("worker")
+
+
+def test_a_worker_lost_before_the_schedule_frees_its_fragment(cluster, tmp_path):
+    run = cluster()
+    common = ("--shape", "chain3", "--count", "20", "--out", str(tmp_path / "rx.json"))
+    run.start("driver", *common, "--driver", "--worker", "--fragments", "tx")
+    run.wait_for("driver", "1/3 fragments scheduled")
+    early = run.start("early", *common, "--worker", "--fragments", "mid")
+    run.wait_for("driver", "2/3 fragments scheduled")
+    os.killpg(early.pid, signal.SIGKILL)
+    run.wait_for("driver", "before the schedule was made")
+    run.start("w_mid", *common, "--worker", "--fragments", "mid")
+    run.start("w_rx", *common, "--worker", "--fragments", "rx")
+    for name in ("w_mid", "w_rx", "driver"):
+        assert run.wait(name) == 0, run.stderr(name)
+    assert received(tmp_path) == list(range(20))

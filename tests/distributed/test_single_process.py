@@ -515,3 +515,27 @@ def test_copy_links_name_the_port_of_a_message_that_cannot_travel(monkeypatch):
         with pytest.raises(CodecError, match="operator 'src' output port 'out'") as info:
             App(["prog"]).run()
     assert "in fragment 'source'" in info.value.__notes__
+
+
+def test_a_role_without_pyzmq_names_the_extra(tmp_path):
+    script = tmp_path / "no_zmq.py"
+    script.write_text(
+        "import sys\n"
+        "sys.modules['zmq'] = None  # as if pyzmq were not installed\n"
+        "from holoflow.core import Application, Fragment\n"
+        "from holoflow.errors import DistributedError\n"
+        "class App(Application):\n"
+        "    def compose(self):\n"
+        "        self.add_fragment(Fragment(self, name='a'))\n"
+        "try:\n"
+        "    App([sys.executable, 'x', '--worker']).run()\n"
+        "except DistributedError as error:\n"
+        "    print(error)\n"
+    )
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "need pyzmq (pip install 'holoflow[distributed]')" in result.stdout, result.stderr
