@@ -23,6 +23,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 PICTURES = {
     "graph_ultrasound_segmentation.svg": ["ultrasound_segmentation"],
     "graph_endoscopy_tool_tracking.svg": ["endoscopy_tool_tracking"],
+    "graph_picture_example.svg": ["examples/graph_picture.py"],
 }
 """Picture in docs/images → the arguments of ``holoflow graph`` that draw it."""
 
