@@ -25,8 +25,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from holoflow.core._build import _single_signal_port, default_policy
+from holoflow.core._component import Component
 from holoflow.core._condition import Condition, ConditionType
 from holoflow.core._flow import EXEC_PORTS, INPUT_EXEC
+from holoflow.core._or_combiner import OrConditionCombiner
 from holoflow.core._spec import IOSpec
 from holoflow.errors import GraphError
 
@@ -271,7 +273,10 @@ def _input_conditions(op: Operator, spec: IOSpec, n_links: int) -> list[str]:
         size = n_links if spec.queue_size == 0 else spec.queue_size
         default = [_declared_text(ConditionType.MESSAGE_AVAILABLE, {"min_size": max(size, 1)})]
     texts = _declared_or_default(spec, bool(bound or multi), default)
-    texts.extend(_component_text(c) for c in bound)
+    combined = _combined_terms(op)
+    texts.extend(
+        _component_text(c) + (f" [OR {combined[id(c)]}]" if id(c) in combined else "") for c in bound
+    )
     for info in multi:
         args = "".join(f", {arg.name}={_value_text(arg.value)}" for arg in info.args)
         texts.append(f"{_kind_text(info.kind)}(ports={'+'.join(info.port_names)}{args})")
@@ -305,11 +310,18 @@ def _declared_or_default(spec: IOSpec, user_bound: bool, default: list[str]) -> 
 def _user_conditions(op: Operator) -> list[Condition]:
     """The operator's conditions and the terms of its ``OrConditionCombiner`` resources."""
     found = list(op.conditions.values())
-    for resource in op.resources.values():
-        for term in getattr(resource, "terms", ()):
-            if isinstance(term, Condition) and term not in found:
-                found.append(term)
+    terms = [term for combiner in _combiners(op) for term in combiner.terms]
+    found.extend(term for term in terms if term not in found)
     return found
+
+
+def _combined_terms(op: Operator) -> dict[int, str]:
+    """id of each term of the operator's ``OrConditionCombiner`` resources → the combiner's name."""
+    return {id(term): combiner.name for combiner in _combiners(op) for term in combiner.terms}
+
+
+def _combiners(op: Operator) -> list[OrConditionCombiner]:
+    return [r for r in op.resources.values() if isinstance(r, OrConditionCombiner)]
 
 
 def _edge_label(queue: str, queue_text: str, rx: Iterable[str], tx: Iterable[str]) -> tuple[str, ...]:
@@ -331,6 +343,8 @@ def _declared_text(kind: ConditionType, kwargs: dict[str, Any]) -> str:
 
 
 def _value_text(value: Any) -> str:
+    if isinstance(value, Component):
+        return value.name
     if isinstance(value, enum.Enum):
         return value.name
     if isinstance(value, timedelta):
@@ -342,7 +356,9 @@ def _value_text(value: Any) -> str:
 
 
 def _is_plain(value: Any) -> bool:
-    if isinstance(value, (bool, int, float, str, enum.Enum, timedelta)):
+    """Whether a parameter's value reads well in a label: a number, text, enum, duration, another
+    component (shown by name), or a short list of those."""
+    if isinstance(value, (bool, int, float, str, enum.Enum, timedelta, Component)):
         return True
     return isinstance(value, (list, tuple)) and len(value) <= 8 and all(_is_plain(v) for v in value)
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from holoflow.conditions import CountCondition, PeriodicCondition
 from holoflow.core import (
     Application,
+    Condition,
     ConditionType,
     Fragment,
     IOSpec,
     MessageAvailableCondition,
     Operator,
+    OrConditionCombiner,
+    SchedulingStatusType,
 )
 from holoflow.core.run import GraphRun
 from holoflow.errors import GraphError
@@ -375,3 +380,61 @@ def test_a_condition_on_an_unconnected_port_stays_in_the_node():
         "later: MessageAvailableCondition(min_size=2, front_stage_max_size=1)"
     ]
     assert dot.node_named("two").inputs == {"i_spare": "spare", "i_used": "used"}
+
+
+def test_an_or_combiner_and_its_port_terms():
+    class Either(Application):
+        def compose(self):
+            class Two(Operator):
+                def setup(self, spec):
+                    spec.input("a")
+                    spec.input("b")
+
+            terms = [
+                MessageAvailableCondition(self, min_size=1, receiver="a", name="a_ready"),
+                MessageAvailableCondition(self, min_size=2, receiver="b", name="b_ready"),
+            ]
+            two = Two(self, OrConditionCombiner(self, terms, name="either"), name="two")
+            for port in "ab":
+                self.add_flow(Source(self, CountCondition(self, 1), name=f"to_{port}"), two, {("out", port)})
+
+    dot = _read(Either([]))
+    labels = {e.source: e.label for e in dot.edges}
+    assert (
+        labels["to_a"][1]
+        == "rx a_ready: MessageAvailableCondition(min_size=1, front_stage_max_size=1) [OR either]"
+    )
+    assert (
+        labels["to_b"][1]
+        == "rx b_ready: MessageAvailableCondition(min_size=2, front_stage_max_size=1) [OR either]"
+    )
+    assert len(labels["to_a"]) == len(labels["to_b"]) == 3
+    assert dot.node_named("two").details == ["either: OrConditionCombiner(terms=[a_ready, b_ready])"]
+
+
+def test_a_fragment_pair_named_twice_is_one_edge_and_durations_read_back():
+    class Gate(Condition):
+        def __init__(self, fragment, timeout=timedelta(milliseconds=250), modes=("a", "b"), name="gate"):
+            super().__init__(fragment, name=name)
+            self.timeout, self.modes = timeout, modes
+
+        def check(self, timestamp):
+            return SchedulingStatusType.READY, None
+
+    class GatedSensor(Fragment):
+        def compose(self):
+            self.add_operator(Source(self, Gate(self), name="tx"))
+
+    class Twice(Application):
+        def compose(self):
+            self.add_flow(
+                GatedSensor(self, name="sensor"),
+                Compute(self, name="compute"),
+                {("tx", "rx"), ("tx.out", "rx.in")},
+            )
+
+    dot = _read(Twice([]))
+    assert [(e.source, e.target) for e in dot.edges if e.attrs.get("style") == "bold"] == [
+        ("sensor.tx", "compute.rx")
+    ]
+    assert dot.node_named("tx").details == ["gate: Gate(timeout=0.25s, modes=[a, b])"]
