@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -219,7 +220,8 @@ def _graph_app(specs: Sequence[str], extensions: Sequence[str]) -> Any:
 def _graph(args: argparse.Namespace) -> int:
     from holoflow.core.graph_picture import render
 
-    dot = _graph_app(args.app, args.extension).to_dot()
+    with contextlib.redirect_stdout(sys.stderr):  # what the app prints as it loads and composes
+        dot = _graph_app(args.app, args.extension).to_dot()
     if args.output is None:
         sys.stdout.write(dot)
         return 0

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import enum
 import inspect
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from holoflow.core._fragment import Fragment
     from holoflow.core._operator import Operator
     from holoflow.core._queue import QueuePolicy
+    from holoflow.core._subgraph import Subgraph
 
 __all__ = ["graph_dot"]
 
@@ -102,13 +104,14 @@ def graph_dot(fragment: Fragment) -> str:
         "  node [shape=plain, fontname=Helvetica, fontsize=10];",
         "  edge [fontname=Helvetica, fontsize=8, arrowsize=0.7];",
     ]
-    lines.extend(_node_lines(fragment, "", drawn, "  "))
+    clusters = itertools.count()
+    lines.extend(_node_lines(fragment, "", drawn, "  ", clusters))
     lines.extend(_edge_line(edge, "  ") for edge in own)
-    for index, (member, edges) in enumerate(zip(members, inside, strict=True)):
+    for member, edges in zip(members, inside, strict=True):
         label = f"fragment {member.name} ({type(member).__name__})"
-        lines.append(f"  subgraph {_quote(f'cluster_{index}')} {{")
+        lines.append(f"  subgraph {_quote(f'cluster_{next(clusters)}')} {{")
         lines.append(f"    graph [label={_quote(label)}, style=rounded, color=gray50];")
-        lines.extend(_node_lines(member, f"{member.name}.", drawn, "    "))
+        lines.extend(_node_lines(member, f"{member.name}.", drawn, "    ", clusters))
         lines.extend(_edge_line(edge, "    ") for edge in edges)
         lines.append("  }")
     lines.extend(_edge_line(edge, "  ") for edge in sorted(links))
@@ -127,14 +130,49 @@ def _fragments(fragment: Fragment) -> list[Fragment]:
 
 
 # -- operators and their edges -------------------------------------------------------------------
-def _node_lines(fragment: Fragment, prefix: str, drawn: set[tuple[str, str, str]], indent: str) -> list[str]:
-    """The operators of one fragment, sorted; node ids are ``prefix + name``. ``drawn`` holds the
-    ports that edges reach, as ``(node id, "i" or "o", port)``."""
-    lines = []
-    for op in sorted(fragment.graph.get_nodes(), key=lambda op: op.name):
-        node = prefix + op.name
-        connected = {(side, port) for (n, side, port) in drawn if n == node}
-        lines.append(f"{indent}{_quote(node)} [label=<{_node_table(op, connected)}>];")
+def _node_lines(
+    fragment: Fragment,
+    prefix: str,
+    drawn: set[tuple[str, str, str]],
+    indent: str,
+    clusters: Iterator[int],
+) -> list[str]:
+    """The operators of one fragment, sorted, those of each subgraph in a dashed cluster (nested
+    as the subgraphs are); node ids are ``prefix + name``. ``drawn`` holds the ports that edges
+    reach, as ``(node id, "i" or "o", port)``; ``clusters`` numbers the clusters."""
+    innermost: dict[int, Subgraph] = {}
+
+    def claim(subgraph: Subgraph) -> None:  # a nested subgraph claims its operators after its parent
+        for op in subgraph.operators():
+            innermost[id(op)] = subgraph
+        for nested in subgraph.nested_subgraphs:
+            claim(nested)
+
+    for subgraph in fragment.subgraphs:
+        claim(subgraph)
+    ops = sorted(fragment.graph.get_nodes(), key=lambda op: op.name)
+
+    def node(op: Operator, at: str) -> str:
+        node_id = prefix + op.name
+        connected = {(side, port) for (n, side, port) in drawn if n == node_id}
+        return f"{at}{_quote(node_id)} [label=<{_node_table(op, connected)}>];"
+
+    def cluster(subgraph: Subgraph, at: str) -> list[str]:
+        label = f"subgraph {subgraph.name} ({type(subgraph).__name__})"
+        lines = [
+            f"{at}subgraph {_quote(f'cluster_{next(clusters)}')} {{",
+            f"{at}  graph [label={_quote(label)}, style=dashed, color=gray60];",
+        ]
+        lines.extend(node(op, at + "  ") for op in ops if innermost.get(id(op)) is subgraph)
+        for nested in sorted(subgraph.nested_subgraphs, key=lambda sg: sg.name):
+            lines.extend(cluster(nested, at + "  "))
+        lines.append(f"{at}}}")
+        return lines
+
+    lines = [node(op, indent) for op in ops if id(op) not in innermost]
+    for subgraph in sorted(fragment.subgraphs, key=lambda sg: sg.name):
+        if subgraph.operators():
+            lines.extend(cluster(subgraph, indent))
     return lines
 
 

@@ -123,3 +123,16 @@ def test_the_installed_command(script):
 def test_extensions_are_for_gxf_files(script, capsys):
     assert main(["graph", f"{script}:PingApp", "--extension", "my_codelets"]) == 2
     assert "--extension registers codelets for GXF application files" in capsys.readouterr().err
+
+
+def test_what_the_app_prints_goes_to_stderr(tmp_path, capsys):
+    path = tmp_path / "chatty.py"
+    path.write_text(
+        SCRIPT.replace("def compose(self):", "def compose(self):\n        print('composing')", 1)
+        + "\nprint('loaded')\n",
+        encoding="utf-8",
+    )
+    assert main(["graph", f"{path}:PingApp"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "loaded\ncomposing\n"
+    assert read_dot(captured.out).port_edges() == {("tx", "out", "rx", "in")}

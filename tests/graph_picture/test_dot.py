@@ -17,6 +17,7 @@ from holoflow.core import (
     Operator,
     OrConditionCombiner,
     SchedulingStatusType,
+    Subgraph,
 )
 from holoflow.core.run import GraphRun
 from holoflow.errors import GraphError
@@ -438,3 +439,45 @@ def test_a_fragment_pair_named_twice_is_one_edge_and_durations_read_back():
         ("sensor.tx", "compute.rx")
     ]
     assert dot.node_named("tx").details == ["gate: Gate(timeout=0.25s, modes=[a, b])"]
+
+
+def test_subgraphs_are_dashed_clusters_nested_as_they_are():
+    class Stage(Subgraph):
+        def compose(self):
+            self.work = Pass(self, name="work")
+            self.add_operator(self.work)
+            self.add_input_interface_port("in", self.work, "in")
+            self.add_output_interface_port("out", self.work, "out")
+
+    class Block(Subgraph):
+        def compose(self):
+            self.first = Stage(self, "first")
+            self.inner = Stage(self.first, "inner")
+            self.add_flow(self.first, self.inner, {("out", "in")})
+
+    class WithSubgraphs(Application):
+        def compose(self):
+            block = Block(self, "block")
+            self.add_flow(Source(self, CountCondition(self, 1), name="src"), block.first, {("out", "in")})
+            self.add_flow(block.inner, Sink(self, name="sink"), {("out", "in")})
+
+    dot = _read(WithSubgraphs([]))
+    assert dot.port_edges() == {
+        ("src", "out", "block_first_work", "in"),
+        ("block_first_work", "out", "block_first_inner_work", "in"),
+        ("block_first_inner_work", "out", "sink", "in"),
+    }
+    labels = {name: attrs["label"] for name, attrs in dot.clusters.items()}
+    assert sorted(labels.values()) == [
+        "subgraph block (Block)",
+        "subgraph block_first (Stage)",
+        "subgraph block_first_inner (Stage)",
+    ]
+    where = {n.name: labels.get(n.cluster or "") for n in dot.nodes.values()}
+    assert where == {
+        "src": None,
+        "sink": None,
+        "block_first_work": "subgraph block_first (Stage)",
+        "block_first_inner_work": "subgraph block_first_inner (Stage)",
+    }
+    assert all(attrs["style"] == "dashed" for attrs in dot.clusters.values())
