@@ -1,17 +1,21 @@
 """Pictures of a composed graph: an application or fragment as Graphviz DOT text.
 
 Each operator is one node whose HTML-like label is a table: its name and class on top, its
-input ports down the left, its output ports down the right, and in the middle the conditions and
-resources it holds. Each connection is an edge from output port to input port, labelled with
-what the run builds for it (see ``_build.py``): the receiving queue's capacity and full-queue
-policy, the conditions watching the receiving port (``rx``) and the sending port (``tx``), and for
-an ``IOSpec.ANY_SIZE`` input the name of the connection's own queue (``in:0``, ``in:1``...).
-Control flows (execution ports) are dashed. An application with fragments draws each fragment
-as a cluster and the connections between fragments as bold edges.
+input ports down the left beside its output ports down the right, and below them the conditions
+and resources it holds. Each connection is an edge from output port to input port, labelled with
+what the run builds for it (read from ``_build.py``, which builds it): the receiving queue's
+capacity and full-queue policy, the conditions watching the receiving port (``rx``) and the
+sending port (``tx``), and for an ``IOSpec.ANY_SIZE`` input the name of the connection's own
+queue (``in:0``, ``in:1``...); a condition object watching a connected port is shown there and
+not repeated in its node. Control flows (execution ports) are dashed, subgraphs dashed boxes; an
+application with fragments draws each fragment as a box and the connections between fragments
+as bold edges.
 
 The text depends only on the graph, not on the order things were added: nodes, ports and edges
 are sorted (the connections of an ``ANY_SIZE`` input keep their queue names, which do follow the
-order of ``add_flow``, as the run's do).
+order of ``add_flow``, as the run's do). Names are escaped for DOT's quoted strings and for HTML
+labels; a port whose name is not a plain identifier gets its cell's PORT by position, so that
+the two spellings never have to agree.
 """
 
 from __future__ import annotations
@@ -164,15 +168,16 @@ def _node_lines(
             f"{at}  graph [label={_quote(label)}, style=dashed, color=gray60];",
         ]
         lines.extend(node(op, at + "  ") for op in ops if innermost.get(id(op)) is subgraph)
-        for nested in sorted(subgraph.nested_subgraphs, key=lambda sg: sg.name):
-            lines.extend(cluster(nested, at + "  "))
+        lines.extend(clusters_of(subgraph.nested_subgraphs, at + "  "))
         lines.append(f"{at}}}")
         return lines
 
+    def clusters_of(subgraphs: list[Subgraph], at: str) -> list[str]:  # those holding operators
+        held = [sg for sg in sorted(subgraphs, key=lambda sg: sg.name) if sg.operators()]
+        return [line for sg in held for line in cluster(sg, at)]
+
     lines = [node(op, indent) for op in ops if id(op) not in innermost]
-    for subgraph in sorted(fragment.subgraphs, key=lambda sg: sg.name):
-        if subgraph.operators():
-            lines.extend(cluster(subgraph, indent))
+    lines.extend(clusters_of(fragment.subgraphs, indent))
     return lines
 
 
