@@ -9,8 +9,10 @@ slot finished, so the slot is free. A slot holds one *part* per CUDA array of th
 a plain ``cudaMalloc`` allocation (``cupy.cuda.Memory``, not the pool, so the IPC handle's base
 is the part itself). :meth:`IpcExporter.export` copies an array into its part device-to-device
 on the current stream, waits for the copy, and returns an :class:`IpcDescriptor`. A part too
-small is reallocated (a new handle, its ``generation`` bumped); parts never shrink, so the ring
-holds up to ``window`` times the largest message on the device.
+small is reallocated (a new handle, its ``generation`` bumped); the old allocation is freed at
+the part's next use, once the receiver has closed its mapping (CUDA leaves freeing memory
+another process maps undefined). Parts never shrink, so the ring holds up to ``window`` times
+the largest message on the device.
 
 *Receiver.* :class:`IpcImporter` opens each (sender pid, exporter, slot, part) handle once,
 reopening it when its generation changes, copies the data out into a fresh CuPy array on its
@@ -154,13 +156,14 @@ def descriptor_problem(descriptor: IpcDescriptor, nbytes: int, max_bytes: int) -
 # sender
 # =================================================================================================
 class _Part:
-    __slots__ = ("device", "generation", "handle", "memory")
+    __slots__ = ("device", "generation", "handle", "memory", "retired")
 
     def __init__(self, memory: Any, handle: bytes, device: int, generation: int) -> None:
         self.memory = memory
         self.handle = handle
         self.device = device
         self.generation = generation
+        self.retired: list[Any] = []  # replaced allocations, freed at the part's next use
 
 
 class IpcExporter:
@@ -206,6 +209,10 @@ class IpcExporter:
         index = self._part
         with cupy.cuda.Device(device):
             part = parts[index] if index < len(parts) else None
+            if part is not None:
+                # The message that replaced these was consumed: the receiver, which closes a
+                # mapping when it sees the next generation, no longer maps them.
+                part.retired.clear()
             if part is None or part.device != device or part.memory.size < nbytes:
                 part = self._allocate(cupy, nbytes, device, part)
                 if index < len(parts):
@@ -235,12 +242,15 @@ class IpcExporter:
     @staticmethod
     def _allocate(cupy: Any, nbytes: int, device: int, old: _Part | None) -> _Part:
         capacity = -(-nbytes // _GRAIN) * _GRAIN
-        if old is not None:
-            old.memory = None  # free the old allocation first: its message was consumed
         memory = cupy.cuda.Memory(capacity)
         handle = bytes(cupy.cuda.runtime.ipcGetMemHandle(memory.ptr))
         _count("allocated")
-        return _Part(memory, handle, device, 1 if old is None else old.generation + 1)
+        part = _Part(memory, handle, device, 1 if old is None else old.generation + 1)
+        if old is not None:
+            # CUDA leaves freeing memory that another process still maps undefined: the old
+            # allocation lives until this part's next use, when the receiver has closed it.
+            part.retired.append(old.memory)
+        return part
 
     def close(self) -> None:
         """Free every slot (when the edge's messages are all consumed)."""

@@ -308,24 +308,29 @@ def test_a_ring_reuses_its_slots_and_reopens_only_grown_parts(gpu):
     cupy = gpu.module
     exporter, importer = IpcExporter(window=3), IpcImporter()
     before = stats()
-    sizes = [1000, 1000, 1000, 1000, 50_000, 1000, 1000]
+    sizes = [1000, 1000, 1000, 1000, 50_000, 1000, 1000, 1000]
+    live = []
     for seq, n in enumerate(sizes):
         exporter.begin(seq)
         frames = encode([cupy.asarray(pattern(n, seq))], cuda_export=exporter)
         (result,) = decode(frames, cuda_import=importer)
         assert type(result) is cupy.ndarray
         np.testing.assert_array_equal(cupy.asnumpy(result), pattern(n, seq))
+        if seq >= 1:
+            live.append(gpu.is_live(gpu.calls("ipcGetMemHandle")[1][1]))  # slot 1's first part
+    # slot 1 grew for message 4: its first allocation outlives that message and is freed when
+    # the slot is next used (message 7), after the receiver closed its mapping
+    assert live == [True] * 6 + [False]
     after = {key: value - before[key] for key, value in stats().items()}
-    # slots 0, 1, 2 made once; slot 1 grew for message 4 (a new allocation, its old mapping closed)
-    assert after == {"exported": 7, "imported": 7, "allocated": 4, "opened": 4, "closed": 1}
+    assert after == {"exported": 8, "imported": 8, "allocated": 4, "opened": 4, "closed": 1}
     assert importer.open_mappings == 3
     opened = [entry[1] for entry in gpu.calls("ipcOpenMemHandle")]
     closed = [entry[1] for entry in gpu.calls("ipcCloseMemHandle")]
     assert len(set(opened)) == 4 and closed == [opened[1]]
     importer.close()
     assert importer.open_mappings == 0 and len(gpu.calls("ipcCloseMemHandle")) == 4
-    exporter.begin(7)
-    frames = encode([cupy.asarray(pattern(10, 7))], cuda_export=exporter)
+    exporter.begin(8)
+    frames = encode([cupy.asarray(pattern(10, 8))], cuda_export=exporter)
     with pytest.raises(CodecError, match="after the importer closed"):
         decode(frames, cuda_import=importer)
 
