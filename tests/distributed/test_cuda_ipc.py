@@ -478,7 +478,9 @@ def test_cuda_ipc_needs_the_variable_and_a_device(monkeypatch, make_gpu):
 
 
 def _peer(name, host="h", **caps):
-    return _Peer(name.encode(), name, [], "", host, 1, -1, {"cuda": True, "ucxx": False, **caps})
+    return _Peer(
+        name.encode(), name, [], "", host, 1, -1, {"cuda": True, "ucxx": False, "encrypt": False, **caps}
+    )
 
 
 @pytest.mark.parametrize(
@@ -505,13 +507,15 @@ def test_join_carries_the_new_caps_and_still_takes_the_old_ones():
         "pid": 1,
     }
     for caps in (
-        {"cuda": True, "ucxx": False, "cuda_ipc": True, "host_id": "b"},
-        {"cuda": False, "ucxx": False},
+        {"cuda": True, "ucxx": False, "encrypt": False, "cuda_ipc": True, "host_id": "b"},
+        {"cuda": False, "ucxx": False, "encrypt": True},
     ):
         message = decode_control(encode_control(make_control("JOIN", **common, caps=caps)))
         assert message["caps"] == caps
     with pytest.raises(CodecError, match="cuda_ipc"):
-        make_control("JOIN", **common, caps={"cuda": True, "ucxx": False, "cuda_ipc": "yes"})
+        make_control(
+            "JOIN", **common, caps={"cuda": True, "ucxx": False, "encrypt": False, "cuda_ipc": "yes"}
+        )
 
 
 def test_importer_close_is_safe_from_two_threads(gpu):
