@@ -406,6 +406,17 @@ def _build_module(gpu: FakeGPU, from_external: bool) -> types.ModuleType:
         def __len__(self) -> int:
             return len(self._view)
 
+        @property
+        def flags(self) -> Any:
+            return types.SimpleNamespace(
+                c_contiguous=self._view.flags.c_contiguous, f_contiguous=self._view.flags.f_contiguous
+            )
+
+        @property
+        def T(self) -> ndarray:
+            part = self._view.T
+            return ndarray(part.shape, part.dtype, self.data, part.strides)
+
         def __repr__(self) -> str:
             return f"fake_cupy.ndarray({self._view!r})"
 
@@ -453,6 +464,41 @@ def _build_module(gpu: FakeGPU, from_external: bool) -> types.ModuleType:
 
     def deviceSynchronize() -> None:
         gpu.record("deviceSynchronize")
+
+    def memcpyAsync(dst: int, src: int, size: int, kind: int, stream: int) -> None:
+        """Copies at once (the fake device is never behind for copies); logged with its stream."""
+        gpu.check_stream(stream)
+        if size:
+            dst_base, dst_buffer = gpu.locate(dst, size)
+            src_base, src_buffer = gpu.locate(src, size)
+            dst_buffer[dst - dst_base : dst - dst_base + size] = src_buffer[
+                src - src_base : src - src_base + size
+            ]
+        gpu.record("memcpyAsync", dst, src, size, kind, stream)
+
+    # CUDA IPC within one process: a handle names an allocation's base; opening it returns that
+    # base again (real CUDA maps it at another address, and only in another process).
+    def ipcGetMemHandle(pointer: int) -> bytes:
+        base, _ = gpu.locate(pointer, 1)
+        if base != pointer:
+            raise CUDARuntimeError("cudaErrorInvalidValue: an IPC handle is for an allocation's base")
+        gpu.record("ipcGetMemHandle", pointer)
+        return b"fakeipc\0" + pointer.to_bytes(8, "little") + bytes(48)
+
+    def ipcOpenMemHandle(handle: bytes, flags: int = 1) -> int:
+        if not isinstance(handle, bytes) or len(handle) != 64 or handle[:8] != b"fakeipc\0":
+            raise CUDARuntimeError("cudaErrorInvalidValue: not an IPC handle")
+        pointer = int.from_bytes(handle[8:16], "little")
+        if not gpu.is_live(pointer):
+            raise CUDARuntimeError("cudaErrorInvalidResourceHandle: the IPC handle's memory is gone")
+        gpu.record("ipcOpenMemHandle", pointer, flags)
+        return pointer
+
+    def ipcCloseMemHandle(pointer: int) -> None:
+        gpu.record("ipcCloseMemHandle", pointer)
+
+    def ascontiguousarray(array: ndarray) -> ndarray:
+        return _launch("ascontiguousarray", lambda: np.ascontiguousarray(array._view))
 
     def alloc(nbytes: int) -> MemoryPointer:
         """``cupy.cuda.alloc``: fresh device memory from the (fake) memory pool."""
@@ -513,6 +559,10 @@ def _build_module(gpu: FakeGPU, from_external: bool) -> types.ModuleType:
         streamSynchronize=streamSynchronize,
         deviceSynchronize=deviceSynchronize,
         pointerGetAttributes=pointerGetAttributes,
+        memcpyAsync=memcpyAsync,
+        ipcGetMemHandle=ipcGetMemHandle,
+        ipcOpenMemHandle=ipcOpenMemHandle,
+        ipcCloseMemHandle=ipcCloseMemHandle,
     )
     cuda = types.SimpleNamespace(
         Device=Device,
@@ -532,6 +582,7 @@ def _build_module(gpu: FakeGPU, from_external: bool) -> types.ModuleType:
         cuda=cuda,
         ndarray=ndarray,
         asarray=asarray,
+        ascontiguousarray=ascontiguousarray,
         asnumpy=asnumpy,
         empty=empty,
         zeros=zeros,

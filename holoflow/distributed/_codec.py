@@ -17,8 +17,8 @@ d c    float (float64), complex (complex128)
 s      str (UTF-8)
 b B    bytes: inline under 1 KiB, else as a buffer
 l t m  list, tuple, dict (keys: None, bool, int, float, str, bytes, or tuples of those)
-A      numpy array (or CuPy, flagged CUDA; staged through the host): dtype code, shape,
-       order (C or Fortran), device, then the data inline or a buffer index
+A      numpy array (or CuPy, flagged CUDA): dtype code, shape, order (C or Fortran), device,
+       then the data inline, a buffer index, or a CUDA IPC descriptor (see below)
 S      numpy scalar of a listed dtype
 X M    holoflow ``Tensor`` (an ``A`` inside), ``TensorMap``
 E      ``Envelope``: metadata dict, acquisition timestamp, tracking label, message
@@ -36,6 +36,14 @@ and lengths against the bytes left in the body, array sizes (exact Python intege
 their buffer and ``Limits.max_message_bytes``, buffer indices against the frames (each used
 once), and nesting against ``Limits.max_depth``. It raises only ``CodecError`` and never imports
 a name taken from the wire.
+
+A CUDA array is staged through the host unless ``encode`` is given an exporter
+(``cuda_export``, an :class:`~holoflow.distributed._cuda_ipc.IpcExporter`): then it travels as
+a CUDA IPC descriptor (array flag ``IPC``) naming a copy in the sender's device memory, and
+``decode`` rebuilds it through its importer (``cuda_import``, an
+:class:`~holoflow.distributed._cuda_ipc.IpcImporter`); such an array with no importer is a
+``CodecError``. The descriptor follows the device id: sender pid, exporter id, ring size, slot,
+part, generation, capacity and byte count (LEB128), then the 64-byte handle.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ import numpy as np
 
 from holoflow.core import Envelope
 from holoflow.distributed._codec_types import by_name, by_type, register_codec
+from holoflow.distributed._cuda_ipc import HANDLE_BYTES, IpcDescriptor, descriptor_problem
 from holoflow.errors import CodecError
 from holoflow.tensor import Tensor, TensorMap, as_tensor
 
@@ -109,7 +118,8 @@ _DTYPE_CODES = {dtype.str: code for code, dtype in enumerate(_DTYPES)}
 _FORTRAN = 1
 _CUDA = 2
 _INLINE = 4
-_KNOWN_FLAGS = _FORTRAN | _CUDA | _INLINE
+_IPC = 16  # 8 is left unassigned
+_KNOWN_FLAGS = _FORTRAN | _CUDA | _INLINE | _IPC
 
 _pack_double = struct.Struct("<d").pack
 _unpack_double = struct.Struct("<d").unpack_from
@@ -131,11 +141,25 @@ class _Unencodable(Exception):
         self.path: list[str] = []
 
 
-def encode(obj: Any, *, where: str = "") -> list[bytes | memoryview]:
+class _ExportingBuffers(list):  # type: ignore[type-arg]
+    """The buffer list of an encode with a CUDA exporter, which rides along with it (so the
+    encoders keep one signature and an encode without one pays nothing)."""
+
+    __slots__ = ("cuda_export",)
+
+    def __init__(self, cuda_export: Any) -> None:
+        super().__init__()
+        self.cuda_export = cuda_export
+
+
+def encode(obj: Any, *, where: str = "", cuda_export: Any = None) -> list[bytes | memoryview]:
     """Encode ``obj`` as ``[body, *buffers]``; buffers are views of the arrays' memory.
 
     ``where`` prefixes error messages (e.g. "operator 'tx' output port 'out'"). The arrays must
-    not be changed until the frames are sent.
+    not be changed until the frames are sent. ``cuda_export`` (an object with
+    ``export(array, device) -> IpcDescriptor | None``, such as an ``IpcExporter`` after its
+    ``begin``) carries CUDA arrays as IPC descriptors instead of host copies; an array it
+    declines (None) is staged through the host.
 
     Raises
     ------
@@ -145,7 +169,7 @@ def encode(obj: Any, *, where: str = "") -> list[bytes | memoryview]:
     """
     out = bytearray(MAGIC)
     out.append(VERSION)
-    buffers: list[bytes | memoryview] = []
+    buffers: list[bytes | memoryview] = [] if cuda_export is None else _ExportingBuffers(cuda_export)
     try:
         _encode_value(obj, out, buffers, 0)
     except _Unencodable as exc:
@@ -380,11 +404,59 @@ def _enc_cuda(obj: Any, out: bytearray, buffers: list[Any], _depth: int) -> None
 def _write_cuda(obj: Any, out: bytearray, buffers: list[Any], device: int) -> None:
     from holoflow.tensor import to_host
 
+    export = getattr(buffers, "cuda_export", None)
+    if export is not None and _write_ipc(obj, out, export, device):
+        return
     try:
         host = to_host(obj)
     except Exception as exc:
         raise _Unencodable(f"cannot copy the CUDA array at {{path}} to the host: {exc}") from exc
     _write_array(np.asarray(host), out, buffers, _CUDA, device)
+
+
+def _write_ipc(obj: Any, out: bytearray, export: Any, device: int) -> bool:
+    """Write CUDA ``obj`` as an IPC descriptor; False when the exporter declines it."""
+    from holoflow.tensor import device_view
+
+    try:
+        array = device_view(obj)
+    except Exception as exc:
+        raise _Unencodable(f"cannot view the CUDA array at {{path}}: {exc}") from exc
+    code = _DTYPE_CODES.get(array.dtype.str)
+    if code is None:
+        return False  # the host path converts or names the dtype
+    if array.ndim > MAX_NDIM:
+        raise _Unencodable(
+            f"cannot encode an array of {array.ndim} dimensions at {{path}} (at most {MAX_NDIM})"
+        )
+    flags = _CUDA | _IPC
+    if array.flags.c_contiguous:
+        flat = array
+    elif array.flags.f_contiguous:
+        flat = array.T
+        flags |= _FORTRAN
+    else:
+        from holoflow.tensor import cupy_module
+
+        flat = cupy_module().ascontiguousarray(array)
+    try:
+        descriptor = export.export(flat, device)
+    except Exception as exc:
+        raise _Unencodable(f"cannot export the CUDA array at {{path}} by CUDA IPC: {exc}") from exc
+    if descriptor is None:
+        return False
+    out.append(0x41)  # A
+    out.append(code)
+    out.append(array.ndim)
+    for extent in array.shape:
+        _uleb(out, extent)
+    out.append(flags)
+    _uleb(out, device)
+    d = descriptor
+    for value in (d.pid, d.exporter, d.ring, d.slot, d.part, d.generation, d.capacity, d.nbytes):
+        _uleb(out, value)
+    out += d.handle
+    return True
 
 
 def _enc_registered(obj: Any, out: bytearray, buffers: list[Any], depth: int) -> None:
@@ -446,11 +518,13 @@ def _encoder_for(obj: Any) -> _Encoder:
 # =================================================================================================
 # decode
 # =================================================================================================
-def decode(frames: Sequence[Any], limits: Limits = DEFAULT_LIMITS) -> Any:
+def decode(frames: Sequence[Any], limits: Limits = DEFAULT_LIMITS, cuda_import: Any = None) -> Any:
     """Rebuild the message from ``[body, *buffers]`` (bytes, memoryviews, or any object with the
     buffer protocol, such as received ZeroMQ frames).
 
     Arrays that travelled as buffers are views of those buffers (writable when the buffer is).
+    ``cuda_import`` (an object with ``import_array(descriptor, dtype, shape, max_bytes)``, such
+    as an ``IpcImporter``) rebuilds arrays that travelled as CUDA IPC descriptors.
 
     Raises
     ------
@@ -470,6 +544,7 @@ def decode(frames: Sequence[Any], limits: Limits = DEFAULT_LIMITS) -> Any:
     if body.nbytes > limits.max_message_bytes:
         raise CodecError(f"cannot decode: a body of {body.nbytes} bytes is over the limit")
     reader = _Reader(bytes(body), views[1:], limits)
+    reader.cuda_import = cuda_import
     if reader.data[:2] != MAGIC or len(reader.data) < 3:
         raise CodecError("cannot decode: not a holoflow message (bad magic)")
     if reader.data[2] != VERSION:
@@ -503,9 +578,10 @@ def _as_bytes_view(frame: Any, index: int) -> memoryview:
 class _Reader:
     """Walks one body; every read checks it stays inside the body."""
 
-    __slots__ = ("buffers", "data", "limits", "pos", "used")
+    __slots__ = ("buffers", "cuda_import", "data", "limits", "pos", "used")
 
     def __init__(self, data: bytes, buffers: list[memoryview], limits: Limits) -> None:
+        self.cuda_import: Any = None
         self.data = data
         self.pos = 0
         self.buffers = buffers
@@ -745,6 +821,8 @@ def _dec_array(r: _Reader, _depth: int) -> Any:
     if flags & ~_KNOWN_FLAGS:
         r.fail(f"unknown array flags {flags:#04x}")
     device = r.uleb() if flags & _CUDA else 0
+    if flags & _IPC:
+        return _read_ipc(r, dtype, shape, nbytes, flags, device)
     if flags & _INLINE:
         if nbytes >= INLINE_ARRAY_BYTES:
             r.fail(f"an inline array of {nbytes} bytes")
@@ -762,6 +840,32 @@ def _dec_array(r: _Reader, _depth: int) -> Any:
     if flags & _CUDA:
         return _to_device(r, array, device)
     return array
+
+
+def _read_ipc(
+    r: _Reader, dtype: np.dtype, shape: tuple[int, ...], nbytes: int, flags: int, device: int
+) -> Any:
+    """An array that travelled as a CUDA IPC descriptor, copied out through the importer."""
+    if flags & (_CUDA | _INLINE) != _CUDA:
+        r.fail(f"array flags {flags:#04x}: a CUDA IPC array must be flagged CUDA and not inline")
+    pid, exporter, ring, slot, part, generation, capacity, count = [r.uleb() for _ in range(8)]
+    handle = r.take(HANDLE_BYTES)
+    descriptor = IpcDescriptor(pid, exporter, ring, slot, part, generation, capacity, count, device, handle)
+    problem = descriptor_problem(descriptor, nbytes, r.limits.max_message_bytes)
+    if problem is not None:
+        r.fail(problem)
+    importer = r.cuda_import
+    if importer is None:
+        r.fail(
+            "a CUDA IPC array arrived in a process that does not import them "
+            "(HOLOFLOW_CUDA_IPC=1 and a CUDA device on both ends)"
+        )
+    c_shape = shape[::-1] if flags & _FORTRAN else shape
+    try:
+        array = importer.import_array(descriptor, dtype, c_shape, r.limits.max_message_bytes)
+    except Exception as exc:
+        r.fail(f"{exc}")
+    return array.T if flags & _FORTRAN else array
 
 
 def _to_device(r: _Reader, array: np.ndarray, device: int) -> Any:

@@ -80,7 +80,7 @@ KINDS: dict[str, dict[str, Any]] = {
         "data_endpoint": str,
         "host": str,
         "pid": int,
-        "caps": {"cuda": bool, "ucxx": bool, "encrypt": bool},
+        "caps": {"cuda": bool, "ucxx": bool, "encrypt": bool, "cuda_ipc": _Opt(bool), "host_id": _Opt(str)},
     },
     "ACCEPT": {"worker_id": str, "run_id": str},
     "REJECT": {"reason": str},

@@ -165,6 +165,7 @@ class _Peer:
     host: str
     pid: int
     fd: int
+    caps: Mapping[str, Any] = field(default_factory=dict)
     fragments: list[str] = field(default_factory=list)
     ports_in: bool = False
     ready: bool = False
@@ -200,6 +201,15 @@ def ports_to_wire(ports: Mapping[str, OperatorPorts]) -> dict[str, dict[str, lis
         op: {"inputs": sorted(p.inputs), "outputs": sorted(p.outputs), "any_size": sorted(p.any_size)}
         for op, p in ports.items()
     }
+
+
+def _transport(src: _Peer, dst: _Peer) -> str:
+    """A link's transport: ``zmq+cuda_ipc`` (CuPy arrays by CUDA IPC, the rest over ZeroMQ)
+    when both workers have a CUDA device and CUDA IPC on, on one host; else ``zmq``."""
+    ipc = all(peer.caps.get("cuda") and peer.caps.get("cuda_ipc") for peer in (src, dst))
+    if ipc and src.host == dst.host and src.caps.get("host_id") == dst.caps.get("host_id"):
+        return "zmq+cuda_ipc"
+    return "zmq"
 
 
 class _Abort(Exception):
@@ -482,6 +492,7 @@ class Driver:
             message["host"],
             message["pid"],
             frame.get(zmq.SRCFD),
+            message["caps"],
         )
         workers = [(p.worker_id, p.targets) for p in self.peers.values()] + [(candidate.worker_id, targets)]
         allocation = allocate(self.fragments, workers)
@@ -572,7 +583,10 @@ class Driver:
         for (src_id, dst_id), edge_ids in links.items():
             token = secrets.token_hex(32)
             link_id = f"{src_id}>{dst_id}"
-            common = {"link_id": link_id, "token": token, "transport": "zmq", "edges": edge_ids}
+            transport = _transport(by_id[src_id], by_id[dst_id])
+            if transport != "zmq":
+                _logger.info("Data link %s uses %s", link_id, transport)
+            common = {"link_id": link_id, "token": token, "transport": transport, "edges": edge_ids}
             per_peer[src_id].append(
                 {**common, "direction": "out", "peer_endpoint": by_id[dst_id].data_endpoint}
             )

@@ -30,6 +30,7 @@ from holoflow.distributed._edges import EdgeSpec
 
 if TYPE_CHECKING:
     from holoflow.core.run import Receiver
+    from holoflow.distributed._cuda_ipc import IpcExporter
     from holoflow.distributed._local import LocalEdges
     from holoflow.distributed._zmq_links import DataLink, InboundLink
 
@@ -60,15 +61,21 @@ class RemoteOutbound:
         The link to the consumer's process that carries the edge.
     producer : LocalEdges
         The producing fragment's edges (woken when credits come back).
+    exporter : IpcExporter, optional
+        Sends CUDA arrays by CUDA IPC (``window`` slots); without one they are staged through
+        the host.
     """
 
-    __slots__ = ("link", "outbound", "producer", "queue", "reserved", "sent", "spec", "where")
+    __slots__ = ("exporter", "link", "outbound", "producer", "queue", "reserved", "sent", "spec", "where")
 
     external = True
     tracks_arrivals = True  # the transmitter hands over one message at a time, by push
 
-    def __init__(self, spec: EdgeSpec, link: DataLink, producer: LocalEdges) -> None:
+    def __init__(
+        self, spec: EdgeSpec, link: DataLink, producer: LocalEdges, exporter: IpcExporter | None = None
+    ) -> None:
         self.spec = spec
+        self.exporter = exporter
         self.link = link
         self.producer = producer
         self.queue = _InFlight(link, spec.edge_id)
@@ -90,7 +97,15 @@ class RemoteOutbound:
     def push(self, message: Any, now: int) -> None:  # noqa: ARG002 (a receiver's signature)
         """Encode ``message`` and send it (raises ``CodecError`` naming the port, or the link's
         ``DistributedError`` once it failed)."""
-        self.link.send(self.spec.edge_id, encode(message, where=self.where))
+        edge_id = self.spec.edge_id
+        exporter = self.exporter
+        if exporter is not None and self.link.has_credit(edge_id):
+            # The message's slot is free only while the window has room (else send refuses it).
+            exporter.begin(self.link.sent(edge_id))
+            frames = encode(message, where=self.where, cuda_export=exporter)
+        else:
+            frames = encode(message, where=self.where)
+        self.link.send(edge_id, frames)
         self.sent += 1
 
     def credited(self) -> None:
@@ -98,7 +113,9 @@ class RemoteOutbound:
         self.producer.poke(self.spec.src[1])
 
     def close(self) -> None:
-        """The link is closed by its owner."""
+        """The link is closed by its owner; the CUDA IPC slots are freed."""
+        if self.exporter is not None:
+            self.exporter.close()
 
 
 class RemoteInbound:

@@ -36,6 +36,7 @@ import zmq
 
 from holoflow import _env
 from holoflow.distributed._addresses import LOOPBACK, connect_endpoint, parse_address, route_source_ip
+from holoflow.distributed._codec import decode
 from holoflow.distributed._control import (
     MAX_CONTROL_BYTES,
     ControlMessage,
@@ -45,6 +46,7 @@ from holoflow.distributed._control import (
     heartbeat_settings,
     make_control,
 )
+from holoflow.distributed._cuda_ipc import IpcExporter, IpcImporter, cuda_ipc_enabled, host_id
 from holoflow.distributed._driver import (
     PROTOCOL,
     app_fingerprint,
@@ -108,6 +110,18 @@ def _preferred_ports() -> list[int]:
     return ports
 
 
+def _caps(encrypt: bool) -> dict[str, Any]:
+    """What this worker can do, for ``JOIN``: a CUDA device, ucxx, encrypted data links, CUDA
+    IPC (opted in with ``HOLOFLOW_CUDA_IPC=1``) and the host identity CUDA IPC needs to match."""
+    from holoflow.tensor import cuda_available
+
+    caps: dict[str, Any] = {"cuda": cuda_available(), "ucxx": False, "encrypt": encrypt}
+    if cuda_ipc_enabled():
+        caps["cuda_ipc"] = True
+        caps["host_id"] = host_id()
+    return caps
+
+
 class _WorkerRunner(FragmentRunner):
     """The local fragments' runner, reporting to the driver instead of deciding the end."""
 
@@ -163,6 +177,9 @@ class Worker:
         self.context: zmq.Context[Any] = zmq.Context()
         self.auth = Authenticator(self.context)
         self.auth.start()
+        # CUDA IPC (HOLOFLOW_CUDA_IPC=1): one importer for every inbound link of this process.
+        self.importer = IpcImporter() if cuda_ipc_enabled() else None
+        importer = self.importer
         try:
             self.listener = DataListener(
                 self.context,
@@ -172,6 +189,7 @@ class Worker:
                 preferred_ports=_preferred_ports(),
                 encrypt=self.encrypt,
                 secret_key=data_secret_key,
+                decode=None if importer is None else lambda frames: decode(frames, cuda_import=importer),
             )
         except BaseException:
             self.auth.close()
@@ -198,6 +216,7 @@ class Worker:
         self.exiting = False
         self.runner: _WorkerRunner | None = None
         self.links: list[DataLink] = []
+        self.exporters: list[IpcExporter] = []
         self.control_done = threading.Event()
         self.control = threading.Thread(
             target=self._control_loop, name="holoflow-worker-control", daemon=True
@@ -252,6 +271,10 @@ class Worker:
             for link in self.links:
                 link.close()
             self.listener.close()
+            for exporter in self.exporters:
+                exporter.close()
+            if self.importer is not None:
+                self.importer.close()
             refused = self.listener.rejections()
             if refused["refused"]:
                 _logger.info("Data listener refused %d connection(s): %s", refused["refused"], refused)
@@ -283,7 +306,7 @@ class Worker:
                 data_endpoint=self.listener.endpoint,
                 host=socket.gethostname(),
                 pid=os.getpid(),
-                caps={"cuda": False, "ucxx": False, "encrypt": self.encrypt},
+                caps=_caps(self.encrypt),
             )
         )
         accepted = self._wait("ACCEPT", "REJECT")
@@ -391,8 +414,12 @@ class Worker:
                 redial_s=_LINK_READY_S,
             )
             self.links.append(data_link)
+            ipc = info["transport"] == "zmq+cuda_ipc" and cuda_ipc_enabled()
             for spec in edges:
-                outbound_end = RemoteOutbound(spec, data_link, runner.edges[spec.src[0]])
+                exporter = IpcExporter(spec.window) if ipc and spec.window > 0 else None
+                if exporter is not None:
+                    self.exporters.append(exporter)
+                outbound_end = RemoteOutbound(spec, data_link, runner.edges[spec.src[0]], exporter)
                 outbound[spec.edge_id] = outbound_end
                 runner.edges[spec.src[0]].add_outbound(outbound_end)  # type: ignore[arg-type]
         for data_link in self.links:
