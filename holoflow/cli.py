@@ -207,7 +207,10 @@ def _graph_app(specs: Sequence[str], extensions: Sequence[str]) -> Any:
                 "drawing a GXF application file needs holoflow.gxf.load_app, which this version of "
                 "holoflow does not have; give a Python app (path/to/app.py[:Class]) instead"
             ) from None
-        return load_app(yaml_files, extensions=extensions)
+        app = load_app(yaml_files, extensions=extensions)
+        if not app.name:  # the picture's title: the files
+            app.name = " + ".join(Path(path).name for path in yaml_files)
+        return app
     if len(specs) != 1:
         raise ConfigError(
             f"give one Python app (path/to/app.py[:Class]), not {len(specs)}: {' '.join(specs)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +137,25 @@ def test_what_the_app_prints_goes_to_stderr(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.err == "loaded\ncomposing\n"
     assert read_dot(captured.out).port_edges() == {("tx", "out", "rx", "in")}
+
+
+GXF_APPS = Path(__file__).resolve().parents[2] / "examples" / "gxf_apps"
+GXF_FILES = {"format_converter.yaml": [], "replayer_recorder.yaml": ["--extension", "my_recorder"]}
+
+
+@pytest.mark.filterwarnings("ignore::holoflow.errors.CPUFallbackWarning")  # a device pool, on a CPU
+@pytest.mark.parametrize("name", sorted(GXF_FILES))
+def test_a_gxf_application_file(name, capsys, monkeypatch):
+    if not hasattr(holoflow.gxf, "load_app") or not (GXF_APPS / name).is_file():
+        pytest.skip(f"holoflow.gxf.load_app or examples/gxf_apps/{name} is not here")
+    monkeypatch.syspath_prepend(str(GXF_APPS))  # the codelet module of --extension
+    assert main(["graph", str(GXF_APPS / name), *GXF_FILES[name]]) == 0
+    dot = read_dot(capsys.readouterr().out)
+    assert dot.graph["label"].startswith(f"{name} (")  # titled by the file
+    app = holoflow.gxf.load_app([GXF_APPS / name], extensions=GXF_FILES[name][1:])
+    app.compose_graph()
+    assert {n.name for n in dot.nodes.values()} == {op.name for op in app.graph.get_nodes()}
+    assert dot.port_edges() == {
+        (c.source.name, c.output, c.target.name, c.input) for c in app.graph.connections
+    }
+    assert dot.edges
