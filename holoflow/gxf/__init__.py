@@ -7,7 +7,12 @@ graph; a decoded entity of a recording is a :class:`RecordedEntity`.
 
 Holoscan's GXF runtime wrappers (``GXFOperator``, ``GXFResource``, ..., ``load_extensions``)
 import from here too; they raise ``NotSupportedError`` when used (see ``_wrappers``).
+
+GXF application files (the YAML graphs ``gxe`` runs) load with :func:`load_app`; that part sits
+above the runtime and is imported on first use of its names.
 """
+
+from typing import TYPE_CHECKING, Any
 
 from holoflow.gxf._convert import convert, open_frames
 from holoflow.gxf._entity import Component, RecordedEntity, Timestamp, decode_entity, encode_entity
@@ -50,7 +55,23 @@ __all__ = [
     "convert",
     "decode_entity",
     "encode_entity",
+    "load_app",
     "load_extensions",
     "open_frames",
     "recording_paths",
 ]
+
+if TYPE_CHECKING:
+    from holoflow.gxf._app import load_app
+
+_APP_NAMES = {"load_app"}
+
+
+def __getattr__(name: str) -> Any:
+    # The application loader builds runtime objects; importing it here would tie the recording
+    # codec (which operators use) to the runtime, so it loads on first use.
+    if name in _APP_NAMES:
+        from holoflow.gxf import _app
+
+        return getattr(_app, name)
+    raise AttributeError(f"module 'holoflow.gxf' has no attribute {name!r}")
