@@ -34,6 +34,7 @@ from holoflow.gxf._wrappers import (
 )
 
 __all__ = [
+    "Codelet",
     "Component",
     "ElementType",
     "Entity",
@@ -49,9 +50,14 @@ __all__ = [
     "GXFScheduler",
     "GXFSystemResourceBase",
     "GXFWriter",
+    "ParameterInfo",
+    "ReceiverHandle",
     "RecordedEntity",
+    "Registrar",
+    "SerializerHandle",
     "StorageType",
     "Timestamp",
+    "TransmitterHandle",
     "convert",
     "decode_entity",
     "encode_entity",
@@ -59,12 +65,31 @@ __all__ = [
     "load_extensions",
     "open_frames",
     "recording_paths",
+    "register_type",
 ]
 
 if TYPE_CHECKING:
-    from holoflow.gxf._app import load_app
+    from holoflow.gxf._app import (
+        Codelet,
+        ParameterInfo,
+        ReceiverHandle,
+        Registrar,
+        SerializerHandle,
+        TransmitterHandle,
+        load_app,
+        register_type,
+    )
 
-_APP_NAMES = {"load_app"}
+_APP_NAMES = {
+    "Codelet",
+    "ParameterInfo",
+    "ReceiverHandle",
+    "Registrar",
+    "SerializerHandle",
+    "TransmitterHandle",
+    "load_app",
+    "register_type",
+}
 
 
 def __getattr__(name: str) -> Any:
