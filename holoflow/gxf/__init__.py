@@ -12,7 +12,7 @@ GXF application files (the YAML graphs ``gxe`` runs) load with :func:`load_app`;
 above the runtime and is imported on first use of its names.
 """
 
-from typing import TYPE_CHECKING, Any
+import typing as _typing
 
 from holoflow.gxf._convert import convert, open_frames
 from holoflow.gxf._entity import Component, RecordedEntity, Timestamp, decode_entity, encode_entity
@@ -66,9 +66,10 @@ __all__ = [
     "open_frames",
     "recording_paths",
     "register_type",
+    "to_yaml",
 ]
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from holoflow.gxf._app import (
         Codelet,
         ParameterInfo,
@@ -78,6 +79,7 @@ if TYPE_CHECKING:
         TransmitterHandle,
         load_app,
         register_type,
+        to_yaml,
     )
 
 _APP_NAMES = {
@@ -89,10 +91,11 @@ _APP_NAMES = {
     "TransmitterHandle",
     "load_app",
     "register_type",
+    "to_yaml",
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     # The application loader builds runtime objects; importing it here would tie the recording
     # codec (which operators use) to the runtime, so it loads on first use.
     if name in _APP_NAMES:

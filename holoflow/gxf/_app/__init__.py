@@ -14,6 +14,7 @@ from holoflow.gxf._app._codelet import (
     SerializerHandle,
     TransmitterHandle,
 )
+from holoflow.gxf._app._emit import to_yaml
 from holoflow.gxf._app._load import load_app
 from holoflow.gxf._app._registry import register_type
 
@@ -26,4 +27,5 @@ __all__ = [
     "TransmitterHandle",
     "load_app",
     "register_type",
+    "to_yaml",
 ]

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.util
 import inspect
+import sys
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from holoflow import conditions, operators, resources, schedulers
@@ -32,8 +36,11 @@ __all__ = [
     "load_extension",
     "lookup",
     "operator_entries",
+    "own_components",
     "register_type",
     "registered_names",
+    "scheduler_entries",
+    "user_entries",
 ]
 
 ENTRY_POINT_GROUP = "holoflow.gxf_codelets"
@@ -267,6 +274,12 @@ def _probe(cls: type[Operator]) -> Operator:
     return _PROBES[cls]
 
 
+def own_components(cls: type[Operator]) -> set[str]:
+    """Names of the conditions and resources an operator of ``cls`` makes for itself."""
+    probe = _probe(cls)
+    return {*probe.conditions, *probe.resources}
+
+
 def operator_rules(cls: type[Operator], renames: tuple[tuple[str, str], ...] = ()) -> dict[str, Rule]:
     """Rules for an operator class: one ``"port"`` rule per input and output (under its own name
     and any GXF key in ``renames``), one ``"value"`` rule per declared parameter.
@@ -337,8 +350,29 @@ def register_type(name: str, factory: type) -> None:
         )
 
 
+def _import(module_name: str) -> ModuleType:
+    if not module_name.endswith(".py"):
+        return importlib.import_module(module_name)
+    path = Path(module_name).resolve()
+    name = f"holoflow_gxf_extension_{path.stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no module at {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
 def load_extension(module_name: str) -> list[str]:
-    """Import ``module_name`` and register the codelets it defines (each ``Codelet`` subclass
+    """Import ``module_name`` (a dotted name, or the path of a ``.py`` file) and register the
+    codelets it defines (each ``Codelet`` subclass
     whose ``__module__`` it is, under its ``type_name`` or class name); the module may also
     call :func:`register_type` itself. Returns the type names it registered.
 
@@ -348,8 +382,8 @@ def load_extension(module_name: str) -> list[str]:
         If the module cannot be imported.
     """
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
+        module = _import(module_name)
+    except (ImportError, OSError) as exc:
         raise ConfigError(f"extension {module_name!r} cannot be imported: {exc}") from exc
     names = []
     for value in vars(module).values():
@@ -385,6 +419,16 @@ def load_entry_points() -> None:
             load_extension(value.__name__)
         else:
             register_type(point.name, value)
+
+
+def user_entries() -> list[TypeEntry]:
+    """The entries registered with :func:`register_type`, newest first."""
+    return list(reversed(_USER.values()))
+
+
+def scheduler_entries() -> list[TypeEntry]:
+    """The schedulers' entries."""
+    return [entry for entry in _builtin().values() if entry.role == SCHEDULER]
 
 
 def lookup(name: str) -> TypeEntry | None:
