@@ -72,7 +72,7 @@ def test_unknown_type_names_the_closest_registered_names(tmp_path):
 
 
 def test_unknown_codelet_type_points_at_extension(tmp_path):
-    error = _error(tmp_path, PING.replace("holoscan::ops::PingRxOp", "MyRecorder"))
+    error = _error(tmp_path, PING.replace("holoscan::ops::PingRxOp", "NotRegisteredRecorder"))
     assert (error.entity, error.component, error.line) == ("rx", "rx_codelet", 16)
     assert "--extension" in str(error)
 
