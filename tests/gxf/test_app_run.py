@@ -415,3 +415,40 @@ def test_old_run_behaviour_is_kept(capsys):
     assert main(["run", "no_such_app"]) == 2
     assert "give a sample app" in capsys.readouterr().err
     assert IOSpec.ConnectorType.DOUBLE_BUFFER  # the connector app files use
+
+
+def test_list_ports_multi_port_and_expiring_terms(tmp_path):
+    _, ops = _compose(
+        tmp_path,
+        """\
+        name: viz
+        components:
+        - {name: a, type: nvidia::gxf::DoubleBufferReceiver, parameters: {capacity: 2}}
+        - {name: b, type: nvidia::gxf::DoubleBufferReceiver, parameters: {capacity: 5}}
+        - {name: eye, type: nvidia::gxf::DoubleBufferReceiver}
+        - {name: look, type: nvidia::gxf::DoubleBufferReceiver}
+        - {name: up, type: nvidia::gxf::DoubleBufferReceiver}
+        - {name: clock, type: nvidia::gxf::RealtimeClock}
+        - type: nvidia::holoscan::Holoviz
+          parameters: {receivers: [a, b], camera_eye_input: eye, camera_look_at_input: look,
+                       camera_up_input: up, headless: true}
+        - type: nvidia::gxf::MultiMessageAvailableSchedulingTerm
+          parameters: {receivers: [eye, look], sampling_mode: SumOfAll, min_sum: 2}
+        - name: late
+          type: nvidia::gxf::ExpiringMessageAvailableSchedulingTerm
+          parameters: {receiver: up, max_batch_size: 3, max_delay_ns: 1000000, clock: clock}
+        """,
+    )
+    viz = ops["viz"]
+    assert viz.headless is True
+    assert viz.spec.inputs["receivers"]._capacity(2) == 5  # the largest of its queues
+    [multi] = viz.spec.multi_port_conditions()
+    assert multi.kind is ConditionType.MULTI_MESSAGE_AVAILABLE
+    assert list(multi.port_names) == ["camera_eye_input", "camera_look_at_input"]
+    assert {arg.name: arg.value for arg in multi.args.args} == {"sampling_mode": "SumOfAll", "min_sum": 2}
+    late = viz.conditions["late"]
+    assert (type(late).__name__, late.receiver_name, late.max_batch_size) == (
+        "ExpiringMessageAvailableCondition",
+        "camera_up_input",
+        3,
+    )
