@@ -196,3 +196,23 @@ def test_the_cli_prints_the_error_without_a_traceback(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"holoflow run: error: {path}:26, document 2, entity 'entity2', component 'edge':")
     assert "Traceback" not in err
+
+
+def test_a_value_the_component_refuses(tmp_path):
+    term = "\n- name: pace\n  type: nvidia::gxf::PeriodicSchedulingTerm\n  parameters: {recess_period: soon}"
+    text = PING.replace("{count: 3}", "{count: 3}" + term)
+    error = _error(tmp_path, text)
+    assert (error.entity, error.component, error.line) == ("tx", "pace", 11)
+    assert "ValueError" in str(error) and "soon" in str(error)
+
+
+def test_a_capacity_below_one(tmp_path):
+    error = _error(
+        tmp_path,
+        PING.replace(
+            "type: nvidia::gxf::DoubleBufferReceiver",
+            "type: nvidia::gxf::DoubleBufferReceiver\n  parameters: {capacity: 0}",
+        ),
+    )
+    assert (error.entity, error.component) == ("rx", "in")
+    assert "capacity must be >= 1" in str(error)

@@ -8,13 +8,16 @@ Every check runs while planning, so a bad file fails in ``load_app`` with a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from holoflow.core import Application, ConditionType, Fragment, IOSpec, Operator
+from holoflow.errors import GXFAppError, HoloflowError
 from holoflow.gxf._app import _registry as reg
 from holoflow.gxf._app._codelet import CodeletOperator
-from holoflow.gxf._app._yaml import ComponentDecl, EntityDecl
+from holoflow.gxf._app._yaml import ComponentDecl, EntityDecl, Where
 
 __all__ = ["GXFApplication", "Plan", "plan"]
 
@@ -26,6 +29,7 @@ class _Made:
     entry: reg.TypeEntry
     name: str
     kwargs: dict[str, Any]
+    where: Where
     refs: dict[str, tuple[str, str]] = field(default_factory=dict)
     """Keyword -> (entity, component) of another made component (a clock, an allocator)."""
 
@@ -34,6 +38,7 @@ class _Made:
 class _OpPlan:
     name: str
     entry: reg.TypeEntry
+    where: Where
     values: dict[str, Any]
     """Keyword -> plain value (codelets: also the component names of their handles)."""
     keyword_refs: dict[str, tuple[str, str]]
@@ -210,7 +215,7 @@ def _plan_made(ent: _Entity, table: dict[str, _Entity], result: Plan) -> None:
         entry = ent.entries[name]
         if entry.role not in (reg.CONDITION, reg.RESOURCE, reg.CLOCK, reg.SCHEDULER):
             continue
-        made = _Made(entry, name, {})
+        made = _Made(entry, name, {}, comp.where)
         for key, value in comp.parameters.items():
             rule = entry.rules[key]
             if rule.kind == "value":
@@ -239,7 +244,7 @@ def _plan_op(ent: _Entity, table: dict[str, _Entity], result: Plan) -> _OpPlan:
     entry = reg.lookup(comp.type)
     assert entry is not None
     label = ent.decl.label
-    op = _OpPlan(label, entry, {}, {}, [], {}, [])
+    op = _OpPlan(label, entry, comp.where, {}, {}, [], {}, [])
     queues: dict[str, list[str]] = {}
     referenced: set[str] = {comp.name}
     for key, value in comp.parameters.items():
@@ -407,6 +412,17 @@ class GXFApplication(Application):
         _compose(self, self._plan)
 
 
+@contextmanager
+def _refused(where: Where) -> Iterator[None]:
+    """Turn a holoflow class refusing a value into a GXFAppError at the component."""
+    try:
+        yield
+    except GXFAppError:
+        raise
+    except (HoloflowError, ValueError, TypeError) as exc:
+        raise where.error(f"{type(exc).__name__}: {exc}") from exc
+
+
 def _compose(app: Fragment, plan: Plan) -> None:
     made: dict[tuple[str, str], Any] = {}
 
@@ -417,32 +433,14 @@ def _compose(app: Fragment, plan: Plan) -> None:
             for keyword, ref in item.refs.items():
                 kwargs[keyword] = obtain(ref)
             assert item.entry.cls is not None
-            made[key] = item.entry.cls(app, name=item.name, **kwargs)
+            with _refused(item.where):
+                made[key] = item.entry.cls(app, name=item.name, **kwargs)
         return made[key]
 
     ops: dict[str, Operator] = {}
     for op_plan in plan.ops:
-        positional = [obtain(ref) for ref in op_plan.positional]
-        keywords = {key: obtain(ref) for key, ref in op_plan.keyword_refs.items()}
-        cls = op_plan.entry.cls
-        assert cls is not None
-        op: Operator
-        if op_plan.entry.role == reg.CODELET:
-            op = CodeletOperator(
-                app, *positional, codelet=cls(), bindings=op_plan.values, name=op_plan.name, **keywords
-            )
-        else:
-            op = cls(app, *positional, name=op_plan.name, **op_plan.values, **keywords)
-        spec = op.spec
-        for port, (direction, capacity, policy, has_term) in op_plan.queues.items():
-            io = spec.inputs[port] if direction == "input" else spec.outputs[port]
-            io.connector(IOSpec.ConnectorType.DOUBLE_BUFFER, capacity=capacity, policy=policy)
-            if not has_term:
-                io.condition(ConditionType.NONE)
-        for kind, ports, kwargs in op_plan.multi:
-            spec.multi_port_condition(kind, ports, **kwargs)
-        ops[op_plan.name] = op
-        app.add_operator(op)
+        with _refused(op_plan.where):
+            ops[op_plan.name] = _make_op(app, op_plan, obtain)
     for source, output, target, input_ in plan.flows:
         app.add_flow(ops[source], ops[target], {(output, input_)})
     if plan.scheduler is not None:
@@ -451,4 +449,30 @@ def _compose(app: Fragment, plan: Plan) -> None:
         for keyword, ref in item.refs.items():
             kwargs[keyword] = obtain(ref)
         assert item.entry.cls is not None
-        app.scheduler(item.entry.cls(app, name=item.name, **kwargs))
+        with _refused(item.where):
+            app.scheduler(item.entry.cls(app, name=item.name, **kwargs))
+
+
+def _make_op(app: Fragment, op_plan: _OpPlan, obtain: Callable[[tuple[str, str]], Any]) -> Operator:
+    """The operator of ``op_plan``, its queues and conditions set, added to ``app``."""
+    positional = [obtain(ref) for ref in op_plan.positional]
+    keywords = {key: obtain(ref) for key, ref in op_plan.keyword_refs.items()}
+    cls = op_plan.entry.cls
+    assert cls is not None
+    op: Operator
+    if op_plan.entry.role == reg.CODELET:
+        op = CodeletOperator(
+            app, *positional, codelet=cls(), bindings=op_plan.values, name=op_plan.name, **keywords
+        )
+    else:
+        op = cls(app, *positional, name=op_plan.name, **op_plan.values, **keywords)
+    spec = op.spec
+    for port, (direction, capacity, policy, has_term) in op_plan.queues.items():
+        io = spec.inputs[port] if direction == "input" else spec.outputs[port]
+        io.connector(IOSpec.ConnectorType.DOUBLE_BUFFER, capacity=capacity, policy=policy)
+        if not has_term:
+            io.condition(ConditionType.NONE)
+    for kind, ports, kwargs in op_plan.multi:
+        spec.multi_port_condition(kind, ports, **kwargs)
+    app.add_operator(op)
+    return op

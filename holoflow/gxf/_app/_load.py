@@ -28,14 +28,15 @@ def load_app(paths: AppPaths, *, extensions: Sequence[str] = ()) -> Application:
     :class:`~holoflow.gxf.Codelet` subclasses it defines (see :func:`register_type`); codelets
     of installed packages register through the entry-point group ``holoflow.gxf_codelets``.
 
-    Returns an :class:`~holoflow.core.Application` whose ``compose`` builds the graph; call its
-    ``run()``. Relative paths inside the files (a replayer's ``directory``) are relative to the
-    working directory, as with ``gxe``.
+    Returns an :class:`~holoflow.core.Application`, already composed (its operators are in
+    ``app.graph``); call its ``run()``. Relative paths inside the files (a replayer's
+    ``directory``) are relative to the working directory, as with ``gxe``.
 
     Raises
     ------
     holoflow.errors.GXFAppError
-        For a bad file: the message names the file, document, entity, component and line.
+        For a bad file, or a value a holoflow component refuses: the message names the file,
+        document, entity, component and line.
     holoflow.errors.ConfigError
         If an extension or entry point cannot be imported.
     """
@@ -45,4 +46,6 @@ def load_app(paths: AppPaths, *, extensions: Sequence[str] = ()) -> Application:
     for module in extensions:
         reg.load_extension(module)
     reg.load_entry_points()
-    return GXFApplication(plan(parse_files(files)), [os.fspath(f) for f in files])
+    app = GXFApplication(plan(parse_files(files)), [os.fspath(f) for f in files])
+    app.compose_graph()  # so that a value a component refuses fails here, at its place
+    return app
