@@ -383,8 +383,10 @@ def load_extension(module_name: str) -> list[str]:
     """
     try:
         module = _import(module_name)
-    except (ImportError, OSError) as exc:
-        raise ConfigError(f"extension {module_name!r} cannot be imported: {exc}") from exc
+    except Exception as exc:  # the module's own error, whatever it is, reported as the extension's
+        raise ConfigError(
+            f"extension {module_name!r} cannot be imported: {type(exc).__name__}: {exc}"
+        ) from exc
     names = []
     for value in vars(module).values():
         if (
@@ -394,7 +396,10 @@ def load_extension(module_name: str) -> list[str]:
             and value.__module__ == module.__name__
         ):
             name = value.type_name or value.__name__
-            register_type(name, value)
+            try:
+                register_type(name, value)
+            except ValueError as exc:
+                raise ConfigError(f"extension {module_name!r}: {exc}") from None
             names.append(name)
     return names
 
@@ -417,8 +422,11 @@ def load_entry_points() -> None:
             raise ConfigError(f"entry point {point.name!r} ({point.value}) cannot be loaded: {exc}") from exc
         if inspect.ismodule(value):
             load_extension(value.__name__)
-        else:
+            continue
+        try:
             register_type(point.name, value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"entry point {point.name!r} ({point.value}): {exc}") from None
 
 
 def user_entries() -> list[TypeEntry]:
