@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -290,5 +289,3 @@ class CodeletOperator(Operator):
         finally:
             self._codelet.deinitialize()
 
-
-CodeletFactory = Callable[[], Codelet]
