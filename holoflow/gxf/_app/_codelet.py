@@ -288,4 +288,3 @@ class CodeletOperator(Operator):
             self._codelet.stop()
         finally:
             self._codelet.deinitialize()
-
