@@ -79,10 +79,44 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
-    from holoflow.apps import run
+_APP_FILE_SUFFIXES = (".yaml", ".yml")
 
+
+def _run(args: argparse.Namespace) -> int:
+    from holoflow.apps import APPS, run
+
+    if args.app.endswith(_APP_FILE_SUFFIXES):
+        return _run_app_files([args.app, *args.flags])
+    if args.app not in APPS:
+        raise HoloflowError(
+            f"unknown app {args.app!r}: give a sample app ({', '.join(APPS)}) or GXF application "
+            "files (.yaml)"
+        )
     return run(args.app, args.flags)
+
+
+def _run_app_files(argv: list[str]) -> int:
+    """``holoflow run app.yaml [more.yaml ...] [--extension MODULE ...]``."""
+    from holoflow.gxf import load_app
+
+    parser = argparse.ArgumentParser(
+        prog="holoflow run",
+        description="Run GXF application files (the YAML graphs gxe runs) as one application.",
+    )
+    parser.add_argument("files", nargs="+", help="GXF application files, merged in order")
+    parser.add_argument(
+        "--extension",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="a module (dotted name or path/to/file.py) that registers Python codelets; repeatable",
+    )
+    options = parser.parse_args(argv)
+    wrong = [f for f in options.files if not f.endswith(_APP_FILE_SUFFIXES)]
+    if wrong:
+        parser.error(f"not a .yaml/.yml file: {', '.join(wrong)}")
+    load_app(options.files, extensions=options.extension).run()
+    return 0
 
 
 def _latency(args: argparse.Namespace) -> int:
@@ -282,10 +316,15 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run",
-        help="run a sample app (flags: --headless --output PATH --backend NAME --count N --config FILE)",
+        help="run a sample app (flags: --headless --output PATH --backend NAME --count N --config FILE) "
+        "or GXF application files (app.yaml [more.yaml ...] [--extension MODULE])",
     )
-    run.add_argument("app", choices=APPS, help="the sample app")
-    run.add_argument("flags", nargs=argparse.REMAINDER, help="the app's flags (see holoflow run APP --help)")
+    run.add_argument("app", help=f"a sample app ({', '.join(APPS)}) or a GXF application file (.yaml)")
+    run.add_argument(
+        "flags",
+        nargs=argparse.REMAINDER,
+        help="the app's flags (see holoflow run APP --help), or more .yaml files and --extension MODULE",
+    )
     run.set_defaults(run=_run)
     _add_latency(commands)
     _add_graph(commands)

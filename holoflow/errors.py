@@ -7,6 +7,8 @@ would naturally catch, so ``except ValueError`` keeps working around code that v
     ├── GraphError (ValueError)          the graph is wrong: unknown port, ambiguous add_flow,
     │                                    duplicate operator name, required input left unconnected
     ├── ConfigError (ValueError)         unreadable YAML, missing or invalid config key
+    │   └── GXFAppError                  a GXF application file is wrong: says file, document,
+    │                                    entity, component and line
     ├── TensorError (ValueError)         an object is not a tensor of a supported kind or dtype
     ├── ResourceError (RuntimeError)     a memory pool is exhausted, a device is missing
     ├── CodecError (ValueError)          bytes from a file or the network do not decode
@@ -52,6 +54,7 @@ __all__ = [
     "ControlTimeoutError",
     "DeviceNotFoundError",
     "DistributedError",
+    "GXFAppError",
     "GXFFormatError",
     "GraphError",
     "HoloflowError",
@@ -79,6 +82,52 @@ class GraphError(HoloflowError, ValueError):
 
 class ConfigError(HoloflowError, ValueError):
     """A configuration file, key or parameter is missing or invalid."""
+
+
+class GXFAppError(ConfigError):
+    """A GXF application file (the YAML graphs ``gxe`` runs) cannot be loaded.
+
+    The message starts with where: ``app.yaml:14: document 2, entity 'recorder', component
+    'input': ...``; each part is also an attribute (``None`` when not known).
+
+    Attributes
+    ----------
+    file : str
+        The file.
+    document : int or None
+        The document's index in the file, from 0.
+    entity : str or None
+        The entity's name.
+    component : str or None
+        The component's name (``#3`` for the fourth, unnamed, component of the entity).
+    line : int or None
+        The line, from 1.
+    """
+
+    def __init__(
+        self,
+        detail: str,
+        file: str,
+        document: int | None = None,
+        entity: str | None = None,
+        component: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        head = file if line is None else f"{file}:{line}"
+        parts = [head]
+        if document is not None:
+            parts.append(f"document {document}")
+        if entity is not None:
+            parts.append(f"entity '{entity}'")
+        if component is not None:
+            parts.append(f"component '{component}'")
+        super().__init__(", ".join(parts) + ": " + detail)
+        self.file = file
+        self.document = document
+        self.entity = entity
+        self.component = component
+        self.line = line
+        self.detail = detail
 
 
 class TensorError(HoloflowError, ValueError):
