@@ -220,30 +220,23 @@ def _add_latency(commands: Any) -> None:
     latency.set_defaults(run=_latency)
 
 
-_YAML_SUFFIXES = (".yaml", ".yml")
-
-
 def _graph_app(specs: Sequence[str], extensions: Sequence[str]) -> Any:
     """The application ``holoflow graph`` draws: GXF application files (several are merged, with
-    the codelet modules ``extensions``), or one app as ``holoflow latency`` names it."""
-    yaml_files = [spec for spec in specs if spec.lower().endswith(_YAML_SUFFIXES)]
-    if extensions and not yaml_files:
+    the codelet modules ``extensions``), titled by the files, or one app as ``holoflow latency``
+    names it."""
+    app_files = [spec for spec in specs if spec.endswith(_APP_FILE_SUFFIXES)]
+    if extensions and not app_files:
         raise ConfigError("--extension registers codelets for GXF application files (.yaml); give one")
-    if yaml_files:
-        if len(yaml_files) != len(specs):
+    if app_files:
+        if len(app_files) != len(specs):
             raise ConfigError(
                 f"give GXF application files (.yaml) or one Python app, not both: {' '.join(specs)}"
             )
-        try:
-            from holoflow.gxf import load_app  # type: ignore[attr-defined]
-        except ImportError:
-            raise ConfigError(
-                "drawing a GXF application file needs holoflow.gxf.load_app, which this version of "
-                "holoflow does not have; give a Python app (path/to/app.py[:Class]) instead"
-            ) from None
-        app = load_app(yaml_files, extensions=extensions)
-        if not app.name:  # the picture's title: the files
-            app.name = " + ".join(Path(path).name for path in yaml_files)
+        from holoflow.gxf import load_app
+
+        app = load_app(app_files, extensions=extensions)
+        if not app.name:
+            app.name = " + ".join(Path(path).name for path in app_files)
         return app
     if len(specs) != 1:
         raise ConfigError(

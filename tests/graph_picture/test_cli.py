@@ -87,16 +87,6 @@ def test_a_sample_app_by_name(capsys):
     assert ("replayer", "output", "segmentation_preprocessor", "source_video") in dot.port_edges()
 
 
-def test_gxf_files_need_the_loader_or_say_so(tmp_path, capsys):
-    if hasattr(holoflow.gxf, "load_app"):
-        pytest.skip("holoflow.gxf.load_app exists: the pictures of the GXF sample apps test it")
-    app_file = tmp_path / "app.yaml"
-    app_file.write_text("name: x\n", encoding="utf-8")
-    assert main(["graph", str(app_file)]) == 2
-    err = capsys.readouterr().err
-    assert "holoflow graph: error: drawing a GXF application file needs holoflow.gxf.load_app" in err
-
-
 def test_yaml_and_python_do_not_mix(script, tmp_path, capsys):
     assert main(["graph", str(tmp_path / "a.yaml"), str(script)]) == 2
     assert "give GXF application files (.yaml) or one Python app, not both" in capsys.readouterr().err
@@ -140,22 +130,36 @@ def test_what_the_app_prints_goes_to_stderr(tmp_path, capsys):
 
 
 GXF_APPS = Path(__file__).resolve().parents[2] / "examples" / "gxf_apps"
-GXF_FILES = {"format_converter.yaml": [], "replayer_recorder.yaml": ["--extension", "my_recorder"]}
+GXF_FILES = {
+    "format_converter.yaml": [],
+    "replayer_recorder.yaml": ["--extension", str(GXF_APPS / "my_recorder.py")],
+}
 
 
 @pytest.mark.filterwarnings("ignore::holoflow.errors.CPUFallbackWarning")  # a device pool, on a CPU
 @pytest.mark.parametrize("name", sorted(GXF_FILES))
-def test_a_gxf_application_file(name, capsys, monkeypatch):
-    if not hasattr(holoflow.gxf, "load_app") or not (GXF_APPS / name).is_file():
-        pytest.skip(f"holoflow.gxf.load_app or examples/gxf_apps/{name} is not here")
-    monkeypatch.syspath_prepend(str(GXF_APPS))  # the codelet module of --extension
+def test_a_gxf_application_file(name, capsys):
     assert main(["graph", str(GXF_APPS / name), *GXF_FILES[name]]) == 0
     dot = read_dot(capsys.readouterr().out)
-    assert dot.graph["label"].startswith(f"{name} (")  # titled by the file
+    assert dot.graph["label"] == f"{name} (GXFApplication)"
     app = holoflow.gxf.load_app([GXF_APPS / name], extensions=GXF_FILES[name][1:])
     app.compose_graph()
     assert {n.name for n in dot.nodes.values()} == {op.name for op in app.graph.get_nodes()}
     assert dot.port_edges() == {
         (c.source.name, c.output, c.target.name, c.input) for c in app.graph.connections
     }
-    assert dot.edges
+    assert len(dot.edges) == len(app.graph.connections) > 0
+
+
+@pytest.mark.filterwarnings("ignore::holoflow.errors.CPUFallbackWarning")
+def test_several_gxf_files_are_one_application(tmp_path, capsys):
+    text = (GXF_APPS / "format_converter.yaml").read_text(encoding="utf-8")
+    first, _, rest = text.partition("\n---\nname: format_converter_entity")
+    (tmp_path / "source.yaml").write_text(first + "\n", encoding="utf-8")
+    (tmp_path / "rest.yaml").write_text(
+        "%YAML 1.2\n---\nname: format_converter_entity" + rest, encoding="utf-8"
+    )
+    assert main(["graph", str(tmp_path / "source.yaml"), str(tmp_path / "rest.yaml")]) == 0
+    dot = read_dot(capsys.readouterr().out)
+    assert dot.graph["label"] == "source.yaml + rest.yaml (GXFApplication)"
+    assert len(dot.edges) == 2

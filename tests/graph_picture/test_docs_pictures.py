@@ -21,6 +21,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SVG = "{http://www.w3.org/2000/svg}"
 
 PICTURES = {
+    "graph_gxf_format_converter.svg": ["examples/gxf_apps/format_converter.yaml"],
+    "graph_gxf_replayer_recorder.svg": [
+        "examples/gxf_apps/replayer_recorder.yaml",
+        "--extension",
+        "examples/gxf_apps/my_recorder.py",
+    ],
     "graph_ultrasound_segmentation.svg": ["ultrasound_segmentation"],
     "graph_endoscopy_tool_tracking.svg": ["endoscopy_tool_tracking"],
     "graph_picture_example.svg": ["examples/graph_picture.py"],
@@ -37,6 +43,7 @@ def _titles(svg_path: Path) -> dict[str, set[str]]:
     return titles
 
 
+@pytest.mark.filterwarnings("ignore::holoflow.errors.CPUFallbackWarning")  # a device pool, on a CPU
 @pytest.mark.parametrize("picture", sorted(PICTURES))
 def test_the_picture_shows_every_operator_and_edge(picture, capsys, monkeypatch):
     args = PICTURES[picture]
