@@ -1,8 +1,9 @@
-"""The ``holoflow`` command: ``holoflow convert``, ``inspect``, ``run`` and ``latency``."""
+"""The ``holoflow`` command: ``holoflow convert``, ``inspect``, ``run``, ``latency`` and ``graph``."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from holoflow._progress import Progress
-from holoflow.errors import HoloflowError
+from holoflow.errors import ConfigError, HoloflowError
 
 __all__ = ["main"]
 
@@ -219,6 +220,72 @@ def _add_latency(commands: Any) -> None:
     latency.set_defaults(run=_latency)
 
 
+def _graph_app(specs: Sequence[str], extensions: Sequence[str]) -> Any:
+    """The application ``holoflow graph`` draws: GXF application files (several are merged, with
+    the codelet modules ``extensions``), titled by the files, or one app as ``holoflow latency``
+    names it."""
+    app_files = [spec for spec in specs if spec.endswith(_APP_FILE_SUFFIXES)]
+    if extensions and not app_files:
+        raise ConfigError("--extension registers codelets for GXF application files (.yaml); give one")
+    if app_files:
+        if len(app_files) != len(specs):
+            raise ConfigError(
+                f"give GXF application files (.yaml) or one Python app, not both: {' '.join(specs)}"
+            )
+        from holoflow.gxf import load_app
+
+        app = load_app(app_files, extensions=extensions)
+        if not app.name:
+            app.name = " + ".join(Path(path).name for path in app_files)
+        return app
+    if len(specs) != 1:
+        raise ConfigError(
+            f"give one Python app (path/to/app.py[:Class]), not {len(specs)}: {' '.join(specs)}"
+        )
+    from holoflow.latency import resolve_app
+
+    return resolve_app(specs[0]).build()
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from holoflow.core.graph_picture import render
+
+    with contextlib.redirect_stdout(sys.stderr):  # what the app prints as it loads and composes
+        dot = _graph_app(args.app, args.extension).to_dot()
+    if args.output is None:
+        sys.stdout.write(dot)
+        return 0
+    print(f"wrote {render(dot, args.output)}")
+    return 0
+
+
+def _add_graph(commands: Any) -> None:
+    graph = commands.add_parser(
+        "graph",
+        help="draw an app's graph: Graphviz DOT on stdout, or SVG/PNG/DOT with -o",
+        description="Compose an app (without running it) and print its graph as Graphviz DOT, or "
+        "write it to a file: .svg and .png need Graphviz's 'dot' program, .dot/.gv is the text.",
+    )
+    graph.add_argument(
+        "app",
+        nargs="+",
+        help="GXF application file(s) app.yaml [more.yaml ...], a sample app "
+        "(endoscopy_tool_tracking, ultrasound_segmentation), path/to/script.py[:ClassName] "
+        "or package.module:ClassName",
+    )
+    graph.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write FILE (.svg, .png, .dot or .gv) instead"
+    )
+    graph.add_argument(
+        "--extension",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first, registering the Python codelets a GXF application file names (repeatable)",
+    )
+    graph.set_defaults(run=_graph)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="holoflow", description="holoflow command-line tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -253,6 +320,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(run=_run)
     _add_latency(commands)
+    _add_graph(commands)
     return parser
 
 

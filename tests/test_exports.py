@@ -18,6 +18,7 @@ PUBLIC_MODULES = [
     "holoflow.apps.ultrasound_segmentation",
     "holoflow.core",
     "holoflow.core.run",
+    "holoflow.core.graph_picture",
     "holoflow.decorator",
     "holoflow.logger",
     "holoflow.conditions",

@@ -273,6 +273,42 @@ class Fragment:
             raise TypeError(f"set_dynamic_flows: the callback for operator '{op.name}' is not callable")
         op._holoflow_flow_callback = dynamic_flow_func
 
+    # -- pictures --------------------------------------------------------------------------------
+    def to_dot(self) -> str:
+        """The graph as Graphviz DOT text (holoflow's; Holoscan has none), composing it first
+        (once, as :meth:`run` would): operators with their ports, conditions and resources;
+        edges from port to port labelled with the receiving queue's capacity and policy and the
+        ports' conditions; an application's fragments as clusters. Draw it with
+        :func:`holoflow.core.graph_picture.render`; ``docs/graph_pictures.md`` explains it.
+
+        Raises
+        ------
+        holoflow.errors.GraphError
+            If a fragment connection names an operator or port that does not exist.
+        Exception
+            Whatever ``compose`` raises.
+        """
+        from holoflow.core._graph_dot import graph_dot
+
+        return graph_dot(self)
+
+    def _repr_svg_(self) -> str | None:
+        """Jupyter's picture of the graph: SVG where Graphviz is installed, else ``None``."""
+        from holoflow.core._graph_render import dot_to_bytes, graphviz_available
+
+        if not graphviz_available():
+            return None
+        return dot_to_bytes(self.to_dot(), "svg").decode()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str] | None:
+        """Jupyter's rich display: ``image/svg+xml`` where Graphviz is installed (and the
+        frontend takes it), else ``None`` (Jupyter then shows the plain ``repr``)."""
+        mime = "image/svg+xml"
+        if (include is not None and mime not in include) or (exclude is not None and mime in exclude):
+            return None
+        svg = self._repr_svg_()
+        return None if svg is None else {mime: svg}
+
     # -- subgraphs -------------------------------------------------------------------------------
     def add_subgraph(self, subgraph: Subgraph) -> None:
         """Confirm that ``subgraph`` belongs to this fragment (it does from its construction).

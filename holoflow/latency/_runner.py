@@ -73,16 +73,10 @@ def _build(target: AppTarget, frames: int, fps: float | None) -> Application:
         options = RunOptions(
             headless=True, count=frames, realtime=fps != 0, frame_rate=fps or None, quiet=False
         )
-        sample: type[Any] = target.app_class
-        app: Application = sample(options)
+        app = target.build(options)
         app.compose_graph()
         return app
-    try:
-        app = target.app_class()
-    except Exception as exc:
-        raise ConfigError(
-            f"{target.name}: cannot build the application: {type(exc).__name__}: {exc}"
-        ) from exc
+    app = target.build()
     app.compose_graph()
     roots = app.graph.get_root_nodes()
     if not roots:

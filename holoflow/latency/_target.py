@@ -9,8 +9,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
-from holoflow.apps import APPS, SampleApp, app_class
+from holoflow.apps import APPS, RunOptions, SampleApp, app_class
 from holoflow.core import Application
 from holoflow.errors import ConfigError
 
@@ -32,6 +33,27 @@ class AppTarget:
     def is_sample(self) -> bool:
         """Whether the class takes :class:`~holoflow.apps.RunOptions` (a sample app)."""
         return issubclass(self.app_class, SampleApp)
+
+    def build(self, options: RunOptions | None = None) -> Application:
+        """The application, constructed but not composed: a sample app with ``options``
+        (default: headless), any other class with no arguments (its default command line).
+
+        Raises
+        ------
+        holoflow.errors.ConfigError
+            If the constructor raises (its error is quoted); a sample app's own
+            ``HoloflowError`` (a missing config file) propagates as it is.
+        """
+        if self.is_sample:
+            sample: type[Any] = self.app_class
+            built: Application = sample(options if options is not None else RunOptions(headless=True))
+            return built
+        try:
+            return self.app_class()
+        except Exception as exc:
+            raise ConfigError(
+                f"{self.name}: cannot build the application: {type(exc).__name__}: {exc}"
+            ) from exc
 
 
 def resolve_app(spec: str | type[Application]) -> AppTarget:

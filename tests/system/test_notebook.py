@@ -1,8 +1,10 @@
-"""The ultrasound notebook executes, showing frames inline while the app runs with run_async."""
+"""The ultrasound notebook executes, showing the app's graph, then frames inline while the app runs
+with run_async."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,9 @@ def test_ultrasound_notebook_runs(sample_data, monkeypatch):
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert images, "no frame was shown inline"
+    graphs = [o["data"]["image/svg+xml"] for o in outputs if "image/svg+xml" in o.get("data", {})]
+    if shutil.which("dot"):  # the app's graph, drawn inline (without Graphviz: the app's repr)
+        assert len(graphs) == 1 and "<title>segmentation_preprocessor</title>" in graphs[0]
     text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     assert "15 frames in " in text and "15 frames, " in text
     assert not [o for o in outputs if o.get("output_type") == "error"]
