@@ -14,6 +14,7 @@ from pathlib import Path
 __all__ = [
     "config_path",
     "distributed_setting",
+    "holoflow_setting",
     "hololink_affinity",
     "log_format",
     "log_level_setting",
@@ -35,6 +36,12 @@ def _named(*names: str) -> tuple[str, str] | None:
 def _first(*names: str) -> str | None:
     found = _named(*names)
     return None if found is None else found[1]
+
+
+def holoflow_setting(name: str) -> str | None:
+    """``HOLOFLOW_<name>``, for holoflow's own variables that Holoscan lacks (distributed runs:
+    ``EDGE_WINDOW``, ``JOIN_TIMEOUT_S``, ``LOCAL_LINKS``, ``CUDA_IPC``, ...)."""
+    return _first(f"HOLOFLOW_{name}")
 
 
 def queue_policy_name() -> str | None:

@@ -130,7 +130,8 @@ class Application(Fragment):
         """Compose (once) and run the application until it finishes.
 
         With fragments (:meth:`add_fragment`, or ``add_flow`` between fragments) every fragment
-        runs in this process, each on its own thread, joined by in-process links (see
+        runs in this process, each on its own thread, joined by in-process links, or, with
+        ``--driver``/``--worker``, in the processes the command lines place them in (see
         ``docs/distributed.md``); otherwise the application runs as one fragment.
 
         Raises
@@ -141,7 +142,8 @@ class Application(Fragment):
         holoflow.errors.GraphError
             If the graph is invalid, or both fragments and operators were added.
         holoflow.errors.DistributedError
-            If ``--driver`` or ``--worker`` was given (multi-process runs are not available yet).
+            If a run across processes (``--driver``, ``--worker``) fails: a worker or the
+            driver was lost, refused, or the run was aborted.
         """
         self.compose_graph()
         if not len(self._fragment_graph):

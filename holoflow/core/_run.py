@@ -122,6 +122,9 @@ WAIT = SchedulingStatusType.WAIT
 WAIT_TIME = SchedulingStatusType.WAIT_TIME
 WAIT_EVENT = SchedulingStatusType.WAIT_EVENT
 _RANK = {READY: 0, WAIT_TIME: 1, WAIT: 2, WAIT_EVENT: 3, NEVER: 4}
+_PASSIVE_AFTER_S = 0.002
+"""How long a fragment with edges to other fragments must have nothing to do before it
+reports itself passive (at least; ``stop_on_deadlock_timeout`` when longer)."""
 _BY_RANK = [READY, WAIT_TIME, WAIT, WAIT_EVENT, NEVER]
 _WAIT_EVENT_RANK = _RANK[WAIT_EVENT]
 _NEVER_RANK = _RANK[NEVER]
@@ -332,6 +335,10 @@ class StopRule:
         self.max_duration = max_duration_ms / 1000 if max_duration_ms >= 0 else None
         self.stop_on_deadlock = stop_on_deadlock
         self.deadlock_timeout = stop_on_deadlock_timeout_ms / 1000
+        if edges is not None:
+            # A fragment between two messages of a stream is not passive yet: reporting every
+            # such gap would cost the run more than the end it could bring forward.
+            self.deadlock_timeout = max(self.deadlock_timeout, _PASSIVE_AFTER_S)
         self.recession = recession
         self.deadline: float | None = None
         self.ended = False

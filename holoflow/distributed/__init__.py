@@ -3,10 +3,11 @@
 An :class:`~holoflow.core.Application` whose ``compose`` adds fragments (``add_fragment``, or
 ``add_flow(fragment1, fragment2, {("tx.out", "rx.in")})``) runs through :func:`run_app`: with no
 ``--driver``/``--worker`` option every fragment runs in this process, each on its own thread,
-joined by in-process links (``docs/distributed.md``). Multi-process runs (driver and workers)
-are not available yet; asking for one raises :class:`~holoflow.errors.DistributedError`.
+joined by in-process links; with them, this process plays the driver, a worker or both
+(``_roles``), and fragments in other processes are reached over ZeroMQ (``docs/distributed.md``).
 
-Importing this package imports no networking library.
+Importing this package imports no networking library: pyzmq (the ``distributed`` extra) is
+imported when a process takes a role.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ def run_app(app: Application) -> None:
     holoflow.errors.GraphError
         If the application graph holds operators as well as fragments (Holoscan's text).
     holoflow.errors.DistributedError
-        If the command line asks for ``--driver`` or ``--worker`` and this holoflow has no
-        multi-process runtime.
+        If the command line asks for ``--driver`` or ``--worker`` and pyzmq is missing, or the
+        distributed run fails (see ``_roles.run_roles``).
     """
     if len(app.graph.get_nodes()):
         raise GraphError(
@@ -45,10 +46,12 @@ def run_app(app: Application) -> None:
     if getattr(options, "run_driver", False) or getattr(options, "run_worker", False):
         try:
             roles = importlib.import_module("holoflow.distributed._roles")
-        except ImportError:
+        except ModuleNotFoundError as error:
+            if error.name is None or not error.name.startswith("zmq"):
+                raise
             raise DistributedError(
-                "--driver/--worker: multi-process runs of distributed applications are not available "
-                "yet in this holoflow; run without these options to run every fragment in this process"
+                "--driver/--worker: multi-process runs need pyzmq (pip install 'holoflow[distributed]'); "
+                "without these options every fragment runs in this process"
             ) from None
         roles.run_roles(app, options)
         return

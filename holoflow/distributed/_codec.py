@@ -21,7 +21,7 @@ A      numpy array (or CuPy, flagged CUDA; staged through the host): dtype code,
        order (C or Fortran), device, then the data inline or a buffer index
 S      numpy scalar of a listed dtype
 X M    holoflow ``Tensor`` (an ``A`` inside), ``TensorMap``
-E      ``Envelope``: metadata dict, acquisition timestamp, message
+E      ``Envelope``: metadata dict, acquisition timestamp, tracking label, message
 R      a registered type (``register_codec``): its name, then its encoder's value
 Q      reserved for cross-fragment tracking; rejected by this version
 =====  ===============================================================================
@@ -303,6 +303,7 @@ def _enc_envelope(obj: Any, out: bytearray, buffers: list[Any], depth: int) -> N
         out.append(0x4E)
     else:
         _enc_int(int(acquired), out, buffers, depth)
+    _encode_value(getattr(obj, "label", None), out, buffers, depth + 1)  # tracking paths
     _encode_value(obj.message, out, buffers, depth + 1)  # the payload keeps the path "message"
 
 
@@ -699,7 +700,31 @@ def _dec_envelope(r: _Reader, depth: int) -> Any:
     acquired = r.value(inner)
     if acquired is not None and type(acquired) is not int:
         r.fail(f"an acquisition timestamp must be an int or None, got {type(acquired).__name__}")
-    return Envelope(r.value(inner), metadata, acquired)
+    label = r.value(inner)
+    if label is not None and not _is_label(label):
+        r.fail("an envelope's tracking label must be (start, names[, times]) entries")
+    envelope = Envelope(r.value(inner), metadata, acquired)
+    if label is not None:
+        envelope.label = label
+    return envelope
+
+
+def _is_entry(entry: Any) -> bool:
+    return (
+        type(entry) is tuple
+        and len(entry) in (2, 3)
+        and type(entry[0]) is int
+        and type(entry[1]) is tuple
+        and all(type(name) is str for name in entry[1])
+        and (len(entry) == 2 or (type(entry[2]) is tuple and all(type(t) is int for t in entry[2])))
+    )
+
+
+def _is_label(label: Any) -> bool:
+    """A data-flow tracking label: one entry, or a list of entries (``core._tracked_contexts``)."""
+    if type(label) is list:
+        return bool(label) and all(_is_entry(entry) for entry in label)
+    return _is_entry(label)
 
 
 def _dec_array(r: _Reader, _depth: int) -> Any:

@@ -61,7 +61,14 @@ _EDGE = {
     "policy": str,
     "window": int,
 }
-_LINK = {"link_id": str, "peer_endpoint": str, "token": str, "transport": str, "edges": [int]}
+_LINK = {
+    "link_id": str,
+    "direction": str,
+    "peer_endpoint": str,
+    "token": str,
+    "transport": str,
+    "edges": [int],
+}
 _COUNTS = ("map", int)
 _RUN = {"run_id": str}
 
@@ -73,10 +80,11 @@ KINDS: dict[str, dict[str, Any]] = {
         "data_endpoint": str,
         "host": str,
         "pid": int,
-        "caps": {"cuda": bool, "ucxx": bool},
+        "caps": {"cuda": bool, "ucxx": bool, "encrypt": bool},
     },
     "ACCEPT": {"worker_id": str, "run_id": str},
     "REJECT": {"reason": str},
+    "SCHEDULE": {**_RUN, "fragments": [str]},
     "PORT_INFO": {**_RUN, "ports": dict},
     "ASSIGN": {
         **_RUN,
@@ -91,9 +99,11 @@ KINDS: dict[str, dict[str, Any]] = {
         **_RUN,
         "fragment": str,
         "passive": bool,
+        "finished": bool,
         "sent": _COUNTS,
         "received": _COUNTS,
-        "epoch": _Opt(int),
+        "epoch": int,
+        "probe": _Opt(int),
     },
     "PROBE": {**_RUN, "epoch": int},
     "STOP": _RUN,

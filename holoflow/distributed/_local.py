@@ -22,14 +22,13 @@ stops every fragment and is re-raised, unchanged but for a note naming its fragm
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from holoflow.core import Envelope
+from holoflow import _env
 from holoflow.core.run import GraphRun, OpRun, Receiver
 from holoflow.distributed._codec import decode, encode
 from holoflow.distributed._edges import EdgeSpec
@@ -41,7 +40,7 @@ from holoflow.errors import ConfigError
 if TYPE_CHECKING:
     from holoflow.core import Application, Fragment
 
-__all__ = ["LocalEdges", "LocalLink", "link_mode", "run_local"]
+__all__ = ["FragmentRunner", "LocalEdges", "LocalLink", "copier", "credit_key", "link_mode", "run_local"]
 
 _MODES = ("copy", "reference")
 
@@ -54,7 +53,7 @@ def link_mode() -> str:
     holoflow.errors.ConfigError
         For another value.
     """
-    value = os.environ.get("HOLOFLOW_LOCAL_LINKS", "").strip().lower() or "copy"
+    value = (_env.holoflow_setting("LOCAL_LINKS") or "copy").lower()
     if value not in _MODES:
         raise ConfigError(f"HOLOFLOW_LOCAL_LINKS={value!r}: use one of {list(_MODES)}")
     return value
@@ -127,6 +126,8 @@ class LocalLink:
         """Deliver ``message`` to the consumer's queue (or stage it until the queue exists)."""
         if self.convert is not None:
             message = self.convert(message)
+        consumer = self.consumer
+        consumer.arriving()
         with self.lock:
             receiver = self.receiver
             if receiver is None:
@@ -135,7 +136,7 @@ class LocalLink:
                 receiver.push(message, now)
             self.sent += 1
             self.arrivals += 1
-        self.consumer.poke(self.spec.dst[1])
+        consumer.arrived(self.spec.dst[1])
 
     def bind(self, receiver: Receiver) -> None:
         """Take the consumer's receiver; what waited in the link moves into it."""
@@ -152,21 +153,26 @@ class LocalLink:
             receiver = self.receiver
             return self.arrivals - (len(self.staged) if receiver is None else len(receiver.queue))
 
+    def consumed(self) -> None:
+        """The consumer ran: wake the producer if it took messages (made room)."""
+        taken = self.taken()
+        if taken != self.credited:
+            self.credited = taken
+            self.producer.poke(self.spec.src[1])
+
 
 class _Credits:
-    """Run after every execution of a consuming operator: wakes the producers it made room for."""
+    """Run after every execution of a consuming operator: tells each of its inbound links
+    (``link.consumed()``), which give room back to their producers."""
 
     __slots__ = ("links",)
 
-    def __init__(self, links: list[LocalLink]) -> None:
+    def __init__(self, links: list[Any]) -> None:
         self.links = links
 
     def on_execute(self, timestamp: int) -> None:
         for link in self.links:
-            taken = link.taken()
-            if taken != link.credited:
-                link.credited = taken
-                link.producer.poke(link.spec.src[1])
+            link.consumed()
 
 
 class LocalEdges:
@@ -177,7 +183,7 @@ class LocalEdges:
     wake event is set, so a fragment is never reported passive with work it has not seen.
     """
 
-    def __init__(self, name: str, runner: _LocalRunner) -> None:
+    def __init__(self, name: str, runner: FragmentRunner) -> None:
         self.name = name
         self.runner = runner
         self.outbound: dict[tuple[str, str], list[Any]] = {}
@@ -229,10 +235,19 @@ class LocalEdges:
         poking each other could deadlock. Those pokes go through the runner's waker thread;
         the others (a greedy target only sets an event) are made here.
         """
+        self.arriving()
+        self.arrived(op_name)
+
+    def arriving(self) -> None:
+        """A message is about to arrive: the fragment is active until :meth:`arrived`, so no
+        snapshot between the two calls reports it passive."""
         with self.lock:
             self.is_passive = False
             self.inflight += 1
-            run = self.run
+
+    def arrived(self, op_name: str) -> None:
+        """The message announced by :meth:`arriving` is in place: wake operator ``op_name``."""
+        run = self.run
         if run is not None and run.notify_locks:
             self.runner.wake_later(self, run, op_name)
             return
@@ -250,7 +265,12 @@ class LocalEdges:
 
     def passive(self, is_passive: bool) -> bool:
         """The fragment's stop rule found it idle (``True``) or busy; return whether its run
-        must end now."""
+        must end now.
+
+        A passive fragment owes no credit: credits its consumers decided but had not sent yet
+        go out first (they are counted as sent, so they must not wait for a next run)."""
+        if is_passive:
+            self._flush_credits()
         with self.lock:
             if self.stopped:
                 return True
@@ -267,24 +287,51 @@ class LocalEdges:
     def on_run_end(self, error: BaseException | None) -> None:  # noqa: ARG002 (the runner gets errors itself)
         """The fragment's run ended (``error``: why, if it failed; the runner learns of it
         from the fragment's thread)."""
+        self._flush_credits()
         with self.lock:
             self.finished = True
             self.run = None
         self.runner.check()
 
+    def _flush_credits(self) -> None:
+        for link in self.in_links:
+            flush = getattr(link, "flush_credits", None)
+            if flush is not None:
+                flush()
+
     def state(self) -> FragmentState:
-        """A consistent snapshot for the coordinator."""
+        """A consistent snapshot for the coordinator.
+
+        Credits between processes are messages too (one can wake a passive producer), so they
+        are counted under the key ``credit_key(edge_id)``: sent by the consumer's end, received
+        by the producer's."""
         with self.lock:
+            sent = {link.spec.edge_id: link.sent for link in self.out_links}
+            received = {link.spec.edge_id: link.arrivals for link in self.in_links}
+            for link in self.in_links:
+                credits = getattr(link, "credits_sent", None)
+                if credits is not None:
+                    sent[credit_key(link.spec.edge_id)] = credits
+            for link in self.out_links:
+                credits = getattr(link, "credits_received", None)
+                if credits is not None:
+                    received[credit_key(link.spec.edge_id)] = credits
             return FragmentState(
                 passive=self.is_passive and not self.inflight,
                 epoch=self.epoch,
                 finished=self.finished,
-                sent={link.spec.edge_id: link.sent for link in self.out_links},
-                received={link.spec.edge_id: link.arrivals for link in self.in_links},
+                sent=sent,
+                received=received,
             )
 
 
-class _LocalRunner:
+def credit_key(edge_id: int) -> int:
+    """The key under which an edge's credits are counted in a :class:`FragmentState` (negative,
+    so it never meets an edge id)."""
+    return -1 - edge_id
+
+
+class FragmentRunner:
     """The threads of one single-process run, its coordinator and its first error."""
 
     def __init__(self, app: Application, fragments: list[Fragment]) -> None:
@@ -296,6 +343,7 @@ class _LocalRunner:
         self.event = threading.Event()
         self.quiescent = False
         self.error: BaseException | None = None
+        self.aborted: BaseException | None = None
         self.error_lock = threading.Lock()
         self.pokes: queue.SimpleQueue[tuple[LocalEdges, GraphRun, str] | None] = queue.SimpleQueue()
 
@@ -321,8 +369,22 @@ class _LocalRunner:
             for name, edges in self.edges.items():
                 coordinator.report(name, edges.state())
             if coordinator.second_wave():
-                self.quiescent = True
-                self.event.set()
+                self.finish()
+
+    def finish(self) -> None:
+        """The run is over (quiescent): stop every fragment; :meth:`execute` returns."""
+        self.quiescent = True
+        self.event.set()
+
+    def abort(self, error: BaseException) -> None:
+        """Stop every fragment; :meth:`execute` raises ``error`` unless a fragment failed."""
+        if self.aborted is None:
+            self.aborted = error
+        self.event.set()
+
+    def on_error(self, fragment: str, error: BaseException) -> None:
+        """A fragment failed (``error`` carries the note naming it); called once, on the
+        fragment's thread, before the other fragments are stopped."""
 
     def stop(self) -> None:
         """Ask every fragment to stop (again: a fragment whose run has not begun yet stops as
@@ -347,6 +409,7 @@ class _LocalRunner:
                     if note not in notes:
                         exc.__notes__ = [*notes, note]  # type: ignore[attr-defined] # add_note (3.11+)
                     self.error = exc
+                    self.on_error(fragment.name, exc)
         finally:
             self.event.set()
 
@@ -355,7 +418,9 @@ class _LocalRunner:
             threading.Thread(target=self.target, args=(f,), name=f"holoflow-frag-{f.name}", daemon=True)
             for f in self.fragments
         ]
-        self.app._holoflow_runtime = self  # Application.stop_execution stops every fragment
+        outer = self.app._holoflow_runtime  # a driver in this process stops the whole run
+        if outer is None:
+            self.app._holoflow_runtime = self  # Application.stop_execution stops every fragment
         waker = threading.Thread(target=self.waker, name="holoflow-links-waker", daemon=True)
         waker.start()
         try:
@@ -365,7 +430,7 @@ class _LocalRunner:
             while any(t.is_alive() for t in threads):
                 self.event.wait(0.05 if stopping else None)
                 self.event.clear()
-                if not stopping and (self.error is not None or self.quiescent):
+                if not stopping and (self.error is not None or self.quiescent or self.aborted is not None):
                     stopping = True
                 if stopping:
                     self.stop()
@@ -377,26 +442,24 @@ class _LocalRunner:
                     thread.join(0.05)
             raise
         finally:
-            self.app._holoflow_runtime = None
+            self.app._holoflow_runtime = outer
             self.pokes.put(None)
             waker.join()
         if self.error is not None:
             raise self.error
+        if self.aborted is not None:
+            raise self.aborted
 
 
-def _copier(spec: EdgeSpec) -> Callable[[Any], Any]:
+def copier(spec: EdgeSpec) -> Callable[[Any], Any]:
     """``decode(encode(message))`` for one edge; a message that cannot travel raises the
     codec's ``CodecError`` naming the sending operator and port. A tracked message's path
-    label (immutable tuples) goes along as it is, so tracking continues across the edge."""
+    label travels in its envelope, so tracking continues across the edge."""
     _, op, port = spec.src
     where = f"operator '{op}' output port '{port}'"
 
     def copy(message: Any) -> Any:
-        copied = decode(encode(message, where=where))
-        label = getattr(message, "label", None) if type(message) is Envelope else None
-        if label is not None:
-            copied.label = label if type(label) is tuple else list(label)
-        return copied
+        return decode(encode(message, where=where))
 
     return copy
 
@@ -423,11 +486,11 @@ def run_local(app: Application) -> None:
         for target in graph.get_next_nodes(source)
     ]
     specs = resolve_edges(flows, ports)
-    runner = _LocalRunner(app, fragments)
+    runner = FragmentRunner(app, fragments)
     copy = link_mode() == "copy"
     for spec in specs:
         producer, consumer = runner.edges[spec.src[0]], runner.edges[spec.dst[0]]
-        link = LocalLink(spec, producer, consumer, _copier(spec) if copy else None)
+        link = LocalLink(spec, producer, consumer, copier(spec) if copy else None)
         producer.add_outbound(link)
         consumer.add_inbound(link)
     for fragment in fragments:

@@ -70,15 +70,21 @@ class Coordinator:
         return self._states[fragment]
 
     def balanced(self) -> bool:
-        """Whether every edge's sent count equals its received count in the reports."""
+        """Whether every edge's sent count equals its received count in the reports, leaving
+        out the edges into finished fragments (what still travels to them wakes nothing)."""
         sent: dict[int, int] = {}
         received: dict[int, int] = {}
+        into_finished: set[int] = set()
         for state in self._states.values():
             for edge, count in state.sent.items():
                 sent[edge] = sent.get(edge, 0) + count
             for edge, count in state.received.items():
                 received[edge] = received.get(edge, 0) + count
-        return all(sent.get(edge, 0) == received.get(edge, 0) for edge in set(sent) | set(received))
+            if state.finished:
+                into_finished.update(state.received)
+        return all(
+            sent.get(edge, 0) == received.get(edge, 0) for edge in (set(sent) | set(received)) - into_finished
+        )
 
     def first_wave(self) -> bool:
         """Look once: whether every fragment is quiet and every edge balanced. When so, the

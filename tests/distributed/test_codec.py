@@ -397,6 +397,30 @@ def test_an_unencodable_object_names_where_and_its_path():
     )
 
 
+@pytest.mark.parametrize(
+    "label",
+    [
+        (1_700_000_000_000_000_000, ("tx", "mid")),
+        (5, ("tx",), (1, 2, 3, 4)),
+        [(5, ("a",)), (6, ("b", "c"))],
+    ],
+)
+def test_envelopes_carry_tracking_labels(label):
+    envelope = Envelope("payload", {})
+    envelope.label = label
+    result = round_trip(envelope)
+    assert result.label == label and type(result.label) is type(label)
+    assert not hasattr(round_trip(Envelope("payload", {})), "label")
+
+
+@pytest.mark.parametrize("label", [(5,), ("start", ("a",)), (5, ["a"]), (5, ("a", 3)), [], [(5, ("a",)), 3]])
+def test_a_malformed_tracking_label_does_not_decode(label):
+    envelope = Envelope("payload", {})
+    envelope.label = label
+    with pytest.raises(CodecError, match="tracking label"):
+        decode(encode(envelope))
+
+
 def test_paths_reach_into_lists_tuples_envelopes_and_metadata():
     with pytest.raises(CodecError, match=r"at message\['a'\]\[2\]\[0\] "):
         encode({"a": [1, 2, (object(),)]})

@@ -2,6 +2,7 @@
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -54,9 +55,60 @@ def test_count_and_track(tmp_path):
     assert len(re.findall(r"rx received message \d+", output)) == 4
 
 
-@pytest.mark.parametrize("flags", [["--driver", "--worker"], ["--worker", "--fragments", "fragment2"]])
-def test_role_flags_fail_loudly_until_multi_process_runs_exist(tmp_path, flags):
-    result = run_example(tmp_path, *flags)
-    assert result.returncode != 0
-    assert "multi-process runs of distributed applications are not available yet" in result.stderr
-    assert "rx received message" not in result.stdout + result.stderr
+def start_example(tmp_path, name, *args):
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "HOLOFLOW_DISTRIBUTED_SECRET": SECRET,
+        "HOLOSCAN_LOG_LEVEL": "INFO",
+    }
+    with (tmp_path / f"{name}.out").open("w") as out, (tmp_path / f"{name}.err").open("w") as err:
+        return subprocess.Popen(
+            [sys.executable, str(EXAMPLE), *args], cwd=tmp_path, env=env, stdout=out, stderr=err, text=True
+        )
+
+
+SECRET = "5e" * 32
+
+
+@pytest.mark.parametrize("track", [False, True])
+def test_driver_and_worker_processes(tmp_path, track):
+    port = free_port()
+    extra = ["--track"] if track else []
+    address = ["--address", f"127.0.0.1:{port}"]
+    procs = {
+        "driver": start_example(
+            tmp_path, "driver", "--driver", "--worker", *address, "--fragments", "fragment1", *extra
+        ),
+        "worker": start_example(tmp_path, "worker", "--worker", *address, "--fragments", "fragment2", *extra),
+    }
+    try:
+        codes = {name: proc.wait(120) for name, proc in procs.items()}
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    text = {
+        name: (tmp_path / f"{name}.out").read_text() + (tmp_path / f"{name}.err").read_text()
+        for name in procs
+    }
+    assert codes == {"driver": 0, "worker": 0}, text
+    for output in text.values():
+        assert "Configuring application to use host tensors" in output
+        assert "error" not in output.lower()
+    received = re.findall(r"rx received message (\d+): Tensor key: 'out', shape: \(32, 64\)", text["worker"])
+    assert [int(n) for n in received] == list(range(1, 11))
+    assert "Fragment 'fragment2' => Worker" in text["driver"]
+    if track:
+        for output in text.values():
+            assert "type(trackers)=<class 'dict'>" in output
+            assert "Fragment: fragment1" in output and "Fragment: fragment2" in output
+        assert "Path 1: tx,rx" in text["worker"]  # the path crosses the processes
+        assert "Number of messages: 10" in text["worker"]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from holoflow.core import Application, Fragment
 from holoflow.distributed._edges import EdgeSpec
-from holoflow.distributed._local import LocalLink, _LocalRunner
+from holoflow.distributed._local import FragmentRunner, LocalLink
 from holoflow.distributed._quiescence import Coordinator, FragmentState
 
 
@@ -139,7 +139,7 @@ def test_the_run_never_ends_with_work_left(n, actions):
 def _two_fragments():
     app = Application(["p"])
     a, b = Fragment(app, "a"), Fragment(app, "b")
-    runner = _LocalRunner(app, [a, b])
+    runner = FragmentRunner(app, [a, b])
     link = LocalLink(EdgeSpec(0, ("a", "tx", "out"), ("b", "rx", "in")), runner.edges["a"], runner.edges["b"])
     runner.edges["a"].add_outbound(link)
     runner.edges["b"].add_inbound(link)

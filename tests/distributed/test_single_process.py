@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from holoflow.conditions import CountCondition
 from holoflow.core import Application, Fragment, IOSpec, Operator, Tracker
 from holoflow.distributed._local import link_mode
-from holoflow.errors import ConfigError, DistributedError, GraphError
+from holoflow.errors import ConfigError, GraphError
 from holoflow.testing import Recorder, Source
 from tests.conftest import SCHEDULERS
 
@@ -385,14 +385,6 @@ def test_bad_port_names_fail_before_anything_runs():
         App(["prog"]).run()
 
 
-@pytest.mark.parametrize("flag", ["--driver", "--worker"])
-def test_role_options_say_multi_process_runs_are_not_available(flag):
-    app = Chain("greedy", 3, argv=["prog", flag, "--fragments", "all"])
-    with pytest.raises(DistributedError, match="multi-process runs .* not available yet"):
-        app.run()
-    assert not app.sink.graph.get_nodes()  # nothing was composed, nothing ran
-
-
 def test_the_fragment_threads_are_named():
     names = set()
 
@@ -523,3 +515,27 @@ def test_copy_links_name_the_port_of_a_message_that_cannot_travel(monkeypatch):
         with pytest.raises(CodecError, match="operator 'src' output port 'out'") as info:
             App(["prog"]).run()
     assert "in fragment 'source'" in info.value.__notes__
+
+
+def test_a_role_without_pyzmq_names_the_extra(tmp_path):
+    script = tmp_path / "no_zmq.py"
+    script.write_text(
+        "import sys\n"
+        "sys.modules['zmq'] = None  # as if pyzmq were not installed\n"
+        "from holoflow.core import Application, Fragment\n"
+        "from holoflow.errors import DistributedError\n"
+        "class App(Application):\n"
+        "    def compose(self):\n"
+        "        self.add_fragment(Fragment(self, name='a'))\n"
+        "try:\n"
+        "    App([sys.executable, 'x', '--worker']).run()\n"
+        "except DistributedError as error:\n"
+        "    print(error)\n"
+    )
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "need pyzmq (pip install 'holoflow[distributed]')" in result.stdout, result.stderr

@@ -1,0 +1,176 @@
+"""The two ends of an edge whose fragments run in different processes.
+
+:class:`RemoteOutbound` is appended to the producing output's transmitter, like a receiver: its
+``push`` encodes the message (a message the codec cannot carry fails the ``emit``, naming the
+operator and port) and sends it on the :class:`~holoflow.distributed._zmq_links.DataLink` to the
+consumer's process. Its ``queue`` has the length of the messages in flight (sent, not yet
+consumed) and its ``capacity`` is the edge's window, so the producer's unchanged room check
+(``len(queue) + reserved + n <= capacity``) stops it while the window is full; credits coming
+back wake it.
+
+:class:`RemoteInbound` takes the messages the process's data listener decodes for the edge and
+puts them into the consuming port's queue while it has room, staging the rest (at most a window:
+the sender cannot have more in flight). After each run of the consumer it refills the queue from
+the stage and returns what was consumed to the sender as credits.
+
+Both keep the per-edge counts the end-of-run check reads (``sent``, ``arrivals``), and both
+have the ``spec`` and the methods :class:`~holoflow.distributed._local.LocalEdges` expects of a
+link.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from holoflow.distributed._codec import encode
+from holoflow.distributed._edges import EdgeSpec
+
+if TYPE_CHECKING:
+    from holoflow.core.run import Receiver
+    from holoflow.distributed._local import LocalEdges
+    from holoflow.distributed._zmq_links import DataLink, InboundLink
+
+__all__ = ["RemoteInbound", "RemoteOutbound"]
+
+
+class _InFlight:
+    """A sized view: the messages of one edge sent and not yet credited back."""
+
+    __slots__ = ("edge_id", "link")
+
+    def __init__(self, link: DataLink, edge_id: int) -> None:
+        self.link = link
+        self.edge_id = edge_id
+
+    def __len__(self) -> int:
+        return self.link.in_flight(self.edge_id)
+
+
+class RemoteOutbound:
+    """The sending end of one edge to another process.
+
+    Parameters
+    ----------
+    spec : EdgeSpec
+        The edge (its ``window`` bounds the messages in flight; at least 1).
+    link : DataLink
+        The link to the consumer's process that carries the edge.
+    producer : LocalEdges
+        The producing fragment's edges (woken when credits come back).
+    """
+
+    __slots__ = ("link", "outbound", "producer", "queue", "reserved", "sent", "spec", "where")
+
+    external = True
+    tracks_arrivals = True  # the transmitter hands over one message at a time, by push
+
+    def __init__(self, spec: EdgeSpec, link: DataLink, producer: LocalEdges) -> None:
+        self.spec = spec
+        self.link = link
+        self.producer = producer
+        self.queue = _InFlight(link, spec.edge_id)
+        self.reserved = 0
+        self.sent = 0
+        self.outbound = self
+        _, op, port = spec.src
+        self.where = f"operator '{op}' output port '{port}'"
+
+    @property
+    def capacity(self) -> int:
+        return self.spec.window
+
+    @property
+    def credits_received(self) -> int:
+        """Messages the consumer has credited back."""
+        return self.link.sent(self.spec.edge_id) - self.link.in_flight(self.spec.edge_id)
+
+    def push(self, message: Any, now: int) -> None:  # noqa: ARG002 (a receiver's signature)
+        """Encode ``message`` and send it (raises ``CodecError`` naming the port, or the link's
+        ``DistributedError`` once it failed)."""
+        self.link.send(self.spec.edge_id, encode(message, where=self.where))
+        self.sent += 1
+
+    def credited(self) -> None:
+        """Credits came back (the link's thread): wake the producer."""
+        self.producer.poke(self.spec.src[1])
+
+    def close(self) -> None:
+        """The link is closed by its owner."""
+
+
+class RemoteInbound:
+    """The receiving end of one edge from another process.
+
+    Parameters
+    ----------
+    spec : EdgeSpec
+        The edge.
+    consumer : LocalEdges
+        The consuming fragment's edges.
+    """
+
+    def __init__(self, spec: EdgeSpec, consumer: LocalEdges) -> None:
+        self.spec = spec
+        self.consumer = consumer
+        self.link: InboundLink | None = None
+        self.lock = threading.Lock()
+        self.receiver: Receiver | None = None
+        self.staged: deque[tuple[int, Any]] = deque()
+        self.arrivals = 0
+        """Messages that reached this process (in the queue, staged or consumed)."""
+        self.credits_sent = 0
+        """Messages consumed and returned to the sender as credits (some may wait in the
+        listener for a batch: :meth:`flush_credits` sends them)."""
+
+    def deliver(self, message: Any) -> None:
+        """A message arrived (the listener's thread): queue or stage it, wake the consumer."""
+        consumer = self.consumer
+        consumer.arriving()
+        now = time.monotonic_ns()
+        with self.lock:
+            receiver = self.receiver
+            if receiver is not None and not self.staged and len(receiver.queue) < receiver.capacity:
+                receiver.push(message, now)
+            else:
+                self.staged.append((now, message))
+            self.arrivals += 1
+        consumer.arrived(self.spec.dst[1])
+
+    def bind(self, receiver: Receiver) -> None:
+        """Take the consuming port's receiver (when the fragment's run is built)."""
+        with self.lock:
+            self.receiver = receiver
+            self._refill(receiver)
+
+    def _refill(self, receiver: Receiver) -> int:
+        staged = self.staged
+        moved = 0
+        while staged and len(receiver.queue) < receiver.capacity:
+            now, message = staged.popleft()
+            receiver.push(message, now)
+            moved += 1
+        return moved
+
+    def consumed(self) -> None:
+        """The consumer ran: refill its queue from the stage, credit what it consumed."""
+        with self.lock:
+            receiver = self.receiver
+            if receiver is None:
+                return
+            moved = self._refill(receiver)
+            waiting = len(self.staged) + len(receiver.queue)
+            taken = self.arrivals - waiting
+            count = taken - self.credits_sent
+            self.credits_sent = taken
+        if count and self.link is not None:
+            self.link.credit(self.spec.edge_id, count, flush=not waiting)
+        if moved:
+            self.consumer.poke(self.spec.dst[1])
+
+    def flush_credits(self) -> None:
+        """Send the credits waiting for a batch now."""
+        if self.link is not None:
+            self.link.credit(self.spec.edge_id, 0, flush=True)
