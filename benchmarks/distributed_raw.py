@@ -187,6 +187,12 @@ def raw_throughput(kind: str, count: int) -> float:
 
 
 def raw_latency(kind: str, trips: int) -> float:
+    """One-way latency: half the median round trip of a raw ping-pong."""
+    return statistics.median(raw_round_trips(kind, trips)) / 2
+
+
+def raw_round_trips(kind: str, trips: int) -> list[float]:
+    """Round-trip times (s) of ``trips`` raw ping-pongs of ``kind``, after 10 to warm up."""
     process, endpoint = _spawn("raw-echo")
     context = zmq.Context()
     dealer = context.socket(zmq.DEALER)
@@ -203,7 +209,7 @@ def raw_latency(kind: str, trips: int) -> float:
     dealer.close(linger=0)
     context.term()
     _finish(process)
-    return statistics.median(times) / 2
+    return times
 
 
 def link_throughput(kind: str, count: int, window: int) -> float:
