@@ -194,6 +194,7 @@ class DataLink:
         self._failure: DistributedError | None = None
         self._ready = threading.Event()
         self._bye = threading.Event()
+        self._settled = threading.Event()  # the BYE was answered, or the link failed
         self._closing = False
         self._stopping = False
         self._redial_until = time.monotonic() + redial_s
@@ -350,7 +351,7 @@ class DataLink:
                 self._armed = True
                 self._wake.set()
         if greet:
-            self._bye.wait(timeout)
+            self._settled.wait(timeout)
         with self._lock:
             self._stopping = True
         self._wake.set()
@@ -370,6 +371,7 @@ class DataLink:
             self._failure = DistributedError(f"data link {self.link_id!r} to {self.endpoint}: {reason}")
             self._credit.notify_all()
             self._ready.set()
+            self._settled.set()
         return self._failure
 
     def _read_locked(self) -> None:
@@ -409,16 +411,18 @@ class DataLink:
                     return
                 armed_only = len(ready) == 1 and ready[0][0] == wake_fd and self._armed
                 self._wake.clear()
+                if not armed_only or self._credited or self._lost is not None or self._closing:
+                    # Woken only because a send armed us: check after _CHECK_MS, not now, so the
+                    # check stays off the path of the message just sent. The frames go before
+                    # the monitor's events: a BYE that came before a disconnect ends the link
+                    # in order, not as a loss.
+                    self._read_locked()
                 if any(item is self._monitor for item, _ in ready):
                     lost = self._read_monitor()
                     if lost is not None:
                         self._lost = lost
                 if self._redial_at is not None and time.monotonic() >= self._redial_at:
                     self._redial()
-                if not armed_only or self._credited or self._lost is not None or self._closing:
-                    # Woken only because a send armed us: check after _CHECK_MS, not now, so the
-                    # check stays off the path of the message just sent.
-                    self._read_locked()
                 credited, self._credited = self._credited, []
                 lost, self._lost = self._lost, None
             if self._on_credit is not None:
@@ -487,6 +491,7 @@ class DataLink:
                 except zmq.ZMQError:
                     pass
             self._bye.set()
+            self._settled.set()
         else:
             return self._fail_locked(f"unexpected frame kind {kind} from the listener")
         return None

@@ -454,3 +454,31 @@ def test_credits_granted_inside_on_message_go_back(links):
     sink.wait(lambda s: len(s.items) == 1000)
     assert [m for _, m in sink.items] == list(range(1000))
     assert not sink.lost and link.failure is None
+
+
+@pytest.mark.slow
+def test_close_stops_waiting_for_the_answer_when_the_peer_is_lost(links):
+    """close() waits for the listener's BYE, but no longer than the link lives: a receiver that
+    hangs (SIGSTOP) is declared lost after the heartbeat timeout, and close() returns then."""
+    token = links.token()
+    peer = _spawn("listen", "me>hung", token.hex())
+    try:
+        (endpoint,) = _wait_line(peer)
+        link = DataLink(links.context, "me>hung", endpoint, token, {1: 4})
+        links.links.append(link)
+        link.wait_ready(10)
+        peer.send_signal(signal.SIGSTOP)
+        stat = Path(f"/proc/{peer.pid}/stat")
+        deadline = time.monotonic() + 10
+        while stat.read_text().rsplit(")", 1)[1].split()[0] != "T" and time.monotonic() < deadline:
+            time.sleep(0.01)  # every thread of the peer stopped: nothing can answer the BYE
+        started = time.monotonic()
+        link.close(timeout=60)
+        took = time.monotonic() - started
+    finally:
+        peer.kill()
+        peer.wait()
+        peer.stdin.close()
+        peer.stdout.close()
+    assert took < 30, "close() returned when the heartbeat declared the peer lost, not after 60 s"
+    assert link.failure is not None and "disconnected" in str(link.failure)
