@@ -677,17 +677,27 @@ class DataListener:
         lost: list[InboundLink] = []
         timeout: int | None = None
         while True:
-            # One message per poll: asking the socket again costs no more than this poll does,
-            # and a poll never raises, unlike a receive on an empty socket.
+            data = events = False
             for item, _ in poller.poll(timeout):
                 if item is sock:
+                    data = True
+                elif item is monitor:
+                    events = True
+                else:
+                    self._wake.clear()
+            if events:
+                # Every frame first: a sender's last messages and BYE come before its disconnect.
+                while sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
                     failed = self._receive_one(sock)
                     if failed is not None:
                         lost.append(failed)
-                elif item is monitor:
-                    lost.extend(self._read_monitor())
-                else:
-                    self._wake.clear()
+                lost.extend(self._read_monitor())
+            elif data:
+                # One message per poll: asking the socket again costs no more than this poll
+                # does, and a poll never raises, unlike a receive on an empty socket.
+                failed = self._receive_one(sock)
+                if failed is not None:
+                    lost.append(failed)
             if self._credits_due:
                 self._send_credits()
             if lost:
