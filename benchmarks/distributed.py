@@ -57,7 +57,7 @@ from typing import Any
 
 from _holoscan_shim import write_shim
 from _results import RESULTS, write_json
-from distributed_raw import PAYLOADS, raw_round_trips, raw_throughput
+from distributed_raw import PAYLOADS, raw_paced_latencies, raw_round_trips, raw_throughput
 from ping_chain import holoscan_env, holoscan_python
 
 REPO = Path(__file__).resolve().parents[1]
@@ -218,7 +218,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
     summary["runs_with_losses"] = sum(
         1 for run in runs if run.get("lost") is None or run["lost"] or run.get("gaps") or run.get("repeats")
     )
-    summary["lost_total"] = sum(run.get("lost") or 0 for run in runs)
+    lost = [run.get("lost") for run in runs]
+    summary["lost_total"] = None if None in lost else sum(lost)
     summary["runs_failed"] = sum(
         1 for run in runs if run.get("timed_out") or any(code != 0 for code in run.get("exit_codes", [1]))
     )
@@ -240,13 +241,14 @@ def measure_payload(
         "messages": count,
         "latency_messages": latency_count,
     }
-    raw_rates, raw_trips = [], []
+    raw_rates, raw_trips, raw_paced = [], [], []
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {
         impl.name: {"throughput": [], "latency": []} for impl in impls
     }
     for _ in range(repeats):  # interleaved, so a change of load hits every column alike
         raw_rates.append(raw_throughput(kind, raw_count))
         raw_trips.append(raw_round_trips(kind, trips))
+        raw_paced.append([value * 1e6 for value in raw_paced_latencies(kind, latency_count, PERIOD_MS / 1e3)])
         for impl in impls:
             throughput = ["--payload", kind, "--count", str(count)]
             latency = ["--payload", kind, "--count", str(latency_count), "--period-ms", str(PERIOD_MS)]
@@ -258,6 +260,8 @@ def measure_payload(
         "mb_per_s": statistics.median(raw_rates) * PAYLOADS[kind] / 1e6,
         "latency_p50_us": statistics.median(statistics.median(run) for run in one_way),
         "latency_p99_us": statistics.median(_percentile(run, 99) for run in one_way),
+        "paced_latency_p50_us": statistics.median(statistics.median(run) for run in raw_paced),
+        "paced_latency_p99_us": statistics.median(_percentile(run, 99) for run in raw_paced),
         "messages": raw_count,
         "round_trips": trips,
         "runs": {"msgs_per_s": raw_rates, "latency_p50_us": [statistics.median(run) for run in one_way]},
@@ -277,7 +281,9 @@ def measure_payload(
                 default=None,
             ),
             "runs_with_losses": throughput["runs_with_losses"] + latency["runs_with_losses"],
-            "lost_total": throughput["lost_total"] + latency["lost_total"],
+            "lost_total": None
+            if throughput["lost_total"] is None or latency["lost_total"] is None
+            else throughput["lost_total"] + latency["lost_total"],
             "runs_failed": throughput["runs_failed"] + latency["runs_failed"],
             "exit_codes": sorted(set(throughput["exit_codes"]) | set(latency["exit_codes"]), key=str),
             "runs": runs[impl.name],
@@ -323,6 +329,10 @@ def _fmt(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
+def _count(value: int | None) -> str:
+    return "?" if value is None else str(value)  # None: a run printed no result
+
+
 def _ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 
@@ -345,18 +355,24 @@ def report(rows: list[dict[str, Any]], cores: dict[str, Any] | None, notes: list
             col = row.get(name)
             if col is None:
                 continue
+            if name == "raw":
+                lines.append(
+                    f"{row['payload']:<8} {'raw@100Hz':<9} {'':>10} {'':>9}"
+                    f" {_fmt(col['paced_latency_p50_us'], ',.1f'):>11}"
+                    f" {_fmt(col['paced_latency_p99_us'], ',.1f'):>11}"
+                )
             lines.append(
                 f"{row['payload']:<8} {name:<9} {_fmt(col['msgs_per_s'], ',.0f'):>10}"
                 f" {_fmt(col['mb_per_s'], ',.1f'):>9}"
                 f" {_fmt(col['latency_p50_us'], ',.1f'):>11} {_fmt(col['latency_p99_us'], ',.1f'):>11}"
-                f" {col.get('lost_total', 0):>5} {col.get('runs_failed', 0):>6}"
+                f" {_count(col.get('lost_total', 0)):>5} {col.get('runs_failed', 0):>6}"
                 f" {_fmt(col.get('shutdown_s'), '.3f'):>10}"
                 f" {','.join(map(str, col.get('exit_codes', []))) or '-':>6}"
             )
     lines += ["", "against the targets (MISS: not met; n/a: not measured)"]
     lines.append(
         f"{'payload':<8} {'msg/s vs Holoscan (>=10)':>25} {'MB/s vs raw (>=0.8)':>20}"
-        f" {'latency vs raw (<=2)':>21}"
+        f" {'latency vs raw (<=2)':>21} {'(vs raw@100Hz)':>15}"
         f" {'runs with losses (0)':>21}"
     )
     for row in rows:
@@ -365,12 +381,19 @@ def report(rows: list[dict[str, Any]], cores: dict[str, Any] | None, notes: list
         msgs = _ratio(hf.get("msgs_per_s"), hs["msgs_per_s"]) if hs else None
         mb = _ratio(hf.get("mb_per_s"), row["raw"]["mb_per_s"])
         latency = _ratio(hf.get("latency_p50_us"), row["raw"]["latency_p50_us"])
-        row["ratios"] = {"msgs_vs_holoscan": msgs, "mb_vs_raw": mb, "latency_vs_raw": latency}
+        paced = _ratio(hf.get("latency_p50_us"), row["raw"]["paced_latency_p50_us"])
+        row["ratios"] = {
+            "msgs_vs_holoscan": msgs,
+            "mb_vs_raw": mb,
+            "latency_vs_raw": latency,
+            "latency_vs_raw_at_100hz": paced,
+        }
         small = row["payload"] in ("small", "1KiB")
         lines.append(
             f"{row['payload']:<8} {(_mark(msgs, 10.0, True) if small else '(' + _fmt(msgs, '.2f') + ')'):>25}"
             f" {(_mark(mb, 0.8, True) if not small else '(' + _fmt(mb, '.2f') + ')'):>20}"
-            f" {_mark(latency, 2.0, False):>21} {hf.get('runs_with_losses', 0):>21}"
+            f" {_mark(latency, 2.0, False):>21} {'(' + _fmt(paced, '.2f') + ')':>15}"
+            f" {hf.get('runs_with_losses', 0):>21}"
         )
     if cores is not None:
         lines += [
@@ -429,7 +452,8 @@ def main() -> None:
         "throughput: as fast as the sender may"
         f" ({', '.join(f'{k} {max(20, v // scale)}' for k, v in COUNTS.items())} messages);"
         f" latency: {max(20, LATENCY_COUNT // scale)} messages at {1000 / PERIOD_MS:.0f} Hz, one-way"
-        " (raw: half a ping-pong round trip); shutdown: last receive to the last process's exit"
+        " (raw: half a ping-pong round trip, the target's reference; raw@100Hz: raw messages stamped and"
+        " paced like the app's, for reference); shutdown: last receive to the last process's exit"
     )
     text = report(rows, cores, notes, header)
     print(text, end="")
