@@ -82,6 +82,16 @@ def child(role: str, *args: str) -> None:
         for _ in range(int(count)):
             router.recv_multipart(copy=False)
         print("done", flush=True)
+    elif role == "raw-stamped-sink":
+        (count,) = args
+        router = context.socket(zmq.ROUTER)
+        router.bind("tcp://127.0.0.1:*")
+        print(router.last_endpoint.decode(), flush=True)
+        latencies = []
+        for _ in range(int(count)):
+            frames = router.recv_multipart(copy=False)
+            latencies.append(time.monotonic_ns() - int.from_bytes(frames[1].bytes[:8], "little"))
+        print(" ".join(map(str, latencies)), flush=True)
     elif role == "raw-echo":
         router = context.socket(zmq.ROUTER)
         router.bind("tcp://127.0.0.1:*")
@@ -187,6 +197,12 @@ def raw_throughput(kind: str, count: int) -> float:
 
 
 def raw_latency(kind: str, trips: int) -> float:
+    """One-way latency: half the median round trip of a raw ping-pong."""
+    return statistics.median(raw_round_trips(kind, trips)) / 2
+
+
+def raw_round_trips(kind: str, trips: int) -> list[float]:
+    """Round-trip times (s) of ``trips`` raw ping-pongs of ``kind``, after 10 to warm up."""
     process, endpoint = _spawn("raw-echo")
     context = zmq.Context()
     dealer = context.socket(zmq.DEALER)
@@ -203,7 +219,28 @@ def raw_latency(kind: str, trips: int) -> float:
     dealer.close(linger=0)
     context.term()
     _finish(process)
-    return statistics.median(times) / 2
+    return times
+
+
+def raw_paced_latencies(kind: str, count: int, period_s: float) -> list[float]:
+    """One-way latencies (s) of ``count`` raw messages sent every ``period_s`` (unloaded): the
+    receiver subtracts the sender's ``time.monotonic_ns`` stamp (one clock for the host)."""
+    process, endpoint = _spawn("raw-stamped-sink", str(count))
+    context = zmq.Context()
+    dealer = context.socket(zmq.DEALER)
+    dealer.connect(endpoint)
+    payload = _raw_payload(kind)
+    next_at = time.monotonic() + 0.1  # let the connection settle
+    for _ in range(count):
+        time.sleep(max(0.0, next_at - time.monotonic()))
+        next_at += period_s
+        dealer.send_multipart([time.monotonic_ns().to_bytes(8, "little") + b"H" * 12, payload], copy=False)
+    assert process.stdout is not None
+    latencies = [int(value) / 1e9 for value in process.stdout.readline().split()]
+    dealer.close(linger=0)
+    context.term()
+    _finish(process)
+    return latencies
 
 
 def link_throughput(kind: str, count: int, window: int) -> float:

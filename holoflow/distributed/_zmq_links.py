@@ -64,6 +64,12 @@ HANDSHAKE_IVL_MS = 2000
 _REDIAL_S = 0.05
 _DEFAULT_MAX_MESSAGE = 2 << 30
 _SMALL = 64 * 1024
+_CHECK_MS = 1  # how soon the sending link's thread looks at its socket after frequent sends
+_INLINE_CHECKS = 32  # sends that look at the socket themselves before the thread takes over
+_PACK = HEADER.pack
+_UNPACK_FROM = HEADER.unpack_from
+_NOBLOCK = int(zmq.NOBLOCK)
+_NOBLOCK_MORE = int(zmq.NOBLOCK | zmq.SNDMORE)
 
 Decode = Callable[[Sequence[Any]], Any]
 LostCallback = Callable[[DistributedError], None]
@@ -94,14 +100,22 @@ def _header(kind: int, edge_id: int, seq: int, body_len: int = 0) -> bytes:
 
 
 class _Wake:
-    """A pipe another thread writes to, to wake a thread blocked in ``zmq.Poller.poll``."""
+    """A pipe another thread writes to, to wake a thread blocked in ``zmq.Poller.poll``.
+
+    The waiting thread calls :meth:`clear` before it looks at the state it was woken for, so a
+    :meth:`set` that finds a wake already pending can skip the system call.
+    """
 
     def __init__(self) -> None:
         self.read_fd, self.write_fd = os.pipe()
         os.set_blocking(self.read_fd, False)
         os.set_blocking(self.write_fd, False)
+        self.pending = False
 
     def set(self) -> None:
+        if self.pending:
+            return
+        self.pending = True
         try:
             os.write(self.write_fd, b"\0")
         except BlockingIOError:
@@ -113,6 +127,7 @@ class _Wake:
                 pass
         except BlockingIOError:
             pass
+        self.pending = False  # after draining: a set() from here on writes again
 
     def close(self) -> None:
         os.close(self.read_fd)
@@ -145,6 +160,13 @@ class DataLink:
     :meth:`send` may be called from any thread; it never blocks.
     """
 
+    # How the link's thread learns of frames from the listener. libzmq signals a socket's file
+    # descriptor once per batch of arrivals, and any call on the socket may consume that signal
+    # (a send does so about once a millisecond at most), so after a send someone must ask the
+    # socket (a costly call) whether frames wait. A rare send asks it itself; while sends are
+    # frequent they "arm" the thread instead, which then asks every _CHECK_MS; a sender that
+    # finds its window full asks at once.
+
     def __init__(
         self,
         context: zmq.Context[Any],
@@ -172,11 +194,17 @@ class DataLink:
         self._failure: DistributedError | None = None
         self._ready = threading.Event()
         self._bye = threading.Event()
+        self._settled = threading.Event()  # the BYE was answered, or the link failed
         self._closing = False
         self._stopping = False
         self._redial_until = time.monotonic() + redial_s
         self._redial_at: float | None = None
         self._refused_sessions = 0  # refused connections whose DISCONNECTED event is still due
+        self._armed = True  # the socket was used since the thread last read it (HELLO, below)
+        self._sleeping = False  # the thread waits with no deadline
+        self._unchecked_sends = 0  # sends that asked the socket themselves while the thread slept
+        self._credited: list[int] = []  # edges credited since on_credit last ran
+        self._lost: DistributedError | None = None  # a failure on_lost has yet to hear of
         self._wake = _Wake()
         sock = context.socket(zmq.DEALER)
         _common_options(sock, heartbeat)
@@ -224,29 +252,56 @@ class DataLink:
             if edge is None:
                 raise DistributedError(f"data link {self.link_id!r} carries no edge {edge_id}")
             if edge.window and edge.in_flight >= edge.window:
-                raise DistributedError(
-                    f"data link {self.link_id!r} edge {edge_id}: window of {edge.window} messages is full"
-                )
+                self._read_locked()
+                if edge.in_flight >= edge.window:
+                    raise DistributedError(
+                        f"data link {self.link_id!r} edge {edge_id}: window of {edge.window} messages is full"
+                    )
+            seq = edge.next_seq
             body = frames[0]
-            head = _header(DATA, edge_id, edge.next_seq, len(body)) + body
+            head = _PACK(MAGIC, VERSION, DATA, edge_id, seq, len(body)) + body
+            sock = self._sock
             try:
-                self._sock.send_multipart([head, *frames[1:]], zmq.NOBLOCK, copy=False)
+                if len(frames) == 1:
+                    sock.send(head, _NOBLOCK)
+                else:
+                    sock.send(head, _NOBLOCK_MORE)
+                    for buffer in frames[1:-1]:
+                        sock.send(buffer, _NOBLOCK_MORE, copy=False)
+                    sock.send(frames[-1], _NOBLOCK, copy=False)
             except zmq.ZMQError as error:
                 raise self._fail_locked(f"send failed: {error.strerror}") from None
-            seq = edge.next_seq
             edge.next_seq = seq + 1
             edge.in_flight += 1
-            if self._sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
-                self._wake.set()  # our send consumed the socket's signal: let the thread read
+            if self._armed:
+                pass  # the thread reads the socket within _CHECK_MS
+            elif not self._sleeping:
+                self._armed = True  # the thread is busy: it reads the socket before it sleeps again
+            elif self._unchecked_sends < _INLINE_CHECKS:
+                # The thread sleeps: look at the socket here (no thread to wake on a rare send).
+                self._unchecked_sends += 1
+                if sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                    self._wake.set()
+            else:
+                self._armed = True  # frequent sends: the thread checks for them every _CHECK_MS
+                self._wake.set()
             return seq
 
     def has_credit(self, edge_id: int) -> bool:
         edge = self._edges[edge_id]
-        return not edge.window or edge.in_flight < edge.window
+        if not edge.window or edge.in_flight < edge.window:
+            return True
+        with self._lock:
+            self._read_locked()
+        return edge.in_flight < edge.window
 
     def in_flight(self, edge_id: int) -> int:
         """Messages sent on ``edge_id`` and not yet credited back."""
-        return self._edges[edge_id].in_flight
+        edge = self._edges[edge_id]
+        if edge.window and edge.in_flight >= edge.window:
+            with self._lock:
+                self._read_locked()
+        return edge.in_flight
 
     def sent(self, edge_id: int) -> int:
         return self._edges[edge_id].next_seq
@@ -256,6 +311,8 @@ class DataLink:
         (raises its :class:`DistributedError`)."""
         edge = self._edges[edge_id]
         with self._credit:
+            if edge.window and edge.in_flight >= edge.window:
+                self._read_locked()
             self._credit.wait_for(
                 lambda: self._failure is not None or not edge.window or edge.in_flight < edge.window,
                 timeout,
@@ -291,10 +348,10 @@ class DataLink:
                     self._sock.send(_header(BYE, 0, 0), zmq.NOBLOCK)
                 except zmq.ZMQError:
                     greet = False
-                if self._sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
-                    self._wake.set()
+                self._armed = True
+                self._wake.set()
         if greet:
-            self._bye.wait(timeout)
+            self._settled.wait(timeout)
         with self._lock:
             self._stopping = True
         self._wake.set()
@@ -307,44 +364,72 @@ class DataLink:
         self._sock.close()
         self._wake.close()
 
-    # -- the link's thread ---------------------------------------------------------------------
+    # -- the link's thread (and senders that find their window full) ---------------------------
 
     def _fail_locked(self, reason: str) -> DistributedError:
         if self._failure is None:
             self._failure = DistributedError(f"data link {self.link_id!r} to {self.endpoint}: {reason}")
             self._credit.notify_all()
             self._ready.set()
+            self._settled.set()
         return self._failure
+
+    def _read_locked(self) -> None:
+        """Take every frame the listener sent so far (the lock held); queue the callbacks they
+        call for, and wake the thread to run them if this is another thread."""
+        if self._stopping:
+            return
+        self._armed = False
+        sock = self._sock
+        while self._failure is None and sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            failed = self._receive(sock.recv_multipart(zmq.NOBLOCK))
+            if failed is not None:
+                self._lost = failed
+        if (self._credited or self._lost is not None) and threading.current_thread() is not self._thread:
+            self._wake.set()
 
     def _run(self) -> None:
         poller = zmq.Poller()
         poller.register(self._fd, zmq.POLLIN)
         poller.register(self._monitor, zmq.POLLIN)
         poller.register(self._wake.read_fd, zmq.POLLIN)
-        lost: DistributedError | None = None
+        wake_fd = self._wake.read_fd
         while True:
-            wait_ms = None
-            if self._redial_at is not None:
-                wait_ms = max(0, int((self._redial_at - time.monotonic()) * 1000))
-            ready = dict(poller.poll(wait_ms))
-            self._wake.clear()
-            credited: list[int] = []
             with self._lock:
                 if self._stopping:
                     return
-                if self._monitor in ready:
+                wait_ms: int | None = _CHECK_MS if self._armed else None
+                if self._redial_at is not None:
+                    due = max(0, int((self._redial_at - time.monotonic()) * 1000))
+                    wait_ms = due if wait_ms is None else min(due, wait_ms)
+                self._sleeping = wait_ms is None
+                self._unchecked_sends = 0
+            ready = poller.poll(wait_ms)
+            with self._lock:
+                self._sleeping = False
+                if self._stopping:
+                    return
+                armed_only = len(ready) == 1 and ready[0][0] == wake_fd and self._armed
+                self._wake.clear()
+                if not armed_only or self._credited or self._lost is not None or self._closing:
+                    # Woken only because a send armed us: check after _CHECK_MS, not now, so the
+                    # check stays off the path of the message just sent. The frames go before
+                    # the monitor's events: a BYE that came before a disconnect ends the link
+                    # in order, not as a loss.
+                    self._read_locked()
+                if any(item is self._monitor for item, _ in ready):
                     lost = self._read_monitor()
+                    if lost is not None:
+                        self._lost = lost
                 if self._redial_at is not None and time.monotonic() >= self._redial_at:
                     self._redial()
-                while self._failure is None and self._sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
-                    lost = self._receive(self._sock.recv_multipart(zmq.NOBLOCK), credited) or lost
-            for edge_id in credited:
-                if self._on_credit is not None:
+                credited, self._credited = self._credited, []
+                lost, self._lost = self._lost, None
+            if self._on_credit is not None:
+                for edge_id in credited:
                     self._on_credit(edge_id)
-            if lost is not None:
-                if self._on_lost is not None:
-                    self._on_lost(lost)
-                lost = None
+            if lost is not None and self._on_lost is not None:
+                self._on_lost(lost)
 
     def _read_monitor(self) -> DistributedError | None:
         failed = self._failure is not None
@@ -376,12 +461,13 @@ class DataLink:
         self._hello()
 
     def _hello(self) -> None:
+        self._armed = True
         try:
             self._sock.send(_header(HELLO, 0, 0), zmq.NOBLOCK)
         except zmq.Again:
             pass  # the connection was refused already: the monitor reports it
 
-    def _receive(self, frames: list[bytes], credited: list[int]) -> DistributedError | None:
+    def _receive(self, frames: list[bytes]) -> DistributedError | None:
         head = frames[0]
         if len(frames) != 1 or len(head) != HEADER.size:
             return self._fail_locked("malformed frame from the listener")
@@ -393,7 +479,7 @@ class DataLink:
             if edge is None or count > edge.in_flight:
                 return self._fail_locked(f"bad credit of {count} for edge {edge_id}")
             edge.in_flight -= count
-            credited.append(edge_id)
+            self._credited.append(edge_id)
             self._credit.notify_all()
         elif kind == HELLO:
             self._ready.set()
@@ -405,6 +491,7 @@ class DataLink:
                 except zmq.ZMQError:
                     pass
             self._bye.set()
+            self._settled.set()
         else:
             return self._fail_locked(f"unexpected frame kind {kind} from the listener")
         return None
@@ -417,9 +504,13 @@ class DataLink:
 @dataclass
 class _InEdge:
     window: int
-    expected: int = 0
-    outstanding: int = 0
-    pending_credit: int = 0
+    credit_batch: int = 1
+    expected: int = 0  # the next seq; also the count delivered (listener thread only)
+    credited: int = 0  # credits sent back (listener thread only)
+    pending_credit: int = 0  # consumed and not yet sent back (under the listener's lock)
+
+    def __post_init__(self) -> None:
+        self.credit_batch = max(1, self.window // 4)
 
 
 @dataclass(eq=False)
@@ -489,7 +580,7 @@ class DataListener:
         self._by_routing: dict[bytes, InboundLink] = {}
         self._by_fd: dict[int, InboundLink] = {}
         self._lock = threading.Lock()
-        self._credits_due: set[tuple[InboundLink, int]] = set()
+        self._credits_due: dict[tuple[InboundLink, int], None] = {}
         self._closing = False
         self._close_deadline = 0.0
         self._wake = _Wake()
@@ -515,6 +606,7 @@ class DataListener:
         self.endpoint = sock.getsockopt(zmq.LAST_ENDPOINT).decode()
         self._thread = threading.Thread(target=self._run, name="holoflow-data-listener", daemon=True)
         self._thread.start()
+        self._ident = self._thread.ident
 
     def expect(
         self,
@@ -567,46 +659,52 @@ class DataListener:
         edge = link.edges[edge_id]
         with self._lock:
             edge.pending_credit += count
-            if flush or edge.pending_credit >= max(1, edge.window // 4):
-                self._credits_due.add((link, edge_id))
-                wake = True
-            else:
-                wake = False
-        if wake:
-            self._wake.set()
+            if not flush and edge.pending_credit < edge.credit_batch:
+                return
+            self._credits_due[link, edge_id] = None
+        if threading.get_ident() != self._ident:
+            self._wake.set()  # on the listener's own thread (in on_message) the loop sends them
 
     # -- the listener's thread -----------------------------------------------------------------
 
     def _run(self) -> None:
+        sock, monitor, wake_fd = self._sock, self._monitor, self._wake.read_fd
         poller = zmq.Poller()
-        poller.register(self._sock, zmq.POLLIN)
-        poller.register(self._monitor, zmq.POLLIN)
-        poller.register(self._wake.read_fd, zmq.POLLIN)
+        poller.register(sock, zmq.POLLIN)
+        poller.register(monitor, zmq.POLLIN)
+        poller.register(wake_fd, zmq.POLLIN)
         said_bye = False
         lost: list[InboundLink] = []
+        timeout: int | None = None
         while True:
-            timeout = None
-            if said_bye:
-                timeout = max(0, int((self._close_deadline - time.monotonic()) * 1000))
-            ready = dict(poller.poll(timeout))
-            if self._wake.read_fd in ready:
-                self._wake.clear()
-                self._send_credits()
-            if self._monitor in ready:
-                lost.extend(self._read_monitor())
-            if self._sock in ready:
-                for _ in range(1024):
-                    try:
-                        frames = self._sock.recv_multipart(zmq.NOBLOCK, copy=False)
-                    except zmq.Again:
-                        break
-                    failed = self._handle(frames)
+            data = events = False
+            for item, _ in poller.poll(timeout):
+                if item is sock:
+                    data = True
+                elif item is monitor:
+                    events = True
+                else:
+                    self._wake.clear()
+            if events:
+                # Every frame first: a sender's last messages and BYE come before its disconnect.
+                while sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                    failed = self._receive_one(sock)
                     if failed is not None:
                         lost.append(failed)
-            for link in lost:
-                if link.on_lost is not None and link.failure is not None:
-                    link.on_lost(link.failure)
-            lost.clear()
+                lost.extend(self._read_monitor())
+            elif data:
+                # One message per poll: asking the socket again costs no more than this poll
+                # does, and a poll never raises, unlike a receive on an empty socket.
+                failed = self._receive_one(sock)
+                if failed is not None:
+                    lost.append(failed)
+            if self._credits_due:
+                self._send_credits()
+            if lost:
+                for link in lost:
+                    if link.on_lost is not None and link.failure is not None:
+                        link.on_lost(link.failure)
+                lost.clear()
             if self._closing:
                 if not said_bye:
                     said_bye = True
@@ -620,11 +718,13 @@ class DataListener:
                 ]
                 if not waiting or time.monotonic() >= self._close_deadline:
                     return
+                timeout = max(0, int((self._close_deadline - time.monotonic()) * 1000))
 
     def _send(self, link: InboundLink, frame: bytes) -> None:
         assert link.routing_id is not None
         try:
-            self._sock.send_multipart([link.routing_id, frame], zmq.NOBLOCK)
+            self._sock.send(link.routing_id, _NOBLOCK_MORE)
+            self._sock.send(frame, _NOBLOCK)
         except zmq.ZMQError as error:
             self._fail(link, f"cannot answer: {error.strerror}")
 
@@ -635,12 +735,12 @@ class DataListener:
                 edge = link.edges[edge_id]
                 if edge.pending_credit:
                     due.append((link, edge_id, edge.pending_credit))
-                    edge.outstanding -= edge.pending_credit
+                    edge.credited += edge.pending_credit
                     edge.pending_credit = 0
             self._credits_due.clear()
         for link, edge_id, count in due:
             if link.connected and link.failure is None and not link.bye:
-                self._send(link, _header(CREDIT, edge_id, count))
+                self._send(link, _PACK(MAGIC, VERSION, CREDIT, edge_id, count, 0))
 
     def _fail(self, link: InboundLink, reason: str, cause: BaseException | None = None) -> InboundLink | None:
         if link.failure is not None:
@@ -661,23 +761,33 @@ class DataListener:
                         lost.append(failed)
         return lost
 
-    def _handle(self, frames: list[zmq.Frame]) -> InboundLink | None:
-        routing_id = frames[0].bytes
-        head = frames[1].buffer if len(frames) > 1 else memoryview(b"")
+    def _receive_one(self, sock: zmq.Socket[Any]) -> InboundLink | None:
+        """Receive and handle one message (the poll said one is there)."""
+        # A ROUTER prefixes every message with the peer's routing id, and a message has at least
+        # one frame after it.
+        routing_id = sock.recv(_NOBLOCK)
+        frame = sock.recv(_NOBLOCK, copy=False)
+        buffers: list[memoryview] = []
+        more = frame.more
+        while more:
+            part = sock.recv(_NOBLOCK, copy=False)
+            buffers.append(part.buffer)
+            more = part.more
+        head = frame.buffer
         link = self._by_routing.get(routing_id)
         if len(head) < HEADER.size:
             return None if link is None else self._fail(link, "truncated frame header")
-        magic, version, kind, edge_id, seq, body_len = HEADER.unpack_from(head)
+        magic, version, kind, edge_id, seq, body_len = _UNPACK_FROM(head)
         if magic != MAGIC or version != VERSION or body_len != len(head) - HEADER.size:
             return None if link is None else self._fail(link, "malformed frame header")
         if link is None:
             if kind == HELLO:
-                return self._welcome(routing_id, frames[1])
+                return self._welcome(routing_id, frame)
             return None
         if link.failure is not None:
             return None
         if kind == DATA:
-            return self._deliver(link, edge_id, seq, head[HEADER.size :], frames[2:])
+            return self._deliver(link, edge_id, seq, head[HEADER.size :], buffers)
         if kind == BYE:
             link.bye = True
             if not self._closing:
@@ -699,7 +809,7 @@ class DataListener:
         return None
 
     def _deliver(
-        self, link: InboundLink, edge_id: int, seq: int, body: memoryview, buffers: list[zmq.Frame]
+        self, link: InboundLink, edge_id: int, seq: int, body: memoryview, buffers: list[memoryview]
     ) -> InboundLink | None:
         edge = link.edges.get(edge_id)
         if edge is None:
@@ -708,13 +818,10 @@ class DataListener:
             what = "a gap" if seq > edge.expected else "a duplicate"
             return self._fail(link, f"edge {edge_id}: expected message {edge.expected}, got {seq} ({what})")
         edge.expected = seq + 1
-        with self._lock:
-            edge.outstanding += 1
-            over = edge.window and edge.outstanding > edge.window
-        if over:
+        if edge.window and seq + 1 - edge.credited > edge.window:
             return self._fail(link, f"edge {edge_id}: the sender exceeded its window of {edge.window}")
         try:
-            message = self._decode([body, *(frame.buffer for frame in buffers)])
+            message = self._decode([body, *buffers])
         except Exception as error:
             return self._fail(link, f"edge {edge_id}: message {seq} does not decode: {error}", error)
         link.received[edge_id] += 1

@@ -380,3 +380,105 @@ def test_a_link_dialed_before_the_listener_knows_it_redials(links):
     sink.wait(lambda s: s.items)
     assert sink.items == [(1, b"made it")] and not sink.lost
     assert listener.rejections()["auth"] >= 1
+
+
+def test_a_wake_set_after_a_clear_is_never_lost():
+    """The wake pipe skips writes while a wake is pending; a set() after clear() writes again."""
+    import select
+
+    from holoflow.distributed._zmq_links import _Wake
+
+    wake = _Wake()
+    try:
+        poller = select.poll()
+        poller.register(wake.read_fd, select.POLLIN)
+        for _ in range(3):
+            wake.set()
+            wake.set()  # pending: no second write
+            assert poller.poll(0)
+            wake.clear()
+            assert not poller.poll(0)
+        wake.set()
+        assert poller.poll(0), "a set() after clear() wakes the reader"
+    finally:
+        wake.close()
+
+
+@pytest.mark.parametrize("window", [1, 2, 5, 8])
+def test_credits_granted_from_another_thread_always_reach_the_sender(links, window):
+    """Credits a consumer thread grants wake the listener's thread (its wake pipe), and a sender
+    streaming faster than its window reads them (itself or on the link's thread): many short
+    streams, so a lost wake-up would hang one of them."""
+    listener = links.listener()
+    for trial in range(6):
+        arrived = queue.Queue()
+        token = links.token()
+        link_id = f"w{window}-{trial}"
+        inbound = listener.expect(link_id, token, {1: window}, lambda edge, m, q=arrived: q.put(m))
+        credited_on = []
+        link = links.link(
+            listener, link_id, token, {1: window},
+            on_credit=lambda edge, c=credited_on: c.append(threading.current_thread().name),
+        )  # fmt: skip
+        link.wait_ready(5)
+        taken = []
+
+        def consume(inbound=inbound, arrived=arrived, taken=taken):
+            while len(taken) < 300:
+                taken.append(arrived.get(timeout=10))
+                inbound.credit(1, flush=arrived.empty())
+
+        consumer = threading.Thread(target=consume)
+        consumer.start()
+        stream(link, 1, range(300))
+        consumer.join()
+        assert taken == list(range(300))
+        deadline = time.monotonic() + 10
+        while link.in_flight(1) and time.monotonic() < deadline:
+            link.wait_credit(1, 0.05)
+        assert link.in_flight(1) == 0 and link.sent(1) == 300
+        assert credited_on and set(credited_on) == {f"holoflow-link-{link_id}"}
+        assert link.failure is None and inbound.failure is None
+
+
+def test_credits_granted_inside_on_message_go_back(links):
+    """A consumer that credits from on_message (the listener's own thread) gets its credits
+    sent after the callback, with no wake-up of its own."""
+    listener = links.listener()
+    sink = Sink()  # credits each message inside on_message
+    token = links.token()
+    expect(listener, sink, "inline", token, {1: 2})
+    link = links.link(listener, "inline", token, {1: 2})
+    link.wait_ready(5)
+    stream(link, 1, range(1000))
+    sink.wait(lambda s: len(s.items) == 1000)
+    assert [m for _, m in sink.items] == list(range(1000))
+    assert not sink.lost and link.failure is None
+
+
+@pytest.mark.slow
+def test_close_stops_waiting_for_the_answer_when_the_peer_is_lost(links):
+    """close() waits for the listener's BYE, but no longer than the link lives: a receiver that
+    hangs (SIGSTOP) is declared lost after the heartbeat timeout, and close() returns then."""
+    token = links.token()
+    peer = _spawn("listen", "me>hung", token.hex())
+    try:
+        (endpoint,) = _wait_line(peer)
+        link = DataLink(links.context, "me>hung", endpoint, token, {1: 4})
+        links.links.append(link)
+        link.wait_ready(10)
+        peer.send_signal(signal.SIGSTOP)
+        stat = Path(f"/proc/{peer.pid}/stat")
+        deadline = time.monotonic() + 10
+        while stat.read_text().rsplit(")", 1)[1].split()[0] != "T" and time.monotonic() < deadline:
+            time.sleep(0.01)  # every thread of the peer stopped: nothing can answer the BYE
+        started = time.monotonic()
+        link.close(timeout=60)
+        took = time.monotonic() - started
+    finally:
+        peer.kill()
+        peer.wait()
+        peer.stdin.close()
+        peer.stdout.close()
+    assert took < 30, "close() returned when the heartbeat declared the peer lost, not after 60 s"
+    assert link.failure is not None and "disconnected" in str(link.failure)
