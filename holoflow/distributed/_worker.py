@@ -326,6 +326,8 @@ class Worker:
         except BaseException as error:
             if runner.error is None and not isinstance(error, DistributedError) and runner.aborted is None:
                 self.report_failure("", error)  # Ctrl-C in this worker
+            if isinstance(runner.error, DistributedError):
+                self._raise_cause(runner.error)
             raise
         rejected = self.listener.rejections()
         for name, edges in runner.edges.items():
@@ -339,6 +341,17 @@ class Worker:
                 rejected=rejected,
             )
         self._wait("EXIT")
+
+    def _raise_cause(self, error: DistributedError) -> None:
+        """A fragment failed on a data link (closed or lost): the peer left because the run is
+        ending elsewhere. Raise that reason (the driver's abort, or its loss) when it comes
+        within a heartbeat timeout; return otherwise."""
+        try:
+            item = self.inbox.get(timeout=self.heartbeats.timeout)
+        except queue.Empty:
+            return
+        if isinstance(item, BaseException):
+            raise item from error
 
     def _compose(self, names: Sequence[str]) -> list[Fragment]:
         by_name = {fragment.name: fragment for fragment in self.app.fragment_graph.get_nodes()}
