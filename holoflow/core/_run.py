@@ -401,7 +401,9 @@ class GraphRun:
         self.fragment = fragment
         self.wake = threading.Event()
         self.stop_requested = False
-        self.on_notify: Callable[[OpRun], None] = lambda _op_run: self.wake.set()
+        wake = self.wake
+        # A set event needs no second set: the loop clears it before it looks at the queues.
+        self.on_notify: Callable[[OpRun], None] = lambda _op_run: None if wake.is_set() else wake.set()
         self.notify_locks = False
         """Whether :attr:`on_notify` takes a lock that the scheduler holds while it commits (a
         caller holding another run's lock must then not call it directly)."""

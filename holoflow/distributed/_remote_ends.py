@@ -183,7 +183,8 @@ class RemoteInbound:
             count = taken - self.credits_sent
             self.credits_sent = taken
         if count and self.link is not None:
-            self.link.credit(self.spec.edge_id, count, flush=not waiting)
+            # Batched (a quarter window at a time); a passive consumer flushes the rest.
+            self.link.credit(self.spec.edge_id, count)
         if moved:
             self.consumer.poke(self.spec.dst[1])
 
