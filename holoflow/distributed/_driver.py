@@ -78,7 +78,8 @@ __all__ = [
 
 PROTOCOL = 1
 DEFAULT_DRIVER_PORT = 57777
-_DEFAULT_WINDOW = 64
+_DEFAULT_WINDOW = 1024
+_IPC_WINDOW = 16
 _LINGER_MS = 1000
 
 _logger = get_logger("holoflow.distributed")
@@ -101,7 +102,8 @@ def driver_address(text: str) -> tuple[str, int]:
 
 
 def edge_window() -> int:
-    """``HOLOFLOW_EDGE_WINDOW``: messages one edge may have in flight (default 64)."""
+    """``HOLOFLOW_EDGE_WINDOW``: messages one edge may have in flight (default 1024; an edge on
+    a CUDA IPC link holds a device buffer per message in flight, so it takes at most 16)."""
     text = _env.holoflow_setting("EDGE_WINDOW") or ""
     if not text:
         return _DEFAULT_WINDOW
@@ -562,9 +564,12 @@ class Driver:
         except HoloflowError as error:
             raise _Abort(error) from None
         window = edge_window()
+        by_id = {peer.worker_id: peer for peer in self.peers.values()}
         edges = []
         links: dict[tuple[str, str], list[int]] = {}
         for spec in specs:
+            src, dst = self.by_fragment[spec.src[0]], self.by_fragment[spec.dst[0]]
+            ipc = src is not dst and _transport(src, dst) != "zmq"
             edges.append(
                 {
                     "edge_id": spec.edge_id,
@@ -572,13 +577,11 @@ class Driver:
                     "dst": list(spec.dst),
                     "capacity": 0,
                     "policy": "",
-                    "window": window,
+                    "window": min(window, _IPC_WINDOW) if ipc else window,
                 }
             )
-            src, dst = self.by_fragment[spec.src[0]], self.by_fragment[spec.dst[0]]
             if src is not dst:
                 links.setdefault((src.worker_id, dst.worker_id), []).append(spec.edge_id)
-        by_id = {peer.worker_id: peer for peer in self.peers.values()}
         per_peer: dict[str, list[dict[str, Any]]] = {peer.worker_id: [] for peer in self.peers.values()}
         for (src_id, dst_id), edge_ids in links.items():
             token = secrets.token_hex(32)

@@ -34,20 +34,37 @@ if TYPE_CHECKING:
     from holoflow.distributed._local import LocalEdges
     from holoflow.distributed._zmq_links import DataLink, InboundLink
 
-__all__ = ["RemoteInbound", "RemoteOutbound"]
+__all__ = ["DEFAULT_BYTE_BUDGET", "RemoteInbound", "RemoteOutbound"]
+
+DEFAULT_BYTE_BUDGET = 256 << 20
+"""Bytes one edge may have in flight by default (``HOLOFLOW_EDGE_WINDOW_BYTES``)."""
 
 
 class _InFlight:
-    """A sized view: the messages of one edge sent and not yet credited back."""
+    """A sized view: the messages of one edge sent and not yet credited back; as long as the
+    window when their bytes reach ``byte_budget`` (so the producer waits either way)."""
 
-    __slots__ = ("edge_id", "link")
+    __slots__ = ("byte_budget", "edge_id", "in_bytes", "link", "sizes", "window")
 
-    def __init__(self, link: DataLink, edge_id: int) -> None:
+    def __init__(self, link: DataLink, edge_id: int, window: int, byte_budget: int) -> None:
         self.link = link
         self.edge_id = edge_id
+        self.window = window
+        self.byte_budget = byte_budget
+        self.sizes: deque[int] = deque()
+        """The sizes of the messages in flight, oldest first (credits retire the oldest)."""
+        self.in_bytes = 0
+
+    def sent(self, nbytes: int) -> None:
+        self.sizes.append(nbytes)
+        self.in_bytes += nbytes
 
     def __len__(self) -> int:
-        return self.link.in_flight(self.edge_id)
+        count = self.link.in_flight(self.edge_id)
+        sizes = self.sizes
+        while len(sizes) > count:
+            self.in_bytes -= sizes.popleft()
+        return count if self.in_bytes < self.byte_budget else max(count, self.window)
 
 
 class RemoteOutbound:
@@ -64,6 +81,9 @@ class RemoteOutbound:
     exporter : IpcExporter, optional
         Sends CUDA arrays by CUDA IPC (``window`` slots); without one they are staged through
         the host.
+    byte_budget : int
+        The producer also waits while this many bytes are in flight (a window of large
+        messages would otherwise hold ``window`` times their size).
     """
 
     __slots__ = ("exporter", "link", "outbound", "producer", "queue", "reserved", "sent", "spec", "where")
@@ -72,13 +92,18 @@ class RemoteOutbound:
     tracks_arrivals = True  # the transmitter hands over one message at a time, by push
 
     def __init__(
-        self, spec: EdgeSpec, link: DataLink, producer: LocalEdges, exporter: IpcExporter | None = None
+        self,
+        spec: EdgeSpec,
+        link: DataLink,
+        producer: LocalEdges,
+        exporter: IpcExporter | None = None,
+        byte_budget: int = DEFAULT_BYTE_BUDGET,
     ) -> None:
         self.spec = spec
         self.exporter = exporter
         self.link = link
         self.producer = producer
-        self.queue = _InFlight(link, spec.edge_id)
+        self.queue = _InFlight(link, spec.edge_id, spec.window, byte_budget)
         self.reserved = 0
         self.sent = 0
         self.outbound = self
@@ -106,6 +131,7 @@ class RemoteOutbound:
         else:
             frames = encode(message, where=self.where)
         self.link.send(edge_id, frames)
+        self.queue.sent(sum(memoryview(frame).nbytes for frame in frames))
         self.sent += 1
 
     def credited(self) -> None:

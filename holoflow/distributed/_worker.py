@@ -58,7 +58,7 @@ from holoflow.distributed._edges import EdgeSpec
 from holoflow.distributed._local import FragmentRunner, LocalLink, copier, link_mode
 from holoflow.distributed._placement import apply_scheduler_environment
 from holoflow.distributed._ports import fragment_ports
-from holoflow.distributed._remote_ends import RemoteInbound, RemoteOutbound
+from holoflow.distributed._remote_ends import DEFAULT_BYTE_BUDGET, RemoteInbound, RemoteOutbound
 from holoflow.distributed._secret import (
     DATA_SERVER_LABEL,
     DRIVER_LABEL,
@@ -95,6 +95,16 @@ def _join_timeout() -> float:
         else:
             raise ConfigError(f"{name}={text!r}: expected a non-negative integer")
     return max(values[0] * values[1] / 1000, 1.0)
+
+
+def _byte_budget() -> int:
+    """``HOLOFLOW_EDGE_WINDOW_BYTES``: bytes one outgoing edge may have in flight (256 MiB)."""
+    text = _env.holoflow_setting("EDGE_WINDOW_BYTES")
+    if text is None:
+        return DEFAULT_BYTE_BUDGET
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"$HOLOFLOW_EDGE_WINDOW_BYTES={text!r}: expected a positive integer")
+    return int(text)
 
 
 def _preferred_ports() -> list[int]:
@@ -173,6 +183,7 @@ class Worker:
             )
             listen_port = None
         self.encrypt = encrypt_data()
+        self.byte_budget = _byte_budget()
         self.data_server_key, data_secret_key = curve_keypair(secret, DATA_SERVER_LABEL)
         self.context: zmq.Context[Any] = zmq.Context()
         self.auth = Authenticator(self.context)
@@ -408,6 +419,7 @@ class Worker:
                     {spec.edge_id: spec.window for spec in edges},
                     lambda edge_id, message: inbound[edge_id].deliver(message),
                     self._link_lost,
+                    credit_bytes=self.byte_budget // 4,
                 )
                 for spec in edges:
                     inbound[spec.edge_id].link = listened
@@ -432,7 +444,9 @@ class Worker:
                 exporter = IpcExporter(spec.window) if ipc and spec.window > 0 else None
                 if exporter is not None:
                     self.exporters.append(exporter)
-                outbound_end = RemoteOutbound(spec, data_link, runner.edges[spec.src[0]], exporter)
+                outbound_end = RemoteOutbound(
+                    spec, data_link, runner.edges[spec.src[0]], exporter, self.byte_budget
+                )
                 outbound[spec.edge_id] = outbound_end
                 runner.edges[spec.src[0]].add_outbound(outbound_end)  # type: ignore[arg-type]
         for data_link in self.links:

@@ -26,6 +26,7 @@ import os
 import struct
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +63,9 @@ VERSION = 1
 DATA, CREDIT, HELLO, BYE = 1, 2, 3, 4
 HANDSHAKE_IVL_MS = 2000
 _REDIAL_S = 0.05
+_CREDIT_BATCH = 16
+"""Credits go back at least every this many consumed messages (a quarter window when smaller):
+the sender then never waits for a credit that is only batching up."""
 _DEFAULT_MAX_MESSAGE = 2 << 30
 _SMALL = 64 * 1024
 _CHECK_MS = 1  # how soon the sending link's thread looks at its socket after frequent sends
@@ -505,12 +509,15 @@ class DataLink:
 class _InEdge:
     window: int
     credit_batch: int = 1
+    credit_bytes: int = 0  # credits also go back once this many bytes were consumed (0: never)
     expected: int = 0  # the next seq; also the count delivered (listener thread only)
     credited: int = 0  # credits sent back (listener thread only)
     pending_credit: int = 0  # consumed and not yet sent back (under the listener's lock)
+    pending_bytes: int = 0  # their bytes (under the listener's lock)
+    sizes: deque[int] = field(default_factory=deque)  # bytes of each message not yet consumed
 
     def __post_init__(self) -> None:
-        self.credit_batch = max(1, self.window // 4)
+        self.credit_batch = max(1, min(self.window // 4, _CREDIT_BATCH))
 
 
 @dataclass(eq=False)
@@ -615,11 +622,16 @@ class DataListener:
         edges: Mapping[int, int],
         on_message: Callable[[int, Any], None],
         on_lost: LostCallback | None = None,
+        credit_bytes: int = 0,
     ) -> InboundLink:
-        """Admit link ``link_id`` once with ``token``, carrying ``edges`` (``{edge_id: window}``)."""
+        """Admit link ``link_id`` once with ``token``, carrying ``edges`` (``{edge_id: window}``).
+
+        Credits go back every quarter window (at most 16 messages), on a flush, and, with
+        ``credit_bytes``, once the consumed messages add up to that many bytes (a sender that
+        also bounds the bytes in flight then never waits on a batch)."""
         link = InboundLink(
             link_id,
-            {edge_id: _InEdge(window) for edge_id, window in edges.items()},
+            {edge_id: _InEdge(window, credit_bytes=credit_bytes) for edge_id, window in edges.items()},
             on_message,
             on_lost,
             self,
@@ -659,6 +671,11 @@ class DataListener:
         edge = link.edges[edge_id]
         with self._lock:
             edge.pending_credit += count
+            if edge.credit_bytes:
+                sizes = edge.sizes
+                for _ in range(min(count, len(sizes))):
+                    edge.pending_bytes += sizes.popleft()
+                flush = flush or edge.pending_bytes >= edge.credit_bytes
             if not flush and edge.pending_credit < edge.credit_batch:
                 return
             self._credits_due[link, edge_id] = None
@@ -737,6 +754,7 @@ class DataListener:
                     due.append((link, edge_id, edge.pending_credit))
                     edge.credited += edge.pending_credit
                     edge.pending_credit = 0
+                    edge.pending_bytes = 0
             self._credits_due.clear()
         for link, edge_id, count in due:
             if link.connected and link.failure is None and not link.bye:
@@ -820,6 +838,8 @@ class DataListener:
         edge.expected = seq + 1
         if edge.window and seq + 1 - edge.credited > edge.window:
             return self._fail(link, f"edge {edge_id}: the sender exceeded its window of {edge.window}")
+        if edge.credit_bytes:
+            edge.sizes.append(len(body) + sum(len(buffer) for buffer in buffers))
         try:
             message = self._decode([body, *buffers])
         except Exception as error:

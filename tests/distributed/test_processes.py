@@ -278,3 +278,14 @@ def test_a_worker_lost_before_the_schedule_frees_its_fragment(cluster, tmp_path)
     for name in ("w_mid", "w_rx", "driver"):
         assert run.wait(name) == 0, run.stderr(name)
     assert received(tmp_path) == list(range(20))
+
+
+@pytest.mark.parametrize("window", ["1", "4"])
+def test_small_windows_and_byte_budgets_still_deliver_everything(cluster, tmp_path, window):
+    run = cluster(HOLOFLOW_EDGE_WINDOW=window, HOLOFLOW_EDGE_WINDOW_BYTES="4096")
+    common = ("--count", "200", "--payload", "array", "--out", str(tmp_path / "rx.json"))
+    run.start("driver", *common, "--driver", "--worker", "--fragments", "tx")
+    run.start("worker", *common, "--worker", "--fragments", "rx")
+    assert run.wait("worker") == 0, run.stderr("worker")
+    assert run.wait("driver") == 0, run.stderr("driver")
+    assert received(tmp_path) == list(range(200))
