@@ -64,7 +64,7 @@ def run_pair(size_mib: int, count: int, ipc: bool, window: int, workdir: Path) -
     out = workdir / f"rx_{size_mib}_{'ipc' if ipc else 'staging'}.json"
     env = {
         **os.environ,
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
         "HOLOFLOW_DISTRIBUTED_SECRET": secrets.token_hex(32),
         "HOLOFLOW_CUDA_IPC": "1" if ipc else "0",
         "HOLOFLOW_EDGE_WINDOW": str(window),

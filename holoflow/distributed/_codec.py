@@ -858,7 +858,7 @@ def _read_ipc(
     if importer is None:
         r.fail(
             "a CUDA IPC array arrived in a process that does not import them "
-            "(HOLOFLOW_CUDA_IPC=1 and a CUDA device on both ends)"
+            "(CUDA IPC allowed and a CUDA device on both ends)"
         )
     c_shape = shape[::-1] if flags & _FORTRAN else shape
     try:

@@ -1,6 +1,7 @@
 """CUDA IPC for one edge between two processes on one host: CuPy arrays without host staging.
 
-Opt-in with ``HOLOFLOW_CUDA_IPC=1`` (read once per process; see :func:`cuda_ipc_enabled`).
+On by default; ``HOLOFLOW_CUDA_IPC=0`` turns it off (read once per process; see
+:func:`cuda_ipc_enabled`).
 
 *Sender.* :class:`IpcExporter` keeps a ring of ``window`` slots. Slot ``i`` serves the edge's
 messages ``k`` with ``k % window == i``: the edge lets message ``k`` go only once message
@@ -33,6 +34,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from holoflow import _env
 from holoflow.errors import CodecError
 from holoflow.tensor import cuda_available, cupy_module
 
@@ -81,14 +83,15 @@ def _count(name: str, n: int = 1) -> None:
 
 
 def cuda_ipc_requested() -> bool:
-    """Whether ``HOLOFLOW_CUDA_IPC`` is ``1`` in this process's environment."""
-    return os.environ.get("HOLOFLOW_CUDA_IPC", "").strip() == "1"
+    """Whether this process's environment allows CUDA IPC: ``HOLOFLOW_CUDA_IPC`` unset or ``1``
+    (the default since a GPU run proved it), not ``0``."""
+    return (_env.holoflow_setting("CUDA_IPC") or "1") != "0"
 
 
 @functools.cache
 def cuda_ipc_enabled() -> bool:
-    """Whether this process moves CuPy arrays by CUDA IPC: ``HOLOFLOW_CUDA_IPC=1`` and CuPy sees a
-    CUDA device (read once per process)."""
+    """Whether this process moves CuPy arrays by CUDA IPC: ``HOLOFLOW_CUDA_IPC`` not ``0`` and
+    CuPy sees a CUDA device (read once per process)."""
     return cuda_ipc_requested() and cuda_available()
 
 

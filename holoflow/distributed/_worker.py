@@ -122,7 +122,7 @@ def _preferred_ports() -> list[int]:
 
 def _caps(encrypt: bool) -> dict[str, Any]:
     """What this worker can do, for ``JOIN``: a CUDA device, ucxx, encrypted data links, CUDA
-    IPC (opted in with ``HOLOFLOW_CUDA_IPC=1``) and the host identity CUDA IPC needs to match."""
+    IPC (on unless ``HOLOFLOW_CUDA_IPC=0``) and the host identity CUDA IPC needs to match."""
     from holoflow.tensor import cuda_available
 
     caps: dict[str, Any] = {"cuda": cuda_available(), "ucxx": False, "encrypt": encrypt}
@@ -188,7 +188,7 @@ class Worker:
         self.context: zmq.Context[Any] = zmq.Context()
         self.auth = Authenticator(self.context)
         self.auth.start()
-        # CUDA IPC (HOLOFLOW_CUDA_IPC=1): one importer for every inbound link of this process.
+        # CUDA IPC (unless HOLOFLOW_CUDA_IPC=0): one importer for every inbound link of this process.
         self.importer = IpcImporter() if cuda_ipc_enabled() else None
         importer = self.importer
         try:

@@ -465,8 +465,9 @@ def test_a_push_without_window_room_never_overwrites_a_slot(gpu, links):
 # -- switches and the driver's choice ------------------------------------------------------------
 def test_cuda_ipc_needs_the_variable_and_a_device(monkeypatch, make_gpu):
     for value, device, expected in [
-        ("", True, False),
+        ("", True, True),
         ("0", True, False),
+        ("0", False, False),
         ("1", False, False),
         ("1", True, True),
     ]:

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+PYTHONPATH = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 EXAMPLE = ROOT / "examples" / "distributed" / "ping_distributed.py"
 
 
 def run_example(tmp_path, *args):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": PYTHONPATH}
     return subprocess.run(
         [sys.executable, str(EXAMPLE), *args],
         cwd=tmp_path,
@@ -58,7 +59,7 @@ def test_count_and_track(tmp_path):
 def start_example(tmp_path, name, *args):
     env = {
         **os.environ,
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": PYTHONPATH,
         "HOLOFLOW_DISTRIBUTED_SECRET": SECRET,
         "HOLOSCAN_LOG_LEVEL": "INFO",
     }

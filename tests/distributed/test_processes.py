@@ -40,7 +40,7 @@ class Cluster:
         self.port = free_port()
         self.env = {
             **os.environ,
-            "PYTHONPATH": str(ROOT),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
             "HOLOFLOW_DISTRIBUTED_SECRET": secret or secrets.token_hex(32),
             "HOLOSCAN_LOG_LEVEL": "INFO",
             **env,

@@ -294,7 +294,8 @@ def test_frames_over_the_limit_never_arrive(links):
 
 
 def _spawn(*args):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, PYTHONPATH=path)
     return subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("_link_peer.py")), *args],
         stdin=subprocess.PIPE,

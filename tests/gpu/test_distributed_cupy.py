@@ -32,12 +32,13 @@ import pytest
 pytestmark = pytest.mark.gpu  # every wait below has its own timeout
 
 ROOT = Path(__file__).resolve().parents[2]
+PYTHONPATH = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 HERE = Path(__file__).resolve().parent
 MIB = 1 << 20
 
 
 def _env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **extra}
+    return {**os.environ, "PYTHONPATH": PYTHONPATH, "PYTHONUNBUFFERED": "1", **extra}
 
 
 class Peer:
