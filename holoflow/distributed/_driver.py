@@ -49,7 +49,7 @@ from holoflow.distributed._control import (
     make_control,
 )
 from holoflow.distributed._placement import allocate
-from holoflow.distributed._ports import OperatorPorts, resolve_edges
+from holoflow.distributed._ports import OperatorPorts, fragment_flows, resolve_edges
 from holoflow.distributed._quiescence import Coordinator, FragmentState
 from holoflow.distributed._secret import DRIVER_LABEL, PEER_LABEL, curve_keypair, load_secret
 from holoflow.distributed._wire_errors import error_from_wire, error_to_wire
@@ -132,16 +132,6 @@ def _join_timeout() -> float | None:
     if not value > 0:
         raise ConfigError(f"$HOLOFLOW_JOIN_TIMEOUT_S={text!r}: expected a positive number of seconds")
     return value
-
-
-def fragment_flows(app: Application) -> list[tuple[str, str, dict[str, set[str]]]]:
-    """The application's fragment flows: ``(source, target, port map)``."""
-    graph = app.fragment_graph
-    return [
-        (source.name, target.name, graph.get_port_map(source, target))
-        for source in graph.get_nodes()
-        for target in graph.get_next_nodes(source)
-    ]
 
 
 def app_fingerprint(app: Application) -> str:

@@ -33,7 +33,7 @@ from holoflow.core.run import GraphRun, OpRun, Receiver
 from holoflow.distributed._codec import decode, encode
 from holoflow.distributed._edges import EdgeSpec
 from holoflow.distributed._placement import apply_scheduler_environment
-from holoflow.distributed._ports import fragment_ports, resolve_edges
+from holoflow.distributed._ports import fragment_flows, fragment_ports, resolve_edges
 from holoflow.distributed._quiescence import Coordinator, FragmentState
 from holoflow.errors import ConfigError
 
@@ -347,6 +347,26 @@ class FragmentRunner:
         self.error_lock = threading.Lock()
         self.pokes: queue.SimpleQueue[tuple[LocalEdges, GraphRun, str] | None] = queue.SimpleQueue()
 
+    def link_locally(self, spec: EdgeSpec, copy: bool) -> None:
+        """Join the two ends of ``spec`` (both fragments in this runner) with a
+        :class:`LocalLink`; ``copy``: through the codec (see :func:`copier`)."""
+        producer, consumer = self.edges[spec.src[0]], self.edges[spec.dst[0]]
+        link = LocalLink(spec, producer, consumer, copier(spec) if copy else None)
+        producer.add_outbound(link)
+        consumer.add_inbound(link)
+
+    def attach(self) -> None:
+        """Give every fragment the scheduler the environment names and its edges (the
+        fragments' runs read ``fragment._holoflow_edges`` when they are built)."""
+        for fragment in self.fragments:
+            apply_scheduler_environment(fragment)
+            fragment._holoflow_edges = self.edges[fragment.name]  # type: ignore[attr-defined]
+
+    def detach(self) -> None:
+        """Take the edges back: a later plain ``fragment.run()`` runs it alone."""
+        for fragment in self.fragments:
+            fragment._holoflow_edges = None  # type: ignore[attr-defined]
+
     def wake_later(self, edges: LocalEdges, run: GraphRun, op_name: str) -> None:
         """Have the waker thread deliver a poke (see :meth:`LocalEdges.poke`)."""
         self.pokes.put((edges, run, op_name))
@@ -475,29 +495,17 @@ def run_local(app: Application) -> None:
     holoflow.errors.GraphError
         For an invalid fragment graph (Holoscan's texts, see ``_ports``).
     """
-    graph = app.fragment_graph
-    fragments = graph.get_nodes()
+    fragments = app.fragment_graph.get_nodes()
     for fragment in fragments:
         fragment.compose_graph()
     ports = {fragment.name: fragment_ports(fragment) for fragment in fragments}
-    flows = [
-        (source.name, target.name, graph.get_port_map(source, target))
-        for source in fragments
-        for target in graph.get_next_nodes(source)
-    ]
-    specs = resolve_edges(flows, ports)
+    specs = resolve_edges(fragment_flows(app), ports)
     runner = FragmentRunner(app, fragments)
     copy = link_mode() == "copy"
     for spec in specs:
-        producer, consumer = runner.edges[spec.src[0]], runner.edges[spec.dst[0]]
-        link = LocalLink(spec, producer, consumer, copier(spec) if copy else None)
-        producer.add_outbound(link)
-        consumer.add_inbound(link)
-    for fragment in fragments:
-        apply_scheduler_environment(fragment)
-        fragment._holoflow_edges = runner.edges[fragment.name]  # type: ignore[attr-defined]
+        runner.link_locally(spec, copy)
+    runner.attach()
     try:
         runner.execute()
     finally:
-        for fragment in fragments:
-            fragment._holoflow_edges = None  # type: ignore[attr-defined]
+        runner.detach()

@@ -15,7 +15,7 @@ from holoflow.core import IOSpec
 from holoflow.distributed._edges import EdgeSpec
 from holoflow.errors import GraphError
 
-__all__ = ["OperatorPorts", "fragment_ports", "resolve_edges", "split_port_name"]
+__all__ = ["OperatorPorts", "fragment_flows", "fragment_ports", "resolve_edges", "split_port_name"]
 
 _EXEC_PORTS = ("__input_exec__", "__output_exec__")
 
@@ -56,6 +56,17 @@ def fragment_ports(fragment: Any) -> dict[str, OperatorPorts]:
         any_size = {name for name, spec in inputs.items() if spec.queue_size == IOSpec.ANY_SIZE}
         ports[op.name] = OperatorPorts(frozenset(inputs), frozenset(outputs), frozenset(any_size))
     return ports
+
+
+def fragment_flows(app: Any) -> list[tuple[str, str, dict[str, set[str]]]]:
+    """An application's fragment flows, as :func:`resolve_edges` takes them: ``(source
+    fragment, target fragment, port map)``."""
+    graph = app.fragment_graph
+    return [
+        (source.name, target.name, graph.get_port_map(source, target))
+        for source in graph.get_nodes()
+        for target in graph.get_next_nodes(source)
+    ]
 
 
 def _listed(names: Sequence[str] | frozenset[str]) -> str:

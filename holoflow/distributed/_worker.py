@@ -55,8 +55,7 @@ from holoflow.distributed._driver import (
     ports_to_wire,
 )
 from holoflow.distributed._edges import EdgeSpec
-from holoflow.distributed._local import FragmentRunner, LocalLink, copier, link_mode
-from holoflow.distributed._placement import apply_scheduler_environment
+from holoflow.distributed._local import FragmentRunner, link_mode
 from holoflow.distributed._ports import fragment_ports
 from holoflow.distributed._remote_ends import DEFAULT_BYTE_BUDGET, RemoteInbound, RemoteOutbound
 from holoflow.distributed._secret import (
@@ -399,10 +398,7 @@ class Worker:
         copy = link_mode() == "copy"
         for spec in specs.values():
             if spec.src[0] in local and spec.dst[0] in local:
-                producer, consumer = runner.edges[spec.src[0]], runner.edges[spec.dst[0]]
-                local_link = LocalLink(spec, producer, consumer, copier(spec) if copy else None)
-                producer.add_outbound(local_link)
-                consumer.add_inbound(local_link)
+                runner.link_locally(spec, copy)
         inbound: dict[int, RemoteInbound] = {}
         outbound: dict[int, RemoteOutbound] = {}
         dialing: list[tuple[Mapping[str, Any], list[EdgeSpec]]] = []
@@ -451,9 +447,7 @@ class Worker:
                 runner.edges[spec.src[0]].add_outbound(outbound_end)  # type: ignore[arg-type]
         for data_link in self.links:
             data_link.wait_ready(_LINK_READY_S)
-        for fragment in fragments:
-            apply_scheduler_environment(fragment)
-            fragment._holoflow_edges = runner.edges[fragment.name]  # type: ignore[attr-defined]
+        runner.attach()
         self.runner = runner
         return runner
 
