@@ -309,7 +309,8 @@ class StopRule:
         The run's connections to other fragments (``GraphRun.edges``). With edges a deadlock
         does not end the run (messages may still come): once it has lasted the timeout the
         rule calls ``edges.passive(True)``, which returns whether the run must end now, and
-        otherwise sleeps until woken; this also holds when ``stop_on_deadlock`` is off.
+        otherwise sleeps until woken; this also holds when ``stop_on_deadlock`` is off. Every
+        idle loop first calls ``edges.idle()`` (batched messages go out).
     """
 
     __slots__ = (
@@ -368,6 +369,8 @@ class StopRule:
             return 0.0
         limit = earliest(delay, self.recession, remaining)
         edges = self.edges
+        if edges is not None:
+            edges.idle()
         if not deadlocked or (not self.stop_on_deadlock and edges is None):
             self.deadlocked_since = None
             return limit

@@ -531,24 +531,28 @@ def decode(frames: Sequence[Any], limits: Limits = DEFAULT_LIMITS, cuda_import: 
     holoflow.errors.CodecError
         For anything malformed, truncated, over ``limits`` or unknown; nothing else.
     """
-    try:
-        count = len(frames)
-        if count == 0:
-            raise CodecError("cannot decode: no frames")
-        views = [_as_bytes_view(frame, index) for index, frame in enumerate(frames)]
-    except CodecError:
-        raise
-    except Exception as exc:
-        raise CodecError(f"cannot decode: frames must be a sequence of buffers ({exc})") from None
-    body = views[0]
-    if body.nbytes > limits.max_message_bytes:
-        raise CodecError(f"cannot decode: a body of {body.nbytes} bytes is over the limit")
-    reader = _Reader(bytes(body), views[1:], limits)
-    reader.cuda_import = cuda_import
-    if reader.data[:2] != MAGIC or len(reader.data) < 3:
+    if type(frames) is list and len(frames) == 1 and type(frames[0]) is bytes:
+        data: bytes = frames[0]  # a message with no buffers, as the links' batches hand over
+        buffers: list[memoryview] = []
+    else:
+        try:
+            if len(frames) == 0:
+                raise CodecError("cannot decode: no frames")
+            views = [_as_bytes_view(frame, index) for index, frame in enumerate(frames)]
+        except CodecError:
+            raise
+        except Exception as exc:
+            raise CodecError(f"cannot decode: frames must be a sequence of buffers ({exc})") from None
+        data = bytes(views[0])
+        buffers = views[1:]
+    if len(data) > limits.max_message_bytes:
+        raise CodecError(f"cannot decode: a body of {len(data)} bytes is over the limit")
+    if len(data) < 3 or not data.startswith(MAGIC):
         raise CodecError("cannot decode: not a holoflow message (bad magic)")
-    if reader.data[2] != VERSION:
-        raise CodecError(f"cannot decode: codec version {reader.data[2]} (this process speaks {VERSION})")
+    if data[2] != VERSION:
+        raise CodecError(f"cannot decode: codec version {data[2]} (this process speaks {VERSION})")
+    reader = _Reader(data, buffers, limits)
+    reader.cuda_import = cuda_import
     reader.pos = 3
     try:
         value = reader.value(0)
@@ -560,7 +564,7 @@ def decode(frames: Sequence[Any], limits: Limits = DEFAULT_LIMITS, cuda_import: 
         raise CodecError(f"cannot decode: {type(exc).__name__}: {exc}") from exc
     if reader.pos != len(reader.data):
         raise CodecError(f"cannot decode: {len(reader.data) - reader.pos} bytes left over after the message")
-    if not all(reader.used):
+    if buffers and not all(reader.used):
         unused = [index + 1 for index, used in enumerate(reader.used) if not used]
         raise CodecError(f"cannot decode: frame(s) {unused} are not part of the message")
     return value

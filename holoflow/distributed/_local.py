@@ -35,7 +35,7 @@ from holoflow.distributed._edges import EdgeSpec
 from holoflow.distributed._placement import apply_scheduler_environment
 from holoflow.distributed._ports import fragment_flows, fragment_ports, resolve_edges
 from holoflow.distributed._quiescence import Coordinator, FragmentState
-from holoflow.errors import ConfigError
+from holoflow.errors import ConfigError, DistributedError
 
 if TYPE_CHECKING:
     from holoflow.core import Application, Fragment
@@ -175,6 +175,19 @@ class _Credits:
             link.consumed()
 
 
+class _Flush:
+    """Run after every execution of an operator that sends nothing to another process: what
+    the fragment's producers batched goes out before the fragment moves on."""
+
+    __slots__ = ("edges",)
+
+    def __init__(self, edges: LocalEdges) -> None:
+        self.edges = edges
+
+    def on_execute(self, timestamp: int) -> None:
+        self.edges.idle()
+
+
 class LocalEdges:
     """One fragment's links in single-process mode, and its passive/active state.
 
@@ -189,6 +202,8 @@ class LocalEdges:
         self.outbound: dict[tuple[str, str], list[Any]] = {}
         self.inbound: dict[tuple[str, str], list[Any]] = {}
         self.out_links: list[LocalLink] = []
+        self.flushes: list[Callable[[], None]] = []
+        """The ``flush`` of each outbound end that batches messages (to another process)."""
         self.in_links: list[LocalLink] = []
         self.lock = threading.Lock()
         self.run: GraphRun | None = None
@@ -204,6 +219,9 @@ class LocalEdges:
         _, op, port = link.spec.src
         self.outbound.setdefault((op, port), []).append(link.outbound)
         self.out_links.append(link)
+        flush = getattr(link.outbound, "flush", None)
+        if flush is not None:
+            self.flushes.append(flush)
 
     def add_inbound(self, link: LocalLink) -> None:
         _, op, port = link.spec.dst
@@ -219,6 +237,13 @@ class LocalEdges:
         for op_name, links in by_op.items():
             op_run = op_runs[op_name]
             op_run.exec_conds = [*op_run.exec_conds, _Credits(links)]  # type: ignore[list-item]
+        if self.flushes:
+            batching = self.outbound.items()
+            producers = {op for (op, _), ends in batching if any(hasattr(end, "flush") for end in ends)}
+            flush = _Flush(self)
+            for op_name, op_run in op_runs.items():
+                if op_name not in producers:
+                    op_run.exec_conds = [*op_run.exec_conds, flush]  # type: ignore[list-item]
         with self.lock:
             self.run = run
             self.op_runs = op_runs
@@ -263,6 +288,11 @@ class LocalEdges:
             with self.lock:
                 self.inflight -= 1
 
+    def idle(self) -> None:
+        """The fragment has nothing to run now: send the messages its producers batched."""
+        for flush in self.flushes:
+            flush()
+
     def passive(self, is_passive: bool) -> bool:
         """The fragment's stop rule found it idle (``True``) or busy; return whether its run
         must end now.
@@ -270,6 +300,7 @@ class LocalEdges:
         A passive fragment owes no credit: credits its consumers decided but had not sent yet
         go out first (they are counted as sent, so they must not wait for a next run)."""
         if is_passive:
+            self.idle()
             self._flush_credits()
         with self.lock:
             if self.stopped:
@@ -287,6 +318,10 @@ class LocalEdges:
     def on_run_end(self, error: BaseException | None) -> None:  # noqa: ARG002 (the runner gets errors itself)
         """The fragment's run ended (``error``: why, if it failed; the runner learns of it
         from the fragment's thread)."""
+        try:
+            self.idle()
+        except DistributedError:
+            pass  # the link failed: its loss is reported where it is watched
         self._flush_credits()
         with self.lock:
             self.finished = True

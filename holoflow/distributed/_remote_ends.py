@@ -134,6 +134,10 @@ class RemoteOutbound:
         self.queue.sent(sum(memoryview(frame).nbytes for frame in frames))
         self.sent += 1
 
+    def flush(self) -> None:
+        """Send what waits in the link's batch (the producing fragment has nothing else to do)."""
+        self.link.flush()
+
     def credited(self) -> None:
         """Credits came back (the link's thread): wake the producer."""
         self.producer.poke(self.spec.src[1])
@@ -182,28 +186,47 @@ class RemoteInbound:
             self.arrivals += 1
         consumer.arrived(self.spec.dst[1])
 
+    def deliver_many(self, messages: list[Any]) -> None:
+        """Messages arrived together (the listener's thread): as :meth:`deliver`, with one wake."""
+        consumer = self.consumer
+        consumer.arriving()
+        now = time.monotonic_ns()
+        with self.lock:
+            receiver = self.receiver
+            staged = self.staged
+            taken = 0
+            if receiver is not None and not staged:
+                taken = min(len(messages), receiver.capacity - len(receiver.queue))
+                push = receiver.push
+                for message in messages[:taken]:
+                    push(message, now)
+            if taken < len(messages):
+                staged.extend([(now, message) for message in messages[taken:]])
+            self.arrivals += len(messages)
+        consumer.arrived(self.spec.dst[1])
+
     def bind(self, receiver: Receiver) -> None:
         """Take the consuming port's receiver (when the fragment's run is built)."""
         with self.lock:
             self.receiver = receiver
             self._refill(receiver)
 
-    def _refill(self, receiver: Receiver) -> int:
+    def _refill(self, receiver: Receiver) -> None:
         staged = self.staged
-        moved = 0
         while staged and len(receiver.queue) < receiver.capacity:
             now, message = staged.popleft()
             receiver.push(message, now)
-            moved += 1
-        return moved
 
     def consumed(self) -> None:
-        """The consumer ran: refill its queue from the stage, credit what it consumed."""
+        """The consumer ran: refill its queue from the stage, credit what it consumed.
+
+        Runs in the consumer's commit, after which every scheduler evaluates the consumer again:
+        what the refill moved needs no wake."""
         with self.lock:
             receiver = self.receiver
             if receiver is None:
                 return
-            moved = self._refill(receiver)
+            self._refill(receiver)
             waiting = len(self.staged) + len(receiver.queue)
             taken = self.arrivals - waiting
             count = taken - self.credits_sent
@@ -211,8 +234,6 @@ class RemoteInbound:
         if count and self.link is not None:
             # Batched (a quarter window at a time); a passive consumer flushes the rest.
             self.link.credit(self.spec.edge_id, count)
-        if moved:
-            self.consumer.poke(self.spec.dst[1])
 
     def flush_credits(self) -> None:
         """Send the credits waiting for a batch now."""

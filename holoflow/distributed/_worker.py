@@ -416,6 +416,7 @@ class Worker:
                     lambda edge_id, message: inbound[edge_id].deliver(message),
                     self._link_lost,
                     credit_bytes=self.byte_budget // 4,
+                    on_messages=lambda edge_id, messages: inbound[edge_id].deliver_many(messages),
                 )
                 for spec in edges:
                     inbound[spec.edge_id].link = listened

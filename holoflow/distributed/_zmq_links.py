@@ -6,10 +6,12 @@ DEALER) to it. Every message is ``[header + body, *buffers]``, where ``body, *bu
 codec's ``encode`` returned and the header is ``struct "<2sBBIQI"``: magic ``HF``, version 1, kind,
 ``edge_id``, ``seq`` (a count for CREDIT) and the body length.
 
-Kinds: ``DATA`` (sender to receiver); ``CREDIT`` (receiver to sender: ``seq`` messages of an edge
-were consumed); ``HELLO`` (the sender's first message, answered once the receiver has tied the
-connection to the link: the link is up); ``BYE`` (the side closing says so, and the other
-answers, so the disconnect that follows is not a loss and everything sent before it arrived).
+Kinds: ``DATA`` (sender to receiver); ``BATCH`` (sender to receiver: ``seq`` small single-frame
+``DATA`` messages, each a header and its body, back to back in one frame); ``CREDIT`` (receiver
+to sender: ``seq`` messages of an edge were consumed); ``HELLO`` (the sender's first message,
+answered once the receiver has tied the connection to the link: the link is up); ``BYE`` (the
+side closing says so, and the other answers, so the disconnect that follows is not a loss and
+everything sent before it arrived).
 
 Guarantees per edge: messages arrive exactly once, in order: ``seq`` counts from 0 and a gap or a
 repeat fails the link. At most ``window`` messages are in flight (0: no limit): the sender counts
@@ -27,7 +29,7 @@ import struct
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +48,7 @@ from holoflow.distributed._zmq_auth import (
 from holoflow.errors import ConfigError, DistributedError
 
 __all__ = [
+    "BATCH",
     "BYE",
     "CREDIT",
     "DATA",
@@ -54,13 +57,15 @@ __all__ = [
     "DataLink",
     "DataListener",
     "InboundLink",
+    "batch_entries",
+    "batch_frame",
     "max_message_bytes",
 ]
 
 HEADER = struct.Struct("<2sBBIQI")
 MAGIC = b"HF"
 VERSION = 1
-DATA, CREDIT, HELLO, BYE = 1, 2, 3, 4
+DATA, CREDIT, HELLO, BYE, BATCH = 1, 2, 3, 4, 5
 HANDSHAKE_IVL_MS = 2000
 _REDIAL_S = 0.05
 _CREDIT_BATCH = 16
@@ -70,6 +75,13 @@ _DEFAULT_MAX_MESSAGE = 2 << 30
 _SMALL = 64 * 1024
 _CHECK_MS = 1  # how soon the sending link's thread looks at its socket after frequent sends
 _INLINE_CHECKS = 32  # sends that look at the socket themselves before the thread takes over
+_BATCH_BODY = 16 * 1024
+"""Single-frame messages with a body up to this size wait in the link's batch."""
+_BATCH_BYTES = 64 * 1024
+_BATCH_COUNT = 256
+"""A batch goes out once it holds this many bytes or messages, else when flushed."""
+_BATCH_AGE_S = 0.001
+"""The link's thread sends a batch that has waited this long (its producer is busy elsewhere)."""
 _PACK = HEADER.pack
 _UNPACK_FROM = HEADER.unpack_from
 _NOBLOCK = int(zmq.NOBLOCK)
@@ -161,7 +173,9 @@ class DataLink:
     handshake is retried every 50 ms (the listener's process may not have been told of the link
     yet); after that, or once welcomed, a refusal fails the link.
 
-    :meth:`send` may be called from any thread; it never blocks.
+    :meth:`send` may be called from any thread; it never blocks. Small single-frame messages
+    wait in a batch that goes out as one frame when it is full, when :meth:`flush` is called
+    (the producing fragment has nothing else to do) or after ``_BATCH_AGE_S``.
     """
 
     # How the link's thread learns of frames from the listener. libzmq signals a socket's file
@@ -208,6 +222,11 @@ class DataLink:
         self._sleeping = False  # the thread waits with no deadline
         self._unchecked_sends = 0  # sends that asked the socket themselves while the thread slept
         self._credited: list[int] = []  # edges credited since on_credit last ran
+        self._batch: list[bytes] = []  # headers and bodies of the messages not sent yet
+        self._batch_bytes = 0
+        self._batch_since = 0.0  # when the oldest of them was sent (time.monotonic())
+        self.frames_sent = 0
+        """Data frames put on the socket (a batch is one)."""
         self._lost: DistributedError | None = None  # a failure on_lost has yet to hear of
         self._wake = _Wake()
         sock = context.socket(zmq.DEALER)
@@ -264,6 +283,25 @@ class DataLink:
             seq = edge.next_seq
             body = frames[0]
             head = _PACK(MAGIC, VERSION, DATA, edge_id, seq, len(body)) + body
+            edge.next_seq = seq + 1
+            edge.in_flight += 1
+            batch = self._batch
+            if len(frames) == 1 and len(body) <= _BATCH_BODY:
+                if not batch:
+                    self._batch_since = time.monotonic()
+                    if self._sleeping:
+                        self._wake.set()  # the thread sends the batch if nobody flushes it
+                batch.append(head)
+                self._batch_bytes += len(head)
+                if (
+                    self._batch_bytes >= _BATCH_BYTES
+                    or len(batch) >= _BATCH_COUNT
+                    or edge.in_flight == edge.window  # the producer waits now: no more will come
+                ):
+                    self._flush_locked()
+                return seq
+            if batch:
+                self._flush_locked()
             sock = self._sock
             try:
                 if len(frames) == 1:
@@ -275,21 +313,47 @@ class DataLink:
                     sock.send(frames[-1], _NOBLOCK, copy=False)
             except zmq.ZMQError as error:
                 raise self._fail_locked(f"send failed: {error.strerror}") from None
-            edge.next_seq = seq + 1
-            edge.in_flight += 1
-            if self._armed:
-                pass  # the thread reads the socket within _CHECK_MS
-            elif not self._sleeping:
-                self._armed = True  # the thread is busy: it reads the socket before it sleeps again
-            elif self._unchecked_sends < _INLINE_CHECKS:
-                # The thread sleeps: look at the socket here (no thread to wake on a rare send).
-                self._unchecked_sends += 1
-                if sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
-                    self._wake.set()
-            else:
-                self._armed = True  # frequent sends: the thread checks for them every _CHECK_MS
-                self._wake.set()
+            self._sent_on_socket()
             return seq
+
+    def flush(self) -> None:
+        """Send the batched messages now (if any). Raises the link's :class:`DistributedError`
+        if it failed."""
+        if not self._batch:
+            return
+        with self._lock:
+            if self._failure is not None:
+                raise self._failure
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        batch = self._batch
+        if not batch or self._failure is not None:
+            return
+        frame = batch[0] if len(batch) == 1 else batch_frame(batch)
+        self._batch = []
+        self._batch_bytes = 0
+        try:
+            self._sock.send(frame, _NOBLOCK)
+        except zmq.ZMQError as error:
+            raise self._fail_locked(f"send failed: {error.strerror}") from None
+        self._sent_on_socket()
+
+    def _sent_on_socket(self) -> None:
+        """A frame went out: see that someone reads the socket soon (the lock held)."""
+        self.frames_sent += 1
+        if self._armed:
+            pass  # the thread reads the socket within _CHECK_MS
+        elif not self._sleeping:
+            self._armed = True  # the thread is busy: it reads the socket before it sleeps again
+        elif self._unchecked_sends < _INLINE_CHECKS:
+            # The thread sleeps: look at the socket here (no thread to wake on a rare send).
+            self._unchecked_sends += 1
+            if self._sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                self._wake.set()
+        else:
+            self._armed = True  # frequent sends: the thread checks for them every _CHECK_MS
+            self._wake.set()
 
     def has_credit(self, edge_id: int) -> bool:
         edge = self._edges[edge_id]
@@ -347,6 +411,11 @@ class DataLink:
                 return
             self._closing = True
             greet = self._failure is None and self._ready.is_set() and not self._bye.is_set()
+            if self._batch and not self._bye.is_set():
+                try:
+                    self._flush_locked()
+                except DistributedError:
+                    greet = False
             if greet:
                 try:
                     self._sock.send(_header(BYE, 0, 0), zmq.NOBLOCK)
@@ -402,7 +471,7 @@ class DataLink:
             with self._lock:
                 if self._stopping:
                     return
-                wait_ms: int | None = _CHECK_MS if self._armed else None
+                wait_ms: int | None = _CHECK_MS if self._armed or self._batch else None
                 if self._redial_at is not None:
                     due = max(0, int((self._redial_at - time.monotonic()) * 1000))
                     wait_ms = due if wait_ms is None else min(due, wait_ms)
@@ -427,6 +496,11 @@ class DataLink:
                         self._lost = lost
                 if self._redial_at is not None and time.monotonic() >= self._redial_at:
                     self._redial()
+                if self._batch and time.monotonic() - self._batch_since >= _BATCH_AGE_S:
+                    try:
+                        self._flush_locked()
+                    except DistributedError as error:
+                        self._lost = error
                 credited, self._credited = self._credited, []
                 lost, self._lost = self._lost, None
             if self._on_credit is not None:
@@ -520,12 +594,56 @@ class _InEdge:
         self.credit_batch = max(1, min(self.window // 4, _CREDIT_BATCH))
 
 
+def batch_frame(entries: Sequence[bytes]) -> bytes:
+    """One ``BATCH`` frame of ``entries`` (each a ``DATA`` header and its body; at least two)."""
+    nbytes = sum(len(entry) for entry in entries)
+    return _PACK(MAGIC, VERSION, BATCH, 0, len(entries), nbytes) + b"".join(entries)
+
+
+def batch_entries(frame: bytes, count: int) -> Iterator[tuple[int, int, bytes]]:
+    """``(edge_id, seq, body)`` of each message in a ``BATCH`` frame (its header included) that
+    announces ``count`` messages, in order.
+
+    Raises
+    ------
+    ValueError
+        Once it meets the first malformed part, naming it: fewer than two messages, a truncated
+        or foreign header, a body past the end, bytes left over.
+    """
+    if count < 2:
+        raise ValueError(f"a batch of {count} message(s)")
+    end = len(frame)
+    size = HEADER.size
+    pos = size
+    for _ in range(count):
+        if end - pos < size:
+            raise ValueError("truncated batch")
+        magic, version, kind, edge_id, seq, body_len = _UNPACK_FROM(frame, pos)
+        pos += size
+        if magic != MAGIC or version != VERSION or kind != DATA or body_len > end - pos:
+            raise ValueError("malformed message in a batch")
+        yield edge_id, seq, frame[pos : pos + body_len]
+        pos += body_len
+    if pos != end:
+        raise ValueError(f"{end - pos} bytes left over after a batch")
+
+
+class _Refused(Exception):
+    """A received message failed its link (``link``: the link, or ``None`` if it had failed
+    already)."""
+
+    def __init__(self, link: InboundLink | None) -> None:
+        super().__init__()
+        self.link = link
+
+
 @dataclass(eq=False)
 class InboundLink:
     """The receiving end of one link, made by :meth:`DataListener.expect`.
 
     ``on_message(edge_id, message)`` runs on the listener's thread for each decoded message, in
-    order; the consumer gives the slots back with :meth:`credit` from any thread.
+    order (``on_messages(edge_id, messages)``, when given, takes the messages of a batch
+    together); the consumer gives the slots back with :meth:`credit` from any thread.
     """
 
     link_id: str
@@ -538,6 +656,7 @@ class InboundLink:
     fd: int = -1
     failure: DistributedError | None = None
     bye: bool = False
+    on_messages: Callable[[int, list[Any]], None] | None = None
 
     def credit(self, edge_id: int, count: int = 1, flush: bool = False) -> None:
         """Return ``count`` consumed messages of ``edge_id`` to the sender: sent in batches of a
@@ -623,6 +742,7 @@ class DataListener:
         on_message: Callable[[int, Any], None],
         on_lost: LostCallback | None = None,
         credit_bytes: int = 0,
+        on_messages: Callable[[int, list[Any]], None] | None = None,
     ) -> InboundLink:
         """Admit link ``link_id`` once with ``token``, carrying ``edges`` (``{edge_id: window}``).
 
@@ -636,6 +756,7 @@ class DataListener:
             on_lost,
             self,
             dict.fromkeys(edges, 0),
+            on_messages=on_messages,
         )
         with self._lock:
             if link_id in self._links:
@@ -806,6 +927,8 @@ class DataListener:
             return None
         if kind == DATA:
             return self._deliver(link, edge_id, seq, head[HEADER.size :], buffers)
+        if kind == BATCH and not buffers:
+            return self._deliver_batch(link, head, seq)
         if kind == BYE:
             link.bye = True
             if not self._closing:
@@ -826,27 +949,76 @@ class DataListener:
         self._send(link, _header(HELLO, 0, 0))
         return None
 
+    def _deliver_batch(self, link: InboundLink, frame: memoryview, count: int) -> InboundLink | None:
+        """Deliver the ``count`` messages of a ``BATCH`` frame, in order; the messages of one
+        edge in a row go to ``on_messages`` together when the link has it."""
+        run_edge = -1
+        run: list[Any] = []
+        failed: InboundLink | None = None
+        try:
+            for edge_id, seq, body in batch_entries(bytes(frame), count):
+                if edge_id != run_edge and run:
+                    failed = self._hand_over(link, run_edge, run)
+                    run = []
+                    if failed is not None:
+                        return failed
+                run_edge = edge_id
+                run.append(self._accept(link, edge_id, seq, body, ()))
+        except _Refused as refused:
+            failed = refused.link
+        except ValueError as error:
+            failed = self._fail(link, str(error))
+        if run:
+            handed = self._hand_over(link, run_edge, run)
+            failed = failed or handed
+        return failed
+
+    def _hand_over(self, link: InboundLink, edge_id: int, messages: list[Any]) -> InboundLink | None:
+        try:
+            if link.on_messages is not None:
+                link.on_messages(edge_id, messages)
+            else:
+                for message in messages:
+                    link.on_message(edge_id, message)
+        except Exception as error:
+            return self._fail(link, f"edge {edge_id}: the receiver failed on a message: {error!r}", error)
+        return None
+
     def _deliver(
         self, link: InboundLink, edge_id: int, seq: int, body: memoryview, buffers: list[memoryview]
     ) -> InboundLink | None:
-        edge = link.edges.get(edge_id)
-        if edge is None:
-            return self._fail(link, f"message for edge {edge_id}, which this link does not carry")
-        if seq != edge.expected:
-            what = "a gap" if seq > edge.expected else "a duplicate"
-            return self._fail(link, f"edge {edge_id}: expected message {edge.expected}, got {seq} ({what})")
-        edge.expected = seq + 1
-        if edge.window and seq + 1 - edge.credited > edge.window:
-            return self._fail(link, f"edge {edge_id}: the sender exceeded its window of {edge.window}")
-        if edge.credit_bytes:
-            edge.sizes.append(len(body) + sum(len(buffer) for buffer in buffers))
         try:
-            message = self._decode([body, *buffers])
-        except Exception as error:
-            return self._fail(link, f"edge {edge_id}: message {seq} does not decode: {error}", error)
-        link.received[edge_id] += 1
+            message = self._accept(link, edge_id, seq, body, buffers)
+        except _Refused as refused:
+            return refused.link
         try:
             link.on_message(edge_id, message)
         except Exception as error:
             return self._fail(link, f"edge {edge_id}: the receiver failed on message {seq}: {error!r}", error)
         return None
+
+    def _accept(
+        self, link: InboundLink, edge_id: int, seq: int, body: bytes | memoryview, buffers: Sequence[Any]
+    ) -> Any:
+        """Check message ``seq`` of ``edge_id`` and decode it; returns the message. Raises
+        :class:`_Refused` when the message fails the link."""
+        edge = link.edges.get(edge_id)
+        if edge is None:
+            raise _Refused(self._fail(link, f"message for edge {edge_id}, which this link does not carry"))
+        if seq != edge.expected:
+            what = "a gap" if seq > edge.expected else "a duplicate"
+            reason = f"edge {edge_id}: expected message {edge.expected}, got {seq} ({what})"
+            raise _Refused(self._fail(link, reason))
+        edge.expected = seq + 1
+        if edge.window and seq + 1 - edge.credited > edge.window:
+            reason = f"edge {edge_id}: the sender exceeded its window of {edge.window}"
+            raise _Refused(self._fail(link, reason))
+        if edge.credit_bytes:
+            edge.sizes.append(len(body) + sum(len(buffer) for buffer in buffers))
+        try:
+            message = self._decode([body, *buffers])
+        except Exception as error:
+            reason = f"edge {edge_id}: message {seq} does not decode: {error}"
+            raise _Refused(self._fail(link, reason, error)) from None
+        link.received[edge_id] += 1
+        return message

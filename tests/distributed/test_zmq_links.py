@@ -14,10 +14,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from holoflow.distributed._codec import encode
 from holoflow.distributed._secret import DATA_SERVER_LABEL, curve_keypair
-from holoflow.distributed._zmq_links import BYE, DATA, HEADER, HELLO, DataLink, max_message_bytes
+from holoflow.distributed._zmq_links import (
+    BATCH,
+    BYE,
+    CREDIT,
+    DATA,
+    HEADER,
+    HELLO,
+    DataLink,
+    batch_entries,
+    batch_frame,
+    max_message_bytes,
+)
 from holoflow.errors import ConfigError, DistributedError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +103,56 @@ def test_delivers_every_message_once_in_order(links, kind, count):
     assert not sink.lost and link.failure is None
     if kind == "1MiB":
         assert seven[0].flags.writeable, "received buffers are writable, no copy needed"
+
+
+def test_small_messages_travel_in_batches_in_order(links):
+    """Small messages share frames; a large one sends the batch before it, so one edge's order
+    holds across both kinds."""
+    listener = links.listener()
+    sink = Sink()
+    token = links.token()
+    expect(listener, sink, "batch", token, {1: 0})
+    link = links.link(listener, "batch", token, {1: 0})
+    link.wait_ready(5)
+    big = np.arange(1 << 17, dtype=np.int64)  # 1 MiB: its own frames
+    payloads = [*range(2000), big, *range(2000, 3000)]
+    for payload in payloads:
+        link.send(1, encode(payload))
+    link.flush()
+    sink.wait(lambda s: len(s.items) == len(payloads))
+    received = [message for _, message in sink.items]
+    assert received[:2000] == list(range(2000)) and received[2001:] == list(range(2000, 3000))
+    np.testing.assert_array_equal(received[2000], big)
+    assert link.frames_sent <= 3000 // 100, f"{link.frames_sent} frames for {len(payloads)} messages"
+
+
+def test_a_batch_nobody_flushes_goes_out_on_its_own(links):
+    listener = links.listener()
+    sink = Sink()
+    token = links.token()
+    expect(listener, sink, "idle", token, {1: 0})
+    link = links.link(listener, "idle", token, {1: 0})
+    link.wait_ready(5)
+    for i in range(3):
+        link.send(1, encode(i))
+    sink.wait(lambda s: len(s.items) == 3, timeout=5)
+    assert [m for _, m in sink.items] == [0, 1, 2]
+    assert link.frames_sent == 1
+
+
+def test_a_full_window_sends_the_batch(links):
+    """The producer waits for credits once its window is full: what it batched goes out then."""
+    listener = links.listener()
+    sink = Sink()
+    token = links.token()
+    expect(listener, sink, "full", token, {1: 8})
+    link = links.link(listener, "full", token, {1: 8})
+    link.wait_ready(5)
+    for i in range(8):
+        link.send(1, encode(i))
+    assert link.frames_sent == 1
+    assert link.wait_credit(1, 10)
+    assert [m for _, m in sink.items] == list(range(8))
 
 
 def test_credits_bound_messages_in_flight(links):
@@ -242,9 +305,24 @@ def _data(edge, seq, body):
     return HEADER.pack(b"HF", 1, DATA, edge, seq, len(body)) + body
 
 
+def _batch(count, *entries):
+    payload = b"".join(entries)
+    return HEADER.pack(b"HF", 1, BATCH, 0, count, len(payload)) + payload
+
+
 @pytest.mark.parametrize(
     ("frames", "match"),
     [
+        ([[_batch(1, _data(1, 0, BODY))]], "a batch of 1 message"),
+        ([[_batch(3, _data(1, 0, BODY), _data(1, 1, BODY))]], "truncated batch"),
+        (
+            [[_batch(2, _data(1, 0, BODY), HEADER.pack(b"HF", 1, CREDIT, 1, 1, 0))]],
+            "malformed message in a batch",
+        ),
+        ([[_batch(2, _data(1, 0, BODY), _data(1, 1, BODY)[:-1])]], "malformed message in a batch"),
+        ([[_batch(2, _data(1, 0, BODY), _data(1, 1, BODY), b"zz")]], "2 bytes left over after a batch"),
+        ([[_batch(2, _data(1, 0, BODY), _data(1, 2, BODY))]], "expected message 1, got 2 \\(a gap\\)"),
+        ([[_batch(2, _data(1, 0, BODY), _data(1, 1, b"??"))]], "message 1 does not decode"),
         ([[_data(1, 0, BODY)], [_data(1, 2, BODY)]], "expected message 1, got 2 \\(a gap\\)"),
         ([[_data(1, 0, BODY)], [_data(1, 0, BODY)]], "expected message 1, got 0 \\(a duplicate\\)"),
         ([[_data(5, 0, BODY)]], "edge 5, which this link does not carry"),
@@ -272,6 +350,52 @@ def test_protocol_breaches_fail_the_link_by_name(links, frames, match):
     sock.send(HEADER.pack(b"HF", 1, BYE, 0, 0, 0))
     time.sleep(0.2)
     assert len(sink.lost) == 1, "a failed link reports once and ignores the rest"
+
+
+@pytest.mark.parametrize("bad", [_data(1, 2, BODY), _data(1, 1, b"??")], ids=["gap", "undecodable"])
+def test_a_batch_delivers_what_comes_before_its_bad_message(links, bad):
+    listener = links.listener()
+    sink = Sink(credit=False)
+    token = links.token()
+    expect(listener, sink, "part", token, {1: 4})
+    sock = _raw_peer(links, listener, "part", token)
+    sock.send(_batch(3, _data(1, 0, BODY), bad, _data(1, 2, BODY)))
+    sink.wait(lambda s: s.lost)
+    assert [m for _, m in sink.items] == [b"x"]
+
+
+_ENTRY = st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 2**64 - 1), st.binary(max_size=64))
+
+
+@given(st.lists(_ENTRY, min_size=2, max_size=20))
+def test_batch_frames_round_trip(entries):
+    frame = batch_frame([HEADER.pack(b"HF", 1, DATA, e, s, len(b)) + b for e, s, b in entries])
+    _, _, kind, _, count, body_len = HEADER.unpack_from(frame)
+    assert kind == BATCH and count == len(entries) and body_len == len(frame) - HEADER.size
+    assert list(batch_entries(frame, count)) == entries
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(_ENTRY, min_size=2, max_size=6), st.integers(0, 8), st.binary(max_size=40), st.integers(0, 200)
+)
+def test_batch_parsing_of_any_bytes_fails_only_by_name(entries, count, junk, cut):
+    """Whatever the bytes (a valid batch cut short, padded or miscounted), the parser yields
+    bodies inside the frame or raises ValueError; nothing else."""
+    frame = batch_frame([HEADER.pack(b"HF", 1, DATA, e, s, len(b)) + b for e, s, b in entries])
+    frame = (frame + junk)[: len(frame) + len(junk) - cut]
+    parsed = []
+    failure = None
+    try:
+        for edge_id, seq, body in batch_entries(frame, count):
+            assert len(body) <= len(frame)
+            parsed.append((edge_id, seq, body))
+    except ValueError as error:
+        failure = str(error)
+    if failure is None:
+        assert 2 <= count == len(parsed) and parsed == entries[:count]
+    else:
+        assert failure and parsed == entries[: len(parsed)]
 
 
 def test_max_message_bytes_setting():
