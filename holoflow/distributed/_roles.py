@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from holoflow.distributed._allocator import keep_message_memory
 from holoflow.distributed._driver import Driver, run_driver_thread
 from holoflow.distributed._worker import Worker
 
@@ -55,4 +56,5 @@ def run_roles(app: Application, options: Any) -> None:
 
 
 def _run_worker(app: Application, options: Any) -> None:
+    keep_message_memory()
     Worker(app, options.driver_address, options.worker_address, options.worker_targets).run()
