@@ -11,6 +11,9 @@ Modes (``--mode``):
   ``rx`` in ``fragment2``, as fast as it may or, with ``--period-ms``, paced by a
   ``PeriodicCondition``. Payloads: ``small`` (a ``(seq, t_ns)`` tuple of ints) or a uint8 array
   of ``1KiB``, ``1MiB`` or ``8MiB`` with ``seq`` and ``t_ns`` as int64 in its first 16 bytes.
+- ``pingpong``: ``tx`` in ``fragment1`` sends a message to ``echo`` in ``fragment2``, which sends
+  it back to ``tx``, which sends the next only then (``kick`` starts the first); ``--count`` round
+  trips, latencies are half of each round trip: the same measure as a raw transport's ping-pong.
 - ``cores``: ``work1`` in ``fragment1`` and ``work2`` in ``fragment2`` each spin a pure-Python
   loop for ``--burn-ms`` per message (CPU-bound, holding the GIL); ``work2`` also does what
   ``rx`` does.
@@ -30,7 +33,7 @@ import time
 
 import numpy as np
 from holoscan.conditions import CountCondition, PeriodicCondition
-from holoscan.core import Application, Fragment, Operator, OperatorSpec
+from holoscan.core import Application, ConditionType, Fragment, Operator, OperatorSpec
 
 SIZES = {"small": 0, "1KiB": 1024, "1MiB": 1 << 20, "8MiB": 8 << 20}
 
@@ -143,6 +146,87 @@ class RxOp(Operator):
         print("RXRESULT " + json.dumps(result), flush=True)
 
 
+def _report(payload: str, count: int, received: int, latencies: list[int], first: int, last: int) -> None:
+    lat = np.array(latencies or [0], dtype=np.float64) / 1e3
+    span_s = (last - first) / 1e9 if received > 1 else float("nan")
+    result = {
+        "pid": os.getpid(),
+        "payload": payload,
+        "expected": count,
+        "received": received,
+        "lost": count - received,
+        "msgs_per_s": received / span_s if received > 1 else 0.0,
+        "latency_p50_us": float(np.percentile(lat, 50)),
+        "latency_p99_us": float(np.percentile(lat, 99)),
+        "latency_max_us": float(lat.max()),
+    }
+    print("RXRESULT " + json.dumps(result), flush=True)
+
+
+class KickOp(Operator):
+    """Emits one message to start the ping-pong."""
+
+    def setup(self, spec: OperatorSpec):
+        spec.output("out")
+
+    def compute(self, op_input, op_output, context):
+        op_output.emit(0, "out")
+
+
+class PingPongOp(Operator):
+    """Sends a message, waits for it to come back, records half the round trip, sends the next."""
+
+    WARMUP = 10
+
+    def __init__(self, fragment, *args, payload="small", count=0, **kwargs):
+        self.payload = payload
+        self.count = count
+        self.seq = 0
+        self.received = 0
+        self.latencies: list[int] = []
+        self.first = self.last = 0
+        super().__init__(fragment, *args, **kwargs)
+
+    def setup(self, spec: OperatorSpec):
+        spec.input("kick").condition(ConditionType.NONE)
+        spec.input("back").condition(ConditionType.NONE)
+        spec.multi_port_condition(
+            kind=ConditionType.MULTI_MESSAGE_AVAILABLE,
+            port_names=["kick", "back"],
+            sampling_mode="SumOfAll",
+            min_sum=1,
+        )
+        spec.output("out")
+
+    def compute(self, op_input, op_output, context):
+        op_input.receive("kick")
+        message = op_input.receive("back")
+        now = time.monotonic_ns()
+        if message is not None:
+            seq, emitted, _ = _stamp(self.payload, message)
+            if seq >= self.WARMUP:
+                self.latencies.append((now - emitted) // 2)
+                self.received += 1
+                self.last = now
+        if self.seq == self.WARMUP:
+            self.first = now
+        if self.seq < self.count + self.WARMUP:
+            op_output.emit(_message(self.payload, self.seq), "out")
+            self.seq += 1
+
+    def stop(self):
+        _report(self.payload, self.count, self.received, self.latencies, self.first, self.last)
+
+
+class EchoOp(Operator):
+    def setup(self, spec: OperatorSpec):
+        spec.input("in")
+        spec.output("out")
+
+    def compute(self, op_input, op_output, context):
+        op_output.emit(op_input.receive("in"), "out")
+
+
 class Fragment1(Fragment):
     def __init__(self, app, name, options):
         self.settings = options
@@ -153,6 +237,11 @@ class Fragment1(Fragment):
         conditions = [CountCondition(self, o.count, name="count")]
         if o.period_ms > 0:
             conditions.append(PeriodicCondition(self, int(o.period_ms * 1e6), name="period"))
+        if o.mode == "pingpong":
+            kick = KickOp(self, CountCondition(self, 1, name="once"), name="kick")
+            tx = PingPongOp(self, payload=o.payload, count=o.count, name="tx")
+            self.add_flow(kick, tx, {("out", "kick")})
+            return
         burn = o.burn_ms if o.mode == "cores" else 0.0
         name = "work1" if o.mode == "cores" else "tx"
         self.add_operator(TxOp(self, *conditions, payload=o.payload, burn_ms=burn, name=name))
@@ -165,6 +254,9 @@ class Fragment2(Fragment):
 
     def compose(self):
         o = self.settings
+        if o.mode == "pingpong":
+            self.add_operator(EchoOp(self, name="echo"))
+            return
         burn = o.burn_ms if o.mode == "cores" else 0.0
         name = "work2" if o.mode == "cores" else "rx"
         self.add_operator(RxOp(self, payload=o.payload, count=o.count, burn_ms=burn, name=name))
@@ -180,13 +272,16 @@ class BenchApp(Application):
         receiver = Fragment2(self, "fragment2", self.settings)
         if self.settings.mode == "cores":
             self.add_flow(sender, receiver, {("work1.out", "work2.in")})
+        elif self.settings.mode == "pingpong":
+            self.add_flow(sender, receiver, {("tx.out", "echo.in")})
+            self.add_flow(receiver, sender, {("echo.out", "tx.back")})
         else:
             self.add_flow(sender, receiver, {("tx.out", "rx.in")})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--mode", choices=("ping", "cores"), default="ping")
+    parser.add_argument("--mode", choices=("ping", "pingpong", "cores"), default="ping")
     parser.add_argument("--payload", choices=sorted(SIZES), default="small")
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--period-ms", type=float, default=0.0)

@@ -80,6 +80,8 @@ _BATCH_BODY = 16 * 1024
 _BATCH_BYTES = 64 * 1024
 _BATCH_COUNT = 256
 """A batch goes out once it holds this many bytes or messages, else when flushed."""
+_QUIET_S = 50e-6
+"""A small message goes out at once, unbatched, when no frame went out for this long."""
 _BATCH_AGE_S = 0.001
 """The link's thread sends a batch that has waited this long (its producer is busy elsewhere)."""
 _PACK = HEADER.pack
@@ -173,9 +175,10 @@ class DataLink:
     handshake is retried every 50 ms (the listener's process may not have been told of the link
     yet); after that, or once welcomed, a refusal fails the link.
 
-    :meth:`send` may be called from any thread; it never blocks. Small single-frame messages
-    wait in a batch that goes out as one frame when it is full, when :meth:`flush` is called
-    (the producing fragment has nothing else to do) or after ``_BATCH_AGE_S``.
+    :meth:`send` may be called from any thread; it never blocks. A small single-frame message
+    sent after a quiet spell (``_QUIET_S``) goes out at once; one that follows closely waits in a
+    batch that goes out as one frame when it is full, when :meth:`flush` is called (the
+    producing fragment has nothing else to do) or after ``_BATCH_AGE_S``.
     """
 
     # How the link's thread learns of frames from the listener. libzmq signals a socket's file
@@ -225,6 +228,7 @@ class DataLink:
         self._batch: list[bytes] = []  # headers and bodies of the messages not sent yet
         self._batch_bytes = 0
         self._batch_since = 0.0  # when the oldest of them was sent (time.monotonic())
+        self._last_frame_at = 0.0  # when the last data frame went out (time.monotonic())
         self.frames_sent = 0
         """Data frames put on the socket (a batch is one)."""
         self._lost: DistributedError | None = None  # a failure on_lost has yet to hear of
@@ -288,7 +292,11 @@ class DataLink:
             batch = self._batch
             if len(frames) == 1 and len(body) <= _BATCH_BODY:
                 if not batch:
-                    self._batch_since = time.monotonic()
+                    now = time.monotonic()
+                    if now - self._last_frame_at >= _QUIET_S:
+                        self._send_frame(head)  # a sparse stream: nothing to batch it with
+                        return seq
+                    self._batch_since = now
                     if self._sleeping:
                         self._wake.set()  # the thread sends the batch if nobody flushes it
                 batch.append(head)
@@ -333,6 +341,9 @@ class DataLink:
         frame = batch[0] if len(batch) == 1 else batch_frame(batch)
         self._batch = []
         self._batch_bytes = 0
+        self._send_frame(frame)
+
+    def _send_frame(self, frame: bytes) -> None:
         try:
             self._sock.send(frame, _NOBLOCK)
         except zmq.ZMQError as error:
@@ -342,6 +353,7 @@ class DataLink:
     def _sent_on_socket(self) -> None:
         """A frame went out: see that someone reads the socket soon (the lock held)."""
         self.frames_sent += 1
+        self._last_frame_at = time.monotonic()
         if self._armed:
             pass  # the thread reads the socket within _CHECK_MS
         elif not self._sleeping:

@@ -137,7 +137,21 @@ def test_a_batch_nobody_flushes_goes_out_on_its_own(links):
         link.send(1, encode(i))
     sink.wait(lambda s: len(s.items) == 3, timeout=5)
     assert [m for _, m in sink.items] == [0, 1, 2]
-    assert link.frames_sent == 1
+    assert link.frames_sent == 2, "the first alone (after a quiet spell), the others batched"
+
+
+def test_a_sparse_stream_is_not_batched(links):
+    listener = links.listener()
+    sink = Sink()
+    token = links.token()
+    expect(listener, sink, "sparse", token, {1: 0})
+    link = links.link(listener, "sparse", token, {1: 0})
+    link.wait_ready(5)
+    for i in range(5):
+        link.send(1, encode(i))
+        assert link.frames_sent == i + 1, "sent by send itself, not later by the link's thread"
+        sink.wait(lambda s, n=i + 1: len(s.items) == n, timeout=5)
+        time.sleep(0.002)
 
 
 def test_a_full_window_sends_the_batch(links):
@@ -150,7 +164,7 @@ def test_a_full_window_sends_the_batch(links):
     link.wait_ready(5)
     for i in range(8):
         link.send(1, encode(i))
-    assert link.frames_sent == 1
+    assert link.frames_sent == 2, "the first alone, then one batch sent as the window filled"
     assert link.wait_credit(1, 10)
     assert [m for _, m in sink.items] == list(range(8))
 
