@@ -1,4 +1,4 @@
-"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s bench``."""
+"""Developer sessions: ``nox -s tests``, ``nox -s lint``, ``nox -s docs``, ``nox -s bench``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,17 @@ def types(session: nox.Session) -> None:
     """mypy --strict over the package."""
     session.install("-e", ".", "mypy", "types-PyYAML")
     session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into ``site/`` with ``--strict``: a broken link, a missing
+    reference or a public name without a docstring fails it (``nox -s docs -- serve`` serves it)."""
+    session.install("-e", ".[docs]")
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve", *session.posargs[1:])
+        return
+    session.run("mkdocs", "build", "--strict", *session.posargs)
 
 
 @nox.session

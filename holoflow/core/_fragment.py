@@ -139,6 +139,8 @@ class Fragment:
             each side. Pairs are connected in sorted order, which fixes the order of items an
             ``ANY_SIZE`` input receives.
 
+        Notes
+        -----
         Without port pairs, when ``downstream_op`` has no data inputs (or already has an input
         execution port), the two are joined by a *control flow*: ``upstream_op``'s output
         execution port to ``downstream_op``'s input execution port, both declared on demand.
