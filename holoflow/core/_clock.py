@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING, TypeVar
 
 from holoflow._helpers import parse_period_ns
+from holoflow.core._interruptible import wait_interruptibly
 from holoflow.core._resource import Resource
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class RealtimeClock(Clock):
     def wait_until(self, target_ns: int, wake: threading.Event) -> None:
         remaining = self.seconds_until(target_ns)
         if remaining > 0:
-            wake.wait(remaining)
+            wait_interruptibly(wake, remaining)
 
 
 class ManualClock(Clock):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from holoflow.core._clock import Clock, RealtimeClock
 from holoflow.core._gc_policy import DEFAULT_GC_POLICY, check_gc_policy
+from holoflow.core._interruptible import wait_interruptibly
 from holoflow.core._operator_status import OperatorStatus
 from holoflow.core._run import NEVER, READY, WAIT_EVENT, WAIT_TIME, GraphRun, OpRun, StopRule, annotate
 from holoflow.core._scheduler import Scheduler
@@ -173,7 +174,7 @@ class GreedyScheduler(Scheduler):
                 # operator: wake for it when nothing else is timed.
                 next_time = next_deadline
             if next_time is None:
-                wake.wait(budget)
+                wait_interruptibly(wake, budget)
             elif budget is None:
                 clock.wait_until(next_time, wake)
             else:

@@ -6,12 +6,14 @@ A scheduler builds a :class:`GraphRun` from a composed fragment, calls
 (:meth:`GraphRun.commit`); a :class:`StopRule` says how long an idle loop may sleep and when
 the run is over. ``GreedyScheduler`` (``holoflow/core/_greedy.py``) is the shortest complete
 example; the design and its invariants are written at the head of ``holoflow/core/_run.py``.
-A scheduler passes its ``gc_policy`` (one of :data:`GC_POLICIES`, checked by
-:func:`check_gc_policy`) to :meth:`GraphRun.execute`.
+A loop that waits on the caller's thread waits with :func:`wait_interruptibly` (or in slices
+of :data:`SIGNAL_CHECK_S`), so Ctrl-C ends it. A scheduler passes its ``gc_policy`` (one of
+:data:`GC_POLICIES`, checked by :func:`check_gc_policy`) to :meth:`GraphRun.execute`.
 """
 
 from holoflow.core._application import set_fragment_graph_runner
 from holoflow.core._gc_policy import DEFAULT_GC_POLICY, GC_POLICIES, check_gc_policy
+from holoflow.core._interruptible import SIGNAL_CHECK_S, wait_interruptibly
 from holoflow.core._or_combiner import leaf_conditions
 from holoflow.core._queue import QueuePolicy, Receiver, Transmitter
 from holoflow.core._run import (
@@ -32,6 +34,7 @@ __all__ = [
     "GC_POLICIES",
     "NEVER",
     "READY",
+    "SIGNAL_CHECK_S",
     "WAIT",
     "WAIT_EVENT",
     "WAIT_TIME",
@@ -46,4 +49,5 @@ __all__ = [
     "earliest",
     "leaf_conditions",
     "set_fragment_graph_runner",
+    "wait_interruptibly",
 ]

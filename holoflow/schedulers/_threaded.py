@@ -69,6 +69,7 @@ from holoflow.core.run import (
     DEFAULT_GC_POLICY,
     NEVER,
     READY,
+    SIGNAL_CHECK_S,
     WAIT_EVENT,
     WAIT_TIME,
     GraphRun,
@@ -249,10 +250,14 @@ class _Engine:
         for thread in threads:
             thread.start()
         max_duration = self.rule.max_duration
+        deadline = None if max_duration is None else time.monotonic() + max_duration
         try:
-            if not self.finished.acquire(timeout=-1 if max_duration is None else max_duration):
-                self.request_stop()
-                self.finished.acquire()
+            # In slices, so Ctrl-C is seen here even when the signal reached another thread
+            # (see holoflow.core.run.wait_interruptibly).
+            while not self.finished.acquire(timeout=SIGNAL_CHECK_S):
+                if deadline is not None and time.monotonic() >= deadline:
+                    deadline = None
+                    self.request_stop()
         except BaseException:  # Ctrl-C while waiting: stop cleanly, then let it propagate
             self.request_stop()
             for thread in threads:

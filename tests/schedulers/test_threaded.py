@@ -170,6 +170,35 @@ def test_ctrl_c_stops_the_run(app, use_scheduler):
     assert log == ["busy"]
 
 
+@pytest.mark.parametrize("busy", [True, False], ids=["busy", "idle"])
+def test_ctrl_c_that_reaches_another_thread_stops_the_run(app, use_scheduler, busy):
+    """The kernel may deliver SIGINT to any thread (CUDA and PyTorch start their own); Python
+    runs the handler on the main thread, which must not sit in an unbounded wait meanwhile."""
+    if busy:
+        app.add_operator(Sleepy(app, seconds=0.002, name="busy"))
+    else:  # waits for an event that never comes: the scheduler sleeps with no deadline
+        app.add_operator(Sleepy(app, AsynchronousCondition(app, name="never"), seconds=0, name="idle"))
+    use_scheduler(app)
+    raised_at = []
+
+    def interrupt_from_here():
+        raised_at.append(time.monotonic())
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+
+    signaller = threading.Timer(0.2, interrupt_from_here)
+    watchdog = threading.Timer(10, app.stop_execution)
+    signaller.start()
+    watchdog.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            app.run()
+        ended = time.monotonic()
+    finally:
+        watchdog.cancel()
+        signaller.join()
+    assert ended - raised_at[0] < 1.0, "the run noticed Ctrl-C only when the watchdog stopped it"
+
+
 def test_exception_in_a_worker_stops_everything(app, use_scheduler):
     log = []
 
