@@ -10,6 +10,8 @@ from holoflow.apps.endoscopy_tool_tracking import EndoscopyToolTrackingApp
 from holoflow.apps.sample_data import ENDOSCOPY, ground_truth
 from holoflow.testing import Recorder
 
+from ._metrics import host
+
 FRAMES = 60
 WIDTH, HEIGHT = 384, 216
 MAX_MEDIAN_TIP_ERROR_PX = 6.0  # median tip error over tools present and detected (384x216 pixels)
@@ -35,7 +37,7 @@ def run_tapped(sample_data, **options):
 
 
 def outputs(app, name):
-    return np.stack([np.asarray(m[name])[0] for m in app.tracked.received])
+    return np.stack([host(m[name])[0] for m in app.tracked.received])
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +65,7 @@ def test_overlays_show_the_detected_tools_only(default_run):
     app = default_run
     probs = outputs(app, "probs")
     for frame_probs, message in zip(probs, app.overlays.received, strict=True):
-        coords, mask = np.asarray(message["scaled_coords"]), np.asarray(message["mask"])
+        coords, mask = host(message["scaled_coords"]), host(message["mask"])
         assert coords.shape == (7, 3) and mask.shape == (27, 48, 4)
         shown = coords[:, 0] >= 0
         np.testing.assert_array_equal(shown, frame_probs > 0.5)

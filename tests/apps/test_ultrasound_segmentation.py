@@ -10,7 +10,7 @@ from holoflow.apps.sample_data import ULTRASOUND, ground_truth
 from holoflow.apps.ultrasound_segmentation import UltrasoundSegmentationApp
 from holoflow.testing import Recorder
 
-from ._metrics import dice
+from ._metrics import dice, host
 
 FRAMES = 30
 MIN_DICE = 0.90  # the bone-surface Dice the shipped model must reach (validation: see scores.json)
@@ -29,7 +29,7 @@ def run_tapped(sample_data, **options):
     settings = {"headless": True, "count": FRAMES, "data": sample_data, "quiet": True, **options}
     app = TappedApp(RunOptions(**settings))
     app.run()
-    return app, np.stack([np.asarray(m["out_tensor"])[..., 0] for m in app.labels.received])
+    return app, np.stack([host(m["out_tensor"])[..., 0] for m in app.labels.received])
 
 
 @pytest.fixture(scope="module")
