@@ -4,13 +4,15 @@ MkDocs loads this file as a hook (``hooks:`` in ``mkdocs.yml``):
 
 - :func:`on_files` adds the API reference, a page per public module of holoflow
   (``reference/<module>.md``: the module's ``__all__``, each Holoscan name it mirrors linked to
-  its entry), the reference index, and the Holoscan compatibility table
-  (``reference/holoscan_compatibility.md``, from ``tests/data/holoscan-4.6-names.json`` and
-  what imports here);
+  its entry) and the reference index;
+- :func:`on_page_markdown` puts the Holoscan compatibility table (from
+  ``tests/data/holoscan-4.6-names.json`` and what imports here) where a page has the line
+  :data:`TABLE_MARKER` (the porting guide), and points links to the repository's examples and
+  benchmarks at the repository;
 - :func:`on_post_build` fails the build (as ``--strict`` fails it for a broken link) when a
   public name is missing from the site's inventory (``objects.inv``) or has no docstring.
 
-The page texts come from plain functions (:func:`reference_page`, :func:`compatibility_page`,
+The page texts come from plain functions (:func:`reference_page`, :func:`compatibility_table`,
 ...) that the tests call without building the site.
 """
 
@@ -28,6 +30,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 NAMES_FILE = ROOT / "tests" / "data" / "holoscan-4.6-names.json"
 HOLOSCAN_API = "https://docs.nvidia.com/holoscan/sdk-user-guide/api/python/"
+
+TABLE_MARKER = "<!-- holoscan-compatibility-table -->"
+"""The line a page puts where the generated compatibility table goes."""
 
 UNDOCUMENTED_MODULES = {
     "holoflow.cli": "the command line, documented by `holoflow --help` and the guide pages",
@@ -167,8 +172,8 @@ def reference_index() -> str:
         "",
         "One page per public module, made from the code's docstrings. Each module documents what"
         " its `__all__` exports; a name that mirrors a Holoscan name says so at the top of its"
-        " page, and [the compatibility table](holoscan_compatibility.md) lists every Holoscan 4.6"
-        " name with where it lives here.",
+        " page, and the [porting guide's table](../porting_from_holoscan.md#every-holoscan-name) lists"
+        " every Holoscan 4.6 name with where it lives here.",
         "",
         "| module | what it holds |",
         "|---|---|",
@@ -192,18 +197,16 @@ def compatibility_rows() -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def compatibility_page() -> str:
-    """The Markdown of the Holoscan compatibility table (made when the site is built)."""
+def compatibility_table() -> str:
+    """The Markdown of the Holoscan compatibility table (made when the site is built), with its
+    one-line summary; links are relative to a page in ``docs/``."""
     rows = compatibility_rows()
     available = sum(1 for *_, status in rows if status == "available")
     documented = set(reference_modules())
     lines = [
-        "# Holoscan compatibility",
-        "",
         f"Every public name of Holoscan 4.6 ({len(rows)} names in {len(holoscan_names())} modules) and"
         f" where it lives in holoflow: **{available} of {len(rows)} import** from the same path with"
-        " `holoscan` replaced by `holoflow`. This page is made from the code when the site is built;"
-        " behaviour that differs is described in [the porting guide](../porting_from_holoscan.md).",
+        " `holoscan` replaced by `holoflow` (this table is made from the code when the site is built).",
         "",
         "| Holoscan 4.6 | holoflow | kind | status |",
         "|---|---|---|---|",
@@ -211,7 +214,7 @@ def compatibility_page() -> str:
     for holoscan_name, name, kind, status in rows:
         module, _, short = name.rpartition(".")
         if name in documented:
-            target = f"[`{name}`]({name}.md)"
+            target = f"[`{name}`](reference/{name}.md)"
         elif module in documented and short in public_names(module) and not _is_submodule(module, short):
             target = f"[`{name}`][{name}]"
         else:
@@ -224,7 +227,6 @@ def generated_pages() -> dict[str, str]:
     """Every generated page by its path under ``docs/``."""
     pages = {_page_path(module): reference_page(module) for module in reference_modules()}
     pages["reference/index.md"] = reference_index()
-    pages["reference/holoscan_compatibility.md"] = compatibility_page()
     return pages
 
 
@@ -279,8 +281,11 @@ def on_files(files: Any, config: Any) -> Any:
 
 
 def on_page_markdown(markdown: str, **kwargs: Any) -> str:
-    """Point links to files of the repository outside ``docs/`` (``../examples/x.py``) at the
+    """Put the compatibility table where a page asks for it (:data:`TABLE_MARKER`), and point
+    links to files of the repository outside ``docs/`` (``../examples/x.py``) at the
     repository, where the site has no copy of them."""
+    if TABLE_MARKER in markdown:
+        markdown = markdown.replace(TABLE_MARKER, compatibility_table())
     repository = kwargs["config"]["repo_url"]
     for folder in ("examples", "benchmarks"):
         markdown = markdown.replace(f"](../{folder}/", f"]({repository}/blob/main/{folder}/")

@@ -73,13 +73,18 @@ def test_holoscan_names_link_to_their_entries():
     assert "`holoscan.operators.holoviz`" in operators, "a per-operator submodule is named too"
 
 
+def test_the_porting_guide_asks_for_the_table():
+    guide = (ROOT / "docs" / "porting_from_holoscan.md").read_text(encoding="utf-8")
+    assert guide.count(docs_site.TABLE_MARKER) == 1
+
+
 def test_compatibility_table_covers_holoscan_46():
     rows = docs_site.compatibility_rows()
     assert len(rows) == 205
     statuses = {holoscan: status for holoscan, _, _, status in rows}
     assert statuses["holoscan.core.Application"] == "available"
     assert statuses["holoscan.conditions.CountCondition"] == "available"
-    page = docs_site.compatibility_page()
+    page = docs_site.compatibility_table()
     available = sum(1 for status in statuses.values() if status == "available")
     assert f"**{available} of 205 import**" in page
     assert page.count("\n| `holoscan") == 205
@@ -117,4 +122,5 @@ def test_the_site_builds_strictly_with_every_name(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert docs_site.missing_from_inventory(docs_site.read_inventory(site / "objects.inv")) == []
-    assert (site / "reference" / "holoscan_compatibility" / "index.html").is_file()
+    porting = (site / "porting_from_holoscan" / "index.html").read_text(encoding="utf-8")
+    assert "holoscan.core.Operator" in porting and docs_site.TABLE_MARKER not in porting
