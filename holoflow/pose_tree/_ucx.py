@@ -1,10 +1,10 @@
 """The UCX client and server that share a pose tree between processes: names only.
 
 Holoscan synchronizes the pose trees of a distributed application's fragments over UCX (a
-server in the driver, a client in each worker). holoflow runs every fragment of an application in
-one process, where the operators share one ``PoseTree`` through ``PoseTreeManager``; there is no
-second process to serve. The configuration classes work (they are plain settings); building a
-client or server raises :class:`~holoflow.errors.PoseTreeError` saying so.
+server in the driver, a client in each worker). holoflow does not synchronize pose trees between
+processes: the operators of one process share one ``PoseTree`` through ``PoseTreeManager``. The
+configuration classes work (they are plain settings); building a client or server raises
+:class:`~holoflow.errors.PoseTreeError` saying so.
 """
 
 from __future__ import annotations
@@ -27,15 +27,13 @@ NOT_AVAILABLE = "Not available"
 
 
 def distributed_only(what: str) -> PoseTreeError:
-    """The error for ``what``, which needs a distributed runtime holoflow does not have yet."""
+    """The error for ``what``, which would share a pose tree between processes."""
     return PoseTreeError(
         NOT_AVAILABLE,
-        f"{what} shares a pose tree between the processes of a distributed (multi-fragment) "
-        "application, which needs a multi-process runtime; holoflow runs every fragment of an "
-        "application in one process (as one fragment when it has none). To share a tree between "
-        "the operators of a fragment, register "
-        "a PoseTreeManager with fragment.register_service() and read it with "
-        "op.service(PoseTreeManager, name).tree",
+        f"{what} shares a pose tree between the processes of a distributed application, which "
+        "holoflow does not do: a tree is shared by the operators of one process (every fragment "
+        "of a single-process run). Register a PoseTreeManager with fragment.register_service() "
+        "and read it with op.service(PoseTreeManager, name).tree",
     )
 
 
