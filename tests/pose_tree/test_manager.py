@@ -129,7 +129,8 @@ class TestUCX:
             PoseTreeError, match=f"^Not available: {kind.__name__} shares a pose tree"
         ) as info:
             kind(tree, config())
-        assert "register a PoseTreeManager with fragment.register_service()" in str(info.value)
+        assert "Register a PoseTreeManager with fragment.register_service()" in str(info.value)
+        assert "does not do" in str(info.value)
         assert isinstance(info.value, RuntimeError) and info.value.reason == "Not available"
 
 
