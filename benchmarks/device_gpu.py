@@ -1,0 +1,124 @@
+"""One GPU run that answers every open GPU question, written as one JSON file.
+
+Run from the repository root on a GPU machine (holoflow's test dependencies installed)::
+
+    python3 benchmarks/device_gpu.py --out results.json [--stages suite,gpu-tests,bench]
+
+Stages, each run as a child process with a time limit (``--limit-s``), its exit code, wall
+time, pytest summary line (for tests) and the tail of its output recorded:
+
+- ``suite``: the README's test command (``python3 -m pytest -q --cov``), with the 25 slowest
+  tests listed: the whole suite as a user with a GPU runs it;
+- ``gpu-tests``: the GPU test folders alone (``tests/gpu tests/inference tests/viz
+  tests/operators tests/tensor tests/kernels``);
+- ``bench``: the GPU benchmarks with their variants side by side: the format converter (fused
+  kernels against the NPP sequence and a copy), and the inference pipeline eager and with CUDA
+  graphs, each under the greedy scheduler and with three worker threads; each benchmark's own
+  JSON is embedded in the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+GPU_FOLDERS = [
+    "tests/gpu",
+    "tests/inference",
+    "tests/viz",
+    "tests/operators",
+    "tests/tensor",
+    "tests/kernels",
+]
+_SUMMARY = re.compile(r"^=*\s*(\d+ (passed|failed|error).*?)\s*=*$", re.MULTILINE)
+
+
+def _run(command: list[str], limit_s: float) -> dict[str, Any]:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    start = time.monotonic()
+    try:
+        done = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=limit_s, check=False
+        )
+        output, code = done.stdout + done.stderr, done.returncode
+    except subprocess.TimeoutExpired as expired:
+        partial = expired.stdout or b""
+        output = partial.decode(errors="replace") if isinstance(partial, bytes) else partial
+        code = None
+    summaries = _SUMMARY.findall(output)
+    return {
+        "command": " ".join(command),
+        "exit_code": code,
+        "timed_out": code is None,
+        "wall_s": round(time.monotonic() - start, 1),
+        "summary": summaries[-1][0] if summaries else None,
+        "tail": output[-6000:],
+    }
+
+
+def suite(limit_s: float) -> dict[str, Any]:
+    command = [sys.executable, "-m", "pytest", "-q", "--cov", "-p", "no:cacheprovider", "--durations=25"]
+    return _run(command, limit_s)
+
+
+def gpu_tests(limit_s: float) -> dict[str, Any]:
+    return _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *GPU_FOLDERS], limit_s)
+
+
+def bench(limit_s: float) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        runs = {"format_converter": ["benchmarks/format_converter.py"]}
+        for graphs in (False, True):
+            for workers in (0, 3):
+                name = f"inference_{'graphs' if graphs else 'eager'}_workers{workers}"
+                runs[name] = [
+                    "benchmarks/inference.py",
+                    "--backend",
+                    "torch",
+                    "--workers",
+                    str(workers),
+                    *(["--cuda-graphs"] if graphs else []),
+                ]
+        for name, args in runs.items():
+            output = Path(scratch) / f"{name}.json"
+            run = _run([sys.executable, *args, "--output", str(output)], limit_s / len(runs))
+            if output.exists():
+                run["result"] = json.loads(output.read_text(encoding="utf-8"))
+            results[name] = run
+    return results
+
+
+STAGES = {"suite": suite, "gpu-tests": gpu_tests, "bench": bench}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", required=True, help="the JSON file to write")
+    parser.add_argument("--stages", default="suite", help=f"comma-separated, of {', '.join(STAGES)}")
+    parser.add_argument("--limit-s", type=float, default=540.0, help="time limit of each stage")
+    args = parser.parse_args()
+    try:
+        smi = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, check=False).stdout.strip()
+    except FileNotFoundError:
+        smi = "no nvidia-smi"
+    result: dict[str, Any] = {"gpu": smi, "cpus": os.cpu_count()}
+    for stage in args.stages.split(","):
+        result[stage] = STAGES[stage](args.limit_s)
+        Path(args.out).write_text(json.dumps(result, indent=1), encoding="utf-8")
+        brief = {key: value for key, value in result[stage].items() if key != "tail"}
+        print(f"{stage}: {json.dumps(brief)[:600]}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
