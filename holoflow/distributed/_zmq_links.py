@@ -917,22 +917,27 @@ class DataListener:
         # A ROUTER prefixes every message with the peer's routing id, and a message has at least
         # one frame after it.
         routing_id = sock.recv(_NOBLOCK)
-        frame = sock.recv(_NOBLOCK, copy=False)
+        link = self._by_routing.get(routing_id)
+        frame: zmq.Frame | None = None
+        head: bytes | memoryview
+        if link is None:  # a new connection's HELLO: its frame carries the peer's credentials
+            frame = sock.recv(_NOBLOCK, copy=False)
+            head = frame.buffer
+        else:  # the header and body (buffers, the large parts, come as frames of their own)
+            head = sock.recv(_NOBLOCK)
         buffers: list[memoryview] = []
-        more = frame.more
+        more = sock.getsockopt(zmq.RCVMORE) if frame is None else frame.more
         while more:
             part = sock.recv(_NOBLOCK, copy=False)
             buffers.append(part.buffer)
             more = part.more
-        head = frame.buffer
-        link = self._by_routing.get(routing_id)
         if len(head) < HEADER.size:
             return None if link is None else self._fail(link, "truncated frame header")
         magic, version, kind, edge_id, seq, body_len = _UNPACK_FROM(head)
         if magic != MAGIC or version != VERSION or body_len != len(head) - HEADER.size:
             return None if link is None else self._fail(link, "malformed frame header")
         if link is None:
-            if kind == HELLO:
+            if kind == HELLO and frame is not None:
                 return self._welcome(routing_id, frame)
             return None
         if link.failure is not None:
@@ -961,7 +966,7 @@ class DataListener:
         self._send(link, _header(HELLO, 0, 0))
         return None
 
-    def _deliver_batch(self, link: InboundLink, frame: memoryview, count: int) -> InboundLink | None:
+    def _deliver_batch(self, link: InboundLink, frame: bytes | memoryview, count: int) -> InboundLink | None:
         """Deliver the ``count`` messages of a ``BATCH`` frame, in order; the messages of one
         edge in a row go to ``on_messages`` together when the link has it."""
         run_edge = -1
@@ -997,7 +1002,7 @@ class DataListener:
         return None
 
     def _deliver(
-        self, link: InboundLink, edge_id: int, seq: int, body: memoryview, buffers: list[memoryview]
+        self, link: InboundLink, edge_id: int, seq: int, body: bytes | memoryview, buffers: list[memoryview]
     ) -> InboundLink | None:
         try:
             message = self._accept(link, edge_id, seq, body, buffers)
