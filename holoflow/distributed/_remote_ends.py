@@ -196,7 +196,7 @@ class RemoteInbound:
             staged = self.staged
             taken = 0
             if receiver is not None and not staged:
-                taken = min(len(messages), receiver.capacity - len(receiver.queue))
+                taken = max(0, min(len(messages), receiver.capacity - len(receiver.queue)))
                 push = receiver.push
                 for message in messages[:taken]:
                     push(message, now)
