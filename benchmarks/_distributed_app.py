@@ -124,29 +124,33 @@ class RxOp(Operator):
         self.nbytes += nbytes
 
     def stop(self):
-        lat = np.array(self.latencies or [0], dtype=np.float64) / 1e3
-        span_s = (self.last_receive - self.first_emit) / 1e9 if self.received > 1 else float("nan")
-        result = {
-            "pid": os.getpid(),
-            "payload": self.payload,
-            "expected": self.count,
-            "received": self.received,
-            "lost": self.count - self.received,
-            "gaps": self.gaps,
-            "repeats": self.repeats,
-            "bytes": self.nbytes,
-            "first_emit_ns": self.first_emit,
-            "last_receive_ns": self.last_receive,
-            "msgs_per_s": self.received / span_s if self.received > 1 else 0.0,
-            "mb_per_s": self.nbytes / span_s / 1e6 if self.received > 1 else 0.0,
-            "latency_p50_us": float(np.percentile(lat, 50)),
-            "latency_p99_us": float(np.percentile(lat, 99)),
-            "latency_max_us": float(lat.max()),
-        }
-        print("RXRESULT " + json.dumps(result), flush=True)
+        _report(
+            self.payload,
+            self.count,
+            self.received,
+            self.latencies,
+            self.first_emit,
+            self.last_receive,
+            nbytes=self.nbytes,
+            gaps=self.gaps,
+            repeats=self.repeats,
+            first_emit_ns=self.first_emit,
+            last_receive_ns=self.last_receive,
+        )
 
 
-def _report(payload: str, count: int, received: int, latencies: list[int], first: int, last: int) -> None:
+def _report(
+    payload: str,
+    count: int,
+    received: int,
+    latencies: list[int],
+    first: int,
+    last: int,
+    nbytes: int = 0,
+    **extra: object,
+) -> None:
+    """Print the ``RXRESULT`` line: counts, rates from ``first`` to ``last`` (ns), latency
+    percentiles of ``latencies`` (ns), and ``extra`` fields as they are."""
     lat = np.array(latencies or [0], dtype=np.float64) / 1e3
     span_s = (last - first) / 1e9 if received > 1 else float("nan")
     result = {
@@ -155,10 +159,13 @@ def _report(payload: str, count: int, received: int, latencies: list[int], first
         "expected": count,
         "received": received,
         "lost": count - received,
+        "bytes": nbytes,
         "msgs_per_s": received / span_s if received > 1 else 0.0,
+        "mb_per_s": nbytes / span_s / 1e6 if received > 1 else 0.0,
         "latency_p50_us": float(np.percentile(lat, 50)),
         "latency_p99_us": float(np.percentile(lat, 99)),
         "latency_max_us": float(lat.max()),
+        **extra,
     }
     print("RXRESULT " + json.dumps(result), flush=True)
 
