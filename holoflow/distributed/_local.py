@@ -204,6 +204,8 @@ class LocalEdges:
         self.out_links: list[LocalLink] = []
         self.flushes: list[Callable[[], None]] = []
         """The ``flush`` of each outbound end that batches messages (to another process)."""
+        self.batching_ops: set[str] = set()
+        """The operators that own those ends."""
         self.in_links: list[LocalLink] = []
         self.lock = threading.Lock()
         self.run: GraphRun | None = None
@@ -222,6 +224,7 @@ class LocalEdges:
         flush = getattr(link.outbound, "flush", None)
         if flush is not None:
             self.flushes.append(flush)
+            self.batching_ops.add(op)
 
     def add_inbound(self, link: LocalLink) -> None:
         _, op, port = link.spec.dst
@@ -238,11 +241,9 @@ class LocalEdges:
             op_run = op_runs[op_name]
             op_run.exec_conds = [*op_run.exec_conds, _Credits(links)]  # type: ignore[list-item]
         if self.flushes:
-            batching = self.outbound.items()
-            producers = {op for (op, _), ends in batching if any(hasattr(end, "flush") for end in ends)}
             flush = _Flush(self)
             for op_name, op_run in op_runs.items():
-                if op_name not in producers:
+                if op_name not in self.batching_ops:
                     op_run.exec_conds = [*op_run.exec_conds, flush]  # type: ignore[list-item]
         with self.lock:
             self.run = run
