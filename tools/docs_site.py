@@ -18,6 +18,7 @@ The page texts come from plain functions (:func:`reference_page`, :func:`compati
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import json
@@ -40,6 +41,7 @@ UNDOCUMENTED_MODULES = {
 """Public modules with no reference page, and why."""
 
 
+@functools.cache
 def reference_modules() -> list[str]:
     """``holoflow`` and each public module under it that declares ``__all__`` (sorted), less
     :data:`UNDOCUMENTED_MODULES`."""
@@ -66,6 +68,7 @@ def _is_submodule(module: str, name: str) -> bool:
     return isinstance(getattr(importlib.import_module(module), name, None), types.ModuleType)
 
 
+@functools.cache
 def holoscan_names() -> dict[str, list[str]]:
     """Holoscan 4.6's public names by module (``holoscan.core`` ...)."""
     table: dict[str, list[str]] = json.loads(NAMES_FILE.read_text(encoding="utf-8"))
