@@ -68,6 +68,17 @@ def expect(listener, sink, link_id, token, edges):
     return sink.link
 
 
+def _connected(links, link_id, edges):
+    """A listener expecting ``link_id`` with a crediting :class:`Sink`, and the link to it, up."""
+    listener = links.listener()
+    sink = Sink()
+    token = links.token()
+    expect(listener, sink, link_id, token, edges)
+    link = links.link(listener, link_id, token, edges)
+    link.wait_ready(5)
+    return sink, link
+
+
 def stream(link, edge_id, payloads):
     for payload in payloads:
         while not link.has_credit(edge_id):
@@ -108,12 +119,7 @@ def test_delivers_every_message_once_in_order(links, kind, count):
 def test_small_messages_travel_in_batches_in_order(links):
     """Small messages share frames; a large one sends the batch before it, so one edge's order
     holds across both kinds."""
-    listener = links.listener()
-    sink = Sink()
-    token = links.token()
-    expect(listener, sink, "batch", token, {1: 0})
-    link = links.link(listener, "batch", token, {1: 0})
-    link.wait_ready(5)
+    sink, link = _connected(links, "batch", {1: 0})
     big = np.arange(1 << 17, dtype=np.int64)  # 1 MiB: its own frames
     payloads = [*range(2000), big, *range(2000, 3000)]
     for payload in payloads:
@@ -127,12 +133,7 @@ def test_small_messages_travel_in_batches_in_order(links):
 
 
 def test_a_batch_nobody_flushes_goes_out_on_its_own(links):
-    listener = links.listener()
-    sink = Sink()
-    token = links.token()
-    expect(listener, sink, "idle", token, {1: 0})
-    link = links.link(listener, "idle", token, {1: 0})
-    link.wait_ready(5)
+    sink, link = _connected(links, "idle", {1: 0})
     for i in range(3):
         link.send(1, encode(i))
     sink.wait(lambda s: len(s.items) == 3, timeout=5)
@@ -144,12 +145,7 @@ def test_a_batch_nobody_flushes_goes_out_on_its_own(links):
 
 
 def test_a_sparse_stream_is_not_batched(links):
-    listener = links.listener()
-    sink = Sink()
-    token = links.token()
-    expect(listener, sink, "sparse", token, {1: 0})
-    link = links.link(listener, "sparse", token, {1: 0})
-    link.wait_ready(5)
+    sink, link = _connected(links, "sparse", {1: 0})
     for i in range(5):
         link.send(1, encode(i))
         assert link.frames_sent == i + 1, "sent by send itself, not later by the link's thread"
@@ -159,12 +155,7 @@ def test_a_sparse_stream_is_not_batched(links):
 
 def test_a_full_window_sends_the_batch(links):
     """The producer waits for credits once its window is full: what it batched goes out then."""
-    listener = links.listener()
-    sink = Sink()
-    token = links.token()
-    expect(listener, sink, "full", token, {1: 8})
-    link = links.link(listener, "full", token, {1: 8})
-    link.wait_ready(5)
+    sink, link = _connected(links, "full", {1: 8})
     for i in range(8):
         link.send(1, encode(i))
     assert link.frames_sent == 2, "the first alone, then one batch sent as the window filled"
