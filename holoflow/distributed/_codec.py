@@ -543,6 +543,8 @@ def decode(frames: Sequence[Any], limits: Limits = DEFAULT_LIMITS, cuda_import: 
             raise
         except Exception as exc:
             raise CodecError(f"cannot decode: frames must be a sequence of buffers ({exc})") from None
+        if views[0].nbytes > limits.max_message_bytes:  # checked before the body is copied
+            raise CodecError(f"cannot decode: a body of {views[0].nbytes} bytes is over the limit")
         data = bytes(views[0])
         buffers = views[1:]
     if len(data) > limits.max_message_bytes:
