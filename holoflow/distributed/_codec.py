@@ -534,6 +534,8 @@ def decode(frames: Sequence[Any], limits: Limits = DEFAULT_LIMITS, cuda_import: 
     if type(frames) is list and len(frames) == 1 and type(frames[0]) is bytes:
         data: bytes = frames[0]  # a message with no buffers, as the links' batches hand over
         buffers: list[memoryview] = []
+        if len(data) > limits.max_message_bytes:
+            raise CodecError(f"cannot decode: a body of {len(data)} bytes is over the limit")
     else:
         try:
             if len(frames) == 0:
@@ -543,12 +545,10 @@ def decode(frames: Sequence[Any], limits: Limits = DEFAULT_LIMITS, cuda_import: 
             raise
         except Exception as exc:
             raise CodecError(f"cannot decode: frames must be a sequence of buffers ({exc})") from None
-        if views[0].nbytes > limits.max_message_bytes:  # checked before the body is copied
+        if views[0].nbytes > limits.max_message_bytes:  # before the body is copied
             raise CodecError(f"cannot decode: a body of {views[0].nbytes} bytes is over the limit")
         data = bytes(views[0])
         buffers = views[1:]
-    if len(data) > limits.max_message_bytes:
-        raise CodecError(f"cannot decode: a body of {len(data)} bytes is over the limit")
     if len(data) < 3 or not data.startswith(MAGIC):
         raise CodecError("cannot decode: not a holoflow message (bad magic)")
     if data[2] != VERSION:
