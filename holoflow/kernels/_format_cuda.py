@@ -24,11 +24,13 @@ from typing import Any
 
 import numpy as np
 
+from holoflow._env import holoflow_setting
+from holoflow.errors import ConfigError
 from holoflow.kernels._format import YUV_MATRICES, FormatPlan, convert
 from holoflow.kernels._resize import SUM_SHIFT, WEIGHT_BITS, ResizeFilter
 from holoflow.tensor import cupy_module
 
-__all__ = ["CudaFormatPlan", "convert_cuda", "prepare_cuda"]
+__all__ = ["CudaFormatPlan", "convert_cuda", "prepare_cuda", "resize_kernel_choice", "staged_tables"]
 
 _SOURCE = r"""
 // x rounded half up to an 8-bit level, as a float (NaN -> 0: fmaxf returns the number).
@@ -292,6 +294,149 @@ extern "C" __global__ void __launch_bounds__(256) resize_separable_c##C( \
 RESIZE_SEPARABLE(3)
 RESIZE_SEPARABLE(4)
 
+// The same separable resize with the source window copied to shared memory by cp.async, as
+// the bytes of the source rows (no registers on the way, every load in flight at once), and
+// the output written by warp-wide 16-byte stores through a shared staging row. The window of
+// a block starts at pixel `block_cols.x` (a multiple of 16 bytes and of the pixel size) and
+// spans `block_cols.y` 16-byte chunks per row; the horizontal pass deinterleaves each column's
+// 4 taps from the interleaved bytes. A column whose taps pass the image's edge reads each tap
+// at its clamped index (the window covers the image's edge pixels). `x_taps`: each output
+// column's first tap (absolute, before clamping) and packed weights. `row_bytes`: the window's
+// row pitch in shared memory (a multiple of 16, with 16 bytes to spare). `vector_out`: the
+// output's rows start on 16-byte boundaries, so full tile rows go out as 16-byte stores.
+// Needs a source pointer and row pitch that are multiples of 16 bytes (the host checks).
+template <int C>
+__device__ void resize_staged_impl(
+    const unsigned char* __restrict__ src, long long s0, int in_h, int in_w, void* __restrict__ dst,
+    int out_h, int out_w, int out_c,
+    const int2* __restrict__ block_rows, const int2* __restrict__ block_cols,
+    const int4* __restrict__ y_taps, const int4* __restrict__ y_weights, const int4* __restrict__ x_taps,
+    int order, float alpha, int to_float, float factor, float low, int row_bytes, int rows_max,
+    int identity, int vector_out)
+{
+    const int width = 32, threads_y = 8, height = threads_y * ROWS_PER_THREAD, threads = width * threads_y;
+    extern __shared__ uint4 shared[];
+    int4* sums = reinterpret_cast<int4*>(shared);
+    unsigned char* window = reinterpret_cast<unsigned char*>(sums + rows_max * width);
+    __shared__ int4 y_table[2][height];
+    __shared__ __align__(16) unsigned char stage[threads_y][width * 16];  // one output row per warp
+    int2 span_rows = __ldg(block_rows + blockIdx.y);
+    int2 span_cols = __ldg(block_cols + blockIdx.x);
+    int y_first = span_rows.x, rows = span_rows.y, x_first = span_cols.x, chunks = span_cols.y;
+    int thread = threadIdx.y * width + threadIdx.x;
+    const unsigned char* corner = src + (unsigned int)x_first * C;
+    unsigned int window_address = (unsigned int)__cvta_generic_to_shared(window);
+    for (int item = thread; item < rows * chunks; item += threads) {
+        int r = item / chunks, k = item - r * chunks;
+        unsigned int row = (unsigned int)min(max(y_first + r, 0), in_h - 1);
+        const unsigned char* from = corner + (size_t)row * (unsigned int)s0 + 16 * k;
+        unsigned int to = window_address + r * row_bytes + 16 * k;
+        asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(to), "l"(from));
+    }
+    asm volatile("cp.async.commit_group;\n" ::);
+    int x = min((int)(blockIdx.x * width + threadIdx.x), out_w - 1);
+    int4 x_tap = __ldg(x_taps + x);
+    if (thread < 2 * height) {
+        int y = min((int)blockIdx.y * height + thread % height, out_h - 1);
+        y_table[thread / height][thread % height] = __ldg((thread < height ? y_taps : y_weights) + y);
+    }
+    asm volatile("cp.async.wait_group 0;\n" ::: "memory");
+    __syncthreads();
+    int tap = x_tap.x, pair01 = x_tap.y, pair23 = x_tap.z;
+    bool inside = tap >= 0 && tap + 3 < in_w;
+    int start = (tap - x_first) * C;
+    for (int r = threadIdx.y; r < rows; r += threads_y) {
+        const unsigned char* line = window + r * row_bytes;
+        unsigned int words[C];
+        if (inside) {
+            const unsigned int* w = reinterpret_cast<const unsigned int*>(line + (start & ~3));
+            int shift = 8 * (start & 3);
+            #pragma unroll
+            for (int k = 0; k < C; ++k) words[k] = __funnelshift_r(w[k], w[k + 1], shift);
+        } else {
+            unsigned char bytes[4 * C];
+            #pragma unroll
+            for (int j = 0; j < 4; ++j) {
+                const unsigned char* p = line + (min(max(tap + j, 0), in_w - 1) - x_first) * C;
+                #pragma unroll
+                for (int c = 0; c < C; ++c) bytes[j * C + c] = p[c];
+            }
+            #pragma unroll
+            for (int k = 0; k < C; ++k)
+                words[k] = bytes[4 * k] | (bytes[4 * k + 1] << 8) | (bytes[4 * k + 2] << 16)
+                           | ((unsigned int)bytes[4 * k + 3] << 24);
+        }
+        int h[4] = {0, 0, 0, 0};
+        #pragma unroll
+        for (int c = 0; c < C; ++c) {
+            unsigned int taps = plane_word<C>(words, c);
+            const int half = 1 << (SUM_SHIFT - 1);
+            h[c] = dot2_hi(pair23, taps, dot2_lo(pair01, taps, half)) >> SUM_SHIFT;
+        }
+        sums[r * width + threadIdx.x] = make_int4(h[0], h[1], h[2], h[3]);
+    }
+    __syncthreads();
+    int x0 = blockIdx.x * width;
+    x = x0 + threadIdx.x;
+    bool full = vector_out && x0 + width <= out_w;  // the same for the whole block
+    if (!full && x >= out_w) return;
+    int element = to_float ? 4 : 1, row_chunks = width * out_c * element / 16;
+    unsigned char* staged = stage[threadIdx.y];
+    const unsigned char* column = reinterpret_cast<const unsigned char*>(sums + threadIdx.x);
+    #pragma unroll
+    for (int part = 0; part < ROWS_PER_THREAD; ++part) {
+        int local = threadIdx.y + part * threads_y, y = blockIdx.y * height + local;
+        if (y >= out_h) return;  // the same for the whole warp
+        int4 o = y_table[0][local], k = y_table[1][local];
+        int offsets[4] = {o.x, o.y, o.z, o.w}, weights[4] = {k.x, k.y, k.z, k.w};
+        int acc[4] = {0, 0, 0, 0};
+        #pragma unroll
+        for (int i = 0; i < 4; ++i) {
+            int4 s = *reinterpret_cast<const int4*>(column + offsets[i]);
+            acc[0] += weights[i] * s.x;
+            acc[1] += weights[i] * s.y;
+            acc[2] += weights[i] * s.z;
+            if (C == 4) acc[3] += weights[i] * s.w;
+        }
+        float value[C];
+        #pragma unroll
+        for (int c = 0; c < C; ++c) value[c] = level_of(acc[c]);
+        unsigned int out_index = ((unsigned int)y * out_w + x) * out_c;
+        if (full) {
+            write_pixel<C>(value, staged, threadIdx.x * out_c, out_c, order, alpha, to_float, factor, low);
+            __syncwarp();
+            if (threadIdx.x < row_chunks) {
+                unsigned int first = ((unsigned int)y * out_w + x0) * out_c * element;
+                reinterpret_cast<uint4*>((unsigned char*)dst + first)[threadIdx.x] =
+                    reinterpret_cast<const uint4*>(staged)[threadIdx.x];
+            }
+            __syncwarp();
+        } else if (identity) {
+            float* as_float = (float*)dst + out_index;
+            unsigned char* as_byte = (unsigned char*)dst + out_index;
+            #pragma unroll
+            for (int c = 0; c < C; ++c) {
+                if (to_float) as_float[c] = __fadd_rn(__fmul_rn(value[c], factor), low);
+                else as_byte[c] = (unsigned char)value[c];
+            }
+        } else {
+            write_pixel<C>(value, dst, out_index, out_c, order, alpha, to_float, factor, low);
+        }
+    }
+}
+
+#define RESIZE_STAGED(C) \
+extern "C" __global__ void __launch_bounds__(256) resize_staged_c##C( \
+    const unsigned char* src, long long s0, int in_h, int in_w, void* dst, int out_h, int out_w, int out_c, \
+    const int2* block_rows, const int2* block_cols, const int4* y_taps, const int4* y_weights, \
+    const int4* x_taps, int order, float alpha, int to_float, float factor, float low, int row_bytes, \
+    int rows_max, int identity, int vector_out) { \
+    resize_staged_impl<C>(src, s0, in_h, in_w, dst, out_h, out_w, out_c, block_rows, block_cols, y_taps, \
+                          y_weights, x_taps, order, alpha, to_float, factor, low, row_bytes, rows_max, \
+                          identity, vector_out); }
+RESIZE_STAGED(3)
+RESIZE_STAGED(4)
+
 struct Yuv { float ky, y0, rv, gu, gv, bu; };
 
 __device__ __forceinline__ void yuv_pixel(float luma, float red_v, float green_u, float green_v,
@@ -359,6 +504,7 @@ _BLOCK = (32, 8, 1)
 _ROWS_PER_THREAD = 2
 _TILE = (32, 8 * _ROWS_PER_THREAD)  # output pixels of a separable-resize block
 _MAX_SHARED = 48 << 10  # bytes of shared memory a resizing block may use without opting in
+_STAGED_STATIC_SHARED = 2 * _TILE[1] * 16 + 8 * _TILE[0] * 16  # the staged kernel's y table and staging rows
 
 
 @functools.cache
@@ -396,8 +542,11 @@ class CudaFormatPlan:
     """The channel order packed 4 bits per output channel, 15 for alpha (uint8 kernels)."""
     separable: SeparableResize | None
     """None where the resize runs the one-pixel-per-thread kernel."""
+    staged: SeparableResize | None = None
+    """The staged kernel's tables, where it was chosen (``kernel="staged"``) and applies."""
     launches: dict[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=dict, compare=False)
-    """Kernel launches prepared per input layout (strides, pointer alignment)."""
+    """Kernel launches prepared per input layout (strides, pointer alignments): the kernel's
+    name, the kernel, grid, shared memory and the arguments before and after the output."""
 
 
 def _shared_bytes(plan: FormatPlan, separable: SeparableResize) -> int:
@@ -427,13 +576,10 @@ def _separable(plan: FormatPlan) -> SeparableResize | None:
     if _shared_bytes(plan, shape) > _MAX_SHARED or rows * int(groups.max()) >= 1 << 16:
         return None
 
-    def padded(steps: np.ndarray) -> np.ndarray:
-        return np.pad(steps.astype(np.int64), ((0, 0), (0, 4 - steps.shape[1])))
-
     tap = np.arange(4)
     y_block_top = np.repeat(top, _TILE[1])[: len(fy.first), None]
     y_taps = np.where(tap < fy.taps, (fy.first[:, None] + tap - y_block_top) * _TILE[0] * 16, 0)
-    kx = padded(fx.steps) & 0xFFFF
+    kx = _padded(fx.steps) & 0xFFFF
     x_taps = np.stack(
         [
             fx.first - np.repeat(left, _TILE[0])[: len(fx.first)],
@@ -447,28 +593,111 @@ def _separable(plan: FormatPlan) -> SeparableResize | None:
         np.stack([top, bottom - top + 1], axis=1),
         np.stack([left, groups, -(-(1 << 32) // groups), np.zeros_like(groups)], axis=1),
         y_taps,
-        padded(fy.steps),
+        _padded(fy.steps),
         x_taps,
     )
+    return SeparableResize(shape.rows, shape.plane, _device_tables(host))
+
+
+def staged_tables(plan: FormatPlan) -> tuple[tuple[np.ndarray, ...], int, int] | None:
+    """Host tables of the staged resize kernel: ``(block_rows, block_cols, y_taps, y_weights,
+    x_taps)``, the window's rows and its row pitch in bytes; None where the kernel does not apply
+    (no resize, more than 4 taps on an axis, rows whose bytes are not a multiple of 16 long,
+    or a window too large for shared memory).
+
+    A block's window starts at the first pixel any of its columns reads, rounded down to a
+    multiple of 16 bytes that is also a pixel boundary, and ends at its last column's fourth
+    tap (every column reads 4 taps, weighted 0 past its filter's), both clamped to the image.
+    """
+    fy, fx = plan.y_table, plan.x_table
+    channels = plan.channels
+    if fy is None or fx is None or fy.taps > 4 or fx.taps > 4 or plan.width * channels % 16:
+        return None  # (a row's last chunk would read past its bytes)
+    align = 16 // np.gcd(16, channels)  # pixels in the smallest 16-byte, whole-pixel step
+    columns = np.arange(0, len(fx.first), _TILE[0])
+    last = np.minimum(columns + _TILE[0] - 1, len(fx.first) - 1)
+    left = np.maximum(fx.first[columns], 0)
+    left -= left % align
+    right = np.minimum(fx.first[last] + 3, plan.width - 1)
+    chunks = -(-((right + 1 - left) * channels) // 16)
+    row_bytes = 16 * int(chunks.max()) + 16
+    rows_at = np.arange(0, len(fy.first), _TILE[1])
+    top = fy.first[rows_at]
+    bottom = fy.first[np.minimum(rows_at + _TILE[1] - 1, len(fy.first) - 1)] + fy.taps - 1
+    rows = int((bottom - top).max()) + 1
+    if rows * (_TILE[0] * 16 + row_bytes) > _MAX_SHARED - _STAGED_STATIC_SHARED:
+        return None
+    tap = np.arange(4)
+    y_block_top = np.repeat(top, _TILE[1])[: len(fy.first), None]
+    y_taps = np.where(tap < fy.taps, (fy.first[:, None] + tap - y_block_top) * _TILE[0] * 16, 0)
+    kx = _padded(fx.steps) & 0xFFFF
+    zeros = np.zeros(len(fx.first), np.int64)
+    x_taps = np.stack([fx.first, kx[:, 0] | kx[:, 1] << 16, kx[:, 2] | kx[:, 3] << 16, zeros], axis=1)
+    host = (
+        np.stack([top, bottom - top + 1], axis=1),
+        np.stack([left, chunks], axis=1),
+        y_taps,
+        _padded(fy.steps),
+        x_taps,
+    )
+    return host, rows, row_bytes
+
+
+def _padded(steps: np.ndarray) -> np.ndarray:
+    """Weights widened to int64 and padded with zeros to 4 taps."""
+    return np.pad(steps.astype(np.int64), ((0, 0), (0, 4 - steps.shape[1])))
+
+
+def _device_tables(host: tuple[np.ndarray, ...]) -> tuple[Any, ...]:
     cupy = cupy_module()
-    tables = tuple(cupy.asarray((t & 0xFFFFFFFF).astype(np.uint32).view(np.int32)) for t in host)
-    return SeparableResize(shape.rows, shape.plane, tables)
+    return tuple(cupy.asarray((t & 0xFFFFFFFF).astype(np.uint32).view(np.int32)) for t in host)
 
 
-def prepare_cuda(plan: FormatPlan) -> CudaFormatPlan:
-    """Upload what the kernels of ``plan`` need (once per plan)."""
+def resize_kernel_choice(kernel: str | None) -> str:
+    """``kernel``, else ``$HOLOFLOW_RESIZE_KERNEL``, else ``"tiled"``.
+
+    Raises
+    ------
+    ConfigError
+        For a name other than ``"tiled"`` or ``"staged"``.
+    """
+    choice = kernel or holoflow_setting("RESIZE_KERNEL") or "tiled"
+    if choice not in ("tiled", "staged"):
+        raise ConfigError(
+            f"resize kernel {choice!r} is unknown; use 'tiled' or 'staged' ($HOLOFLOW_RESIZE_KERNEL)"
+        )
+    return choice
+
+
+def prepare_cuda(plan: FormatPlan, kernel: str | None = None) -> CudaFormatPlan:
+    """Upload what the kernels of ``plan`` need (once per plan).
+
+    ``kernel`` picks the separable resize kernel of uint8 plans: ``"tiled"`` (the default) or
+    ``"staged"`` (the source window copied by ``cp.async``, 16-byte output stores; opt-in until
+    measured on a GPU); None reads ``$HOLOFLOW_RESIZE_KERNEL``.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown ``kernel``.
+    """
+    choice = resize_kernel_choice(kernel)
     cupy = cupy_module()
     tables: tuple[Any, ...] = ()
-    separable = None
+    separable = staged = None
     if plan.resized:
         fy, fx = plan.y_table, plan.x_table
         assert fy is not None and fx is not None
         host = (fy.indices(plan.height), fy.steps, fx.indices(plan.width), fx.steps)
         tables = tuple(cupy.asarray(np.ascontiguousarray(t, dtype=np.int32)) for t in host)
         separable = _separable(plan)
+        staged_host = staged_tables(plan) if choice == "staged" and plan.family == "u8" else None
+        if staged_host is not None:
+            host_tables, rows, row_bytes = staged_host
+            staged = SeparableResize(rows, row_bytes, _device_tables(host_tables))
     order = cupy.asarray(np.array(plan.order, dtype=np.int32))
     code = sum((c if c >= 0 else 15) << (4 * k) for k, c in enumerate(plan.order))
-    return CudaFormatPlan(plan, tables, order, np.int32(code), separable)
+    return CudaFormatPlan(plan, tables, order, np.int32(code), separable, staged)
 
 
 def _grid(width: int, height: int) -> tuple[int, int, int]:
@@ -508,18 +737,18 @@ def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
         )
         return out
     image = source.reshape(plan.height, plan.width, plan.channels) if source.ndim == 2 else source
-    key = (image.strides, image.data.ptr % 4)
+    key = (image.strides, image.data.ptr % 16, out.data.ptr % 16)
     launch = prepared.launches.get(key)
     if launch is None:
-        launch = prepared.launches[key] = _u8_launch(prepared, image)
-    kernel, grid, shared, before, after = launch
+        launch = prepared.launches[key] = _u8_launch(prepared, image, out.data.ptr % 16 == 0)
+    _, kernel, grid, shared, before, after = launch
     kernel(grid, _BLOCK, (image, *before, out, *after), shared_mem=shared)
     return out
 
 
-def _u8_launch(prepared: CudaFormatPlan, image: Any) -> tuple[Any, ...]:
-    """How to launch the uint8 kernel for inputs laid out as ``image``: the kernel, grid, shared
-    memory and the arguments before and after the output (the same for every such input)."""
+def _u8_launch(prepared: CudaFormatPlan, image: Any, out_aligned: bool) -> tuple[Any, ...]:
+    """How to launch the uint8 kernel for inputs laid out as ``image`` (and an output whose
+    start is ``out_aligned`` to 16 bytes): see ``CudaFormatPlan.launches``."""
     plan = prepared.plan
     strides = tuple(np.int64(s // image.itemsize) for s in image.strides)
     out_h, out_w, out_c = plan.out_shape
@@ -529,8 +758,34 @@ def _u8_launch(prepared: CudaFormatPlan, image: Any) -> tuple[Any, ...]:
     aligned = image.data.ptr % 4 == 0 and int(strides[0]) % 4 == 0  # word loads of pixel rows
     separable = prepared.separable
     small = 0 < int(strides[0]) < 2**31 and out_h * out_w * out_c < 2**31  # 32-bit offsets
+    staged = prepared.staged
+    if staged is not None and packed and small and image.data.ptr % 16 == 0 and int(strides[0]) % 16 == 0:
+        out_row_bytes = out_w * out_c * (4 if to_float else 1)
+        return (
+            f"resize_staged_c{plan.channels}",
+            _module().get_function(f"resize_staged_c{plan.channels}"),
+            (-(-out_w // _TILE[0]), -(-out_h // _TILE[1]), 1),
+            staged.rows * (_TILE[0] * 16 + staged.plane),
+            (strides[0], np.int32(plan.height), np.int32(plan.width)),
+            (
+                np.int32(out_h),
+                np.int32(out_w),
+                np.int32(out_c),
+                *staged.tables,
+                prepared.order_code,
+                np.float32(plan.alpha_value),
+                to_float,
+                factor,
+                low,
+                np.int32(staged.plane),
+                np.int32(staged.rows),
+                np.int32(plan.order == tuple(range(plan.channels))),
+                np.int32(out_aligned and out_row_bytes % 16 == 0),
+            ),
+        )
     if separable is not None and packed and aligned and small:
         return (
+            f"resize_separable_c{plan.channels}",
             _module().get_function(f"resize_separable_c{plan.channels}"),
             (-(-out_w // _TILE[0]), -(-out_h // _TILE[1]), 1),
             _shared_bytes(plan, separable),
@@ -557,6 +812,7 @@ def _u8_launch(prepared: CudaFormatPlan, image: Any) -> tuple[Any, ...]:
         iy = ky = ix = kx = prepared.order  # unused pointers
         taps = (np.int32(0), np.int32(0))
     return (
+        f"convert_u8_c{plan.channels}",
         _module().get_function(f"convert_u8_c{plan.channels}"),
         _grid(out_w, out_h),
         0,

@@ -49,14 +49,60 @@ def make_input(in_dtype, shape):
     return RNG.integers(0, 256, shape, dtype=np.uint8)
 
 
-@pytest.mark.parametrize(("in_dtype", "out_dtype", "shape", "kw"), CASES)
-def test_gpu_equals_cpu_reference(cp, in_dtype, out_dtype, shape, kw):
+STAGED_CASES = (
+    [("rgb888", "float32", (2160, 3840, 3), {"resize": (1080, 1920)})]
+    + [
+        ("rgb888", "float32", (64, 96, 3), {"resize": (37, 31), "resize_mode": mode})  # rows of 372 bytes
+        for mode in (1, 2, 4, 5, 6, 7)
+    ]
+    + [
+        ("rgb888", "rgb888", (48, 64, 3), {"resize": (100, 70), "resize_mode": 4}),  # upscaling
+        (
+            "rgba8888",
+            "rgba8888",
+            (30, 32, 4),
+            {"resize": (15, 64), "resize_mode": 2, "out_channel_order": [3, 2, 1, 0]},
+        ),
+        ("rgba8888", "float32", (33, 64, 4), {"resize": (17, 32), "scale_min": -1, "scale_max": 2}),
+        (
+            "rgb888",
+            "rgba8888",
+            (40, 32, 3),
+            {"resize": (20, 64), "alpha_value": 17, "out_channel_order": [2, 1, 0, 3]},
+        ),
+    ]
+)
+
+
+@pytest.mark.parametrize("kernel", ["tiled", "staged"])
+@pytest.mark.parametrize(("in_dtype", "out_dtype", "shape", "kw"), CASES + STAGED_CASES)
+def test_gpu_equals_cpu_reference(cp, in_dtype, out_dtype, shape, kw, kernel):
     host = make_input(in_dtype, shape)
     plan = make_plan(in_dtype, out_dtype, host.shape, host.dtype, **kw)
     expected = convert(plan, host)
-    got = convert_cuda(prepare_cuda(plan), cp.asarray(host)).get()
+    got = convert_cuda(prepare_cuda(plan, kernel), cp.asarray(host)).get()
     assert got.dtype == expected.dtype and got.shape == expected.shape
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(("in_dtype", "out_dtype", "shape", "kw"), STAGED_CASES)
+def test_the_staged_kernel_runs_where_it_applies(cp, in_dtype, out_dtype, shape, kw):
+    plan = make_plan(in_dtype, out_dtype, shape, np.uint8, **kw)
+    prepared = prepare_cuda(plan, "staged")
+    assert prepared.staged is not None
+    convert_cuda(prepared, cp.asarray(make_input(in_dtype, shape)))
+    (name, *_), *_ = prepared.launches.values()
+    assert name == f"resize_staged_c{plan.channels}"
+
+
+def test_the_staged_kernel_writes_into_a_misaligned_output(cp):
+    host = make_input("rgb888", (64, 128, 3))
+    plan = make_plan("rgb888", "float32", host.shape, host.dtype, resize=(32, 64))
+    buffer = cp.zeros(32 * 64 * 3 + 1, cp.float32)
+    out = buffer[1:].reshape(32, 64, 3)  # 4 bytes past a 16-byte boundary: scalar stores
+    convert_cuda(prepare_cuda(plan, "staged"), cp.asarray(host), out)
+    np.testing.assert_array_equal(out.get(), convert(plan, host))
+    assert float(buffer[0]) == 0.0
 
 
 @pytest.mark.parametrize("fmt", ["nv12", "nv12_bt601_full", "nv12_bt709_csc", "yuv420"])
