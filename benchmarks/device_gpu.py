@@ -2,7 +2,7 @@
 
 Run from the repository root on a GPU machine (holoflow's test dependencies installed)::
 
-    python3 benchmarks/device_gpu.py --out results.json [--stages suite,gpu-tests,bench]
+    python3 benchmarks/device_gpu.py --out results.json [--stages suite,gpu-tests,bench:300,ncu]
 
 Stages, each run as a child process with a time limit (``--limit-s``), its exit code, wall
 time, pytest summary line (for tests) and the tail of its output recorded:
@@ -11,18 +11,22 @@ time, pytest summary line (for tests) and the tail of its output recorded:
   tests listed: the whole suite as a user with a GPU runs it;
 - ``gpu-tests``: the GPU test folders alone (``tests/gpu tests/inference tests/viz
   tests/operators tests/tensor tests/kernels``);
-- ``bench``: the GPU benchmarks with their variants side by side: the format converter (fused
-  kernels against the NPP sequence and a copy), and the inference pipeline eager and with CUDA
-  graphs, each under the greedy scheduler and with three worker threads; each benchmark's own
-  JSON is embedded in the result.
+- ``bench``: the GPU benchmarks with their variants side by side: the format converter (both
+  resize kernels against the NPP sequence and a copy), and the inference pipeline eager and with
+  CUDA graphs, each under the greedy scheduler and with three worker threads (each operator's host
+  time recorded), then with three threads and shorter GIL switch intervals, and a cProfile of
+  the eager greedy run; each benchmark's own JSON is embedded in the result;
+- ``ncu``: Nsight Compute's sections for each resize kernel on the 4K case.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -62,7 +66,7 @@ def _run(command: list[str], limit_s: float) -> dict[str, Any]:
         "timed_out": code is None,
         "wall_s": round(time.monotonic() - start, 1),
         "summary": summaries[-1][0] if summaries else None,
-        "tail": output[-6000:],
+        "tail": output[-60000:],
     }
 
 
@@ -88,24 +92,71 @@ def bench(limit_s: float) -> dict[str, Any]:
                     "torch",
                     "--workers",
                     str(workers),
+                    "--op-times",
                     *(["--cuda-graphs"] if graphs else []),
                 ]
+        # Python's GIL hand-off: a thread back from GIL-free work (a TorchScript forward, a CUDA
+        # call) waits up to the switch interval while another runs Python.
+        for interval_us in (200, 50):
+            for graphs in (False, True):
+                name = f"inference_{'graphs' if graphs else 'eager'}_workers3_switch{interval_us}us"
+                runs[name] = [*runs[f"inference_{'graphs' if graphs else 'eager'}_workers3"]]
+                runs[name] += ["--switch-interval", str(interval_us * 1e-6)]
+        profile = str(Path(scratch) / "eager.prof")
+        runs["inference_eager_workers0_profile"] = [
+            "benchmarks/inference.py",
+            "--backend",
+            "torch",
+            "--repeats",
+            "1",
+            "--profile",
+            profile,
+        ]
         for name, args in runs.items():
             output = Path(scratch) / f"{name}.json"
             run = _run([sys.executable, *args, "--output", str(output)], limit_s / len(runs))
             if output.exists():
                 run["result"] = json.loads(output.read_text(encoding="utf-8"))
+            if "--profile" in args and Path(profile + ".txt").exists():
+                run["profile"] = Path(profile + ".txt").read_text(encoding="utf-8")
             results[name] = run
     return results
 
 
-STAGES = {"suite": suite, "gpu-tests": gpu_tests, "bench": bench}
+def ncu(limit_s: float) -> dict[str, Any]:
+    """Nsight Compute's reading of each resize kernel on the 4K case (what bounds it)."""
+    found = shutil.which("ncu") or next(iter(sorted(glob.glob("/opt/nvidia/nsight-compute/*/ncu"))), None)
+    if found is None:
+        return {"skipped": "ncu not found"}
+    sections = ["SpeedOfLight", "MemoryWorkloadAnalysis", "Occupancy", "LaunchStats", "WarpStateStats"]
+    command = [
+        found,
+        "--clock-control",
+        "none",
+        "--kernel-name",
+        "regex:resize_",
+        "--csv",
+        "--page",
+        "details",
+    ]
+    for section in sections:
+        command += ["--section", section]
+    run = _run([*command, sys.executable, "benchmarks/format_kernel_profile.py"], limit_s)
+    run["tail"] = run["tail"][-60000:]
+    return run
+
+
+STAGES = {"suite": suite, "gpu-tests": gpu_tests, "bench": bench, "ncu": ncu}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, help="the JSON file to write")
-    parser.add_argument("--stages", default="suite", help=f"comma-separated, of {', '.join(STAGES)}")
+    parser.add_argument(
+        "--stages",
+        default="suite",
+        help=f"comma-separated, of {', '.join(STAGES)}; NAME:SECONDS sets that stage's time limit",
+    )
     parser.add_argument("--limit-s", type=float, default=540.0, help="time limit of each stage")
     args = parser.parse_args()
     try:
@@ -113,8 +164,9 @@ def main() -> None:
     except FileNotFoundError:
         smi = "no nvidia-smi"
     result: dict[str, Any] = {"gpu": smi, "cpus": os.cpu_count()}
-    for stage in args.stages.split(","):
-        result[stage] = STAGES[stage](args.limit_s)
+    for item in args.stages.split(","):
+        stage, _, limit = item.partition(":")
+        result[stage] = STAGES[stage](float(limit) if limit else args.limit_s)
         Path(args.out).write_text(json.dumps(result, indent=1), encoding="utf-8")
         brief = {key: value for key, value in result[stage].items() if key != "tail"}
         print(f"{stage}: {json.dumps(brief)[:600]}", flush=True)

@@ -25,7 +25,9 @@ import argparse
 import os
 import platform
 import statistics
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -144,8 +146,46 @@ class Sink(Operator):
             self.first_time = time.perf_counter()
 
 
+class OpTimes:
+    """Each operator's compute calls of one run: (operator, thread, start, end) in seconds."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int, float, float]] = []
+
+    def wrap(self, op: Operator) -> None:
+        compute, name, calls = op.compute, op.name, self.calls
+
+        def timed(op_input, op_output, context):
+            start = time.perf_counter()
+            compute(op_input, op_output, context)
+            calls.append((name, threading.get_ident(), start, time.perf_counter()))
+
+        op.compute = timed
+
+    def summary(self) -> dict:
+        """Per operator: calls, mean and median host microseconds, and the threads it ran on."""
+        result = {}
+        for name in dict.fromkeys(c[0] for c in self.calls):
+            spans = [(end - start) * 1e6 for op, _, start, end in self.calls if op == name]
+            threads = {thread for op, thread, _, _ in self.calls if op == name}
+            result[name] = {
+                "calls": len(spans),
+                "mean_us": statistics.fmean(spans),
+                "median_us": statistics.median(spans),
+                "threads": len(threads),
+            }
+        return result
+
+
 def pipeline_seconds(
-    frame, backend: str, model: str, frames: int, on_cpu: bool, graphs: bool = False, workers: int = 0
+    frame,
+    backend: str,
+    model: str,
+    frames: int,
+    on_cpu: bool,
+    graphs: bool = False,
+    workers: int = 0,
+    op_times: OpTimes | None = None,
 ) -> float:
     class Pipeline(Application):
         def compose(self):
@@ -167,6 +207,9 @@ def pipeline_seconds(
             self.add_flow(converter, inference, {("tensor", "receivers")})
             self.add_flow(inference, post)
             self.add_flow(post, self.sink)
+            if op_times is not None:
+                for op in (source, converter, inference, post, self.sink):
+                    op_times.wrap(op)
 
     app = Pipeline([])
     if workers:
@@ -220,8 +263,18 @@ def main() -> None:
         help="run the pipeline under a MultiThreadScheduler with this many threads (0: greedy)",
     )
     parser.add_argument("--profile", help="write a cProfile of one pipeline run to this file")
+    parser.add_argument(
+        "--op-times", action="store_true", help="time each operator's compute in one more run (host us)"
+    )
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        help="sys.setswitchinterval for the whole benchmark, in seconds (Python's default: 0.005)",
+    )
     parser.add_argument("--output")
     args = parser.parse_args()
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     on_cpu = args.cpu or args.backend == "onnxrt" or not cuda_available()
     device = "cpu" if on_cpu else "cuda"
     with tempfile.TemporaryDirectory() as folder:
@@ -243,10 +296,19 @@ def main() -> None:
         run_pipeline(10)  # warm up (engine, kernels, caches)
         raw = raw_seconds(args.backend, model, x, args.frames, on_cpu, graphs, args.repeats)
         pipeline = statistics.median(run_pipeline(args.frames) for _ in range(args.repeats))
+        op_times = None
+        if args.op_times:
+            op_times = OpTimes()
+            pipeline_seconds(frame, args.backend, model, args.frames, on_cpu, graphs, args.workers, op_times)
         if args.profile:
             import cProfile
+            import pstats
 
             cProfile.runctx("run_pipeline(args.frames)", globals(), locals(), args.profile)
+            with open(args.profile + ".txt", "w", encoding="utf-8") as text:
+                stats = pstats.Stats(args.profile, stream=text)
+                stats.sort_stats("tottime").print_stats(40)
+                stats.sort_stats("cumulative").print_stats(40)
     overhead = pipeline / raw - 1
     name = platform.processor() or platform.machine()
     if device == "cuda":
@@ -254,6 +316,8 @@ def main() -> None:
     run_note = ", CUDA graphs" if args.cuda_graphs else ""
     if args.workers:
         run_note += f", MultiThreadScheduler x{args.workers}"
+    if args.switch_interval:
+        run_note += f", switch interval {args.switch_interval * 1e6:g} us"
     print(
         f"inference pipeline ({args.backend} on {device}{run_note}, {name}): 256x256 U-Net, "
         f"{args.frames} frames"
@@ -261,6 +325,9 @@ def main() -> None:
     print(f"{'raw backend call':<34} {raw * 1e3:8.3f} ms")
     print(f"{'converter+inference+postprocessor':<34} {pipeline * 1e3:8.3f} ms per frame")
     print(f"pipeline overhead: {overhead:+.1%} of the raw model time (goal <= 10%)")
+    if op_times:
+        for name, row in op_times.summary().items():
+            print(f"  {name:<12} {row['median_us']:8.1f} us median host time ({row['threads']} threads)")
     output = args.output or str(RESULTS / f"inference_{args.backend}_{device}.json")
     write_json(
         output,
@@ -275,6 +342,8 @@ def main() -> None:
             "raw_ms": raw * 1e3,
             "pipeline_ms": pipeline * 1e3,
             "overhead": overhead,
+            "switch_interval_s": sys.getswitchinterval(),
+            **({"op_times": op_times.summary()} if op_times else {}),
         },
     )
 
