@@ -34,6 +34,10 @@ def gl_modules() -> tuple[Any, Any]:
     ------
     ImportError
         If PyOpenGL is not installed (naming the extra to install).
+    holoflow.errors.ResourceError
+        If PyOpenGL cannot load the system's EGL or OpenGL library (a GPU machine without
+        libglvnd's ``libEGL.so.1``, say); PyOpenGL reports that as an ``AttributeError``, and
+        a second import would hand out half-initialized modules, so the failure is kept.
     """
     global _gl
     with _lock:
@@ -41,9 +45,19 @@ def gl_modules() -> tuple[Any, Any]:
             os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
             try:
                 from OpenGL import EGL, GL
+
+                _gl = (EGL, GL)
             except ImportError as exc:
                 raise ImportError("the OpenGL renderer needs PyOpenGL: pip install 'holoflow[viz]'") from exc
-            _gl = (EGL, GL)
+            except Exception as exc:
+                platform = os.environ["PYOPENGL_PLATFORM"]
+                _gl = ResourceError(
+                    f"OpenGL renderer: PyOpenGL could not load the {platform} and OpenGL libraries "
+                    f"({type(exc).__name__}: {exc}); on Linux they come with libglvnd "
+                    "(libegl1, libopengl0) and a driver (Mesa, or the GPU's)"
+                )
+        if isinstance(_gl, ResourceError):
+            raise _gl
         return _gl  # type: ignore[no-any-return]
 
 
