@@ -60,5 +60,5 @@ def test_an_empty_score_image_gives_an_empty_label_map_on_the_gpu(app, cp):
     app.add_flow(Source(app, [{"seg": cp.zeros((1, 3, 0, 7), cp.float32)}], name="src"), post)
     app.add_flow(post, rx := Recorder(app, name="rx"))
     app.run()
-    labels = rx.received[0]["out_tensor"]
-    assert isinstance(labels, cp.ndarray) and labels.shape == (0, 7, 1) and labels.dtype == cp.uint8
+    labels = rx.received[0]["out_tensor"]  # a holoflow Tensor over the CuPy array
+    assert labels.is_cuda and labels.shape == (0, 7, 1) and labels.dtype == np.uint8
