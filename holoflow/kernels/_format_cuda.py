@@ -325,22 +325,32 @@ __device__ void resize_staged_impl(
     int y_first = span_rows.x, rows = span_rows.y, x_first = span_cols.x, chunks = span_cols.y;
     int thread = threadIdx.y * width + threadIdx.x;
     const unsigned char* corner = src + (unsigned int)x_first * C;
+#if __CUDA_ARCH__ >= 800
     unsigned int window_address = (unsigned int)__cvta_generic_to_shared(window);
+#endif
     for (int item = thread; item < rows * chunks; item += threads) {
         int r = item / chunks, k = item - r * chunks;
         unsigned int row = (unsigned int)min(max(y_first + r, 0), in_h - 1);
         const unsigned char* from = corner + (size_t)row * (unsigned int)s0 + 16 * k;
+#if __CUDA_ARCH__ >= 800
         unsigned int to = window_address + r * row_bytes + 16 * k;
         asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(to), "l"(from));
+#else  // before Ampere: through registers
+        *reinterpret_cast<uint4*>(window + r * row_bytes + 16 * k) = *reinterpret_cast<const uint4*>(from);
+#endif
     }
+#if __CUDA_ARCH__ >= 800
     asm volatile("cp.async.commit_group;\n" ::);
+#endif
     int x = min((int)(blockIdx.x * width + threadIdx.x), out_w - 1);
     int4 x_tap = __ldg(x_taps + x);
     if (thread < 2 * height) {
         int y = min((int)blockIdx.y * height + thread % height, out_h - 1);
         y_table[thread / height][thread % height] = __ldg((thread < height ? y_taps : y_weights) + y);
     }
+#if __CUDA_ARCH__ >= 800
     asm volatile("cp.async.wait_group 0;\n" ::: "memory");
+#endif
     __syncthreads();
     int tap = x_tap.x, pair01 = x_tap.y, pair23 = x_tap.z;
     bool inside = tap >= 0 && tap + 3 < in_w;
