@@ -12,8 +12,10 @@ horizontally once for its 32 columns (dp2a), then each thread filters its column
 The window size is the largest any block needs, computed on the host from the filter tables;
 where it exceeds ``_MAX_SHARED`` (extreme downscaling), the filters are longer, or the pixels
 are not packed in word-aligned rows, a one-pixel-per-thread kernel reads the taps from global
-memory instead. NV12 runs four pixels per thread with word-sized loads and stores when the
-width allows.
+memory instead. An opt-in variant of the separable kernel (``prepare_cuda(plan, "staged")`` or
+``HOLOFLOW_RESIZE_KERNEL=staged``) copies the window's bytes with ``cp.async`` and stores each
+tile row with 16-byte writes; it computes the same numbers. NV12 runs four pixels per thread
+with word-sized loads and stores when the width allows.
 """
 
 from __future__ import annotations
@@ -529,12 +531,13 @@ def _module() -> Any:
 
 @dataclass(frozen=True)
 class SeparableResize:
-    """The tables of the separable resize kernel for one plan (see the kernel's notes)."""
+    """The tables of a separable resize kernel for one plan (see the kernels' notes)."""
 
     rows: int
     """Rows of the largest source window of any block."""
     plane: int
-    """Bytes per channel plane of a window row."""
+    """Bytes per channel plane of a window row (tiled kernel), or a window row's pitch in
+    shared memory (staged kernel)."""
     tables: tuple[Any, ...]
     """block_rows, block_cols, y_taps, y_weights, x_taps on the device."""
 
