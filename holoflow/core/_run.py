@@ -402,7 +402,12 @@ class GraphRun:
 
     def __init__(self, fragment: Fragment) -> None:
         self.fragment = fragment
-        self.wake = threading.Event()
+        self.edges: Any = getattr(fragment, "_holoflow_edges", None)
+        """The fragment's connections to other fragments, or ``None`` (see ``core/_build.py``)."""
+        make_wake = getattr(self.edges, "make_wake", None)
+        self.wake: threading.Event = threading.Event() if make_wake is None else make_wake()
+        """Set to wake the scheduler's loop; the edges may supply an event whose ``wait`` also
+        serves them (a distributed fragment's thread receives while it waits)."""
         self.stop_requested = False
         wake = self.wake
         # A set event needs no second set: the loop clears it before it looks at the queues.
@@ -410,8 +415,6 @@ class GraphRun:
         self.notify_locks = False
         """Whether :attr:`on_notify` takes a lock that the scheduler holds while it commits (a
         caller holding another run's lock must then not call it directly)."""
-        self.edges: Any = getattr(fragment, "_holoflow_edges", None)
-        """The fragment's connections to other fragments, or ``None`` (see ``core/_build.py``)."""
         self.ops = [OpRun(op, self, index) for index, op in enumerate(fragment.graph.topological_order())]
         build_ports(self)
         operators = {op_run.op.name: op_run.op for op_run in self.ops}

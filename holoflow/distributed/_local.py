@@ -207,12 +207,17 @@ class LocalEdges:
         self.batching_ops: set[str] = set()
         """The operators that own those ends."""
         self.in_links: list[LocalLink] = []
+        self.make_wake: Callable[[], threading.Event] | None = None
+        """Makes the wake event of the fragment's run (``None``: a plain event); see
+        :meth:`holoflow.distributed._zmq_links.DataListener.idle_event`."""
         self.lock = threading.Lock()
         self.run: GraphRun | None = None
         self.op_runs: dict[str, OpRun] = {}
         self.is_passive = False
         self.epoch = 0
         self.inflight = 0
+        self.refused = False
+        """:meth:`passive` was refused while pokes were under way (see :meth:`notified`)."""
         self.finished = False
         self.stopped = False
 
@@ -280,14 +285,23 @@ class LocalEdges:
         self.notified(run, op_name)
 
     def notified(self, run: GraphRun | None, op_name: str) -> None:
-        """Deliver one poke to ``run`` (the fragment's run when poked) and close it."""
+        """Deliver one poke to ``run`` (the fragment's run when poked) and close it.
+
+        A :meth:`passive` refused while the poke was under way made its run wait for a wake; the
+        wake this poke gave may have come before that wait began, so the last poke to close
+        gives it once more (the run then looks again and becomes passive)."""
+        op_run = self.op_runs.get(op_name) if run is not None else None
         try:
-            op_run = self.op_runs.get(op_name) if run is not None else None
             if run is not None and op_run is not None:
                 run.on_notify(op_run)
         finally:
             with self.lock:
                 self.inflight -= 1
+                again = self.refused and not self.inflight
+                if again:
+                    self.refused = False
+        if again and run is not None and op_run is not None:
+            run.on_notify(op_run)
 
     def idle(self) -> None:
         """The fragment has nothing to run now: send the messages its producers batched."""
@@ -309,6 +323,8 @@ class LocalEdges:
             run = self.run
             if not is_passive or self.inflight or (run is not None and run.wake.is_set()):
                 self.is_passive = False
+                if self.inflight:
+                    self.refused = True  # the poke under way wakes the run again (notified)
                 return False
             if not self.is_passive:
                 self.is_passive = True

@@ -446,6 +446,11 @@ class Worker:
                 )
                 outbound[spec.edge_id] = outbound_end
                 runner.edges[spec.src[0]].add_outbound(outbound_end)  # type: ignore[arg-type]
+        consumers = {spec.dst[0] for spec in (end.spec for end in inbound.values())}
+        if len(consumers) == 1:
+            # One fragment here receives from other processes: its thread, while idle, receives
+            # for the listener itself (no wake from the listener's thread on the way).
+            runner.edges[consumers.pop()].make_wake = self.listener.idle_event
         for data_link in self.links:
             data_link.wait_ready(_LINK_READY_S)
         runner.attach()

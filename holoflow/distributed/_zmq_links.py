@@ -84,6 +84,12 @@ _QUIET_S = 50e-6
 """A small message goes out at once, unbatched, when no frame went out for this long."""
 _BATCH_AGE_S = 0.001
 """The link's thread sends a batch that has waited this long (its producer is busy elsewhere)."""
+_LENT_CHECK_S = 0.01
+"""While a fragment's idle thread holds the listener's socket (see :meth:`DataListener.idle_event`),
+the listener's thread looks this often whether that thread still waits; one busy this long gives
+the socket back."""
+_GUEST_BURST = 256
+"""Messages an idle thread holding the socket takes in one go before its fragment runs them."""
 _PACK = HEADER.pack
 _UNPACK_FROM = HEADER.unpack_from
 _NOBLOCK = int(zmq.NOBLOCK)
@@ -680,6 +686,30 @@ class InboundLink:
         return self.routing_id is not None
 
 
+class _IdleEvent(threading.Event):
+    """A :class:`threading.Event` whose :meth:`wait` receives for a :class:`DataListener` while
+    it waits (see :meth:`DataListener.idle_event`)."""
+
+    def __init__(self, listener: DataListener) -> None:
+        super().__init__()
+        self._listener = listener
+        self.polling = False
+        """The waiter polls the listener's pipe: :meth:`set` writes to it."""
+
+    def set(self) -> None:
+        super().set()
+        if self.polling:
+            self._listener._wake_guest()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self.is_set():
+            return True
+        done, remaining = self._listener._wait_as_guest(self, timeout)
+        if not done:
+            return super().wait(remaining)
+        return self.is_set()
+
+
 class DataListener:
     """A process's one data listener: a ROUTER every inbound link connects to.
 
@@ -722,6 +752,15 @@ class DataListener:
         self._closing = False
         self._close_deadline = 0.0
         self._wake = _Wake()
+        # Lending the socket to an idle thread (the guest): all under self._lock.
+        self._guest: int | None = None  # the thread the socket is lent to
+        self._guest_wanted: int | None = None  # a thread that asked for it
+        self._guest_using = False  # the guest is polling or using the socket now
+        self._guest_since = 0.0  # when it last stopped (time.monotonic())
+        self._reclaim = False  # the listener's thread wants the socket back
+        self._guests_inside = 0  # threads in _wait_as_guest (the pipe below stays open for them)
+        self._guest_wake_open = True
+        self._guest_wake = _Wake()
         sock = context.socket(zmq.ROUTER)
         _common_options(sock, heartbeat)
         sock.setsockopt(zmq.ROUTER_MANDATORY, 1)
@@ -742,6 +781,11 @@ class DataListener:
             self._shut_sockets()
             raise
         self.endpoint = sock.getsockopt(zmq.LAST_ENDPOINT).decode()
+        self._guest_poller = zmq.Poller()
+        self._guest_poller.register(sock, zmq.POLLIN)
+        self._guest_poller.register(self._guest_wake.read_fd, zmq.POLLIN)
+        self._wanting_poller = zmq.Poller()
+        self._wanting_poller.register(self._guest_wake.read_fd, zmq.POLLIN)
         self._thread = threading.Thread(target=self._run, name="holoflow-data-listener", daemon=True)
         self._thread.start()
         self._ident = self._thread.ident
@@ -777,6 +821,18 @@ class DataListener:
         self._auth.add_token(link_id, token)
         return link
 
+    def idle_event(self) -> threading.Event:
+        """An event whose :meth:`~threading.Event.wait` receives for this listener meanwhile.
+
+        Meant for the wake event of the one fragment in this process that consumes remote
+        edges: while its thread waits with nothing to do, the listener's thread lends it the
+        socket, and messages reach that thread without a wake from another. The listener's thread
+        takes the socket back when the waiter has been busy for ``_LENT_CHECK_S``, when its
+        monitor reports a connection event, and to close. Only one thread holds the socket at a
+        time; a waiter that cannot have it waits as on a plain :class:`threading.Event`.
+        """
+        return _IdleEvent(self)
+
     def rejections(self) -> dict[str, int]:
         """Connections refused so far (see :meth:`HandshakeCounter.counts`)."""
         return self.counter.counts()
@@ -789,6 +845,7 @@ class DataListener:
             self._closing = True
             self._close_deadline = time.monotonic() + timeout
         self._wake.set()
+        self._guest_wake.set()  # a thread waiting for the socket learns that it closes
         self._thread.join()
         for link_id in self._links:
             self._auth.revoke_token(link_id)
@@ -799,6 +856,11 @@ class DataListener:
         self._monitor.close()
         self._sock.close()
         self._wake.close()
+        with self._lock:
+            self._guest_wake_open = False  # the last thread to leave _wait_as_guest closes it
+            close = not self._guests_inside
+        if close:
+            self._guest_wake.close()
 
     def _credit(self, link: InboundLink, edge_id: int, count: int, flush: bool) -> None:
         edge = link.edges[edge_id]
@@ -812,10 +874,171 @@ class DataListener:
             if not flush and edge.pending_credit < edge.credit_batch:
                 return
             self._credits_due[link, edge_id] = None
-        if threading.get_ident() != self._ident:
-            self._wake.set()  # on the listener's own thread (in on_message) the loop sends them
+            ident = threading.get_ident()
+            if ident == self._ident:
+                return  # on the listener's own thread (in on_message) the loop sends them
+            guest = self._guest == ident
+            if guest:
+                if self._guest_using:
+                    return  # in on_message on the guest's thread: it sends them once it is done
+                self._guest_using = True
+        if guest:
+            try:
+                self._send_credits()  # the socket is this thread's: no other thread to wake
+            finally:
+                self._guest_done()
+            return
+        self._wake.set()
+
+    # -- a thread the socket is lent to (see idle_event) ---------------------------------------
+
+    def _wait_as_guest(self, event: _IdleEvent, timeout: float | None) -> tuple[bool, float | None]:
+        """Wait for ``event`` up to ``timeout`` s, receiving for the listener while the socket is
+        lent to this thread. Returns ``(True, None)`` when done, else ``(False, remaining)``:
+        wait that long (``None``: without a limit) the usual way."""
+        ident = threading.get_ident()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        remaining = timeout
+        with self._lock:
+            if not self._guest_wake_open:
+                return False, remaining
+            self._guests_inside += 1
+        event.polling = True
+        try:
+            while not event.is_set():
+                with self._lock:
+                    if self._closing:
+                        return False, remaining
+                    if self._guest != ident:
+                        if self._guest is not None or self._guest_wanted not in (None, ident):
+                            return False, remaining  # lent to another thread, or promised to one
+                        if self._guest_wanted is None:
+                            self._guest_wanted = ident
+                            self._wake.set()
+                        own = False
+                    elif self._reclaim:
+                        self._give_back_locked()
+                        return False, remaining
+                    else:
+                        own = True
+                        self._guest_using = True
+                wait_ms: int | None = None
+                if deadline is not None:
+                    remaining = deadline - time.monotonic()
+                    wait_ms = max(0, int(remaining * 1000 + 0.999))
+                if own:
+                    try:
+                        data = False
+                        for item, _ in self._guest_poller.poll(wait_ms):
+                            if item is self._sock:
+                                data = True
+                            else:
+                                self._guest_wake.clear()
+                        event.polling = False  # deliveries set the event: no pipe to write
+                        if data or self._credits_due:
+                            self._serve_as_guest(data)
+                    finally:
+                        event.polling = True
+                        self._guest_done()
+                else:
+                    self._wanting_poller.poll(wait_ms)  # the hand-over, or the event, wakes it
+                    self._guest_wake.clear()
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+        finally:
+            event.polling = False
+            with self._lock:
+                self._guests_inside -= 1
+                if self._guest_wanted == ident:
+                    self._guest_wanted = None
+                close = not self._guests_inside and not self._guest_wake_open
+            if close:
+                self._guest_wake.close()
+        return True, None
+
+    def _wake_guest(self) -> None:
+        """Wake the thread polling as the guest (or waiting for the socket); a no-op once the
+        pipe is closed (a waiter's ``set`` may come after it left, and after :meth:`close`)."""
+        with self._lock:
+            if self._guest_wake_open:
+                self._guest_wake.set()
+
+    def _serve_as_guest(self, data: bool) -> None:
+        """Receive what waits (``data``: the poll saw a message; up to ``_GUEST_BURST`` of
+        them) and send due credits."""
+        sock = self._sock
+        lost: list[InboundLink] = []
+        for _ in range(_GUEST_BURST if data else 0):
+            failed = self._receive_one(sock)
+            if failed is not None:
+                lost.append(failed)
+            if not sock.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+                break
+        if self._credits_due:
+            self._send_credits()
+        for link in lost:
+            if link.on_lost is not None and link.failure is not None:
+                link.on_lost(link.failure)
+
+    def _guest_done(self) -> None:
+        """The guest stopped using the socket; give it back if asked."""
+        with self._lock:
+            self._guest_using = False
+            self._guest_since = time.monotonic()
+            if self._reclaim:
+                self._give_back_locked()
+
+    def _give_back_locked(self) -> None:
+        self._guest = None
+        self._reclaim = False
+        self._wake.set()
 
     # -- the listener's thread -----------------------------------------------------------------
+
+    def _lent(self, lent_poller: zmq.Poller, wake_poller: zmq.Poller) -> bool:
+        """While the socket is lent: wait, and take it back when needed (see
+        :meth:`idle_event`). Returns whether it is lent still."""
+        with self._lock:
+            if self._guest is None:
+                return False
+            reclaiming = self._reclaim
+        # While a reclaim is under way the monitor is not watched: it stays readable until read.
+        ready = (wake_poller if reclaiming else lent_poller).poll(int(_LENT_CHECK_S * 1000))
+        events = False
+        for item, _ in ready:
+            if item is self._monitor:
+                events = True
+            else:
+                self._wake.clear()
+        with self._lock:
+            if self._guest is not None and not self._reclaim:
+                busy = not self._guest_using and time.monotonic() - self._guest_since >= _LENT_CHECK_S
+                if self._credits_due and self._guest_using and not (events or busy or self._closing):
+                    self._guest_wake.set()  # the guest sends them when its poll returns
+                elif events or busy or self._closing or self._credits_due:
+                    if self._guest_using:
+                        self._reclaim = True
+                        self._guest_wake.set()
+                    else:
+                        self._guest = None
+            if self._guest is not None:
+                return True
+        # The wake just read may have been for the loop that runs now (credits due, a thread
+        # asking for the socket): it looks once more before it sleeps.
+        self._wake.set()
+        return False
+
+    def _lend_locked(self) -> None:
+        """Lend the socket to the thread that asked, if nothing here needs it (the lock held)."""
+        wanted = self._guest_wanted
+        if wanted is None:
+            return
+        self._guest_wanted = None
+        if self._closing or self._credits_due or self._monitor.getsockopt(zmq.EVENTS) & zmq.POLLIN:
+            return  # it waits the usual way and asks again after its next wake
+        self._guest = wanted
+        self._guest_since = time.monotonic()
+        self._guest_wake.set()
 
     def _run(self) -> None:
         sock, monitor, wake_fd = self._sock, self._monitor, self._wake.read_fd
@@ -823,10 +1046,17 @@ class DataListener:
         poller.register(sock, zmq.POLLIN)
         poller.register(monitor, zmq.POLLIN)
         poller.register(wake_fd, zmq.POLLIN)
+        lent_poller = zmq.Poller()
+        lent_poller.register(monitor, zmq.POLLIN)
+        lent_poller.register(wake_fd, zmq.POLLIN)
+        wake_poller = zmq.Poller()
+        wake_poller.register(wake_fd, zmq.POLLIN)
         said_bye = False
         lost: list[InboundLink] = []
         timeout: int | None = None
         while True:
+            if self._lent(lent_poller, wake_poller):
+                continue
             data = events = False
             for item, _ in poller.poll(timeout):
                 if item is sock:
@@ -855,6 +1085,9 @@ class DataListener:
                     if link.on_lost is not None and link.failure is not None:
                         link.on_lost(link.failure)
                 lost.clear()
+            if self._guest_wanted is not None:
+                with self._lock:
+                    self._lend_locked()
             if self._closing:
                 if not said_bye:
                     said_bye = True

@@ -120,6 +120,24 @@ def test_driver_and_worker_deliver_every_message_once_in_order(cluster, tmp_path
     assert "All workers have finished execution" in run.stderr("driver")
 
 
+@pytest.mark.parametrize("scheduler", ["greedy", "multi_thread", "event_based"])
+def test_a_ping_pong_between_two_processes_delivers_each_message_once_and_ends(cluster, tmp_path, scheduler):
+    """Each side waits for the other's message: under the greedy scheduler the idle fragment
+    thread receives on the listener's socket itself. The run must still end by itself once the
+    last credits are back (every process exits 0), with every message seen once, in order."""
+    for attempt in range(3):  # the end of a run is racy: look at it more than once
+        out = tmp_path / f"rx{attempt}.json"
+        run = cluster(HOLOSCAN_DISTRIBUTED_APP_SCHEDULER=scheduler)
+        common = ("--shape", "pingpong", "--count", "200", "--out", str(out))
+        run.start("driver", *common, "--driver", "--worker", "--fragments", "tx")
+        run.start("worker", *common, "--worker", "--fragments", "rx")
+        assert run.wait("worker") == 0, run.stderr("worker")
+        assert run.wait("driver") == 0, run.stderr("driver")
+        assert json.loads(out.read_text()) == list(range(200))
+        assert json.loads(Path(f"{out}.back").read_text()) == list(range(200))
+        assert "All workers have finished execution" in run.stderr("driver")
+
+
 @pytest.mark.parametrize("encrypt", ["0", "1"])
 def test_three_processes_in_a_chain_with_arrays(cluster, tmp_path, encrypt):
     run = cluster(HOLOFLOW_DISTRIBUTED_ENCRYPT=encrypt)

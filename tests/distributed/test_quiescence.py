@@ -3,7 +3,8 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from holoflow.core import Application, Fragment
+from holoflow.core import Application, Fragment, Operator
+from holoflow.core._run import GraphRun
 from holoflow.distributed._edges import EdgeSpec
 from holoflow.distributed._local import FragmentRunner, LocalLink
 from holoflow.distributed._quiescence import Coordinator, FragmentState
@@ -187,3 +188,40 @@ def test_a_finished_fragment_counts_as_passive_and_stopped_fragments_end_at_once
     assert runner.quiescent
     runner.stop()
     assert b.passive(True)  # a stopped fragment's rule ends its run
+
+
+class _Rx(Operator):
+    def setup(self, spec):
+        spec.input("in")
+
+
+def test_a_passive_refused_during_a_poke_is_looked_at_again_once_the_poke_closes():
+    """The poke's wake may reach the run before it asks to be passive; refused (the poke still
+    open), it waits for a wake: the poke's close gives one more, so the run asks again."""
+    app = Application(["p"])
+    a, b = Fragment(app, "a"), Fragment(app, "b")
+    b.add_operator(_Rx(b, name="rx"))
+    runner = FragmentRunner(app, [a, b])
+    link = LocalLink(EdgeSpec(0, ("a", "tx", "out"), ("b", "rx", "in")), runner.edges["a"], runner.edges["b"])
+    runner.edges["a"].add_outbound(link)
+    runner.edges["b"].add_inbound(link)
+    runner.attach()
+    run = GraphRun(b)
+    edges = runner.edges["b"]
+    scheduler_notify = run.on_notify
+    answers = []
+
+    def notify(op_run):
+        scheduler_notify(op_run)
+        if not answers:  # the fragment's loop runs here: it takes the wake, finds nothing to do
+            run.wake.clear()
+            answers.append(edges.passive(True))
+
+    run.on_notify = notify
+    edges.poke("rx")  # room appeared downstream, say: a poke that brings no message
+    assert answers == [False]
+    assert run.wake.is_set()
+    run.wake.clear()
+    runner.edges["a"].passive(True)
+    edges.passive(True)
+    assert runner.quiescent
