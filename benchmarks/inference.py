@@ -16,7 +16,11 @@ Backends: ``onnxrt`` (CPU; ONNX model) and ``torch`` (CUDA when present, else CP
 Usage::
 
     python benchmarks/inference.py [--backend onnxrt|torch] [--cuda-graphs] [--workers N] [--frames 100]
-        [--output FILE]
+        [--op-times] [--switch-interval S] [--profile FILE] [--output FILE]
+
+``--op-times`` adds each operator's median host time per compute (and how many threads ran it)
+from one more run; ``--switch-interval`` sets Python's GIL switch interval for the whole
+benchmark, to tell GIL hand-offs apart from other costs of running the operators on threads.
 """
 
 from __future__ import annotations
