@@ -52,7 +52,7 @@ def make_input(in_dtype, shape):
 STAGED_CASES = (
     [("rgb888", "float32", (2160, 3840, 3), {"resize": (1080, 1920)})]
     + [
-        ("rgb888", "float32", (64, 96, 3), {"resize": (37, 31), "resize_mode": mode})  # rows of 372 bytes
+        ("rgb888", "float32", (64, 96, 3), {"resize": (37, 31), "resize_mode": mode})  # 372-byte output rows
         for mode in (1, 2, 4, 5, 6, 7)
     ]
     + [
