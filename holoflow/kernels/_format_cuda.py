@@ -149,6 +149,50 @@ __device__ __forceinline__ int dot2_hi(int a, unsigned int b, int c) {
     return d;
 }
 
+// One window row's horizontal sum for one channel: its 4 tap samples (`taps`, byte k = tap k)
+// times the packed 16-bit weights, rounded to SUM_SHIFT (the rounding's addition folded in).
+__device__ __forceinline__ int horizontal_sum(int pair01, int pair23, unsigned int taps) {
+    const int half = 1 << (SUM_SHIFT - 1);
+    return dot2_hi(pair23, taps, dot2_lo(pair01, taps, half)) >> SUM_SHIFT;
+}
+
+// The levels of one output pixel: its column of horizontal sums (`column`: an int4 per window
+// row, 32 to a row) filtered by its row's 4 taps (`o`: byte offsets into the column, `k`: weights).
+template <int C>
+__device__ __forceinline__ void vertical_levels(const unsigned char* column, int4 o, int4 k, float* value) {
+    int offsets[4] = {o.x, o.y, o.z, o.w}, weights[4] = {k.x, k.y, k.z, k.w};
+    int acc[4] = {0, 0, 0, 0};
+    #pragma unroll
+    for (int i = 0; i < 4; ++i) {
+        int4 h = *reinterpret_cast<const int4*>(column + offsets[i]);
+        acc[0] += weights[i] * h.x;
+        acc[1] += weights[i] * h.y;
+        acc[2] += weights[i] * h.z;
+        if (C == 4) acc[3] += weights[i] * h.w;
+    }
+    #pragma unroll
+    for (int c = 0; c < C; ++c) value[c] = level_of(acc[c]);
+}
+
+// Writes one output pixel of a resize: its C levels in order where the output is the input's
+// channels (`identity`), else through write_pixel.
+template <int C>
+__device__ __forceinline__ void store_pixel(const float* value, void* dst, unsigned int out_index, int out_c,
+                                            int identity, int order, float alpha, int to_float,
+                                            float factor, float low) {
+    if (identity) {
+        float* as_float = (float*)dst + out_index;
+        unsigned char* as_byte = (unsigned char*)dst + out_index;
+        #pragma unroll
+        for (int c = 0; c < C; ++c) {
+            if (to_float) as_float[c] = __fadd_rn(__fmul_rn(value[c], factor), low);
+            else as_byte[c] = (unsigned char)value[c];
+        }
+    } else {
+        write_pixel<C>(value, dst, out_index, out_c, order, alpha, to_float, factor, low);
+    }
+}
+
 // Separable fixed-point resize of packed 8-bit pixels, up to 4 consecutive taps per axis. A
 // block of 32x8 threads makes a 32x(8*ROWS_PER_THREAD) tile of output pixels:
 // 1. the tile's source window goes to shared memory as C byte planes per row (pixel k of a
@@ -241,9 +285,7 @@ __device__ void resize_separable_impl(
         #pragma unroll
         for (int c = 0; c < C; ++c) {
             const unsigned int* w = reinterpret_cast<const unsigned int*>(line + c * plane);
-            unsigned int taps = __funnelshift_r(w[0], w[1], shift);
-            const int half = 1 << (SUM_SHIFT - 1);  // round_sum, its addition folded into the dot
-            h[c] = dot2_hi(pair23, taps, dot2_lo(pair01, taps, half)) >> SUM_SHIFT;
+            h[c] = horizontal_sum(pair01, pair23, __funnelshift_r(w[0], w[1], shift));
         }
         sums[r * width + threadIdx.x] = make_int4(h[0], h[1], h[2], h[3]);
     }
@@ -255,32 +297,10 @@ __device__ void resize_separable_impl(
     for (int part = 0; part < ROWS_PER_THREAD; ++part) {
         int local = threadIdx.y + part * threads_y, y = blockIdx.y * height + local;
         if (y >= out_h) return;
-        int4 o = y_table[0][local], k = y_table[1][local];
-        int offsets[4] = {o.x, o.y, o.z, o.w}, weights[4] = {k.x, k.y, k.z, k.w};
-        int acc[4] = {0, 0, 0, 0};
-        #pragma unroll
-        for (int i = 0; i < 4; ++i) {
-            int4 h = *reinterpret_cast<const int4*>(column + offsets[i]);
-            acc[0] += weights[i] * h.x;
-            acc[1] += weights[i] * h.y;
-            acc[2] += weights[i] * h.z;
-            if (C == 4) acc[3] += weights[i] * h.w;
-        }
         float value[C];
-        #pragma unroll
-        for (int c = 0; c < C; ++c) value[c] = level_of(acc[c]);
+        vertical_levels<C>(column, y_table[0][local], y_table[1][local], value);
         unsigned int out_index = ((unsigned int)y * out_w + x) * out_c;
-        if (identity) {
-            float* as_float = (float*)dst + out_index;
-            unsigned char* as_byte = (unsigned char*)dst + out_index;
-            #pragma unroll
-            for (int c = 0; c < C; ++c) {
-                if (to_float) as_float[c] = __fadd_rn(__fmul_rn(value[c], factor), low);
-                else as_byte[c] = (unsigned char)value[c];
-            }
-        } else {
-            write_pixel<C>(value, dst, out_index, out_c, order, alpha, to_float, factor, low);
-        }
+        store_pixel<C>(value, dst, out_index, out_c, identity, order, alpha, to_float, factor, low);
     }
 }
 
@@ -381,9 +401,7 @@ __device__ void resize_staged_impl(
         int h[4] = {0, 0, 0, 0};
         #pragma unroll
         for (int c = 0; c < C; ++c) {
-            unsigned int taps = plane_word<C>(words, c);
-            const int half = 1 << (SUM_SHIFT - 1);
-            h[c] = dot2_hi(pair23, taps, dot2_lo(pair01, taps, half)) >> SUM_SHIFT;
+            h[c] = horizontal_sum(pair01, pair23, plane_word<C>(words, c));
         }
         sums[r * width + threadIdx.x] = make_int4(h[0], h[1], h[2], h[3]);
     }
@@ -399,20 +417,8 @@ __device__ void resize_staged_impl(
     for (int part = 0; part < ROWS_PER_THREAD; ++part) {
         int local = threadIdx.y + part * threads_y, y = blockIdx.y * height + local;
         if (y >= out_h) return;  // the same for the whole warp
-        int4 o = y_table[0][local], k = y_table[1][local];
-        int offsets[4] = {o.x, o.y, o.z, o.w}, weights[4] = {k.x, k.y, k.z, k.w};
-        int acc[4] = {0, 0, 0, 0};
-        #pragma unroll
-        for (int i = 0; i < 4; ++i) {
-            int4 s = *reinterpret_cast<const int4*>(column + offsets[i]);
-            acc[0] += weights[i] * s.x;
-            acc[1] += weights[i] * s.y;
-            acc[2] += weights[i] * s.z;
-            if (C == 4) acc[3] += weights[i] * s.w;
-        }
         float value[C];
-        #pragma unroll
-        for (int c = 0; c < C; ++c) value[c] = level_of(acc[c]);
+        vertical_levels<C>(column, y_table[0][local], y_table[1][local], value);
         unsigned int out_index = ((unsigned int)y * out_w + x) * out_c;
         if (full) {
             write_pixel<C>(value, staged, threadIdx.x * out_c, out_c, order, alpha, to_float, factor, low);
@@ -423,16 +429,8 @@ __device__ void resize_staged_impl(
                     reinterpret_cast<const uint4*>(staged)[threadIdx.x];
             }
             __syncwarp();
-        } else if (identity) {
-            float* as_float = (float*)dst + out_index;
-            unsigned char* as_byte = (unsigned char*)dst + out_index;
-            #pragma unroll
-            for (int c = 0; c < C; ++c) {
-                if (to_float) as_float[c] = __fadd_rn(__fmul_rn(value[c], factor), low);
-                else as_byte[c] = (unsigned char)value[c];
-            }
         } else {
-            write_pixel<C>(value, dst, out_index, out_c, order, alpha, to_float, factor, low);
+            store_pixel<C>(value, dst, out_index, out_c, identity, order, alpha, to_float, factor, low);
         }
     }
 }
