@@ -573,13 +573,8 @@ def _separable(plan: FormatPlan) -> SeparableResize | None:
     assert fy is not None and fx is not None
     if fy.taps > 4 or fx.taps > 4:
         return None
-
-    def spans(table: ResizeFilter, block: int) -> tuple[np.ndarray, np.ndarray]:
-        last = np.minimum(np.arange(block - 1, len(table.first) + block - 1, block), len(table.first) - 1)
-        return table.first[::block].copy(), table.first[last] + table.taps - 1
-
-    top, bottom = spans(fy, _TILE[1])
-    left, right = spans(fx, _TILE[0])
+    top, bottom = _spans(fy, _TILE[1])
+    left, right = _spans(fx, _TILE[0])
     left -= left % 4  # word-aligned groups of 4 pixels
     groups = (right - left) // 4 + 1
     rows = int((bottom - top).max()) + 1
@@ -587,24 +582,11 @@ def _separable(plan: FormatPlan) -> SeparableResize | None:
     if _shared_bytes(plan, shape) > _MAX_SHARED or rows * int(groups.max()) >= 1 << 16:
         return None
 
-    tap = np.arange(4)
-    y_block_top = np.repeat(top, _TILE[1])[: len(fy.first), None]
-    y_taps = np.where(tap < fy.taps, (fy.first[:, None] + tap - y_block_top) * _TILE[0] * 16, 0)
-    kx = _padded(fx.steps) & 0xFFFF
-    x_taps = np.stack(
-        [
-            fx.first - np.repeat(left, _TILE[0])[: len(fx.first)],
-            kx[:, 0] | kx[:, 1] << 16,
-            kx[:, 2] | kx[:, 3] << 16,
-            np.zeros(len(fx.first), np.int64),
-        ],
-        axis=1,
-    )
+    x_taps = np.stack([fx.first - np.repeat(left, _TILE[0])[: len(fx.first)], *_x_weights(fx)], axis=1)
     host = (
         np.stack([top, bottom - top + 1], axis=1),
         np.stack([left, groups, -(-(1 << 32) // groups), np.zeros_like(groups)], axis=1),
-        y_taps,
-        _padded(fy.steps),
+        *_y_tables(fy, top),
         x_taps,
     )
     return SeparableResize(shape.rows, shape.plane, _device_tables(host))
@@ -632,26 +614,41 @@ def staged_tables(plan: FormatPlan) -> tuple[tuple[np.ndarray, ...], int, int] |
     right = np.minimum(fx.first[last] + 3, plan.width - 1)
     chunks = -(-((right + 1 - left) * channels) // 16)
     row_bytes = 16 * int(chunks.max()) + 16
-    rows_at = np.arange(0, len(fy.first), _TILE[1])
-    top = fy.first[rows_at]
-    bottom = fy.first[np.minimum(rows_at + _TILE[1] - 1, len(fy.first) - 1)] + fy.taps - 1
+    top, bottom = _spans(fy, _TILE[1])
     rows = int((bottom - top).max()) + 1
     if rows * (_TILE[0] * 16 + row_bytes) > _MAX_SHARED - _STAGED_STATIC_SHARED:
         return None
-    tap = np.arange(4)
-    y_block_top = np.repeat(top, _TILE[1])[: len(fy.first), None]
-    y_taps = np.where(tap < fy.taps, (fy.first[:, None] + tap - y_block_top) * _TILE[0] * 16, 0)
-    kx = _padded(fx.steps) & 0xFFFF
-    zeros = np.zeros(len(fx.first), np.int64)
-    x_taps = np.stack([fx.first, kx[:, 0] | kx[:, 1] << 16, kx[:, 2] | kx[:, 3] << 16, zeros], axis=1)
     host = (
         np.stack([top, bottom - top + 1], axis=1),
         np.stack([left, chunks], axis=1),
-        y_taps,
-        _padded(fy.steps),
-        x_taps,
+        *_y_tables(fy, top),
+        np.stack([fx.first, *_x_weights(fx)], axis=1),
     )
     return host, rows, row_bytes
+
+
+def _spans(table: ResizeFilter, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each block of ``block`` outputs: the first source sample its first output reads and
+    the last one its last output reads (before clamping)."""
+    last = np.minimum(np.arange(block - 1, len(table.first) + block - 1, block), len(table.first) - 1)
+    return table.first[::block].copy(), table.first[last] + table.taps - 1
+
+
+def _y_tables(fy: ResizeFilter, top: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each output row's 4 taps as byte offsets into its block's horizontal sums (an int4 per
+    window row and tile column; taps past the filter's read the first row), and their weights
+    (0 past the filter's); ``top`` is each block's first window row."""
+    tap = np.arange(4)
+    y_block_top = np.repeat(top, _TILE[1])[: len(fy.first), None]
+    offsets = np.where(tap < fy.taps, (fy.first[:, None] + tap - y_block_top) * _TILE[0] * 16, 0)
+    return offsets, _padded(fy.steps)
+
+
+def _x_weights(fx: ResizeFilter) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each output column's 4 weights packed as 16-bit pairs (taps 0|1, 2|3), then a zero
+    column (the int4 the kernels read)."""
+    kx = _padded(fx.steps) & 0xFFFF
+    return kx[:, 0] | kx[:, 1] << 16, kx[:, 2] | kx[:, 3] << 16, np.zeros(len(fx.first), np.int64)
 
 
 def _padded(steps: np.ndarray) -> np.ndarray:
