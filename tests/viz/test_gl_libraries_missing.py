@@ -3,37 +3,17 @@ renderer reports it as a ResourceError, every time, and Holoviz's ``auto`` falls
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
-
 import pytest
+
+from .._isolation import run_without_libraries
 
 pytest.importorskip("OpenGL")
 
-# Run in a fresh process whose dynamic loader refuses the EGL and OpenGL libraries, as one
-# without them does (PyOpenGL then fails with an AttributeError of its own).
-_WITHOUT_EGL = textwrap.dedent(
-    """
-    import ctypes
-    _load = ctypes.CDLL.__init__
-    def _refuse(self, name, *args, **kwargs):
-        if name and any(lib in str(name) for lib in ("EGL", "OpenGL", "libGL")):
-            raise OSError(f"{name}: cannot open shared object file: No such file or directory")
-        _load(self, name, *args, **kwargs)
-    ctypes.CDLL.__init__ = _refuse
-    """
-)
-
 
 def run_without_egl(code: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", _WITHOUT_EGL + textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    """Run ``code`` where the EGL and OpenGL libraries cannot be loaded (PyOpenGL then fails
+    with an AttributeError of its own); returns its standard output."""
+    done = run_without_libraries(("EGL", "OpenGL", "libGL"), code)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
