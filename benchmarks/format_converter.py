@@ -187,34 +187,35 @@ def main() -> None:
             npp_out = cp.empty((oh, ow, 3), cp.float32)
             plan = make_plan("rgb888", "float32", image.shape, np.uint8, resize=(oh, ow))
             outputs = {}
-            for kernel in KERNELS:
+
+            def npp_sequence(image=image, scratch=scratch, npp_out=npp_out, h=h, w=w, oh=oh, ow=ow):
+                status = resize(
+                    image.data.ptr,
+                    w * 3,
+                    NppiSize(w, h),
+                    NppiRect(0, 0, w, h),
+                    scratch.data.ptr,
+                    ow * 3,
+                    NppiSize(ow, oh),
+                    NppiRect(0, 0, ow, oh),
+                    4,
+                    ctx,
+                )
+                status |= scale(
+                    scratch.data.ptr, ow * 3, npp_out.data.ptr, ow * 12, NppiSize(ow, oh), 0.0, 1.0, ctx
+                )
+                assert status == 0, f"NPP status {status}"
+
+            moved = image.nbytes + npp_out.nbytes
+            copy_src = cp.empty(moved // 2, cp.uint8)
+            copy_dst = cp.empty(moved // 2, cp.uint8)
+            for kernel in KERNELS:  # each row times NPP and the copy again, beside the kernel
                 out = outputs[kernel] = cp.empty((oh, ow, 3), cp.float32)
                 prepared = prepare_cuda(plan, kernel)
 
                 def fused(prepared=prepared, image=image, out=out):
                     convert_cuda(prepared, image, out)
 
-                def npp_sequence(image=image, scratch=scratch, npp_out=npp_out, h=h, w=w, oh=oh, ow=ow):
-                    status = resize(
-                        image.data.ptr,
-                        w * 3,
-                        NppiSize(w, h),
-                        NppiRect(0, 0, w, h),
-                        scratch.data.ptr,
-                        ow * 3,
-                        NppiSize(ow, oh),
-                        NppiRect(0, 0, ow, oh),
-                        4,
-                        ctx,
-                    )
-                    status |= scale(
-                        scratch.data.ptr, ow * 3, npp_out.data.ptr, ow * 12, NppiSize(ow, oh), 0.0, 1.0, ctx
-                    )
-                    assert status == 0, f"NPP status {status}"
-
-                moved = image.nbytes + out.nbytes
-                copy_src = cp.empty(moved // 2, cp.uint8)
-                copy_dst = cp.empty(moved // 2, cp.uint8)
                 row = measure(
                     cp,
                     stream,
