@@ -68,7 +68,7 @@ VERSION = 1
 DATA, CREDIT, HELLO, BYE, BATCH = 1, 2, 3, 4, 5
 HANDSHAKE_IVL_MS = 2000
 _REDIAL_S = 0.05
-_CREDIT_BATCH = 16
+_CREDIT_BATCH = 128
 """Credits go back at least every this many consumed messages (a quarter window when smaller):
 the sender then never waits for a credit that is only batching up."""
 _DEFAULT_MAX_MESSAGE = 2 << 30
@@ -802,7 +802,7 @@ class DataListener:
     ) -> InboundLink:
         """Admit link ``link_id`` once with ``token``, carrying ``edges`` (``{edge_id: window}``).
 
-        Credits go back every quarter window (at most 16 messages), on a flush, and, with
+        Credits go back every quarter window (at most 128 messages), on a flush, and, with
         ``credit_bytes``, once the consumed messages add up to that many bytes (a sender that
         also bounds the bytes in flight then never waits on a batch)."""
         link = InboundLink(
