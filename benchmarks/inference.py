@@ -330,8 +330,8 @@ def main() -> None:
     print(f"{'converter+inference+postprocessor':<34} {pipeline * 1e3:8.3f} ms per frame")
     print(f"pipeline overhead: {overhead:+.1%} of the raw model time (goal <= 10%)")
     if op_times:
-        for name, row in op_times.summary().items():
-            print(f"  {name:<12} {row['median_us']:8.1f} us median host time ({row['threads']} threads)")
+        for op_name, row in op_times.summary().items():
+            print(f"  {op_name:<12} {row['median_us']:8.1f} us median host time ({row['threads']} threads)")
     output = args.output or str(RESULTS / f"inference_{args.backend}_{device}.json")
     write_json(
         output,
