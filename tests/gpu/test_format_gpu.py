@@ -35,6 +35,8 @@ CASES = [
     ("rgb888", "float32", (1080, 1920, 3), {"resize": (540, 960)}),
     ("rgb888", "yuv420", (32, 48, 3), {}),
     ("rgb888", "rgb888", (1500, 2400, 3), {"resize": (12, 10), "resize_mode": 8}),  # window too big to tile
+    # window and sums fit 48 KiB only without the row table: the general kernel
+    ("rgb888", "float32", (720, 1920, 3), {"resize": (180, 816)}),
     ("rgb888", "float32", (40, 60, 3), {"resize": (90, 130), "resize_mode": 4}),  # upscaling
     ("float32", "uint8", (8, 9, 3), {"scale_min": -1, "scale_max": 1}),
     ("rgb161616", "rgb888", (8, 9, 3), {}),
