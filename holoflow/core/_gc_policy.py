@@ -12,14 +12,16 @@ Under ``"freeze"`` the run calls ``gc.freeze()`` once every operator's ``start``
 every object tracked by the collector at that point moves to the permanent generation, which no
 collection traverses. Young collections keep running as usual, and a full collection only sees
 what the pipeline created since. When the last freezing run ends, ``gc.unfreeze()`` puts the
-objects back (only if nothing was frozen before the first run began: a program that freezes on
-its own keeps what it froze), so what the run leaves behind can be collected again. Freezing
+objects back, so what the run leaves behind can be collected again. Freezing
 and unfreezing move whole lists, whatever the heap's size; there is no collection before the
 freeze (it would cost a full pass over the heap on every run), so garbage that start-up left in
 reference cycles waits for the end of the run.
 
 ``"none"`` leaves the collector alone. A program that disabled the collector (``gc.disable()``)
-manages it itself: ``"freeze"`` then does nothing either.
+or froze objects itself (``gc.get_freeze_count() > 0`` when no run holds a freeze) manages it
+itself: ``"freeze"`` then does nothing either. Python can only unfreeze everything at once, so
+freezing on top of the program's freeze could never be undone: every object alive at any run's
+start would stay out of the collector's reach for the rest of the process.
 
 The collector is per process and runs can overlap (``run_async``, several applications), so the
 freezes are counted: each freezing run collects and freezes when it starts (taking in what the
@@ -43,7 +45,6 @@ DEFAULT_GC_POLICY = "freeze"
 
 _lock = threading.Lock()
 _holders = 0
-_unfreeze_at_end = False
 
 
 def check_gc_policy(policy: object, owner: str) -> str:
@@ -70,16 +71,17 @@ class GCFreeze:
         self._held = False
 
     def begin(self) -> None:
-        """Freeze every object the collector tracks now (the start-up objects)."""
-        global _holders, _unfreeze_at_end
+        """Freeze every object the collector tracks now (the start-up objects), unless the
+        program manages the collector itself (see the module docstring)."""
+        global _holders
         if self.policy != "freeze" or self._held or not gc.isenabled():
             return
         with _lock:
-            if _holders == 0:
-                _unfreeze_at_end = gc.get_freeze_count() == 0
+            if _holders == 0 and gc.get_freeze_count():
+                return  # the program's own freeze: ours could not be undone without undoing it
             _holders += 1
             self._held = True
-        gc.freeze()
+            gc.freeze()
 
     def end(self) -> None:
         """Let go of this run's share; the last run out unfreezes (see the module docstring)."""
@@ -89,5 +91,5 @@ class GCFreeze:
         self._held = False
         with _lock:
             _holders -= 1
-            if _holders == 0 and _unfreeze_at_end:
+            if _holders == 0:
                 gc.unfreeze()
