@@ -7,8 +7,10 @@ Run from the repository root on a GPU machine (holoflow's test dependencies inst
 Stages, each run as a child process with a time limit (``--limit-s``), its exit code, wall
 time, pytest summary line (for tests) and the tail of its output recorded:
 
-- ``suite``: the README's test command (``python3 -m pytest -q --cov``), with the 25 slowest
-  tests listed: the whole suite as a user with a GPU runs it;
+- ``suite``: the README's test command (``python3 -m pytest -q --cov``): the whole suite as a
+  user with a GPU runs it, with seconds per test folder, the 30 slowest tests and the first
+  test after which objects stayed frozen (``_suite_probe.py``; recorded as it goes, so a
+  run stopped at its limit still tells how far it got);
 - ``gpu-tests``: the GPU test folders alone (``tests/gpu tests/inference tests/viz
   tests/operators tests/tensor tests/kernels``);
 - ``bench``: the GPU benchmarks with their variants side by side: the format converter (both
@@ -48,7 +50,9 @@ _SUMMARY = re.compile(r"^=*\s*(\d+ (passed|failed|error).*?)\s*=*$", re.MULTILIN
 
 def _run(command: list[str], limit_s: float) -> dict[str, Any]:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(ROOT), str(ROOT / "benchmarks"), env.get("PYTHONPATH")])
+    )
     start = time.monotonic()
     try:
         done = subprocess.run(
@@ -71,8 +75,40 @@ def _run(command: list[str], limit_s: float) -> dict[str, Any]:
 
 
 def suite(limit_s: float) -> dict[str, Any]:
-    command = [sys.executable, "-m", "pytest", "-q", "--cov", "-p", "no:cacheprovider", "--durations=25"]
-    return _run(command, limit_s)
+    """The README's test command, with ``_suite_probe.py``'s record summarized: seconds per test
+    folder, the 30 slowest tests, and what left objects frozen (if anything did)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        probe = Path(scratch) / "suite_probe.jsonl"
+        os.environ["HOLOFLOW_SUITE_PROBE"] = str(probe)
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "--cov",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "_suite_probe",
+        ]
+        run = _run(command, limit_s)
+        del os.environ["HOLOFLOW_SUITE_PROBE"]
+        records = (
+            [json.loads(line) for line in probe.read_text(encoding="utf-8").splitlines()]
+            if probe.exists()
+            else []
+        )
+    tests = [r for r in records if "test" in r]
+    folders: dict[str, float] = {}
+    for record in tests:
+        folder = "/".join(record["test"].split("::")[0].split("/")[:2])
+        folders[folder] = round(folders.get(folder, 0.0) + record["s"], 2)
+    run["tests_done"] = len(tests)
+    run["seconds_per_folder"] = dict(sorted(folders.items(), key=lambda item: -item[1]))
+    run["slowest"] = sorted(tests, key=lambda r: -r["s"])[:30]
+    run["frozen"] = next((r for r in records if "frozen" in r), None)
+    run["freeze_calls"] = [r["freeze_from"] for r in records if "freeze_from" in r]
+    return run
 
 
 def gpu_tests(limit_s: float) -> dict[str, Any]:
