@@ -758,6 +758,39 @@ def convert_cuda(prepared: CudaFormatPlan, array: Any, out: Any = None) -> Any:
     return out
 
 
+def _separable_launch(
+    kind: str, prepared: CudaFormatPlan, resize: SeparableResize, shared: int, row_stride: Any, *extra: Any
+) -> tuple[Any, ...]:
+    """The launch of separable resize kernel ``resize_{kind}_c{C}`` (see ``_u8_launch``): both
+    kernels take the same arguments, ``extra`` (the staged kernel's ``vector_out``) last."""
+    plan = prepared.plan
+    out_h, out_w, out_c = plan.out_shape
+    factor, low = plan.float_factor()
+    name = f"resize_{kind}_c{plan.channels}"
+    return (
+        name,
+        _module().get_function(name),
+        (-(-out_w // _TILE[0]), -(-out_h // _TILE[1]), 1),
+        shared,
+        (row_stride, np.int32(plan.height), np.int32(plan.width)),
+        (
+            np.int32(out_h),
+            np.int32(out_w),
+            np.int32(out_c),
+            *resize.tables,
+            prepared.order_code,
+            np.float32(plan.alpha_value),
+            np.int32(plan.out_dtype == "float32"),
+            factor,
+            low,
+            np.int32(resize.plane),
+            np.int32(resize.rows),
+            np.int32(plan.order == tuple(range(plan.channels))),
+            *extra,
+        ),
+    )
+
+
 def _u8_launch(prepared: CudaFormatPlan, image: Any, out_aligned: bool) -> tuple[Any, ...]:
     """How to launch the uint8 kernel for inputs laid out as ``image`` (and an output whose
     start is ``out_aligned`` to 16 bytes): see ``CudaFormatPlan.launches``."""
@@ -773,50 +806,11 @@ def _u8_launch(prepared: CudaFormatPlan, image: Any, out_aligned: bool) -> tuple
     staged = prepared.staged
     if staged is not None and packed and small and image.data.ptr % 16 == 0 and int(strides[0]) % 16 == 0:
         out_row_bytes = out_w * out_c * (4 if to_float else 1)
-        return (
-            f"resize_staged_c{plan.channels}",
-            _module().get_function(f"resize_staged_c{plan.channels}"),
-            (-(-out_w // _TILE[0]), -(-out_h // _TILE[1]), 1),
-            staged.rows * (_TILE[0] * 16 + staged.plane),
-            (strides[0], np.int32(plan.height), np.int32(plan.width)),
-            (
-                np.int32(out_h),
-                np.int32(out_w),
-                np.int32(out_c),
-                *staged.tables,
-                prepared.order_code,
-                np.float32(plan.alpha_value),
-                to_float,
-                factor,
-                low,
-                np.int32(staged.plane),
-                np.int32(staged.rows),
-                np.int32(plan.order == tuple(range(plan.channels))),
-                np.int32(out_aligned and out_row_bytes % 16 == 0),
-            ),
-        )
+        shared = staged.rows * (_TILE[0] * 16 + staged.plane)
+        vector_out = np.int32(out_aligned and out_row_bytes % 16 == 0)
+        return _separable_launch("staged", prepared, staged, shared, strides[0], vector_out)
     if separable is not None and packed and aligned and small:
-        return (
-            f"resize_separable_c{plan.channels}",
-            _module().get_function(f"resize_separable_c{plan.channels}"),
-            (-(-out_w // _TILE[0]), -(-out_h // _TILE[1]), 1),
-            _shared_bytes(plan, separable),
-            (strides[0], np.int32(plan.height), np.int32(plan.width)),
-            (
-                np.int32(out_h),
-                np.int32(out_w),
-                np.int32(out_c),
-                *separable.tables,
-                prepared.order_code,
-                np.float32(plan.alpha_value),
-                to_float,
-                factor,
-                low,
-                np.int32(separable.plane),
-                np.int32(separable.rows),
-                np.int32(plan.order == tuple(range(plan.channels))),
-            ),
-        )
+        return _separable_launch("separable", prepared, separable, _shared_bytes(plan, separable), strides[0])
     if plan.resized:
         iy, ky, ix, kx = prepared.tables
         taps = (np.int32(iy.shape[1]), np.int32(ix.shape[1]))
