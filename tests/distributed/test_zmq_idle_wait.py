@@ -59,7 +59,9 @@ def _send(link, seq):
 
 
 class Waiter(threading.Thread):
-    """Waits on the idle event until told to stop; pauses (busy, not waiting) while ``busy``."""
+    """Waits on the idle event until told to stop; pauses (busy, not waiting) while ``busy``.
+
+    A context manager: started on entry, stopped and joined on exit."""
 
     def __init__(self, event: threading.Event) -> None:
         super().__init__(name="waiter", daemon=True)
@@ -76,20 +78,24 @@ class Waiter(threading.Thread):
             self.event.wait(0.2)
             self.event.clear()
 
+    def __enter__(self) -> Waiter:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.done.set()
+        self.resume.set()
+        self.event.set()
+        self.join(10)
+
 
 def test_the_waiting_thread_receives_every_message_once_in_order_and_credits_them(links):
     listener, consumer, link = _setup(links, window=1)
-    consumer.event = event = listener.idle_event()
-    waiter = Waiter(event)
-    waiter.start()
-    try:
+    consumer.event = listener.idle_event()
+    with Waiter(consumer.event):
         for seq in range(200):
             _send(link, seq)  # a window of 1: each send waits for the last message's credit
         consumer.wait_for(200)
-    finally:
-        waiter.done.set()
-        event.set()
-        waiter.join(10)
     assert [seq for seq, _ in consumer.items] == list(range(200))
     threads = {name for _, name in consumer.items}
     assert "waiter" in threads  # the waiting thread took messages itself
@@ -103,9 +109,7 @@ def test_the_waiting_thread_receives_every_message_once_in_order_and_credits_the
 def test_a_busy_waiter_gives_the_socket_back_to_the_listener(links):
     listener, consumer, link = _setup(links, window=4)
     consumer.event = event = listener.idle_event()
-    waiter = Waiter(event)
-    waiter.start()
-    try:
+    with Waiter(event) as waiter:
         seq = 0
         while "waiter" not in {name for _, name in consumer.items}:  # until the waiter holds it
             _send(link, seq)
@@ -120,11 +124,6 @@ def test_a_busy_waiter_gives_the_socket_back_to_the_listener(links):
         consumer.wait_for(seq + 20)  # delivered while the waiter is away
         assert {name for _, name in consumer.items[before:]} == {LISTENER_THREAD}
         waiter.resume.set()
-    finally:
-        waiter.done.set()
-        waiter.resume.set()
-        event.set()
-        waiter.join(10)
     assert [seq for seq, _ in consumer.items] == list(range(seq + 20))
 
 
