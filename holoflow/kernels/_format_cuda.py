@@ -570,6 +570,20 @@ def _shared_bytes(plan: FormatPlan, separable: SeparableResize) -> int:
     return separable.rows * (plan.channels * separable.plane + _TILE[0] * 16) + 4
 
 
+def _tiled_window(plan: FormatPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, SeparableResize]:
+    """The tiled kernel's source windows: each tile row's first and last source row, each tile
+    column's first pixel (word-aligned) and 4-pixel groups, and the largest window's shape (rows
+    and plane bytes, no tables)."""
+    fy, fx = plan.y_table, plan.x_table
+    assert fy is not None and fx is not None
+    top, bottom = _spans(fy, _TILE[1])
+    left, right = _spans(fx, _TILE[0])
+    left -= left % 4  # word-aligned groups of 4 pixels
+    groups = (right - left) // 4 + 1
+    shape = SeparableResize(int((bottom - top).max()) + 1, 4 * int(groups.max()) + 4, ())
+    return top, bottom, left, groups, shape
+
+
 def _separable(plan: FormatPlan) -> SeparableResize | None:
     """Tables for the separable kernel, or None where it does not apply (more than 4 taps on an
     axis, or a window too large for shared memory)."""
@@ -577,13 +591,9 @@ def _separable(plan: FormatPlan) -> SeparableResize | None:
     assert fy is not None and fx is not None
     if fy.taps > 4 or fx.taps > 4:
         return None
-    top, bottom = _spans(fy, _TILE[1])
-    left, right = _spans(fx, _TILE[0])
-    left -= left % 4  # word-aligned groups of 4 pixels
-    groups = (right - left) // 4 + 1
-    rows = int((bottom - top).max()) + 1
-    shape = SeparableResize(rows, 4 * int(groups.max()) + 4, ())
-    if _shared_bytes(plan, shape) > _MAX_SHARED - _TILED_STATIC_SHARED or rows * int(groups.max()) >= 1 << 16:
+    top, bottom, left, groups, shape = _tiled_window(plan)
+    too_large = _shared_bytes(plan, shape) > _MAX_SHARED - _TILED_STATIC_SHARED
+    if too_large or shape.rows * int(groups.max()) >= 1 << 16:
         return None
 
     x_taps = np.stack([fx.first - np.repeat(left, _TILE[0])[: len(fx.first)], *_x_weights(fx)], axis=1)

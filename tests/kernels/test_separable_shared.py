@@ -8,28 +8,17 @@ import numpy as np
 from holoflow.kernels import make_plan
 from holoflow.kernels._format_cuda import (
     _MAX_SHARED,
-    _TILE,
     _TILED_STATIC_SHARED,
-    SeparableResize,
     _separable,
     _shared_bytes,
-    _spans,
+    _tiled_window,
 )
-
-
-def _dynamic_shared(plan) -> int:
-    """The tiled kernel's dynamic shared memory for ``plan``, as ``_separable`` sizes it."""
-    top, bottom = _spans(plan.y_table, _TILE[1])
-    left, right = _spans(plan.x_table, _TILE[0])
-    left = left - left % 4
-    groups = int(((right - left) // 4 + 1).max())
-    return _shared_bytes(plan, SeparableResize(int((bottom - top).max()) + 1, 4 * groups + 4, ()))
 
 
 def test_a_window_that_fits_only_without_the_row_table_takes_the_general_kernel():
     # 1920x720 -> 816x180, cubic: 48,900 bytes of window and sums, plus the 512-byte row table,
     # is over 48 KiB; launched, the tiled kernel would fail with CUDA_ERROR_INVALID_VALUE.
     plan = make_plan("rgb888", "float32", (720, 1920, 3), np.uint8, resize=(180, 816))
-    dynamic = _dynamic_shared(plan)
+    dynamic = _shared_bytes(plan, _tiled_window(plan)[-1])
     assert _MAX_SHARED - _TILED_STATIC_SHARED < dynamic <= _MAX_SHARED
     assert _separable(plan) is None
