@@ -6,7 +6,8 @@ leaves its record):
 
 - ``{"test": nodeid, "s": seconds}`` per test (setup, call and teardown together);
 - ``{"frozen": count, "after": nodeid, "holders": n}`` once, after the first test that ends with
-  objects in the collector's permanent generation (``holders``: holoflow runs holding a freeze);
+  more objects in the collector's permanent generation than the interpreter keeps there
+  (``holders``: holoflow runs holding a freeze);
 - ``{"freeze_from": [...]}`` for each of the first 20 ``gc.freeze()`` calls: the innermost
   frames of the call, file and line.
 """
@@ -55,9 +56,10 @@ def pytest_runtest_logfinish(nodeid: str, location: Any) -> None:
         return
     _write({"test": nodeid, "s": round(_seconds.pop(nodeid, 0.0), 4)})
     if not _state["frozen_seen"]:
+        from holoflow.core import _gc_policy
+
         count = gc.get_freeze_count()  # walks the frozen objects: checked until they first appear
-        if count:
+        if count > _gc_policy._INTERPRETER_FROZEN:
             _state["frozen_seen"] = True
-            from holoflow.core import _gc_policy
 
             _write({"frozen": count, "after": nodeid, "holders": _gc_policy._holders})

@@ -18,10 +18,18 @@ freeze (it would cost a full pass over the heap on every run), so garbage that s
 reference cycles waits for the end of the run.
 
 ``"none"`` leaves the collector alone. A program that disabled the collector (``gc.disable()``)
-or froze objects itself (``gc.get_freeze_count() > 0`` when no run holds a freeze) manages it
-itself: ``"freeze"`` then does nothing either. Python can only unfreeze everything at once, so
-freezing on top of the program's freeze could never be undone: every object alive at any run's
-start would stay out of the collector's reach for the rest of the process.
+or froze objects itself manages it itself: ``"freeze"`` then does nothing either. Python can
+only unfreeze everything at once, so freezing on top of the program's freeze could never be
+undone: every object alive at any run's start would stay out of the collector's reach for the
+rest of the process.
+
+"Froze objects itself" means: more objects are frozen, while no run holds a freeze, than were
+when holoflow was imported. The objects frozen at import are the interpreter's own: CPython 3.12
+moves the immortal objects a collection finds (a few hundred tuples of its built-in code) to the
+permanent generation, from start-up on and again after every ``gc.unfreeze()``. Counting them as
+the program's would turn the policy off on 3.12. A program that froze objects before importing
+holoflow gets them unfrozen at the end of the first freezing run: they are then collected as
+usual, as on any run with the policy off.
 
 The collector is per process and runs can overlap (``run_async``, several applications), so the
 freezes are counted: each freezing run collects and freezes when it starts (taking in what the
@@ -45,6 +53,7 @@ DEFAULT_GC_POLICY = "freeze"
 
 _lock = threading.Lock()
 _holders = 0
+_INTERPRETER_FROZEN = gc.get_freeze_count()
 
 
 def check_gc_policy(policy: object, owner: str) -> str:
@@ -77,7 +86,7 @@ class GCFreeze:
         if self.policy != "freeze" or self._held or not gc.isenabled():
             return
         with _lock:
-            if _holders == 0 and gc.get_freeze_count():
+            if _holders == 0 and gc.get_freeze_count() > _INTERPRETER_FROZEN:
                 return  # the program's own freeze: ours could not be undone without undoing it
             _holders += 1
             self._held = True
