@@ -106,6 +106,7 @@ def suite(limit_s: float) -> dict[str, Any]:
     run["tests_done"] = len(tests)
     run["seconds_per_folder"] = dict(sorted(folders.items(), key=lambda item: -item[1]))
     run["slowest"] = sorted(tests, key=lambda r: -r["s"])[:30]
+    run["per_test"] = {record["test"]: record["s"] for record in tests}
     run["frozen"] = next((r for r in records if "frozen" in r), None)
     run["freeze_calls"] = [r["freeze_from"] for r in records if "freeze_from" in r]
     return run
