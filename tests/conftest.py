@@ -14,9 +14,16 @@ import threading
 import time
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from holoflow.core import Application
 from holoflow.schedulers import EventBasedScheduler, GreedyScheduler, MultiThreadScheduler
+
+# What the property tests assert is behaviour, not speed: a full garbage collection over a large
+# heap (a GPU machine's torch, CuPy and JAX) or a busy machine can stall one draw for a second,
+# which Hypothesis would otherwise report as a failure.
+settings.register_profile("holoflow", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("holoflow")
 
 SCHEDULERS = {
     "greedy": lambda app, **kw: GreedyScheduler(app, **kw),
