@@ -26,14 +26,14 @@ rest of the process.
 "Froze objects itself" means: more objects are frozen, while no run holds a freeze, than were
 when holoflow was imported. The objects frozen at import are the interpreter's own: CPython 3.12
 moves the immortal objects a collection finds (a few hundred tuples of its built-in code) to the
-permanent generation, from start-up on and again after every ``gc.unfreeze()``. Counting them as
-the program's would turn the policy off on 3.12. A program that froze objects before importing
-holoflow gets them unfrozen at the end of the first freezing run: they are then collected as
-usual, as on any run with the policy off.
+permanent generation, from start-up on and again at the first collection after a
+``gc.unfreeze()``. Counting them as the program's would turn the policy off on 3.12. A program
+that froze objects before importing holoflow gets them unfrozen at the end of the first freezing
+run: they are then collected as usual, as on any run with the policy off.
 
 The collector is per process and runs can overlap (``run_async``, several applications), so the
-freezes are counted: each freezing run collects and freezes when it starts (taking in what the
-runs before it created), and the unfreeze waits for the last of them.
+freezes are counted: each freezing run freezes when it starts (taking in what the runs before it
+created), and the unfreeze waits for the last of them.
 """
 
 from __future__ import annotations
