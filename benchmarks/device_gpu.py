@@ -10,7 +10,8 @@ time, pytest summary line (for tests) and the tail of its output recorded:
 - ``suite``: the README's test command (``python3 -m pytest -q --cov``): the whole suite as a
   user with a GPU runs it, with seconds per test folder, the 30 slowest tests and the first
   test after which objects stayed frozen (``_suite_probe.py``; recorded as it goes, so a
-  run stopped at its limit still tells how far it got);
+  run stopped at its limit still tells how far it got); every test's seconds go to
+  ``OUT.tests.json`` beside the result;
 - ``gpu-tests``: the GPU test folders alone (``tests/gpu tests/inference tests/viz
   tests/operators tests/tensor tests/kernels``);
 - ``bench``: the GPU benchmarks with their variants side by side: the format converter (both
@@ -204,6 +205,9 @@ def main() -> None:
     for item in args.stages.split(","):
         stage, _, limit = item.partition(":")
         result[stage] = STAGES[stage](float(limit) if limit else args.limit_s)
+        per_test = result[stage].pop("per_test", None)
+        if per_test is not None:  # large: a file of its own, so the summary stays small
+            Path(args.out).with_suffix(".tests.json").write_text(json.dumps(per_test), encoding="utf-8")
         Path(args.out).write_text(json.dumps(result, indent=1), encoding="utf-8")
         brief = {key: value for key, value in result[stage].items() if key != "tail"}
         print(f"{stage}: {json.dumps(brief)[:600]}", flush=True)
