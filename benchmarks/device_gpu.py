@@ -11,7 +11,8 @@ time, pytest summary line (for tests) and the tail of its output recorded:
   user with a GPU runs it, with seconds per test folder, the 30 slowest tests and the first
   test after which objects stayed frozen (``_suite_probe.py``; recorded as it goes, so a
   run stopped at its limit still tells how far it got); every test's seconds go to
-  ``OUT.tests.json`` beside the result;
+  ``OUT.tests.json`` beside the result; ``$HOLOFLOW_SUITE_PATHS`` runs a part of the suite,
+  for a machine whose calls are shorter than the whole;
 - ``gpu-tests``: the GPU test folders alone (``tests/gpu tests/inference tests/viz
   tests/operators tests/tensor tests/kernels``);
 - ``bench``: the GPU benchmarks with their variants side by side: the format converter (both
@@ -77,7 +78,9 @@ def _run(command: list[str], limit_s: float) -> dict[str, Any]:
 
 def suite(limit_s: float) -> dict[str, Any]:
     """The README's test command, with ``_suite_probe.py``'s record summarized: seconds per test
-    folder, the 30 slowest tests, and what left objects frozen (if anything did)."""
+    folder, the 30 slowest tests, and what left objects frozen (if anything did). With
+    ``$HOLOFLOW_SUITE_PATHS`` (space-separated test paths) it runs those only, so that calls
+    that each fit a time limit can share the suite."""
     with tempfile.TemporaryDirectory() as scratch:
         probe = Path(scratch) / "suite_probe.jsonl"
         os.environ["HOLOFLOW_SUITE_PROBE"] = str(probe)
@@ -91,6 +94,7 @@ def suite(limit_s: float) -> dict[str, Any]:
             "no:cacheprovider",
             "-p",
             "_suite_probe",
+            *os.environ.get("HOLOFLOW_SUITE_PATHS", "").split(),
         ]
         run = _run(command, limit_s)
         del os.environ["HOLOFLOW_SUITE_PROBE"]
